@@ -1,0 +1,634 @@
+"""The case store: create and open case folders, lock them, journal every change, and seal.
+
+A case folder is a BagIt bag. Evidence copies live under ``data/``; evkit's own records are tag
+files under ``evkit/``. Only two files grow: ``evkit/custody.jsonl`` and ``evkit/items.jsonl``,
+by appending. Everything else (manifests, bag-info, seal, tag manifest) is derived from them and
+rewritten atomically at the end of each command.
+
+Crash safety: a mutating command works inside ``evkit/txn/<id>/``. Copies are staged there;
+each batch is made durable, then described in a commit journal (the exact lines to append, with
+the byte offsets they go at, and the renames into ``data/``) before it is applied. If the process
+dies, the next evkit command re-applies any journalled batch exactly (roll forward), deletes
+staged copies that never reached a journal (roll back), logs a ``recover`` event saying which,
+and re-seals. See docs/FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from evidence_kit import __version__
+from evidence_kit.bag import (
+    BAG_INFO,
+    BAGIT,
+    BAGIT_TXT,
+    PAYLOAD_MANIFEST,
+    TAG_MANIFEST,
+    bag_info_bytes,
+    manifest_bytes,
+    payload_oxum,
+)
+from evidence_kit.canonical import canonical_bytes, loads, record_bytes
+from evidence_kit.custody import LOG_PATH, ParsedLog, line_hash, make_event, parse_log, utc_now
+from evidence_kit.errors import (
+    CaseExistsError,
+    IncompleteError,
+    ItemNotFoundError,
+    NotACaseError,
+    StorageError,
+    WrongKeyError,
+)
+from evidence_kit.fsutil import (
+    CaseLock,
+    append_durable,
+    atomic_write,
+    fsync_dir,
+    sync_filesystem,
+    truncate,
+)
+from evidence_kit.hashing import sha256_bytes
+from evidence_kit.models import CASE_TYPE, ITEM_TYPE, SEAL_TYPE, Item, ItemId
+from evidence_kit.signing import PublicKey, Signer
+
+EVKIT_DIR = "evkit"
+CASE_JSON = "evkit/case.json"
+ITEMS_PATH = "evkit/items.jsonl"
+PUBKEY_PATH = "evkit/collector.pub.pem"
+SEAL_PATH = "evkit/seal.json"
+SEAL_SIG_PATH = "evkit/seal.sig"
+TXN_DIR = "evkit/txn"
+LOCK_PATH = "evkit/lock"
+#: Not part of the bag's records: the lock and in-flight transactions.
+UNRECORDED = (LOCK_PATH, TXN_DIR + "/")
+
+# A batch (one journal, one acquisition event) closes at whichever comes first.
+BATCH_FILES = 1000
+BATCH_BYTES = 1 << 30
+
+
+def find_case(start: Path) -> Path:
+    """The case folder at or above ``start`` (like git finds its repository)."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / CASE_JSON).is_file() and (candidate / BAGIT).is_file():
+            return candidate
+    raise NotACaseError(
+        f"{start} is not inside an evkit case folder.",
+        hint="Run the command inside a case folder, give one with -C/--case, "
+        "or create one with 'evkit init'.",
+    )
+
+
+def is_unrecorded(rel: str) -> bool:
+    return rel == LOCK_PATH or rel.startswith(TXN_DIR + "/") or rel == TXN_DIR or (
+        "/." in "/" + rel and ".tmp-" in rel)
+
+
+def list_tag_files(root: Path) -> list[str]:
+    """Every file that is a tag file of the bag (everything outside ``data/``), bag-relative."""
+    out: list[str] = []
+    for name in (BAGIT, BAG_INFO, PAYLOAD_MANIFEST):
+        if (root / name).is_file():
+            out.append(name)
+    evk = root / EVKIT_DIR
+    for dirpath, dirnames, filenames in os.walk(evk):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        if rel_dir == TXN_DIR:
+            dirnames[:] = []
+            continue
+        dirnames.sort()
+        for fn in sorted(filenames):
+            rel = f"{rel_dir}/{fn}"
+            if not is_unrecorded(rel):
+                out.append(rel)
+    return out
+
+
+@dataclass
+class Case:
+    """An opened case folder (read side). Mutations go through :meth:`session`."""
+
+    root: Path
+    info: dict[str, Any]
+
+    # ---- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, start: Path) -> Case:
+        root = find_case(start)
+        try:
+            info = loads((root / CASE_JSON).read_bytes())
+        except (OSError, ValueError) as exc:
+            raise IncompleteError(f"The case description {root / CASE_JSON} cannot be read: "
+                                  f"{exc}.") from exc
+        if not isinstance(info, dict) or info.get("type") != CASE_TYPE:
+            raise IncompleteError(f"{root / CASE_JSON} is not an evkit case description.")
+        return cls(root=root, info=info)
+
+    @property
+    def case_id(self) -> str:
+        return str(self.info.get("case_id", ""))
+
+    @property
+    def key_id(self) -> str:
+        return str(self.info.get("key_id", ""))
+
+    def public_key(self) -> PublicKey:
+        return PublicKey.from_pem((self.root / PUBKEY_PATH).read_bytes())
+
+    # ---- reading ---------------------------------------------------------------------------
+    def read_log(self) -> ParsedLog:
+        try:
+            return parse_log((self.root / LOG_PATH).read_bytes())
+        except FileNotFoundError:
+            return parse_log(b"")
+
+    def item_lines(self) -> list[bytes]:
+        try:
+            data = (self.root / ITEMS_PATH).read_bytes()
+        except FileNotFoundError:
+            return []
+        end = data.rfind(b"\n") + 1
+        return data[:end].split(b"\n")[:-1] if end else []
+
+    def items(self) -> dict[str, Item]:
+        """The latest revision of every item, in ID order."""
+        latest: dict[str, Item] = {}
+        for line in self.item_lines():
+            try:
+                item = Item.from_dict(loads(line))
+            except ValueError:
+                continue  # verify reports malformed records; readers skip them
+            latest[item.id] = item
+        return dict(sorted(latest.items(), key=lambda kv: _id_key(kv[0])))
+
+    def item(self, item_id: str) -> Item:
+        items = self.items()
+        key = normalize_item_id(item_id)
+        if key not in items:
+            raise ItemNotFoundError(f"This case has no item {item_id}.",
+                                    hint="'evkit list' shows the item IDs.")
+        return items[key]
+
+    def seal(self) -> dict[str, Any] | None:
+        try:
+            seal = loads((self.root / SEAL_PATH).read_bytes())
+        except (OSError, ValueError):
+            return None
+        return seal if isinstance(seal, dict) else None
+
+    def pending(self) -> list[Path]:
+        txn = self.root / TXN_DIR
+        if not txn.is_dir():
+            return []
+        return sorted(p for p in txn.iterdir() if p.is_dir())
+
+    # ---- changing --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def session(self, signer: Signer, op: str,
+                on_recover: Callable[[str], None] | None = None) -> Iterator[Session]:
+        """Lock the case, recover any interrupted work, and open a journalled transaction.
+
+        On success the case is re-sealed. On any failure or Ctrl-C, batches already journalled
+        are kept, staged copies are discarded, a ``recover`` event says so, and the case is
+        re-sealed before the error propagates: the case is always left consistent.
+        """
+        if signer.key_id != self.key_id:
+            raise WrongKeyError(
+                "This case was created with another signing key, so your key cannot add to it.",
+                hint=f"The case's key is {self.key_id}; yours is {signer.key_id}.",
+            )
+        lock = CaseLock(self.root / LOCK_PATH)
+        lock.acquire(exclusive=True)
+        try:
+            message = recover(self, signer)
+            if message and on_recover:
+                on_recover(message)
+            sess = Session(self, signer, op)
+            try:
+                yield sess
+            except BaseException as exc:
+                sess.abort()
+                reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else (
+                    f"stopped by an error: {exc}")
+                with contextlib.suppress(Exception):
+                    recover(self, signer, reason=reason)
+                raise
+            sess.finish()
+        finally:
+            lock.release()
+
+    def recover_if_needed(self, signer: Signer) -> str | None:
+        """Finish interrupted work now (used by read commands); returns what was done."""
+        if not self.pending():
+            return None
+        lock = CaseLock(self.root / LOCK_PATH)
+        lock.acquire(exclusive=True)
+        try:
+            return recover(self, signer)
+        finally:
+            lock.release()
+
+
+def _id_key(item_id: str) -> tuple[int, str]:
+    digits = item_id[1:]
+    return (int(digits), item_id) if digits.isdigit() else (1 << 62, item_id)
+
+
+def normalize_item_id(text: str) -> str:
+    """``e3``, ``E3`` and ``E0003`` all mean ``E0003``."""
+    t = text.strip().upper()
+    if t.startswith("E") and t[1:].isdigit():
+        return f"E{int(t[1:]):04d}"
+    return t
+
+
+def format_item_id(n: int) -> ItemId:
+    return ItemId(f"E{n:04d}")
+
+
+def actor_of(info: dict[str, Any]) -> dict[str, Any]:
+    collector = info.get("collector") or {}
+    return {k: v for k, v in collector.items() if v}
+
+
+# ---- creation -------------------------------------------------------------------------------
+def create_case(root: Path, info: dict[str, Any], signer: Signer) -> Case:
+    """Create a new case folder at ``root`` and seal it. Atomic: built beside, then renamed."""
+    root = root.expanduser()
+    if root.exists():
+        if (root / CASE_JSON).exists():
+            raise CaseExistsError(f"{root} is already an evkit case; evkit will not overwrite it.")
+        if not root.is_dir():
+            raise CaseExistsError(f"{root} exists and is not a folder.")
+        if any(root.iterdir()):
+            raise CaseExistsError(
+                f"{root} is not empty; evkit creates a case only in a new or empty folder.",
+                hint="Choose a new folder name; evkit add will copy your files into it.")
+    parent = root.resolve().parent
+    if not parent.is_dir():
+        raise CaseExistsError(f"The folder {parent} does not exist.")
+    build = parent / f".{root.name}.evkit-init-{os.getpid()}"
+    case_info = {
+        "type": CASE_TYPE,
+        "case_id": str(uuid.uuid4()),
+        "created_at": utc_now(),
+        "key_id": signer.key_id,
+        "evkit_version": __version__,
+        **info,
+    }
+    try:
+        (build / "data").mkdir(parents=True)
+        (build / EVKIT_DIR).mkdir()
+        (build / BAGIT).write_bytes(BAGIT_TXT)
+        (build / CASE_JSON).write_bytes(canonical_bytes(case_info) + b"\n")
+        (build / PUBKEY_PATH).write_bytes(signer.public.pem)
+        (build / ITEMS_PATH).write_bytes(b"")
+        case = Case(root=build, info=case_info)
+        line = make_event(signer, seq=1, prev="sha256:" + "0" * 64, action="case.created",
+                          actor=actor_of(case_info),
+                          data={"case_id": case_info["case_id"], "title": info.get("title"),
+                                "case_sha256": sha256_bytes((build / CASE_JSON).read_bytes())})
+        (build / LOG_PATH).write_bytes(line + b"\n")
+        write_seal(case, signer, case.items())
+        sync_filesystem(build)
+        if root.exists():
+            root.rmdir()  # it was empty (checked above); rename needs it gone on some systems
+        os.replace(build, root)
+        fsync_dir(parent)
+    except OSError as exc:
+        shutil.rmtree(build, ignore_errors=True)
+        raise StorageError(f"Could not create the case folder {root}: {exc.strerror or exc}.") \
+            from exc
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return Case(root=root.resolve(), info=case_info)
+
+
+# ---- sealing --------------------------------------------------------------------------------
+def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> dict[str, Any]:
+    """Rewrite the derived files and sign a new seal over everything.
+
+    Order: payload manifest, bag-info, seal (which hashes every other tag file), then the tag
+    manifest (which also covers the seal). Each write is atomic.
+    """
+    root = case.root
+    entries = {it.stored: it.sha256 for it in items.values()}
+    atomic_write(root / PAYLOAD_MANIFEST, manifest_bytes(entries), sync=False)
+    info = case.info
+    collector = info.get("collector") or {}
+    refs = info.get("references") or []
+    fields = [
+        ("Source-Organization", str(collector.get("organization") or "")),
+        ("Contact-Name", str(collector.get("name") or "")),
+        ("Contact-Email", str(collector.get("email") or "")),
+        ("Contact-Phone", str(collector.get("phone") or "")),
+        ("External-Description", str(info.get("title") or "")),
+        ("External-Identifier", str(info.get("case_id") or "")),
+        *[("External-Identifier", f"{r.get('agency', '')}: {r.get('number', '')}")
+          for r in refs if isinstance(r, dict)],
+        ("Bagging-Date", datetime.now(UTC).strftime("%Y-%m-%d")),
+        ("Bag-Software-Agent", f"evkit {__version__}"),
+        ("Payload-Oxum", payload_oxum(it.size for it in items.values())),
+        ("Bag-Size", _human_size(sum(it.size for it in items.values()))),
+    ]
+    atomic_write(root / BAG_INFO, bag_info_bytes(fields), sync=False)
+    log = case.read_log()
+    files: dict[str, str] = {}
+    for rel in list_tag_files(root):
+        if rel in (SEAL_PATH, SEAL_SIG_PATH, TAG_MANIFEST):
+            continue
+        files[rel] = sha256_bytes((root / rel).read_bytes())
+    seal: dict[str, Any] = {
+        "type": SEAL_TYPE,
+        "case_id": case.case_id,
+        "sealed_at": utc_now(),
+        "key_id": signer.key_id,
+        "custody": {"events": log.head.events, "head": log.head.head},
+        "payload": {"items": len(items), "bytes": sum(it.size for it in items.values()),
+                    "manifest_sha256": files.get(PAYLOAD_MANIFEST, "")},
+        "files": files,
+    }
+    body = canonical_bytes(seal)
+    atomic_write(root / SEAL_PATH, body, sync=False)
+    atomic_write(root / SEAL_SIG_PATH, signer.sign(body), sync=False)
+    tag_entries = {rel: sha256_bytes((root / rel).read_bytes()) for rel in list_tag_files(root)
+                   if rel != TAG_MANIFEST}
+    atomic_write(root / TAG_MANIFEST, manifest_bytes(tag_entries), sync=False)
+    fsync_dir(root)
+    fsync_dir(root / EVKIT_DIR)
+    return seal
+
+
+def _human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"
+
+
+# ---- transactions ---------------------------------------------------------------------------
+@dataclass
+class StagedItem:
+    """A copy staged in the transaction folder, with the record to write when committed."""
+
+    part: Path
+    record: dict[str, Any]
+
+
+@dataclass
+class Session:
+    """One locked, journalled change to a case. Obtain it from :meth:`Case.session`."""
+
+    case: Case
+    signer: Signer
+    op: str
+    items: dict[str, Item] = field(init=False)
+    dir: Path = field(init=False)
+    _next: int = field(init=False)
+    _parts: int = field(init=False, default=0)
+    _commits: int = field(init=False, default=0)
+    _head: str = field(init=False)
+    _seq: int = field(init=False)
+    _by_hash: dict[str, str] = field(init=False)
+    _sealed: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        root = self.case.root
+        self.items = self.case.items()
+        self._by_hash = {}
+        for it in self.items.values():
+            self._by_hash.setdefault(it.sha256, it.id)
+        self._next = max((_id_key(i)[0] for i in self.items if _id_key(i)[0] < 1 << 62),
+                         default=0) + 1
+        log = self.case.read_log()
+        self._seq, self._head = log.head.events, log.head.head
+        txid = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        self.dir = root / TXN_DIR / txid
+        try:
+            self.dir.mkdir(parents=True)
+            atomic_write(self.dir / "intent.json", record_bytes(
+                {"op": self.op, "started": utc_now(), "pid": os.getpid()}))
+            fsync_dir(self.dir.parent)
+        except OSError as exc:
+            raise StorageError(f"Could not start changing the case: {exc.strerror or exc}.") \
+                from exc
+
+    # -- identities and staging
+    def new_id(self) -> ItemId:
+        item_id = format_item_id(self._next)
+        self._next += 1
+        return item_id
+
+    def existing_with_hash(self, sha256: str) -> str | None:
+        return self._by_hash.get(sha256)
+
+    def claim_hash(self, sha256: str, item_id: str) -> None:
+        self._by_hash.setdefault(sha256, item_id)
+
+    def new_part(self, original: str) -> Path:
+        """A fresh staging path; the original path is noted so recovery can name it."""
+        self._parts += 1
+        part = self.dir / f"{self._parts:06d}.part"
+        with open(self.dir / "staged.jsonl", "ab") as f:
+            f.write(record_bytes({"part": part.name, "original": original}) + b"\n")
+        return part
+
+    def scratch(self) -> Path:
+        path = self.dir / "scratch"
+        path.mkdir(exist_ok=True)
+        return path
+
+    # -- committing
+    def commit(self, action: str, data: dict[str, Any],
+               staged: list[StagedItem] | None = None,
+               records: list[dict[str, Any]] | None = None) -> list[Item]:
+        """Journal, then apply, one batch: new item records (with their copies) and one event.
+
+        ``staged`` items get their copies moved into ``data/``; ``records`` are record-only
+        revisions of existing items (for example a re-extraction). The event's ``data`` gets
+        an ``items`` list binding each record's hash.
+        """
+        root = self.case.root
+        staged = staged or []
+        all_records = [s.record for s in staged] + list(records or [])
+        item_lines = [record_bytes(r) for r in all_records]
+        if all_records:
+            data = dict(data)
+            data["items"] = [
+                {"id": r["id"], "rev": r.get("rev", 1), "sha256": r["sha256"], "size": r["size"],
+                 "stored": r["stored"], "record": "sha256:" + sha256_bytes(line)}
+                for r, line in zip(all_records, item_lines, strict=True)
+            ]
+        event = make_event(self.signer, seq=self._seq + 1, prev=self._head, action=action,
+                           actor=actor_of(self.case.info), data=data)
+        if staged:
+            sync_filesystem(root)  # the copies are durable before any record claims them
+        journal = {
+            "log_offset": _size(root / LOG_PATH),
+            "items_offset": _size(root / ITEMS_PATH),
+            "log_lines": [event.decode("utf-8")],
+            "items_lines": [ln.decode("utf-8") for ln in item_lines],
+            "moves": [[s.part.name, s.record["stored"]] for s in staged],
+        }
+        self._commits += 1
+        commit_path = self.dir / f"commit-{self._commits:05d}.json"
+        atomic_write(commit_path, json.dumps(journal, ensure_ascii=False).encode("utf-8"))
+        apply_commit(root, self.dir, journal)
+        commit_path.unlink()
+        self._seq += 1
+        self._head = line_hash(event)
+        new_items = [Item.from_dict(r) for r in all_records]
+        for it in new_items:
+            self.items[it.id] = it
+            self._by_hash.setdefault(it.sha256, it.id)
+        return new_items
+
+    def log(self, action: str, data: dict[str, Any]) -> None:
+        """Append one event that adds no items."""
+        self.commit(action, data)
+
+    # -- ending
+    def finish(self) -> None:
+        write_seal(self.case, self.signer, self.items)
+        sync_filesystem(self.case.root)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        fsync_dir(self.dir.parent)
+        self._sealed = True
+
+    def abort(self) -> None:
+        """Nothing to do here: recovery (run next) decides what is kept, from the journal."""
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def apply_commit(root: Path, txn_dir: Path, journal: dict[str, Any]) -> None:
+    """Apply a journalled batch. Idempotent: re-applying gives exactly the same bytes."""
+    for part_name, stored in journal["moves"]:
+        src = txn_dir / part_name
+        dst = root / stored
+        if src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+        elif not dst.exists():
+            raise IncompleteError(f"The staged copy for {stored} is missing; the case cannot "
+                                  "be repaired automatically.")
+    if journal["moves"]:
+        fsync_dir(root / "data")
+    for rel, offset_key, lines_key in ((ITEMS_PATH, "items_offset", "items_lines"),
+                                       (LOG_PATH, "log_offset", "log_lines")):
+        lines = journal[lines_key]
+        if not lines:
+            continue
+        path = root / rel
+        if _size(path) != journal[offset_key]:
+            truncate(path, journal[offset_key])
+        append_durable(path, "".join(ln + "\n" for ln in lines).encode("utf-8"))
+
+
+def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str | None:
+    """Bring the case back to a consistent, sealed state after an interrupted command.
+
+    Journalled batches are re-applied (roll forward); staged copies that never reached a
+    journal are deleted (roll back; the user's originals were never touched). A ``recover``
+    event records both, and the case is re-sealed. Returns a sentence for the user, or None.
+    """
+    pending = case.pending()
+    if not pending:
+        return None
+    root = case.root
+    completed: list[str] = []
+    discarded: list[str] = []
+    ops: list[str] = []
+    for txn in pending:
+        try:
+            intent = loads((txn / "intent.json").read_bytes())
+            ops.append(str(intent.get("op", "?")))
+        except (OSError, ValueError):
+            ops.append("?")
+        for commit_path in sorted(txn.glob("commit-*.json")):
+            try:
+                journal = json.loads(commit_path.read_bytes())
+            except (OSError, ValueError):
+                continue  # never completed (written atomically): nothing was applied from it
+            apply_commit(root, txn, journal)
+            completed.extend(json.loads(ln)["id"] for ln in journal["items_lines"])
+        originals: dict[str, str] = {}
+        with contextlib.suppress(OSError):
+            for line in (txn / "staged.jsonl").read_bytes().splitlines():
+                with contextlib.suppress(ValueError, KeyError):
+                    rec = json.loads(line)
+                    originals[rec["part"]] = rec["original"]
+        discarded.extend(originals.get(p.name, p.name) for p in sorted(txn.glob("*.part")))
+    log_path = root / LOG_PATH
+    parsed = parse_log(log_path.read_bytes()) if log_path.exists() else parse_log(b"")
+    if parsed.torn_tail:  # a torn append outside any journal cannot be ours to keep
+        truncate(log_path, parsed.complete_size)
+        parsed = parse_log(log_path.read_bytes())
+    items = case.items()
+    line = make_event(
+        signer, seq=parsed.head.events + 1, prev=parsed.head.head, action="recover",
+        actor=actor_of(case.info),
+        data={"interrupted": sorted(set(ops)), "reason": reason,
+              "completed_items": sorted(set(completed)), "not_added": discarded})
+    append_durable(log_path, line + b"\n")
+    write_seal(case, signer, items)
+    sync_filesystem(root)
+    for txn in pending:
+        shutil.rmtree(txn, ignore_errors=True)
+    fsync_dir(root / TXN_DIR)
+    parts = [f"evkit finished an interrupted '{', '.join(sorted(set(ops)))}' ({reason})."]
+    if completed:
+        parts.append(f"{len(set(completed))} item(s) were kept.")
+    if discarded:
+        shown = ", ".join(discarded[:5]) + (" ..." if len(discarded) > 5 else "")
+        parts.append(f"{len(discarded)} file(s) were not added and should be added again: {shown}")
+    return " ".join(parts)
+
+
+def new_item_record(
+    *,
+    item_id: str,
+    sha256: str,
+    size: int,
+    original_name: str,
+    stored: str,
+    mime: str,
+    original: dict[str, Any],
+    acquired: dict[str, Any],
+    parent: dict[str, Any] | None = None,
+    sensitive: bool = False,
+    extraction: dict[str, Any] | None = None,
+    rev: int = 1,
+) -> dict[str, Any]:
+    """The item record as stored in ``items.jsonl`` (documented in docs/FORMAT.md)."""
+    return {
+        "type": ITEM_TYPE,
+        "id": item_id,
+        "rev": rev,
+        "sha256": sha256,
+        "size": size,
+        "stored": stored,
+        "mime": mime,
+        "original": {"name": original_name, **original},
+        "acquired": acquired,
+        "parent": parent,
+        "sensitive": sensitive,
+        "extraction": extraction,
+    }

@@ -1,0 +1,535 @@
+"""The ``evkit`` command line: parse, call one core function, render, exit with a documented code.
+
+Nothing here hashes, signs or knows the case layout; that is the core's job. Errors from the core
+are translated to a message and an exit code in one place, :func:`main`.
+
+Exit codes: 0 ok; 1 integrity failure (the evidence or its records changed); 2 usage error (bad
+arguments, a path that does not exist); 3 could not complete (case locked, disk full, key
+unavailable, unreadable input, interrupted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from evidence_kit import __version__
+from evidence_kit.errors import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    EvkitError,
+    PathNotFoundError,
+    UsageError,
+)
+
+if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.case import Case
+    from evidence_kit.signing import Signer
+
+
+# ---- helpers --------------------------------------------------------------------------------
+def _tty_in() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _tty_err() -> bool:
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+def _ask_passphrase(prompt: str) -> str | None:
+    if not _tty_in():
+        return None
+    return str(click.prompt(prompt, hide_input=True, err=True))
+
+
+def _emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+def _warn(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _case_start(ctx: click.Context) -> Path:
+    start = ctx.obj.get("case") if ctx.obj else None
+    return Path(start) if start else Path.cwd()
+
+
+def _open_case(ctx: click.Context) -> Case:
+    from evidence_kit.case import Case
+
+    case = Case.open(_case_start(ctx))
+    if case.pending():
+        # An earlier command was interrupted: finish it before anything else reads the case.
+        message = case.recover_if_needed(_signer())
+        if message:
+            _warn(message)
+    return case
+
+
+def _signer() -> Signer:
+    from evidence_kit.signing import load_signer
+
+    return load_signer(_ask_passphrase)
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} bytes"
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int, str], None] | None]:
+    """A progress bar on a terminal for work worth waiting for; nothing otherwise."""
+    if not _tty_err() or total < 64 * 1024 * 1024:
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr,
+                           show_pos=False, show_percent=True) as bar:
+
+        def step(n: int, _name: str = "") -> None:
+            bar.update(n)
+
+        yield step
+
+
+# ---- the group ------------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "--case", "case_dir", type=click.Path(file_okay=False), default=None,
+              help="The case folder to use (default: the current folder or the nearest one "
+                   "above it).")
+@click.version_option(__version__, prog_name="evkit")
+@click.pass_context
+def cli(ctx: click.Context, case_dir: str | None) -> None:
+    """Preserve evidence of cybercrime so police can trust it.
+
+    evkit copies your files (screenshots, e-mails, statements) byte for byte into a case
+    folder, records where and when they came from, and seals everything with your signature,
+    so anyone can later check that nothing changed. It never uses the network.
+
+    \b
+    Start:   evkit init my-case --title "What happened" --collector "Your name"
+    Add:     cd my-case && evkit add ~/Desktop/Screenshot.png ~/Downloads/scam.eml
+    Check:   evkit verify
+    \b
+    Exit codes: 0 ok, 1 evidence or records changed, 2 usage error,
+    3 could not complete (locked, disk full, key unavailable, unreadable input).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["case"] = case_dir
+
+
+# ---- init -----------------------------------------------------------------------------------
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--title", help="A short name for the case, e.g. 'Romance scam 2026'.")
+@click.option("--collector", help="Your name (the person collecting the evidence).")
+@click.option("--email", help="Your e-mail address, for the police to contact you.")
+@click.option("--phone", help="Your phone number.")
+@click.option("--organization", help="Organisation collecting (e.g. a victim support service).")
+@click.option("--incident", help="A short summary of what happened.")
+@click.option("--jurisdiction", help="Where it is being reported (e.g. 'England and Wales').")
+@click.option("--ref", "refs", multiple=True, metavar="AGENCY=NUMBER",
+              help="A reference number, e.g. 'Action Fraud=NFRC261100123'. Repeatable.")
+@click.option("--timezone", "tz", help="Your time zone, e.g. Europe/London (default: this "
+              "computer's).")
+def init(directory: str, title: str | None, collector: str | None, email: str | None,
+         phone: str | None, organization: str | None, incident: str | None,
+         jurisdiction: str | None, refs: tuple[str, ...], tz: str | None) -> None:
+    """Create a new case folder DIRECTORY (and your signing key on first use)."""
+    from evidence_kit.case import create_case
+    from evidence_kit.signing import create_key, fingerprint, key_exists, key_home, load_signer
+    from evidence_kit.timeutil import system_timezone, zone
+
+    if title is None and _tty_in():
+        title = click.prompt("Case title (e.g. 'Romance scam 2026')", err=True)
+    if collector is None and _tty_in():
+        collector = click.prompt("Your name (who is collecting the evidence)", err=True)
+    if email is None and _tty_in():
+        email = click.prompt("Your e-mail (optional, Enter to skip)", default="",
+                             show_default=False, err=True) or None
+    if not title or not collector:
+        raise UsageError("A case needs a title and a collector name.",
+                         hint='Give --title "..." and --collector "..." (no terminal to ask).')
+    references = []
+    for ref in refs:
+        agency, sep, number = ref.partition("=")
+        if not sep or not agency.strip() or not number.strip():
+            raise UsageError(f"--ref {ref!r} should look like 'Action Fraud=NFRC261100123'.")
+        references.append({"agency": agency.strip(), "number": number.strip()})
+    tz = tz or system_timezone()
+    try:
+        zone(tz)
+    except ValueError as exc:
+        raise UsageError(str(exc).capitalize() + ".") from exc
+    home = key_home()
+    if not key_exists(home):
+        passphrase = os.environ.get("EVKIT_PASSPHRASE")
+        if passphrase is None and _tty_in():
+            passphrase = click.prompt(
+                "Choose a passphrase to protect your signing key (Enter for none)",
+                default="", hide_input=True, confirmation_prompt=True, show_default=False,
+                err=True) or None
+        info = create_key(passphrase or None, home)
+        _warn(f"Created your signing key in {info.home / 'keys'} "
+              f"(fingerprint {fingerprint(info.key_id)}).")
+    signer = load_signer(_ask_passphrase, home)
+    case = create_case(Path(directory), {
+        "title": title,
+        "collector": {k: v for k, v in {"name": collector, "email": email, "phone": phone,
+                                        "organization": organization}.items() if v},
+        "incident": incident,
+        "jurisdiction": jurisdiction,
+        "references": references,
+        "timezone": tz,
+    }, signer)
+    click.echo(f"Created case '{title}' in {case.root}")
+    click.echo(f"Signed by {collector}, key fingerprint {fingerprint(signer.key_id)}")
+    click.echo(f"Next: cd {directory} && evkit add <files or folders>")
+
+
+# ---- add ------------------------------------------------------------------------------------
+def _read_paths(args: tuple[str, ...]) -> list[str]:
+    from evidence_kit.droppaths import split_dropped, split_lines
+
+    paths: list[str] = []
+    for arg in args:
+        if arg == "-":
+            data = sys.stdin.read() if sys.stdin is not None else ""
+            paths.extend(split_lines(data))
+        elif arg.startswith("file://"):
+            paths.extend(split_lines(arg))
+        else:
+            paths.append(arg)
+    if not args:
+        if not _tty_in():
+            raise UsageError("No files given.", hint="Name files or folders, or use 'evkit add -' "
+                             "to read paths from standard input.")
+        _warn("Drag files or folders here and press Enter (an empty line to finish):")
+        while True:
+            line = sys.stdin.readline()
+            if not line.strip():
+                break
+            try:
+                paths.extend(split_dropped(line))
+            except ValueError as exc:
+                _warn(f"  {exc}")
+    return paths
+
+
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.option("--note", help="A note kept with these items (what they are, why they matter).")
+@click.option("--source", help="Where the files came from, e.g. 'WhatsApp export', 'Gmail'.")
+@click.option("--sensitive", is_flag=True, help="Mark these items sensitive (e.g. intimate "
+              "images): never shown in reports, withheld from handovers by default.")
+@click.option("--no-extract", is_flag=True, help="Do not read metadata now (evkit extract can "
+              "do it later).")
+@click.pass_context
+def add(ctx: click.Context, paths: tuple[str, ...], note: str | None, source: str | None,
+        sensitive: bool, no_extract: bool) -> None:
+    """Copy files and folders into the case, hashed, recorded and sealed.
+
+    PATHS may be files, folders (added recursively), file:// URIs, or '-' to read one path per
+    line from standard input. With no PATHS in a terminal, evkit asks you to drag files in.
+    Your original files are only read, never changed.
+    """
+    from evidence_kit.ingest import add_files
+
+    case = _open_case(ctx)
+    given = _read_paths(paths)
+    if not given:
+        raise UsageError("No files given.")
+    total = 0
+    for p in given:
+        try:
+            total += os.stat(os.path.expanduser(p)).st_size
+        except OSError:
+            pass
+    signer = _signer()
+    with _progress(total, "Copying") as step:
+        report = add_files(case, signer, given, note=note, source=source, sensitive=sensitive,
+                           extract=not no_extract, progress=step, on_recover=_warn)
+    for problem in report.problems:
+        _warn(f"{'not added' if problem.is_failure else 'note'}: {problem.path} {problem.message}")
+    added = report.added
+    if added:
+        ids = f"{added[0].id}" if len(added) == 1 else f"{added[0].id}-{added[-1].id}"
+        size = sum(i.size for i in added)
+        kids = sum(1 for i in added if i.parent)
+        extra = f", including {kids} attachment(s) found inside" if kids else ""
+        click.echo(f"Added {len(added)} item(s) ({_size(size)}) as {ids}{extra}.")
+    for dup in report.duplicates:
+        click.echo(f"Already in the case: {dup.get('original_path') or dup.get('name')} is "
+                   f"identical to {dup['same_as']}, so it was not stored twice (noted in the log).")
+    if report.skipped_system:
+        click.echo(f"Skipped {report.skipped_system} system file(s) such as .DS_Store.")
+    failures = report.failures
+    if failures:
+        click.echo(f"{len(failures)} file(s) were not added; see the lines above.")
+    if added or report.duplicates:
+        click.echo("The case is sealed. Run 'evkit verify' at any time to check it.")
+    if failures:
+        only_missing = all(p.kind == "missing" for p in failures)
+        ctx.exit(EXIT_USAGE if only_missing else EXIT_INCOMPLETE)
+
+
+# ---- verify ---------------------------------------------------------------------------------
+@cli.command()
+@click.argument("target", required=False, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--record", is_flag=True, help="Also log this verification in the case's "
+              "custody log (changes the case; default is read-only).")
+@click.option("--key", "expected_key", metavar="FINGERPRINT",
+              help="Fail unless the case was signed with this key (from the custody form).")
+@click.pass_context
+def verify(ctx: click.Context, target: str | None, as_json: bool, record: bool,
+           expected_key: str | None) -> None:
+    """Check that nothing in the case changed since it was sealed.
+
+    Re-hashes every evidence file and checks every manifest, the custody log's chain and
+    signatures, and the seal. TARGET is a case folder (default: the current case).
+    Exit 0 intact, 1 something changed (each difference is named), 3 could not check.
+    """
+    from evidence_kit.case import Case, find_case
+    from evidence_kit.verify import FolderSource, verify_source
+
+    if target is not None and not Path(target).exists():
+        raise PathNotFoundError(f"{target} does not exist.")
+    if target is not None and Path(target).is_file():
+        raise UsageError(f"{target} is a file; give a case folder.")
+    root = find_case(Path(target) if target else _case_start(ctx))
+    case = Case.open(root)
+    if case.pending() and not record:
+        try:
+            message = case.recover_if_needed(_signer())
+        except EvkitError:
+            message = None  # not the collector: report the interruption as found
+        if message:
+            _warn(message)
+    with _progress(_payload_size(root), "Verifying") as step:
+        rep = verify_source(FolderSource(root), expected_key=expected_key,
+                            progress=(lambda n: step(n, "")) if step else None)
+    if record:
+        from evidence_kit.narrative import record_verification
+
+        record_verification(case, _signer(), rep)
+    if as_json:
+        _emit_json(rep.to_dict())
+    else:
+        _render_report(rep)
+    ctx.exit(rep.exit_code)
+
+
+def _payload_size(root: Path) -> int:
+    total = 0
+    for dirpath, _d, files in os.walk(root / "data"):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _render_report(rep: Any) -> None:
+    from evidence_kit.signing import fingerprint
+
+    title = f"'{rep.title}'" if rep.title else "(unnamed case)"
+    click.echo(f"Verifying case {title} at {rep.target}")
+    for c in rep.checks:
+        click.echo(f"  [{'ok' if c.ok else '!!'}] {c.name}: {c.detail}")
+    if rep.key_id:
+        click.echo(f"Collector key: {fingerprint(rep.key_id)}  ({rep.key_id})")
+    if rep.seal_sha256:
+        click.echo(f"Seal: sha256:{rep.seal_sha256}, sealed {rep.sealed_at}")
+    if rep.intact:
+        click.echo(f"Result: INTACT. All {rep.items} evidence file(s) and {rep.events} custody "
+                   "event(s) are exactly as sealed.")
+        return
+    word = "CHANGED" if rep.exit_code == 1 else "NOT VERIFIED"
+    click.echo(f"Result: {word}. {len(rep.findings)} problem(s) found:")
+    for n, f in enumerate(rep.findings, start=1):
+        click.echo(f"  {n}. {f.message}")
+
+
+# ---- list / show / log / key --------------------------------------------------------------
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_items(ctx: click.Context, as_json: bool) -> None:
+    """List the items in the case."""
+    case = _open_case(ctx)
+    items = case.items()
+    if as_json:
+        _emit_json([it.to_dict() for it in items.values()])
+        return
+    if not items:
+        click.echo("No items yet. Add files with: evkit add <files or folders>")
+        return
+    click.echo(f"{'ID':<6} {'Size':>9}  {'Type':<24} {'SHA-256':<16}  Name")
+    for it in items.values():
+        name = it.name + (f"  (from {it.parent['id']})" if it.parent else "")
+        flag = " [sensitive]" if it.sensitive else ""
+        click.echo(f"{it.id:<6} {_size(it.size):>9}  {it.mime[:24]:<24} {it.sha256[:16]}  "
+                   f"{_printable(name)}{flag}")
+    click.echo(f"{len(items)} item(s), {_size(sum(i.size for i in items.values()))}")
+
+
+def _printable(text: str) -> str:
+    """Hostile names must not drive the terminal: escape control characters."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+@cli.command()
+@click.argument("item_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
+    """Show everything recorded about one item (e.g. evkit show E0003)."""
+    case = _open_case(ctx)
+    item = case.item(item_id)
+    if as_json:
+        _emit_json(item.to_dict())
+        return
+    rec = item.to_dict()
+    click.echo(f"{item.id}  {_printable(item.name)}")
+    rows = [
+        ("SHA-256", item.sha256), ("Size", f"{item.size} bytes ({_size(item.size)})"),
+        ("Type", item.mime), ("Stored as", item.stored),
+        ("Original path", item.original.get("path") or "-"),
+        ("Modified", item.original.get("modified") or "-"),
+        ("Acquired", f"{item.acquired.get('at')} ({item.acquired.get('local')})"),
+        ("Acquired by", f"{item.acquired.get('by')} on {item.acquired.get('host')}"),
+        ("Source", item.acquired.get("source") or "-"),
+        ("Note", item.acquired.get("note") or "-"),
+        ("Parent", f"{item.parent['id']} ({item.parent.get('role')})" if item.parent else "-"),
+        ("Sensitive", "yes" if item.sensitive else "no"),
+    ]
+    for label, value in rows:
+        click.echo(f"  {label:<14} {_printable(str(value))}")
+    ex = rec.get("extraction") or {}
+    meta = ex.get("metadata") or {}
+    if meta:
+        click.echo(f"  Metadata ({ex.get('extractor')}):")
+        for line in json.dumps(meta, indent=2, ensure_ascii=False).splitlines()[1:-1][:200]:
+            click.echo("  " + _printable(line))
+    for err in ex.get("errors") or []:
+        click.echo(f"  Could not read: {_printable(str(err))}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def log(ctx: click.Context, as_json: bool) -> None:
+    """Show the custody log: every event, in order."""
+    case = _open_case(ctx)
+    parsed = case.read_log()
+    if as_json:
+        _emit_json(parsed.events)
+        return
+    for ev in parsed.events:
+        data = ev.get("data") or {}
+        summary = _event_summary(str(ev.get("action")), data)
+        who = (ev.get("actor") or {}).get("name", "?")
+        click.echo(f"{ev.get('seq'):>4}  {ev.get('at')}  {ev.get('action'):<14} {who}: "
+                   f"{_printable(summary)}")
+
+
+def _event_summary(action: str, data: dict[str, Any]) -> str:
+    items = data.get("items") or []
+    if action == "case.created":
+        return f"created case '{data.get('title')}'"
+    if action == "acquire":
+        dups = data.get("duplicates") or []
+        ids = ", ".join(str(i.get("id")) for i in items[:6]) + (" ..." if len(items) > 6 else "")
+        text = f"acquired {len(items)} item(s) {ids}".rstrip()
+        return text + (f"; {len(dups)} duplicate(s) not stored twice" if dups else "")
+    if action == "recover":
+        return (f"finished interrupted {', '.join(data.get('interrupted') or [])}: "
+                f"{len(data.get('not_added') or [])} file(s) not added")
+    if action == "verify":
+        return f"verification: {data.get('result')}"
+    return json.dumps(data, ensure_ascii=False)[:120]
+
+
+@cli.group()
+def key() -> None:
+    """Your signing key (kept in your key store, never in a case)."""
+
+
+@key.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def key_show(as_json: bool) -> None:
+    """Print your public key's fingerprint."""
+    from evidence_kit.signing import fingerprint, key_home, load_public
+
+    pub = load_public()
+    if as_json:
+        _emit_json({"key_id": pub.key_id, "fingerprint": fingerprint(pub.key_id),
+                    "home": str(key_home()), "public_key_pem": pub.pem.decode()})
+        return
+    click.echo(f"Fingerprint: {fingerprint(pub.key_id)}")
+    click.echo(f"Key ID:      {pub.key_id}")
+    click.echo(f"Key store:   {key_home() / 'keys'}")
+
+
+def _save_traceback() -> str:
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="evkit-error-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(f"evkit {__version__}\n{traceback.format_exc()}")
+    except OSError:
+        return "Run again with EVKIT_DEBUG=1 to see details."
+    return f"Details: {path}"
+
+
+# ---- entry point ----------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI; every domain error becomes one line and a documented exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="evkit", standalone_mode=False)
+    except EvkitError as err:
+        click.echo(f"evkit: {err.message}", err=True)
+        if err.hint:
+            click.echo(f"       {err.hint}", err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("evkit: stopped. The case was left consistent.", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    except KeyboardInterrupt:
+        click.echo("\nevkit: stopped (Ctrl-C). The case was left consistent; run the command "
+                   "again to finish.", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except OSError as exc:
+        click.echo(f"evkit: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    except Exception as exc:  # a bug: one line for the user, the traceback kept for a report
+        if os.environ.get("EVKIT_DEBUG"):
+            raise
+        click.echo(f"evkit: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+                   f"evkit; your case was left consistent. {_save_traceback()}", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -1,0 +1,149 @@
+"""The custody log: append-only JSON Lines, hash-chained and Ed25519-signed, one event a line.
+
+Each line is the RFC 8785 canonical JSON of an event. ``prev`` is ``sha256:`` of the previous
+line's bytes (without its newline; the first event uses 64 zeros), and ``sig`` is the base64
+Ed25519 signature over the canonical JSON of the event *without* its ``sig`` member. Anyone can
+re-derive the signed bytes from the parsed line with any JCS implementation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from evidence_kit import __version__
+from evidence_kit.canonical import canonical_bytes, loads
+from evidence_kit.models import EVENT_TYPE, GENESIS, Finding
+from evidence_kit.signing import Signer
+
+LOG_PATH = "evkit/custody.jsonl"
+
+
+def utc_now() -> str:
+    """The current time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def line_hash(line: bytes) -> str:
+    return "sha256:" + hashlib.sha256(line).hexdigest()
+
+
+def make_event(
+    signer: Signer,
+    *,
+    seq: int,
+    prev: str,
+    action: str,
+    actor: dict[str, Any],
+    data: dict[str, Any],
+    at: str | None = None,
+) -> bytes:
+    """Build, sign and serialise one event; returns the line bytes (no newline)."""
+    event: dict[str, Any] = {
+        "type": EVENT_TYPE,
+        "seq": seq,
+        "prev": prev,
+        "at": at or utc_now(),
+        "action": action,
+        "actor": actor,
+        "key_id": signer.key_id,
+        "host": socket.gethostname(),
+        "tool": f"evkit {__version__}",
+        "data": data,
+    }
+    event["sig"] = signer.sign_b64(canonical_bytes(event))
+    return canonical_bytes(event)
+
+
+@dataclass(frozen=True, slots=True)
+class LogHead:
+    """Where the chain ends: the number of events and the hash of the last line."""
+
+    events: int
+    head: str
+
+
+@dataclass
+class ParsedLog:
+    events: list[dict[str, Any]]
+    hashes: list[str]  # line hash of each event
+    torn_tail: bool  # the file ends in a partial line (an interrupted append)
+    bad_lines: list[int]  # 1-based line numbers that are not JSON objects
+    complete_size: int  # bytes up to the end of the last complete line
+
+    @property
+    def head(self) -> LogHead:
+        return LogHead(len(self.hashes), self.hashes[-1] if self.hashes else GENESIS)
+
+
+def parse_log(data: bytes) -> ParsedLog:
+    """Split the log into events; tolerant, so that verification can report every problem."""
+    events: list[dict[str, Any]] = []
+    hashes: list[str] = []
+    bad: list[int] = []
+    torn = bool(data) and not data.endswith(b"\n")
+    complete = data.rfind(b"\n") + 1
+    body = data[:complete]
+    for n, line in enumerate(body.split(b"\n")[:-1] if body else [], start=1):
+        hashes.append(line_hash(line))
+        try:
+            obj = loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            bad.append(n)
+            events.append({})
+            continue
+        events.append(obj)
+    return ParsedLog(events, hashes, torn, bad, complete)
+
+
+def check_log(log: ParsedLog, verify: Callable[[bytes, bytes], bool],
+              key_id: str) -> list[Finding]:
+    """Check the chain, sequence numbers, types and every signature; report every problem."""
+    findings: list[Finding] = []
+    if log.torn_tail:
+        findings.append(Finding("log.torn", "The custody log ends with an incomplete line "
+                                "(an interrupted write that was not recovered).", LOG_PATH))
+    prev = GENESIS
+    for i, (event, h) in enumerate(zip(log.events, log.hashes, strict=True), start=1):
+        where = f"{LOG_PATH} line {i}"
+        if i in log.bad_lines:
+            findings.append(Finding("log.malformed", f"Custody log line {i} is not valid JSON: "
+                                    "it was edited or damaged.", where))
+            prev = h
+            continue
+        if event.get("type") != EVENT_TYPE:
+            findings.append(Finding("log.malformed", f"Custody log line {i} is not an evkit "
+                                    "custody event.", where))
+        if event.get("seq") != i:
+            findings.append(Finding("log.sequence", f"Custody log line {i} has sequence number "
+                                    f"{event.get('seq')!r}: events were removed, reordered or "
+                                    "inserted.", where))
+        if event.get("prev") != prev:
+            findings.append(Finding("log.chain", f"Custody log line {i} does not follow from the "
+                                    "line before it: the log was edited, or lines were removed "
+                                    "or inserted.", where))
+        prev = h
+        sig = event.get("sig")
+        body = {k: v for k, v in event.items() if k != "sig"}
+        if event.get("key_id") != key_id:
+            findings.append(Finding("log.key", f"Custody log line {i} was signed with a "
+                                    "different key from the case's collector key.", where))
+            continue
+        try:
+            raw_sig = base64.b64decode(str(sig), validate=True)
+            good = verify(raw_sig, canonical_bytes(body))
+        except (binascii.Error, ValueError, TypeError):
+            good = False
+        if not good:
+            findings.append(Finding("log.signature", f"Custody log line {i} "
+                                    f"({event.get('action', '?')}) has a signature that does "
+                                    "not match its content: it was edited.", where))
+    return findings

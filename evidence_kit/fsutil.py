@@ -1,0 +1,158 @@
+"""Small file-system primitives: atomic writes, durable appends, syncing, and the case lock."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from evidence_kit.errors import CaseLockedError, StorageError
+
+
+def _storage_error(exc: OSError, what: str) -> StorageError:
+    if exc.errno == errno.ENOSPC:
+        return StorageError(f"The disk is full while {what}.", hint="Free some space and run the "
+                            "command again; the case was left consistent.")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StorageError(f"The case folder cannot be written to while {what}: {exc.strerror}.")
+    return StorageError(f"A write failed while {what}: {exc.strerror or exc}.")
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or file creation inside ``path`` durable (no-op where unsupported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
+    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync dir."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise _storage_error(exc, f"writing {path.name}") from exc
+    if sync:
+        fsync_dir(path.parent)
+
+
+def append_durable(path: Path, data: bytes, *, sync: bool = True) -> int:
+    """Append ``data`` to ``path`` and fsync; return the file size before the append."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            before = os.fstat(fd).st_size
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _storage_error(exc, f"appending to {path.name}") from exc
+    return before
+
+
+def truncate(path: Path, size: int) -> None:
+    """Cut ``path`` back to ``size`` bytes (used only by recovery to redo a journalled append)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _storage_error(exc, f"repairing {path.name}") from exc
+
+
+_libc = None
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush every dirty page of the file system holding ``path`` in one call.
+
+    One ``syncfs`` at the end of a batch costs far less than an fsync per file (see
+    PERF-NOTES: ~0.75 ms per fsync here) and gives the same guarantee before we report success.
+    """
+    global _libc
+    if sys.platform.startswith("linux"):
+        if _libc is None:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if _libc.syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    os.sync()
+
+
+class CaseLock:
+    """An advisory lock on a case: exclusive for changes, shared for reading."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, *, exclusive: bool) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: fall back to no locking
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if not exclusive:
+                return  # a read-only medium: reading without a lock is the best we can do
+            raise _storage_error(exc, "locking the case") from exc
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            raise CaseLockedError(
+                "Another evkit command is working on this case right now.",
+                hint="Wait for it to finish, then run your command again.",
+            ) from exc
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+@contextlib.contextmanager
+def locked(path: Path, *, exclusive: bool) -> Iterator[None]:
+    lock = CaseLock(path)
+    lock.acquire(exclusive=exclusive)
+    try:
+        yield
+    finally:
+        lock.release()

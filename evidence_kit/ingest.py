@@ -1,0 +1,410 @@
+"""``evkit add``: gather the files the user dropped, copy each in one pass, record and log them.
+
+For every regular file: one read that copies it into the case and hashes it; its type from
+libmagic on the first bytes of that same read; its original name, path and timestamps; then the
+extractors read the *stored copy* (never the original) and embedded files (e-mail attachments)
+become items of their own with a link to their parent. Copies are batched into journalled
+commits (see ``case.py``), so an interruption loses at most the batch in flight, and says so.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import socket
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from evidence_kit import __version__
+from evidence_kit.case import BATCH_BYTES, BATCH_FILES, Case, Session, StagedItem, new_item_record
+from evidence_kit.errors import EvkitError, StorageError
+from evidence_kit.hashing import copy_and_hash
+from evidence_kit.models import Item
+from evidence_kit.signing import Signer
+from evidence_kit.timeutil import local_iso
+
+#: Files that operating systems create on their own; never evidence, skipped with a count.
+SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "ehthumbs.db"})
+MAX_CHILD_DEPTH = 3
+
+Progress = Callable[[int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A file that was not added, and why, in one plain line."""
+
+    path: str
+    message: str
+    kind: str  # missing | symlink | special | unreadable | changed | inside-case | twice | empty
+
+    @property
+    def is_failure(self) -> bool:
+        return self.kind not in ("twice", "empty")
+
+
+@dataclass
+class AddReport:
+    added: list[Item] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped_system: int = 0
+    recovered: str | None = None
+
+    @property
+    def failures(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_failure]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    path: Path  # absolute, as given (the last component is not resolved)
+    size: int
+
+
+# ---- gathering ------------------------------------------------------------------------------
+def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Problem], int]:
+    """Expand folders, refuse what is not a regular file, and drop repeats (in given order)."""
+    sources: list[Source] = []
+    problems: list[Problem] = []
+    seen: dict[tuple[int, int], str] = {}
+    skipped = 0
+    case_real = case_root.resolve()
+
+    def consider(path: Path, st: os.stat_result, shown: str) -> None:
+        nonlocal skipped
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            problems.append(Problem(shown, f"was given twice (same file as {seen[key]}); "
+                                    "added once.", "twice"))
+            return
+        seen[key] = shown
+        if st.st_size == 0:
+            problems.append(Problem(shown, "is empty (0 bytes); it is preserved anyway.", "empty"))
+        sources.append(Source(path, st.st_size))
+
+    def special(shown: str, st: os.stat_result) -> Problem:
+        mode = st.st_mode
+        what = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        return Problem(shown, f"is {what}, not a file; skipped.", "special")
+
+    for given in paths:
+        shown = given
+        path = Path(os.path.abspath(os.path.expanduser(given)))
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            problems.append(Problem(shown, "does not exist (check the name, or drag the file "
+                                    "into the terminal again).", "missing"))
+            continue
+        except OSError as exc:
+            problems.append(Problem(shown, f"cannot be examined: {exc.strerror}.", "unreadable"))
+            continue
+        try:
+            real = path.resolve()
+        except OSError:
+            real = path
+        if real == case_real or case_real in real.parents:
+            problems.append(Problem(shown, "is inside the case folder; evkit adds files from "
+                                    "outside it.", "inside-case"))
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            problems.append(Problem(shown, f"is a shortcut (symbolic link) to "
+                                    f"{os.readlink(path)}; add that file itself.", "symlink"))
+        elif stat.S_ISDIR(st.st_mode):
+            skipped += _walk(path, consider, special, problems)
+        elif stat.S_ISREG(st.st_mode):
+            consider(path, st, shown)
+        else:
+            problems.append(special(shown, st))
+    return sources, problems, skipped
+
+
+def _walk(top: Path, consider: Callable[[Path, os.stat_result, str], None],
+          special: Callable[[str, os.stat_result], Problem], problems: list[Problem]) -> int:
+    skipped = 0
+
+    def onerror(exc: OSError) -> None:
+        problems.append(Problem(str(exc.filename), f"cannot be opened: {exc.strerror}.",
+                                "unreadable"))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=False):
+        dirnames.sort()
+        for d in list(dirnames):
+            p = Path(dirpath, d)
+            if p.is_symlink():
+                problems.append(Problem(str(p), "is a shortcut (symbolic link) to a folder; "
+                                        "skipped.", "symlink"))
+        for name in sorted(filenames):
+            p = Path(dirpath, name)
+            if name in SYSTEM_FILES:
+                skipped += 1
+                continue
+            try:
+                st = os.lstat(p)
+            except OSError as exc:
+                problems.append(Problem(str(p), f"cannot be examined: {exc.strerror}.",
+                                        "unreadable"))
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                problems.append(Problem(str(p), f"is a shortcut (symbolic link) to "
+                                        f"{os.readlink(p)}; skipped.", "symlink"))
+            elif stat.S_ISREG(st.st_mode):
+                consider(p, st, str(p))
+            else:
+                problems.append(special(str(p), st))
+    return skipped
+
+
+# ---- typing ---------------------------------------------------------------------------------
+_magic: Any = None
+
+
+def sniff_mime(head: bytes) -> str:
+    """libmagic's MIME type for the first bytes of a file."""
+    global _magic
+    if not head:
+        return "inode/x-empty"
+    if _magic is None:
+        import magic
+
+        _magic = magic.Magic(mime=True)
+    try:
+        return str(_magic.from_buffer(head))
+    except Exception:  # noqa: BLE001 - libmagic errors on hostile bytes must not stop a copy
+        return "application/octet-stream"
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# ---- copying --------------------------------------------------------------------------------
+class _SkipFile(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _open_source(path: Path, shown: str) -> tuple[int, os.stat_result]:
+    base = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(
+        os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    noatime = getattr(os, "O_NOATIME", 0)
+    try:
+        try:
+            fd = os.open(path, base | noatime)  # leave the original's access time alone
+        except PermissionError:
+            if not noatime:
+                raise
+            fd = os.open(path, base)
+    except FileNotFoundError as exc:
+        raise _SkipFile(Problem(shown, "disappeared before it could be copied.", "missing")) \
+            from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _SkipFile(Problem(shown, "is a shortcut (symbolic link); skipped.",
+                                    "symlink")) from exc
+        why = "permission denied" if exc.errno == errno.EACCES else exc.strerror
+        raise _SkipFile(Problem(shown, f"cannot be read ({why}); skipped.", "unreadable")) \
+            from exc
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise _SkipFile(Problem(shown, "is not a regular file; skipped.", "special"))
+    return fd, st
+
+
+def _copy_into(sess: Session, fd: int, shown: str) -> tuple[Path, Any]:
+    part = sess.new_part(shown)
+    try:
+        dfd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                      0o600)
+    except OSError as exc:
+        raise StorageError(f"Could not write into the case: {exc.strerror}.") from exc
+    try:
+        try:
+            result = copy_and_hash(fd, dfd)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                raise StorageError(
+                    "The disk is full." if exc.errno != errno.EROFS else
+                    "The case folder is on a read-only disk.",
+                    hint="Free some space and run 'evkit add' again for the files not added.",
+                ) from exc
+            raise _SkipFile(Problem(shown, f"could not be read completely ({exc.strerror}); "
+                                    "skipped.", "unreadable")) from exc
+        os.fchmod(dfd, 0o444)  # stored evidence is read-only
+    except BaseException:
+        os.close(dfd)
+        part.unlink(missing_ok=True)
+        raise
+    os.close(dfd)
+    return part, result
+
+
+@dataclass
+class _Batch:
+    staged: list[StagedItem] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    bytes: int = 0
+
+
+def add_files(
+    case: Case,
+    signer: Signer,
+    paths: Iterable[str],
+    *,
+    note: str | None = None,
+    source: str | None = None,
+    sensitive: bool = False,
+    extract: bool = True,
+    progress: Progress | None = None,
+    on_recover: Callable[[str], None] | None = None,
+) -> AddReport:
+    """Add files and folders to the case; one bad file never stops the others."""
+    report = AddReport()
+    sources, problems, skipped = gather(paths, case.root)
+    report.problems.extend(problems)
+    report.skipped_system = skipped
+    if not sources:
+        return report
+    tz = str(case.info.get("timezone") or "UTC")
+    host = socket.gethostname()
+    collector = (case.info.get("collector") or {}).get("name")
+
+    def acquired_now() -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return {"at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "local": local_iso(now, tz),
+                "timezone": tz, "by": collector, "host": host, "tool": f"evkit {__version__}",
+                "method": "copied by evkit add", "source": source, "note": note}
+
+    with case.session(signer, "add", on_recover=on_recover) as sess:
+        batch = _Batch()
+
+        def flush() -> None:
+            nonlocal batch
+            if batch.staged or batch.duplicates:
+                data: dict[str, Any] = {"source": source, "note": note}
+                if batch.duplicates:
+                    data["duplicates"] = batch.duplicates
+                report.added.extend(sess.commit("acquire", data, batch.staged))
+                report.duplicates.extend(batch.duplicates)
+            batch = _Batch()
+
+        for src in sources:
+            shown = str(src.path)
+            try:
+                _add_one(sess, batch, src, shown, acquired_now(), sensitive, extract)
+            except _SkipFile as skip:
+                report.problems.append(skip.problem)
+            if progress:
+                progress(src.size, src.path.name)
+            if len(batch.staged) >= BATCH_FILES or batch.bytes >= BATCH_BYTES:
+                flush()
+        flush()
+    return report
+
+
+def _add_one(sess: Session, batch: _Batch, src: Source, shown: str, acquired: dict[str, Any],
+             sensitive: bool, extract: bool) -> None:
+    fd, st = _open_source(src.path, shown)
+    try:
+        part, result = _copy_into(sess, fd, shown)
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if after.st_size != result.size or after.st_mtime_ns != st.st_mtime_ns:
+        part.unlink(missing_ok=True)
+        raise _SkipFile(Problem(shown, "changed while it was being copied; skipped. Close the "
+                                "program using it and add it again.", "changed"))
+    original = {
+        "path": shown,
+        "size": st.st_size,
+        "modified": _iso(st.st_mtime),
+        "changed": _iso(st.st_ctime),
+        "accessed": _iso(st.st_atime),
+        "created": _iso(getattr(st, "st_birthtime", None)),
+        "mode": oct(stat.S_IMODE(st.st_mode)),
+    }
+    _register(sess, batch, part, result.sha256, result.size, result.head, src.path.name,
+              original, acquired, None, sensitive, extract, depth=0)
+
+
+def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, head: bytes,
+              name: str, original: dict[str, Any], acquired: dict[str, Any],
+              parent: dict[str, Any] | None, sensitive: bool, extract: bool, depth: int) -> None:
+    from evidence_kit.bag import safe_name
+
+    existing = sess.existing_with_hash(sha256)
+    if existing is not None:
+        part.unlink(missing_ok=True)
+        batch.duplicates.append({"sha256": sha256, "same_as": existing, "name": name,
+                                 "original_path": original.get("path"),
+                                 "modified": original.get("modified"),
+                                 "parent": parent["id"] if parent else None})
+        return
+    item_id = sess.new_id()
+    sess.claim_hash(sha256, item_id)
+    mime = sniff_mime(head)
+    stored = "data/" + safe_name(item_id, name)
+    extraction: dict[str, Any] | None = None
+    children: list[Any] = []
+    if extract:
+        extraction, children = run_extractors(sess, part, mime, name)
+    record = new_item_record(item_id=item_id, sha256=sha256, size=size, original_name=name,
+                             stored=stored, mime=mime, original=original, acquired=acquired,
+                             parent=parent, sensitive=sensitive, extraction=extraction)
+    batch.staged.append(StagedItem(part=part, record=record))
+    batch.bytes += size
+    for child in children:
+        if depth + 1 > MAX_CHILD_DEPTH:
+            record["extraction"]["errors"].append("embedded files nested deeper than "
+                                                  f"{MAX_CHILD_DEPTH} levels were not extracted")
+            break
+        _register_child(sess, batch, child, item_id, acquired, sensitive, extract, depth + 1)
+
+
+def run_extractors(sess: Session, part: Path, mime: str,
+                   name: str) -> tuple[dict[str, Any], list[Any]]:
+    """Run the extractor for this type on the staged copy; children land in scratch."""
+    from evidence_kit.extractors import ExtractContext, extract
+
+    scratch = sess.scratch() / f"x{part.stem}"
+    scratch.mkdir(exist_ok=True)
+    ex = extract(part, mime, ExtractContext(scratch_dir=scratch, original_name=name))
+    return ex.to_dict(), list(ex.children)
+
+
+def _register_child(sess: Session, batch: _Batch, child: Any, parent_id: str,
+                    acquired: dict[str, Any], sensitive: bool, extract: bool, depth: int) -> None:
+    child_path = Path(child.path)
+    scratch_root = sess.dir.resolve()
+    if scratch_root not in child_path.resolve().parents:
+        return  # an extractor must never hand us a path outside its scratch folder
+    name = os.path.basename(str(child.filename or "").replace("\\", "/")) or "attachment"
+    with open(child_path, "rb", buffering=0) as f:
+        part, result = _copy_into(sess, f.fileno(), f"{parent_id}: {name}")
+    child_path.unlink(missing_ok=True)
+    original = {"path": None, "container": parent_id, "declared_type": child.mime,
+                "role": child.role, "field": child.field, "declared_name": child.filename}
+    parent = {"id": parent_id, "role": child.role}
+    _register(sess, batch, part, result.sha256, result.size, result.head, name, original,
+              dict(acquired, method=f"extracted from {parent_id} by evkit add"), parent,
+              sensitive, extract, depth)
+
+
+def cleanup_scratch(sess: Session) -> None:
+    shutil.rmtree(sess.dir / "scratch", ignore_errors=True)
+
+
+def is_evkit_error(exc: BaseException) -> bool:
+    return isinstance(exc, EvkitError)

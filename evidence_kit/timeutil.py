@@ -1,0 +1,76 @@
+"""Time zones: the collector's zone, local renderings, and parsing user-given times."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+
+def system_timezone() -> str:
+    """The IANA name of this machine's zone (``Europe/London``), or ``UTC`` if unknown."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and _valid(tz):
+        return tz
+    try:
+        target = os.readlink("/etc/localtime")
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        name = target.split("zoneinfo/", 1)[1]
+        if _valid(name):
+            return name
+    try:
+        name = Path("/etc/timezone").read_text().strip()
+        if _valid(name):
+            return name
+    except OSError:
+        pass
+    return "UTC"
+
+
+def _valid(name: str) -> bool:
+    try:
+        zone(name)
+    except ValueError:
+        return False
+    return True
+
+
+def zone(name: str) -> tzinfo:
+    """A tzinfo for an IANA name; ValueError with a plain message if unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name.upper() in ("UTC", "Z", "GMT"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use a name like Europe/London)") from exc
+
+
+def local_iso(moment: datetime, tz_name: str) -> str:
+    """``moment`` in the named zone, ISO 8601 with its offset."""
+    try:
+        return moment.astimezone(zone(tz_name)).isoformat(timespec="seconds")
+    except ValueError:
+        return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_user_time(text: str, tz_name: str) -> datetime:
+    """Parse ``2026-11-20 14:05`` (in the collector's zone) or ISO with an offset; aware UTC."""
+    t = text.strip().replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            naive = datetime.strptime(t, fmt)
+        except ValueError:
+            continue
+        return naive.replace(tzinfo=zone(tz_name)).astimezone(UTC)
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(f"cannot read the time {text!r}; write it like 2026-11-20 14:05") \
+            from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone(tz_name))
+    return parsed.astimezone(UTC)
