@@ -13,14 +13,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
-from evidence_kit import __version__
+from evidence_kit import __version__, cliutil
 from evidence_kit.errors import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -30,86 +28,17 @@ from evidence_kit.errors import (
     UsageError,
 )
 
-if TYPE_CHECKING:  # typing only, keeps start-up light
-    from evidence_kit.case import Case
-    from evidence_kit.signing import Signer
-
-
-# ---- helpers --------------------------------------------------------------------------------
-def _tty_in() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
-def _tty_err() -> bool:
-    return sys.stderr is not None and sys.stderr.isatty()
-
-
-def _ask_passphrase(prompt: str) -> str | None:
-    if not _tty_in():
-        return None
-    return str(click.prompt(prompt, hide_input=True, err=True))
-
-
-def _emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
-
-
-def _warn(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def _case_start(ctx: click.Context) -> Path:
-    start = ctx.obj.get("case") if ctx.obj else None
-    return Path(start) if start else Path.cwd()
-
-
-def _open_case(ctx: click.Context) -> Case:
-    from evidence_kit.case import Case
-
-    case = Case.open(_case_start(ctx))
-    if case.pending():
-        # An earlier command was interrupted: finish it before anything else reads the case.
-        message = case.recover_if_needed(_signer())
-        if message:
-            _warn(message)
-    return case
-
-
-def _signer() -> Signer:
-    from evidence_kit.signing import load_signer
-
-    return load_signer(_ask_passphrase)
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} bytes"
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int, str], None] | None]:
-    """A progress bar on a terminal for work worth waiting for; nothing otherwise."""
-    if not _tty_err() or total < 64 * 1024 * 1024:
-        yield None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr,
-                           show_pos=False, show_percent=True) as bar:
-
-        def step(n: int, _name: str = "") -> None:
-            bar.update(n)
-
-        yield step
-
 
 # ---- the group ------------------------------------------------------------------------------
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-C", "--case", "case_dir", type=click.Path(file_okay=False), default=None,
-              help="The case folder to use (default: the current folder or the nearest one "
-                   "above it).")
+@click.option(
+    "-C",
+    "--case",
+    "case_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The case folder to use (default: the current folder or the nearest one above it).",
+)
 @click.version_option(__version__, prog_name="evkit")
 @click.pass_context
 def cli(ctx: click.Context, case_dir: str | None) -> None:
@@ -141,28 +70,49 @@ def cli(ctx: click.Context, case_dir: str | None) -> None:
 @click.option("--organization", help="Organisation collecting (e.g. a victim support service).")
 @click.option("--incident", help="A short summary of what happened.")
 @click.option("--jurisdiction", help="Where it is being reported (e.g. 'England and Wales').")
-@click.option("--ref", "refs", multiple=True, metavar="AGENCY=NUMBER",
-              help="A reference number, e.g. 'Action Fraud=NFRC261100123'. Repeatable.")
-@click.option("--timezone", "tz", help="Your time zone, e.g. Europe/London (default: this "
-              "computer's).")
-def init(directory: str, title: str | None, collector: str | None, email: str | None,
-         phone: str | None, organization: str | None, incident: str | None,
-         jurisdiction: str | None, refs: tuple[str, ...], tz: str | None) -> None:
+@click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    metavar="AGENCY=NUMBER",
+    help="A reference number, e.g. 'Action Fraud=NFRC261100123'. Repeatable.",
+)
+@click.option(
+    "--timezone", "tz", help="Your time zone, e.g. Europe/London (default: this computer's)."
+)
+def init(
+    directory: str,
+    title: str | None,
+    collector: str | None,
+    email: str | None,
+    phone: str | None,
+    organization: str | None,
+    incident: str | None,
+    jurisdiction: str | None,
+    refs: tuple[str, ...],
+    tz: str | None,
+) -> None:
     """Create a new case folder DIRECTORY (and your signing key on first use)."""
     from evidence_kit.case import create_case
     from evidence_kit.signing import create_key, fingerprint, key_exists, key_home, load_signer
     from evidence_kit.timeutil import system_timezone, zone
 
-    if title is None and _tty_in():
+    if title is None and cliutil.tty_in():
         title = click.prompt("Case title (e.g. 'Romance scam 2026')", err=True)
-    if collector is None and _tty_in():
+    if collector is None and cliutil.tty_in():
         collector = click.prompt("Your name (who is collecting the evidence)", err=True)
-    if email is None and _tty_in():
-        email = click.prompt("Your e-mail (optional, Enter to skip)", default="",
-                             show_default=False, err=True) or None
+    if email is None and cliutil.tty_in():
+        email = (
+            click.prompt(
+                "Your e-mail (optional, Enter to skip)", default="", show_default=False, err=True
+            )
+            or None
+        )
     if not title or not collector:
-        raise UsageError("A case needs a title and a collector name.",
-                         hint='Give --title "..." and --collector "..." (no terminal to ask).')
+        raise UsageError(
+            "A case needs a title and a collector name.",
+            hint='Give --title "..." and --collector "..." (no terminal to ask).',
+        )
     references = []
     for ref in refs:
         agency, sep, number = ref.partition("=")
@@ -177,24 +127,45 @@ def init(directory: str, title: str | None, collector: str | None, email: str | 
     home = key_home()
     if not key_exists(home):
         passphrase = os.environ.get("EVKIT_PASSPHRASE")
-        if passphrase is None and _tty_in():
-            passphrase = click.prompt(
-                "Choose a passphrase to protect your signing key (Enter for none)",
-                default="", hide_input=True, confirmation_prompt=True, show_default=False,
-                err=True) or None
+        if passphrase is None and cliutil.tty_in():
+            passphrase = (
+                click.prompt(
+                    "Choose a passphrase to protect your signing key (Enter for none)",
+                    default="",
+                    hide_input=True,
+                    confirmation_prompt=True,
+                    show_default=False,
+                    err=True,
+                )
+                or None
+            )
         info = create_key(passphrase or None, home)
-        _warn(f"Created your signing key in {info.home / 'keys'} "
-              f"(fingerprint {fingerprint(info.key_id)}).")
-    signer = load_signer(_ask_passphrase, home)
-    case = create_case(Path(directory), {
-        "title": title,
-        "collector": {k: v for k, v in {"name": collector, "email": email, "phone": phone,
-                                        "organization": organization}.items() if v},
-        "incident": incident,
-        "jurisdiction": jurisdiction,
-        "references": references,
-        "timezone": tz,
-    }, signer)
+        cliutil.warn(
+            f"Created your signing key in {info.home / 'keys'} "
+            f"(fingerprint {fingerprint(info.key_id)})."
+        )
+    signer = load_signer(cliutil.ask_passphrase, home)
+    case = create_case(
+        Path(directory),
+        {
+            "title": title,
+            "collector": {
+                k: v
+                for k, v in {
+                    "name": collector,
+                    "email": email,
+                    "phone": phone,
+                    "organization": organization,
+                }.items()
+                if v
+            },
+            "incident": incident,
+            "jurisdiction": jurisdiction,
+            "references": references,
+            "timezone": tz,
+        },
+        signer,
+    )
     click.echo(f"Created case '{title}' in {case.root}")
     click.echo(f"Signed by {collector}, key fingerprint {fingerprint(signer.key_id)}")
     click.echo(f"Next: cd {directory} && evkit add <files or folders>")
@@ -214,10 +185,13 @@ def _read_paths(args: tuple[str, ...]) -> list[str]:
         else:
             paths.append(arg)
     if not args:
-        if not _tty_in():
-            raise UsageError("No files given.", hint="Name files or folders, or use 'evkit add -' "
-                             "to read paths from standard input.")
-        _warn("Drag files or folders here and press Enter (an empty line to finish):")
+        if not cliutil.tty_in():
+            raise UsageError(
+                "No files given.",
+                hint="Name files or folders, or use 'evkit add -' "
+                "to read paths from standard input.",
+            )
+        cliutil.warn("Drag files or folders here and press Enter (an empty line to finish):")
         while True:
             line = sys.stdin.readline()
             if not line.strip():
@@ -225,7 +199,7 @@ def _read_paths(args: tuple[str, ...]) -> list[str]:
             try:
                 paths.extend(split_dropped(line))
             except ValueError as exc:
-                _warn(f"  {exc}")
+                cliutil.warn(f"  {exc}")
     return paths
 
 
@@ -233,13 +207,24 @@ def _read_paths(args: tuple[str, ...]) -> list[str]:
 @click.argument("paths", nargs=-1)
 @click.option("--note", help="A note kept with these items (what they are, why they matter).")
 @click.option("--source", help="Where the files came from, e.g. 'WhatsApp export', 'Gmail'.")
-@click.option("--sensitive", is_flag=True, help="Mark these items sensitive (e.g. intimate "
-              "images): never shown in reports, withheld from handovers by default.")
-@click.option("--no-extract", is_flag=True, help="Do not read metadata now (evkit extract can "
-              "do it later).")
+@click.option(
+    "--sensitive",
+    is_flag=True,
+    help="Mark these items sensitive (e.g. intimate "
+    "images): never shown in reports, withheld from handovers by default.",
+)
+@click.option(
+    "--no-extract", is_flag=True, help="Do not read metadata now (evkit extract can do it later)."
+)
 @click.pass_context
-def add(ctx: click.Context, paths: tuple[str, ...], note: str | None, source: str | None,
-        sensitive: bool, no_extract: bool) -> None:
+def add(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    note: str | None,
+    source: str | None,
+    sensitive: bool,
+    no_extract: bool,
+) -> None:
     """Copy files and folders into the case, hashed, recorded and sealed.
 
     PATHS may be files, folders (added recursively), file:// URIs, or '-' to read one path per
@@ -248,7 +233,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], note: str | None, source: st
     """
     from evidence_kit.ingest import add_files
 
-    case = _open_case(ctx)
+    case = cliutil.open_case(ctx)
     given = _read_paths(paths)
     if not given:
         raise UsageError("No files given.")
@@ -258,22 +243,35 @@ def add(ctx: click.Context, paths: tuple[str, ...], note: str | None, source: st
             total += os.stat(os.path.expanduser(p)).st_size
         except OSError:
             pass
-    signer = _signer()
-    with _progress(total, "Copying") as step:
-        report = add_files(case, signer, given, note=note, source=source, sensitive=sensitive,
-                           extract=not no_extract, progress=step, on_recover=_warn)
+    signer = cliutil.signer()
+    with cliutil.progress(total, "Copying") as step:
+        report = add_files(
+            case,
+            signer,
+            given,
+            note=note,
+            source=source,
+            sensitive=sensitive,
+            extract=not no_extract,
+            progress=step,
+            on_recover=cliutil.warn,
+        )
     for problem in report.problems:
-        _warn(f"{'not added' if problem.is_failure else 'note'}: {problem.path} {problem.message}")
+        cliutil.warn(
+            f"{'not added' if problem.is_failure else 'note'}: {problem.path} {problem.message}"
+        )
     added = report.added
     if added:
         ids = f"{added[0].id}" if len(added) == 1 else f"{added[0].id}-{added[-1].id}"
         size = sum(i.size for i in added)
         kids = sum(1 for i in added if i.parent)
         extra = f", including {kids} attachment(s) found inside" if kids else ""
-        click.echo(f"Added {len(added)} item(s) ({_size(size)}) as {ids}{extra}.")
+        click.echo(f"Added {len(added)} item(s) ({cliutil.size_text(size)}) as {ids}{extra}.")
     for dup in report.duplicates:
-        click.echo(f"Already in the case: {dup.get('original_path') or dup.get('name')} is "
-                   f"identical to {dup['same_as']}, so it was not stored twice (noted in the log).")
+        click.echo(
+            f"Already in the case: {dup.get('original_path') or dup.get('name')} is "
+            f"identical to {dup['same_as']}, so it was not stored twice (noted in the log)."
+        )
     if report.skipped_system:
         click.echo(f"Skipped {report.skipped_system} system file(s) such as .DS_Store.")
     failures = report.failures
@@ -290,13 +288,22 @@ def add(ctx: click.Context, paths: tuple[str, ...], note: str | None, source: st
 @cli.command()
 @click.argument("target", required=False, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--record", is_flag=True, help="Also log this verification in the case's "
-              "custody log (changes the case; default is read-only).")
-@click.option("--key", "expected_key", metavar="FINGERPRINT",
-              help="Fail unless the case was signed with this key (from the custody form).")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also log this verification in the case's "
+    "custody log (changes the case; default is read-only).",
+)
+@click.option(
+    "--key",
+    "expected_key",
+    metavar="FINGERPRINT",
+    help="Fail unless the case was signed with this key (from the custody form).",
+)
 @click.pass_context
-def verify(ctx: click.Context, target: str | None, as_json: bool, record: bool,
-           expected_key: str | None) -> None:
+def verify(
+    ctx: click.Context, target: str | None, as_json: bool, record: bool, expected_key: str | None
+) -> None:
     """Check that nothing in the case changed since it was sealed.
 
     Re-hashes every evidence file and checks every manifest, the custody log's chain and
@@ -310,24 +317,27 @@ def verify(ctx: click.Context, target: str | None, as_json: bool, record: bool,
         raise PathNotFoundError(f"{target} does not exist.")
     if target is not None and Path(target).is_file():
         raise UsageError(f"{target} is a file; give a case folder.")
-    root = find_case(Path(target) if target else _case_start(ctx))
+    root = find_case(Path(target) if target else cliutil.case_start(ctx))
     case = Case.open(root)
     if case.pending() and not record:
         try:
-            message = case.recover_if_needed(_signer())
+            message = case.recover_if_needed(cliutil.signer())
         except EvkitError:
             message = None  # not the collector: report the interruption as found
         if message:
-            _warn(message)
-    with _progress(_payload_size(root), "Verifying") as step:
-        rep = verify_source(FolderSource(root), expected_key=expected_key,
-                            progress=(lambda n: step(n, "")) if step else None)
+            cliutil.warn(message)
+    with cliutil.progress(_payload_size(root), "Verifying") as step:
+        rep = verify_source(
+            FolderSource(root),
+            expected_key=expected_key,
+            progress=(lambda n: step(n, "")) if step else None,
+        )
     if record:
         from evidence_kit.narrative import record_verification
 
-        record_verification(case, _signer(), rep)
+        record_verification(case, cliutil.signer(), rep)
     if as_json:
-        _emit_json(rep.to_dict())
+        cliutil.emit_json(rep.to_dict())
     else:
         _render_report(rep)
     ctx.exit(rep.exit_code)
@@ -356,8 +366,10 @@ def _render_report(rep: Any) -> None:
     if rep.seal_sha256:
         click.echo(f"Seal: sha256:{rep.seal_sha256}, sealed {rep.sealed_at}")
     if rep.intact:
-        click.echo(f"Result: INTACT. All {rep.items} evidence file(s) and {rep.events} custody "
-                   "event(s) are exactly as sealed.")
+        click.echo(
+            f"Result: INTACT. All {rep.items} evidence file(s) and {rep.events} custody "
+            "event(s) are exactly as sealed."
+        )
         return
     word = "CHANGED" if rep.exit_code == 1 else "NOT VERIFIED"
     click.echo(f"Result: {word}. {len(rep.findings)} problem(s) found:")
@@ -371,10 +383,10 @@ def _render_report(rep: Any) -> None:
 @click.pass_context
 def list_items(ctx: click.Context, as_json: bool) -> None:
     """List the items in the case."""
-    case = _open_case(ctx)
+    case = cliutil.open_case(ctx)
     items = case.items()
     if as_json:
-        _emit_json([it.to_dict() for it in items.values()])
+        cliutil.emit_json([it.to_dict() for it in items.values()])
         return
     if not items:
         click.echo("No items yet. Add files with: evkit add <files or folders>")
@@ -383,14 +395,11 @@ def list_items(ctx: click.Context, as_json: bool) -> None:
     for it in items.values():
         name = it.name + (f"  (from {it.parent['id']})" if it.parent else "")
         flag = " [sensitive]" if it.sensitive else ""
-        click.echo(f"{it.id:<6} {_size(it.size):>9}  {it.mime[:24]:<24} {it.sha256[:16]}  "
-                   f"{_printable(name)}{flag}")
-    click.echo(f"{len(items)} item(s), {_size(sum(i.size for i in items.values()))}")
-
-
-def _printable(text: str) -> str:
-    """Hostile names must not drive the terminal: escape control characters."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+        click.echo(
+            f"{it.id:<6} {cliutil.size_text(it.size):>9}  {it.mime[:24]:<24} {it.sha256[:16]}  "
+            f"{cliutil.printable(name)}{flag}"
+        )
+    click.echo(f"{len(items)} item(s), {cliutil.size_text(sum(i.size for i in items.values()))}")
 
 
 @cli.command()
@@ -399,16 +408,18 @@ def _printable(text: str) -> str:
 @click.pass_context
 def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     """Show everything recorded about one item (e.g. evkit show E0003)."""
-    case = _open_case(ctx)
+    case = cliutil.open_case(ctx)
     item = case.item(item_id)
     if as_json:
-        _emit_json(item.to_dict())
+        cliutil.emit_json(item.to_dict())
         return
     rec = item.to_dict()
-    click.echo(f"{item.id}  {_printable(item.name)}")
+    click.echo(f"{item.id}  {cliutil.printable(item.name)}")
     rows = [
-        ("SHA-256", item.sha256), ("Size", f"{item.size} bytes ({_size(item.size)})"),
-        ("Type", item.mime), ("Stored as", item.stored),
+        ("SHA-256", item.sha256),
+        ("Size", f"{item.size} bytes ({cliutil.size_text(item.size)})"),
+        ("Type", item.mime),
+        ("Stored as", item.stored),
         ("Original path", item.original.get("path") or "-"),
         ("Modified", item.original.get("modified") or "-"),
         ("Acquired", f"{item.acquired.get('at')} ({item.acquired.get('local')})"),
@@ -419,15 +430,15 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
         ("Sensitive", "yes" if item.sensitive else "no"),
     ]
     for label, value in rows:
-        click.echo(f"  {label:<14} {_printable(str(value))}")
+        click.echo(f"  {label:<14} {cliutil.printable(str(value))}")
     ex = rec.get("extraction") or {}
     meta = ex.get("metadata") or {}
     if meta:
         click.echo(f"  Metadata ({ex.get('extractor')}):")
         for line in json.dumps(meta, indent=2, ensure_ascii=False).splitlines()[1:-1][:200]:
-            click.echo("  " + _printable(line))
+            click.echo("  " + cliutil.printable(line))
     for err in ex.get("errors") or []:
-        click.echo(f"  Could not read: {_printable(str(err))}")
+        click.echo(f"  Could not read: {cliutil.printable(str(err))}")
 
 
 @cli.command()
@@ -435,17 +446,19 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
 @click.pass_context
 def log(ctx: click.Context, as_json: bool) -> None:
     """Show the custody log: every event, in order."""
-    case = _open_case(ctx)
+    case = cliutil.open_case(ctx)
     parsed = case.read_log()
     if as_json:
-        _emit_json(parsed.events)
+        cliutil.emit_json(parsed.events)
         return
     for ev in parsed.events:
         data = ev.get("data") or {}
         summary = _event_summary(str(ev.get("action")), data)
         who = (ev.get("actor") or {}).get("name", "?")
-        click.echo(f"{ev.get('seq'):>4}  {ev.get('at')}  {ev.get('action'):<14} {who}: "
-                   f"{_printable(summary)}")
+        click.echo(
+            f"{ev.get('seq'):>4}  {ev.get('at')}  {ev.get('action'):<14} {who}: "
+            f"{cliutil.printable(summary)}"
+        )
 
 
 def _event_summary(action: str, data: dict[str, Any]) -> str:
@@ -458,8 +471,10 @@ def _event_summary(action: str, data: dict[str, Any]) -> str:
         text = f"acquired {len(items)} item(s) {ids}".rstrip()
         return text + (f"; {len(dups)} duplicate(s) not stored twice" if dups else "")
     if action == "recover":
-        return (f"finished interrupted {', '.join(data.get('interrupted') or [])}: "
-                f"{len(data.get('not_added') or [])} file(s) not added")
+        return (
+            f"finished interrupted {', '.join(data.get('interrupted') or [])}: "
+            f"{len(data.get('not_added') or [])} file(s) not added"
+        )
     if action == "verify":
         return f"verification: {data.get('result')}"
     return json.dumps(data, ensure_ascii=False)[:120]
@@ -478,8 +493,14 @@ def key_show(as_json: bool) -> None:
 
     pub = load_public()
     if as_json:
-        _emit_json({"key_id": pub.key_id, "fingerprint": fingerprint(pub.key_id),
-                    "home": str(key_home()), "public_key_pem": pub.pem.decode()})
+        cliutil.emit_json(
+            {
+                "key_id": pub.key_id,
+                "fingerprint": fingerprint(pub.key_id),
+                "home": str(key_home()),
+                "public_key_pem": pub.pem.decode(),
+            }
+        )
         return
     click.echo(f"Fingerprint: {fingerprint(pub.key_id)}")
     click.echo(f"Key ID:      {pub.key_id}")
@@ -497,6 +518,34 @@ def _save_traceback() -> str:
     except OSError:
         return "Run again with EVKIT_DEBUG=1 to see details."
     return f"Details: {path}"
+
+
+# ---- commands from other modules ------------------------------------------------------------
+# Each module exposes COMMANDS (click commands/groups); imported at start-up, so they must import
+# only click and cliutil at module level (heavy libraries inside the command functions).
+_COMMAND_MODULES = (
+    "evidence_kit.cli_extract",
+    "evidence_kit.cli_narrative",
+    "evidence_kit.cli_export",
+    "evidence_kit.cli_timestamp",
+)
+
+
+def _register() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
 
 
 # ---- entry point ----------------------------------------------------------------------------
@@ -518,8 +567,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
         click.echo("evkit: stopped. The case was left consistent.", err=True)
         sys.exit(EXIT_INCOMPLETE)
     except KeyboardInterrupt:
-        click.echo("\nevkit: stopped (Ctrl-C). The case was left consistent; run the command "
-                   "again to finish.", err=True)
+        click.echo(
+            "\nevkit: stopped (Ctrl-C). The case was left consistent; run the command "
+            "again to finish.",
+            err=True,
+        )
         sys.exit(EXIT_INCOMPLETE)
     except BrokenPipeError:
         sys.exit(EXIT_OK)
@@ -529,7 +581,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:  # a bug: one line for the user, the traceback kept for a report
         if os.environ.get("EVKIT_DEBUG"):
             raise
-        click.echo(f"evkit: internal error ({type(exc).__name__}: {exc}). This is a bug in "
-                   f"evkit; your case was left consistent. {_save_traceback()}", err=True)
+        click.echo(
+            f"evkit: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+            f"evkit; your case was left consistent. {_save_traceback()}",
+            err=True,
+        )
         sys.exit(EXIT_INCOMPLETE)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

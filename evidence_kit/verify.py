@@ -11,7 +11,9 @@ The checks, in this fixed order (numbers match the comments below and docs/FORMA
   (7) item records against the log (each record's hash is bound in a signed event) and
       against the payload manifest;
   (8) the seal: signature, every file hash it binds, the log head and the counts;
-  (9) an interrupted change that was never recovered.
+  (9) an interrupted change that was never recovered;
+ (10) checks contributed by other modules (trusted timestamps, handover records), each a
+      ``verify_check(ctx: VerifyContext)`` function listed in ``EXTRA_CHECKS``.
 
 A problem never stops the later checks: the report names every difference it can see.
 "Changed" (exit 1) is kept apart from "could not check" (exit 3).
@@ -19,9 +21,11 @@ A problem never stops the later checks: the report names every difference it can
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from evidence_kit.bag import (
@@ -42,10 +46,28 @@ from evidence_kit.case import (
     TXN_DIR,
     is_unrecorded,
 )
-from evidence_kit.custody import LOG_PATH, check_log, parse_log
+from evidence_kit.custody import LOG_PATH, ParsedLog, check_log, parse_log
 from evidence_kit.hashing import HashOutcome, hash_many, sha256_bytes
 from evidence_kit.models import Check, Finding, VerificationReport
 from evidence_kit.signing import PublicKey
+
+
+#: Modules that contribute a ``verify_check(ctx)``; imported only if present.
+EXTRA_CHECKS = ("evidence_kit.timestamp", "evidence_kit.export")
+
+
+@dataclass
+class VerifyContext:
+    """What the core checks learned, handed to the extra checks of (10)."""
+
+    source: BagSource
+    files: dict[str, int]  # every file in the bag -> size
+    manifest: dict[str, str]  # payload manifest entries
+    log: ParsedLog
+    key: PublicKey | None
+    case_info: dict[str, Any]
+    items: dict[str, dict[str, Any]]  # latest item record by ID
+    seal: dict[str, Any]
 
 
 class BagSource(Protocol):
@@ -354,6 +376,21 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                                 "has not been finished; run any evkit command in the case "
                                 "with the collector's key to finish it.", TXN_DIR,
                                 integrity=False))
+
+    # (10) contributed checks
+    ctx = VerifyContext(source, files, entries, log, key, case_info, latest, seal)
+    for name in EXTRA_CHECKS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        result = module.verify_check(ctx)
+        if result is not None:
+            extra_check, extra_findings = result
+            checks.append(extra_check)
+            findings.extend(extra_findings)
 
     return VerificationReport(
         target=source.label,
