@@ -549,35 +549,36 @@ _register()
 
 
 # ---- entry point ----------------------------------------------------------------------------
-def main(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI; every domain error becomes one line and a documented exit code."""
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code; every domain error becomes one line and a code."""
     try:
         code = cli.main(args=argv, prog_name="evkit", standalone_mode=False)
     except EvkitError as err:
         click.echo(f"evkit: {err.message}", err=True)
         if err.hint:
             click.echo(f"       {err.hint}", err=True)
-        sys.exit(err.exit_code)
+        return err.exit_code
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     except click.exceptions.Abort:
-        click.echo("evkit: stopped. The case was left consistent.", err=True)
-        sys.exit(EXIT_INCOMPLETE)
+        click.echo("\nevkit: stopped. The case was left consistent; run the command again "
+                   "for anything not finished ('evkit log' shows what was kept).", err=True)
+        return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         click.echo(
             "\nevkit: stopped (Ctrl-C). The case was left consistent; run the command "
             "again to finish.",
             err=True,
         )
-        sys.exit(EXIT_INCOMPLETE)
+        return EXIT_INCOMPLETE
     except BrokenPipeError:
-        sys.exit(EXIT_OK)
+        return EXIT_OK
     except OSError as exc:
         click.echo(f"evkit: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
-        sys.exit(EXIT_INCOMPLETE)
+        return EXIT_INCOMPLETE
     except Exception as exc:  # a bug: one line for the user, the traceback kept for a report
         if os.environ.get("EVKIT_DEBUG"):
             raise
@@ -586,5 +587,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
             f"evkit; your case was left consistent. {_save_traceback()}",
             err=True,
         )
-        sys.exit(EXIT_INCOMPLETE)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+        return EXIT_INCOMPLETE
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(run(argv))

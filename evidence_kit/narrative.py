@@ -12,7 +12,7 @@ def record_verification(case: Case, signer: Signer, report: VerificationReport) 
     with case.session(signer, "verify") as sess:
         sess.log("verify", {
             "result": "intact" if report.intact else "changed",
-            "items": report.items,
+            "item_count": report.items,
             "payload_bytes": report.payload_bytes,
             "seal_sha256": report.seal_sha256,
             "findings": [f.to_dict() for f in report.findings][:200],

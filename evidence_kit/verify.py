@@ -296,7 +296,9 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                                     ITEMS_PATH))
     bound: dict[str, dict[str, Any]] = {}
     for event in log.events:
-        for entry in (event.get("data") or {}).get("items") or []:
+        data = event.get("data")
+        listed = data.get("items") if isinstance(data, dict) else None
+        for entry in listed if isinstance(listed, list) else []:
             if isinstance(entry, dict):
                 bound[str(entry.get("record"))] = entry
     for _ in sorted(record_hashes - set(bound)):

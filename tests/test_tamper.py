@@ -1,0 +1,166 @@
+"""Tamper matrix: every kind of change to a sealed case is caught and named (exit 1)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from evidence_kit.case import Case
+from evidence_kit.ingest import add_files
+from evidence_kit.signing import Signer
+from evidence_kit.verify import FolderSource, verify_source
+
+
+@pytest.fixture
+def sealed(make_case, signer: Signer, evidence: Path) -> Path:
+    case = make_case("sealed")
+    report = add_files(case, signer, [str(evidence)])
+    assert len(report.added) == 3
+    return case.root
+
+
+def _writable(p: Path) -> None:
+    p.chmod(0o644)
+
+
+def flip_payload_byte(root: Path) -> str:
+    p = sorted((root / "data").iterdir())[0]
+    _writable(p)
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    p.write_bytes(bytes(data))
+    return f"data/{p.name}"
+
+
+def delete_payload(root: Path) -> str:
+    p = sorted((root / "data").iterdir())[1]
+    p.unlink()
+    return f"data/{p.name}"
+
+
+def add_payload(root: Path) -> str:
+    (root / "data" / "E9999_planted.txt").write_text("planted")
+    return "data/E9999_planted.txt"
+
+
+def edit_bag_info(root: Path) -> str:
+    p = root / "bag-info.txt"
+    p.write_text(p.read_text().replace("Jane Doe", "Someone Else"))
+    return "bag-info.txt"
+
+
+def edit_manifest(root: Path) -> str:
+    p = root / "manifest-sha256.txt"
+    lines = p.read_text().splitlines()
+    lines[0] = "0" * 64 + lines[0][64:]
+    p.write_text("\n".join(lines) + "\n")
+    return "manifest-sha256.txt"
+
+
+def edit_log_line(root: Path) -> str:
+    p = root / "evkit" / "custody.jsonl"
+    lines = p.read_bytes().split(b"\n")
+    event = json.loads(lines[1])
+    event["data"]["source"] = "forged"
+    lines[1] = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
+    p.write_bytes(b"\n".join(lines))
+    return "evkit/custody.jsonl"
+
+
+def drop_last_log_line(root: Path) -> str:
+    p = root / "evkit" / "custody.jsonl"
+    lines = p.read_bytes().split(b"\n")
+    p.write_bytes(b"\n".join(lines[:-2]) + b"\n")
+    return "evkit/custody.jsonl"
+
+
+def edit_seal(root: Path) -> str:
+    p = root / "evkit" / "seal.json"
+    p.write_bytes(p.read_bytes().replace(b'"items":3', b'"items":4'))
+    return "evkit/seal.json"
+
+
+def replace_public_key(root: Path) -> str:
+    from evidence_kit.signing import Signer as S
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    (root / "evkit" / "collector.pub.pem").write_bytes(S(Ed25519PrivateKey.generate()).public.pem)
+    return "evkit/collector.pub.pem"
+
+
+def edit_item_record(root: Path) -> str:
+    p = root / "evkit" / "items.jsonl"
+    p.write_bytes(p.read_bytes().replace(b"note.txt", b"nice.txt"))
+    return "evkit/items.jsonl"
+
+
+def plant_record_file(root: Path) -> str:
+    (root / "evkit" / "extra.json").write_text("{}")
+    return "evkit/extra.json"
+
+
+TAMPERS: dict[str, tuple[Callable[[Path], str], set[str]]] = {
+    "flip payload byte": (flip_payload_byte, {"payload.changed"}),
+    "delete payload": (delete_payload, {"payload.missing"}),
+    "add payload": (add_payload, {"payload.extra"}),
+    "edit bag-info": (edit_bag_info, {"tag.changed", "seal.file-changed"}),
+    "edit manifest": (edit_manifest, {"tag.changed", "payload.changed"}),
+    "edit log line": (edit_log_line, {"log.signature"}),
+    "drop last log line": (drop_last_log_line, {"seal.log-head"}),
+    "edit seal": (edit_seal, {"seal.signature"}),
+    "replace public key": (replace_public_key, {"key.mismatch", "seal.signature"}),
+    "edit item record": (edit_item_record, {"items.unbound", "items.missing"}),
+    "plant record file": (plant_record_file, {"tag.unexpected"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERS))
+def test_tamper_is_detected_and_named(name: str, sealed: Path, tmp_path: Path, evkit) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(sealed, root)
+    tamper, expected_codes = TAMPERS[name]
+    touched = tamper(root)
+    report = verify_source(FolderSource(root))
+    codes = {f.code for f in report.findings}
+    assert expected_codes <= codes, (name, codes)
+    assert report.exit_code == 1
+    assert any(f.path and f.path.startswith(touched.split(" ")[0]) for f in report.findings), (
+        touched, [f.path for f in report.findings])
+    r = evkit("verify", str(root))
+    assert r.exit_code == 1
+    assert "CHANGED" in r.stdout
+    assert touched.split("/")[-1] in r.stdout
+    js = json.loads(evkit("verify", str(root), "--json").stdout)
+    assert js["result"] == "changed" and js["findings"]
+
+
+def test_untouched_copy_verifies(sealed: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(sealed, root)
+    assert verify_source(FolderSource(root)).intact
+
+
+def test_expected_key_option(sealed: Path, evkit) -> None:
+    key_id = Case.open(sealed).key_id
+    assert evkit("verify", str(sealed), "--key", key_id).exit_code == 0
+    r = evkit("verify", str(sealed), "--key", "ABCD EF01 2345 6789")
+    assert r.exit_code == 1 and "not the key you expected" in r.stdout
+
+
+def test_verify_record_appends_a_logged_verification(sealed: Path, evkit) -> None:
+    before = (sealed / "evkit" / "custody.jsonl").read_bytes()
+    assert evkit("verify", str(sealed)).exit_code == 0
+    assert (sealed / "evkit" / "custody.jsonl").read_bytes() == before  # read-only by default
+    assert evkit("verify", str(sealed), "--record").exit_code == 0
+    events = json.loads(evkit("-C", str(sealed), "log", "--json").stdout)
+    assert events[-1]["action"] == "verify" and events[-1]["data"]["result"] == "intact"
+    assert verify_source(FolderSource(sealed)).intact
+
+
+def test_verify_missing_target_is_usage_error(evkit, tmp_path: Path) -> None:
+    r = evkit("verify", str(tmp_path / "nope"))
+    assert r.exit_code == 2 and "does not exist" in r.stderr
