@@ -30,3 +30,36 @@ def loads(data: bytes | str) -> Any:
         raise ValueError(f"not allowed in evkit JSON: {value}")
 
     return json.loads(data, parse_constant=_reject)
+
+
+def _safe_str(s: str) -> str:
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        pass
+    try:  # undecodable bytes from file names/e-mails (surrogateescape): show them as \xNN
+        return s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "replace").decode("utf-8")
+
+
+def json_safe(obj: Any) -> Any:
+    """A copy of ``obj`` that JSON and RFC 8785 accept: valid UTF-8 text, finite numbers.
+
+    Extractors read attacker-written bytes and file names may hold undecodable bytes; those
+    become ``\\xNN`` escapes rather than failing the whole record.
+    """
+    if isinstance(obj, str):
+        return _safe_str(obj)
+    if isinstance(obj, dict):
+        return {_safe_str(str(k)): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float):
+        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
+    if obj is None or isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int):  # JCS allows only integers a double can hold exactly
+        return obj if -(2**53) < obj < 2**53 else str(obj)
+    return _safe_str(str(obj))

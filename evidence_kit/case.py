@@ -37,7 +37,7 @@ from evidence_kit.bag import (
     manifest_bytes,
     payload_oxum,
 )
-from evidence_kit.canonical import canonical_bytes, loads, record_bytes
+from evidence_kit.canonical import canonical_bytes, json_safe, loads, record_bytes
 from evidence_kit.custody import LOG_PATH, ParsedLog, line_hash, make_event, parse_log, utc_now
 from evidence_kit.errors import (
     CaseExistsError,
@@ -618,7 +618,7 @@ def new_item_record(
     rev: int = 1,
 ) -> dict[str, Any]:
     """The item record as stored in ``items.jsonl`` (documented in docs/FORMAT.md)."""
-    return {
+    record = {
         "type": ITEM_TYPE,
         "id": item_id,
         "rev": rev,
@@ -632,3 +632,14 @@ def new_item_record(
         "sensitive": sensitive,
         "extraction": extraction,
     }
+    if not _utf8_ok(original_name):  # keep the exact bytes of an undecodable name too
+        record["original"]["name_hex"] = os.fsencode(original_name).hex()
+    return json_safe(record)  # type: ignore[no-any-return]
+
+
+def _utf8_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

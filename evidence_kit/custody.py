@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from evidence_kit import __version__
-from evidence_kit.canonical import canonical_bytes, loads
+from evidence_kit.canonical import canonical_bytes, json_safe, loads
 from evidence_kit.models import EVENT_TYPE, GENESIS, Finding
 from evidence_kit.signing import Signer
 
@@ -55,7 +55,7 @@ def make_event(
         "key_id": signer.key_id,
         "host": socket.gethostname(),
         "tool": f"evkit {__version__}",
-        "data": data,
+        "data": json_safe(data),
     }
     event["sig"] = signer.sign_b64(canonical_bytes(event))
     return canonical_bytes(event)

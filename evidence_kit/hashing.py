@@ -26,9 +26,22 @@ def _buffer() -> memoryview:
     """This thread's page-aligned 1 MiB buffer, allocated once and reused for every file."""
     view: memoryview | None = getattr(_local, "view", None)
     if view is None:
-        view = memoryview(mmap.mmap(-1, CHUNK))
+        # MAP_PRIVATE: a default anonymous mmap is MAP_SHARED, and forked hashing workers would
+        # then all read into the one physical buffer and corrupt each other's digests.
+        private = getattr(mmap, "MAP_PRIVATE", None)
+        buf = mmap.mmap(-1, CHUNK, flags=private) if private is not None else mmap.mmap(-1, CHUNK)
+        view = memoryview(buf)
         _local.view = view
     return view
+
+
+def _forget_buffers() -> None:
+    global _local
+    _local = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_buffers)
 
 
 def sha256_bytes(data: bytes) -> str:

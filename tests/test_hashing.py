@@ -1,0 +1,58 @@
+"""Streaming hashing equals hashlib on every size, across the serial, thread and process paths."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from evidence_kit.hashing import CHUNK, copy_and_hash, hash_many, sha256_file
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17])
+def test_sha256_file_and_copy(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    assert sha256_file(src) == (hashlib.sha256(data).hexdigest(), size)
+    dst = tmp_path / "dst"
+    fi, fo = os.open(src, os.O_RDONLY), os.open(dst, os.O_WRONLY | os.O_CREAT)
+    try:
+        res = copy_and_hash(fi, fo)
+    finally:
+        os.close(fi)
+        os.close(fo)
+    assert dst.read_bytes() == data
+    assert res.sha256 == hashlib.sha256(data).hexdigest() and res.size == size
+    assert res.head == data[:8192]
+
+
+@pytest.mark.parametrize("count,size", [(3, 10), (300, 100), (5, 3 * CHUNK)])
+def test_hash_many_paths(tmp_path: Path, count: int, size: int) -> None:
+    paths, expected = [], {}
+    for i in range(count):
+        p = tmp_path / f"f{i}"
+        data = os.urandom(size)
+        p.write_bytes(data)
+        paths.append(str(p))
+        expected[str(p)] = hashlib.sha256(data).hexdigest()
+    missing = str(tmp_path / "missing")
+    outs = {o.path: o for o in hash_many(paths + [missing], [size] * count + [0], workers=2)}
+    assert {p: outs[p].sha256 for p in paths} == expected
+    assert outs[missing].error is not None
+
+
+def test_forked_workers_do_not_share_a_buffer(tmp_path: Path) -> None:
+    """Regression: the parent's reused buffer must not be shared with forked hashing workers."""
+    sha256_file(__file__)  # the parent now owns a buffer, as after an 'add' in the same process
+    paths, expected = [], {}
+    for i in range(600):
+        p = tmp_path / f"s{i}"
+        data = os.urandom(20_000 + i)
+        p.write_bytes(data)
+        paths.append(str(p))
+        expected[str(p)] = hashlib.sha256(data).hexdigest()
+    outs = {o.path: o.sha256 for o in hash_many(paths, [20_000] * 600, workers=2)}
+    assert outs == expected
