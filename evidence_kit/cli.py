@@ -477,6 +477,8 @@ def _event_summary(action: str, data: dict[str, Any]) -> str:
         )
     if action == "verify":
         return f"verification: {data.get('result')}"
+    if action == "extract":
+        return f"re-extracted metadata of {len(items)} item(s)"
     return json.dumps(data, ensure_ascii=False)[:120]
 
 
