@@ -301,6 +301,17 @@ def test_thumbnail_is_small_jpeg_with_rotation_applied() -> None:
         assert max(im.size) == 64
 
 
+@pytest.mark.parametrize(("mode", "fmt"), [("RGBA", "PNG"), ("P", "PNG"), ("I;16", "PNG"),
+                                           ("1", "PNG"), ("CMYK", "JPEG"), ("F", "TIFF")])
+def test_thumbnail_handles_every_mode(tmp_path: Path, mode: str, fmt: str) -> None:
+    p = tmp_path / f"x.{fmt.lower()}"
+    Image.new(mode, (500, 300)).save(p, fmt)
+    data = make_thumbnail(p)
+    assert data is not None
+    with Image.open(io.BytesIO(data)) as im:
+        assert (im.format, im.mode, im.size) == ("JPEG", "RGB", (320, 192))
+
+
 @pytest.mark.parametrize("name", ["sharp__truncated.jpg", "pillow__broken.png",
                                   "sharp__corrupt-header.jpg", "spamscope__mail_outlook_1.msg"])
 def test_thumbnail_of_broken_file_is_none(name: str) -> None:
