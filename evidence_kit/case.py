@@ -403,6 +403,7 @@ class Session:
     _seq: int = field(init=False)
     _by_hash: dict[str, str] = field(init=False)
     _sealed: bool = field(init=False, default=False)
+    _staged_log: Any = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         root = self.case.root
@@ -441,8 +442,11 @@ class Session:
         """A fresh staging path; the original path is noted so recovery can name it."""
         self._parts += 1
         part = self.dir / f"{self._parts:06d}.part"
-        with open(self.dir / "staged.jsonl", "ab") as f:
-            f.write(record_bytes({"part": part.name, "original": original}) + b"\n")
+        if self._staged_log is None:
+            self._staged_log = open(self.dir / "staged.jsonl", "ab")  # noqa: SIM115
+        # Not synced: it only names files for the user if recovery has to discard them.
+        self._staged_log.write(record_bytes({"part": part.name, "original": original}) + b"\n")
+        self._staged_log.flush()
         return part
 
     def scratch(self) -> Path:
@@ -500,7 +504,13 @@ class Session:
         self.commit(action, data)
 
     # -- ending
+    def _close_staged_log(self) -> None:
+        if self._staged_log is not None:
+            self._staged_log.close()
+            self._staged_log = None
+
     def finish(self) -> None:
+        self._close_staged_log()
         write_seal(self.case, self.signer, self.items)
         sync_filesystem(self.case.root)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -508,7 +518,8 @@ class Session:
         self._sealed = True
 
     def abort(self) -> None:
-        """Nothing to do here: recovery (run next) decides what is kept, from the journal."""
+        """Recovery (run next) decides what is kept, from the journal."""
+        self._close_staged_log()
 
 
 def _size(path: Path) -> int:
@@ -634,7 +645,11 @@ def new_item_record(
     }
     if not _utf8_ok(original_name):  # keep the exact bytes of an undecodable name too
         record["original"]["name_hex"] = os.fsencode(original_name).hex()
-    return json_safe(record)  # type: ignore[no-any-return]
+    try:
+        record_bytes(record)  # the common case: already valid; avoid a slow deep copy
+    except (UnicodeEncodeError, ValueError):
+        return json_safe(record)  # type: ignore[no-any-return]
+    return record
 
 
 def _utf8_ok(text: str) -> bool:

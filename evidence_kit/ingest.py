@@ -378,8 +378,9 @@ def run_extractors(sess: Session, part: Path, mime: str,
     """Run the extractor for this type on the staged copy; children land in scratch."""
     from evidence_kit.extractors import ExtractContext, extract
 
-    scratch = sess.scratch() / f"x{part.stem}"
-    scratch.mkdir(exist_ok=True)
+    # One folder per file, so nested children never collide; created only by an extractor
+    # that writes children (creating and removing thousands of empty folders is costly).
+    scratch = sess.dir / "scratch" / f"x{part.stem}"
     ex = extract(part, mime, ExtractContext(scratch_dir=scratch, original_name=name))
     return ex.to_dict(), list(ex.children)
 

@@ -95,7 +95,7 @@ class Extraction:
 class ExtractContext:
     """What an extractor may use besides the file itself."""
 
-    scratch_dir: Path  # write children here, nowhere else
+    scratch_dir: Path  # write children here, nowhere else (create it first: it may not exist)
     original_name: str  # the user's file name (for extension checks); untrusted
     max_child_bytes: int = 512 * 1024 * 1024
     max_children: int = 1000

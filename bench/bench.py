@@ -1,0 +1,171 @@
+"""evkit performance, measured as ratios against standard tools on the same data.
+
+Run: bash bench/run.sh  (or .venv/bin/python bench/bench.py --help). Not part of the test suite.
+Each figure is the median of --repeat runs with a warm page cache. Ratios > 1 mean evkit is
+faster; the targets (from the case-spine issue) are printed beside each figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+EVKIT = [sys.executable, "-m", "evidence_kit"]
+
+
+def run(cmd: list[str] | str, *, cwd: Path | None = None, env: dict[str, str] | None = None,
+        shell: bool = False) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one command."""
+    with tempfile.TemporaryFile() as errf:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, shell=shell, stdout=subprocess.DEVNULL,
+                                stderr=errf)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        errf.seek(0)
+        err = errf.read().decode(errors="replace")[-2000:]
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"command failed ({code}): {cmd}\n{err}")
+    return elapsed, usage.ru_maxrss
+
+
+def median_time(fn, repeat: int) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    times, rss = [], 0
+    for _ in range(repeat):
+        t, r = fn()
+        times.append(t)
+        rss = max(rss, r)
+    return statistics.median(times), rss
+
+
+def make_large(root: Path, count: int, mib: int) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    block = os.urandom(1 << 20)
+    for i in range(count):
+        with open(root / f"video-{i}.bin", "wb") as f:
+            for j in range(mib):
+                f.write(block[j % 7:] + block[: j % 7])
+
+
+def make_small(root: Path, count: int) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    rnd = os.urandom(1 << 16)
+    for i in range(count):
+        sub = root / f"chat-{i // 1000:02d}"
+        sub.mkdir(exist_ok=True)
+        size = 1024 + (i * 7919) % (15 * 1024)  # 1-16 KiB
+        start = (i * 131) % (len(rnd) - size)
+        (sub / f"msg-{i:05d}.bin").write_bytes(rnd[start:start + size])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--work", type=Path, default=HERE / "out")
+    ap.add_argument("--large-count", type=int, default=4)
+    ap.add_argument("--large-mib", type=int, default=256)
+    ap.add_argument("--small-count", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = ap.parse_args()
+    work: Path = args.work
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = dict(os.environ, EVKIT_HOME=str(work / "home"))
+    env.pop("EVKIT_PASSPHRASE", None)
+    results: dict[str, object] = {}
+
+    t, _ = median_time(lambda: run(EVKIT + ["--help"], env=env), 5)
+    results["help_seconds"] = round(t, 3)
+    print(f"evkit --help: {t:.3f} s (target < 0.3 s)")
+
+    for kind in ("large", "small"):
+        src = work / f"src-{kind}"
+        if kind == "large":
+            make_large(src, args.large_count, args.large_mib)
+        else:
+            make_small(src, args.small_count)
+        files = [p for p in src.rglob("*") if p.is_file()]
+        total = sum(p.stat().st_size for p in files)
+        subprocess.run(["cat", *map(str, files[:1])], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(f"find {src} -type f -print0 | xargs -0 cat > /dev/null", shell=True,
+                       check=True)  # warm the page cache
+        label = f"{kind}: {len(files)} files, {total / 1e6:.0f} MB"
+        print(f"\n== {label}")
+
+        # --- add vs cp -r + sync
+        n = iter(range(100))
+
+        def cp_sync() -> tuple[float, int]:
+            dst = work / f"cp-{kind}-{next(n)}"
+            t, r = run(f"cp -r {src} {dst} && sync", shell=True)
+            return t, r
+
+        cp_t, _ = median_time(cp_sync, args.repeat)
+        m = iter(range(100))
+
+        def evkit_add() -> tuple[float, int]:
+            case = work / f"case-{kind}-{next(m)}"
+            run(EVKIT + ["init", str(case), "--title", "bench", "--collector", "bench"], env=env)
+            return run(EVKIT + ["-C", str(case), "add", str(src)], env=env)
+
+        add_t, add_rss = median_time(evkit_add, args.repeat)
+        ratio = cp_t / add_t
+        print(f"add:    evkit {add_t:.2f} s ({total / add_t / 1e6:.0f} MB/s, "
+              f"{len(files) / add_t:.0f} files/s) vs cp -r + sync {cp_t:.2f} s -> "
+              f"{ratio:.2f}x (target >= 0.8x); peak RSS {add_rss / 1024:.0f} MB")
+        results[f"add_{kind}"] = {"evkit_s": round(add_t, 3), "cp_sync_s": round(cp_t, 3),
+                                  "ratio": round(ratio, 3), "peak_rss_mb": round(add_rss / 1024)}
+        for p in work.glob(f"cp-{kind}-*"):
+            shutil.rmtree(p)
+        case = work / f"case-{kind}-0"
+
+        # --- verify vs openssl x2 / sha256sum -c x2 / bagit
+        ver_t, ver_rss = median_time(lambda: run(EVKIT + ["-C", str(case), "verify"], env=env),
+                                     args.repeat)
+        half = [str(p) for p in sorted((case / "data").iterdir())]
+        a, b = half[0::2], half[1::2]
+        listfile_a, listfile_b = work / "a.lst", work / "b.lst"
+        listfile_a.write_text("\0".join(a))
+        listfile_b.write_text("\0".join(b))
+        ossl = (f"(xargs -0 -n 256 openssl dgst -sha256 < {listfile_a} > /dev/null & "
+                f"xargs -0 -n 256 openssl dgst -sha256 < {listfile_b} > /dev/null; wait)")
+        ossl_t, _ = median_time(lambda: run(ossl, shell=True), args.repeat)
+        shacheck = ("split -n l/2 manifest-sha256.txt /tmp/evkbench-m. && "
+                    "(sha256sum --quiet -c /tmp/evkbench-m.aa & sha256sum --quiet -c "
+                    "/tmp/evkbench-m.ab; wait); rm -f /tmp/evkbench-m.*")
+        sha_t, _ = median_time(lambda: run(shacheck, shell=True, cwd=case), args.repeat)
+        bagit_cmd = [sys.executable, "-m", "bagit", "--validate", "--processes", "2", str(case)]
+        bag_t, _ = median_time(lambda: run(bagit_cmd), 1 if kind == "small" else args.repeat)
+        print(f"verify: evkit {ver_t:.2f} s ({total / ver_t / 1e6:.0f} MB/s, "
+              f"{len(files) / ver_t:.0f} files/s); peak RSS {ver_rss / 1024:.0f} MB")
+        print(f"        vs 2x openssl dgst {ossl_t:.2f} s -> {ossl_t / ver_t:.2f}x "
+              f"(target >= 0.9x for large files)")
+        print(f"        vs 2x sha256sum -c {sha_t:.2f} s -> {sha_t / ver_t:.2f}x "
+              f"(target >= 1x for small files)")
+        print(f"        vs bagit --validate --processes 2 {bag_t:.2f} s -> "
+              f"{bag_t / ver_t:.2f}x (target >= 4x for small files)")
+        results[f"verify_{kind}"] = {
+            "evkit_s": round(ver_t, 3), "openssl2_s": round(ossl_t, 3),
+            "sha256sum2_s": round(sha_t, 3), "bagit_s": round(bag_t, 3),
+            "vs_openssl": round(ossl_t / ver_t, 3), "vs_sha256sum": round(sha_t / ver_t, 3),
+            "vs_bagit": round(bag_t / ver_t, 3), "peak_rss_mb": round(ver_rss / 1024)}
+        for p in work.glob(f"case-{kind}-*"):
+            shutil.rmtree(p)
+        shutil.rmtree(src)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
