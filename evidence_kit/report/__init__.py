@@ -1,0 +1,147 @@
+"""``evkit report``: write the chain-of-custody index into the case, as sealed tag files.
+
+One snapshot (:mod:`evidence_kit.report.model`) is rendered by each requested format
+(:mod:`~evidence_kit.report.interface`: renderers return bytes), and the files are written to
+``evkit/report/`` inside a session. A ``report`` custody event lists each file's SHA-256 and the
+seal the report describes; the session then re-seals, so the report files are bound by the new
+seal and tag manifest and the case stays a valid BagIt bag.
+
+Renderer modules (and their libraries, such as fpdf2) are imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from evidence_kit.case import Case
+from evidence_kit.errors import UsageError
+from evidence_kit.signing import Signer
+
+REPORT_DIR = "evkit/report"
+
+#: Format name -> (module, class). Order is the default order of ``--format``.
+RENDERERS: dict[str, tuple[str, str]] = {
+    "html": ("evidence_kit.report.html", "HtmlRenderer"),
+    "pdf": ("evidence_kit.report.pdf", "PdfRenderer"),
+    "csv": ("evidence_kit.report.csv", "CsvRenderer"),
+    "json": ("evidence_kit.report.json", "JsonRenderer"),
+}
+FORMATS = tuple(RENDERERS)
+
+#: At most this many thumbnails go into the HTML (each is a small JPEG).
+MAX_THUMBNAILS = 300
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """One report file written into the case."""
+
+    format: str
+    path: str  # bag-relative
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    files: tuple[WrittenFile, ...]
+    seal_sha256: str | None  # the seal the report describes (before it was written)
+    event_seq: int  # the ``report`` custody event
+
+
+def parse_formats(text: str | None) -> list[str]:
+    """``"html,pdf"`` -> ``["html", "pdf"]``; None or ``all`` -> every format."""
+    if text is None or text.strip().lower() in ("", "all"):
+        return list(FORMATS)
+    out: list[str] = []
+    for part in text.split(","):
+        name = part.strip().lower()
+        if not name:
+            continue
+        if name not in RENDERERS:
+            raise UsageError(f"Unknown report format {part.strip()!r}; choose from "
+                             f"{', '.join(FORMATS)}.")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise UsageError(f"No report format given; choose from {', '.join(FORMATS)}.")
+    return out
+
+
+def renderer(name: str) -> Any:
+    """The renderer object for a format name (imports its module)."""
+    module_name, cls_name = RENDERERS[name]
+    return getattr(importlib.import_module(module_name), cls_name)()
+
+
+def thumbnails(case: Case, items: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
+    """JPEG previews of non-sensitive images, if the image extractor can make them."""
+    try:
+        image = importlib.import_module("evidence_kit.extractors.image")
+    except ImportError:
+        return {}
+    make = getattr(image, "make_thumbnail", None)
+    if not callable(make):
+        return {}
+    out: dict[str, bytes] = {}
+    payload = (case.root / "data").resolve()
+    for it in items:
+        if len(out) >= MAX_THUMBNAILS:
+            break
+        if it.get("sensitive") or it.get("withheld") or not it.get("stored"):
+            continue
+        if not str(it.get("mime") or "").startswith("image/"):
+            continue
+        path = (case.root / str(it["stored"])).resolve()
+        if payload not in path.parents:
+            continue  # a record never points outside data/ unless it was tampered with
+        try:
+            thumb = make(path)
+        except Exception:  # noqa: BLE001 - a preview is optional; a hostile image gets none
+            thumb = None
+        if isinstance(thumb, bytes | bytearray) and thumb.startswith(b"\xff\xd8"):
+            out[str(it["id"])] = bytes(thumb)
+    return out
+
+
+def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = None
+                  ) -> ReportResult:
+    """Render the requested formats and write them into the case, logged and sealed."""
+    from evidence_kit.case import SEAL_PATH
+    from evidence_kit.fsutil import atomic_write
+    from evidence_kit.hashing import sha256_bytes
+    from evidence_kit.report.interface import ReportInput
+    from evidence_kit.report.model import build_snapshot
+
+    chosen = list(formats) if formats else list(FORMATS)
+    for name in chosen:
+        if name not in RENDERERS:
+            raise UsageError(f"Unknown report format {name!r}.")
+    with case.session(signer, "report") as sess:
+        seal_path = case.root / SEAL_PATH
+        seal_raw = seal_path.read_bytes() if seal_path.is_file() else None
+        snapshot = build_snapshot(case, seal_raw)
+        thumbs = thumbnails(case, snapshot["items"]) if "html" in chosen else {}
+        report_input = ReportInput(snapshot=snapshot, thumbnails=thumbs)
+        rendered: list[tuple[str, str, bytes]] = []
+        for name in chosen:  # render everything before writing anything
+            r = renderer(name)
+            rendered.append((name, f"{REPORT_DIR}/{r.filename}", r.render(report_input)))
+        (case.root / REPORT_DIR).mkdir(parents=True, exist_ok=True)
+        written: list[WrittenFile] = []
+        for name, rel, data in rendered:
+            atomic_write(case.root / rel, data)
+            written.append(WrittenFile(name, rel, sha256_bytes(data), len(data)))
+        seal = snapshot["seal"]
+        sess.log("report", {
+            "files": [{"format": w.format, "path": w.path, "sha256": w.sha256, "size": w.size}
+                      for w in written],
+            "describes_seal": seal.get("sha256"),
+            "covers_events": len(snapshot["custody"]),
+            "item_count": snapshot["counts"]["items"],
+        })
+        seq = case.read_log().head.events
+    return ReportResult(tuple(written), seal.get("sha256"), seq)

@@ -1,0 +1,130 @@
+"""``items.csv``: one row per item, for spreadsheets (UTF-8 with BOM so Excel reads it right).
+
+A header row (:data:`COLUMNS`), one row per item, then a blank row and a few two-cell rows of
+plain-language notes (what the hashes prove, which times are self-asserted, the seal hash and
+key fingerprint): programs should stop reading at the first blank row (or use ``case.json``).
+
+Every cell is neutralised against spreadsheet formula injection: a value that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or their full-width forms, or any of these
+after leading spaces) gets a leading ``'``, so Excel, LibreOffice and Google Sheets show it as
+text instead of running it. File names and e-mail subjects are chosen by criminals.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from evidence_kit.report.interface import ReportInput
+
+#: Characters that make a spreadsheet treat a cell as a formula (or a DDE command).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+COLUMNS = (
+    "id", "name", "declared_name", "type", "size_bytes", "sha256", "stored_as", "sensitive",
+    "parent",
+    "acquired_at_utc", "acquired_local", "acquired_by", "acquired_host", "acquired_method",
+    "source", "collector_note", "original_path", "original_modified", "extractor",
+    "subject_or_title", "identifiers", "read_errors",
+)
+
+
+def neutralise(value: str) -> str:
+    """Make one cell safe to open in a spreadsheet (see the module docstring)."""
+    if value.startswith(FORMULA_START) or value.lstrip(" ").startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return neutralise(str(value))
+
+
+def subject_of(meta: Any) -> str | None:
+    """An e-mail's subject or a document's title, wherever the extractor put it."""
+    if not isinstance(meta, Mapping):
+        return None
+    for holder in (meta, meta.get("headers"), meta.get("info"), meta.get("document")):
+        if isinstance(holder, Mapping):
+            for key in ("subject", "Subject", "title", "Title"):
+                value = holder.get(key)
+                if isinstance(value, str) and value:
+                    return value
+    return None
+
+
+def item_row(item: Mapping[str, Any]) -> list[str]:
+    """The cells of one item, in :data:`COLUMNS` order (already neutralised)."""
+    acq = item.get("acquired") or {}
+    orig = item.get("original") or {}
+    ex = item.get("extraction") or {}
+    meta = ex.get("metadata") or {}
+    subject = subject_of(meta)
+    parent = item.get("parent") or {}
+    withheld = bool(item.get("withheld"))
+    values: Sequence[Any] = (
+        item.get("id"),
+        "(withheld: sensitive)" if withheld else item.get("name"),
+        None if withheld else orig.get("declared_name"),
+        item.get("mime"),
+        item.get("size"),
+        item.get("sha256"),
+        "(withheld: sensitive)" if withheld else item.get("stored"),
+        bool(item.get("sensitive")),
+        parent.get("id") if isinstance(parent, dict) else None,
+        acq.get("at"),
+        acq.get("local"),
+        acq.get("by"),
+        acq.get("host"),
+        acq.get("method"),
+        acq.get("source"),
+        acq.get("note"),
+        orig.get("path"),
+        orig.get("modified"),
+        ex.get("extractor"),
+        None if withheld else subject,
+        len(ex.get("identifiers") or []) if ex else None,
+        "; ".join(str(e) for e in ex.get("errors") or []) if ex else None,
+    )
+    return [_cell(v) for v in values]
+
+
+def render_rows(rows: Sequence[Sequence[Any]]) -> bytes:
+    """CSV bytes (BOM, CRLF, every cell neutralised) for arbitrary rows; used by tests too."""
+    buf = io.StringIO(newline="")
+    writer = _csv.writer(buf, quoting=_csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    # backslashreplace: a lone surrogate (undecodable file-name byte) stays visible as \udcXX
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8", "backslashreplace")
+
+
+class CsvRenderer:
+    """One row per item, columns :data:`COLUMNS`."""
+
+    name = "csv"
+    filename = "items.csv"
+    media_type = "text/csv"
+
+    def render(self, report: ReportInput) -> bytes:
+        items = report.snapshot.get("items") or []
+        rows: list[list[str]] = [list(COLUMNS)]
+        rows.extend(item_row(it) for it in items if isinstance(it, Mapping))
+        rows.append([])
+        statements = report.snapshot.get("statements") or {}
+        seal = report.snapshot.get("seal") or {}
+        case = report.snapshot.get("case") or {}
+        rows.append(["About this file", "The rows above list every item; after this blank row "
+                     "come notes for people, not data."])
+        rows.extend([label, str(statements.get(key) or "")] for label, key in (
+            ("What the hashes prove", "integrity"), ("Times", "times"),
+            ("Sensitive items", "sensitive"), ("Scope", "scope")))
+        rows.append(["Seal SHA-256", str(seal.get("sha256") or "")])
+        rows.append(["Signing key fingerprint", str(case.get("key_fingerprint") or "")])
+        return render_rows(rows)
