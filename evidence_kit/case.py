@@ -95,10 +95,7 @@ def is_unrecorded(rel: str) -> bool:
 
 def list_tag_files(root: Path) -> list[str]:
     """Every file that is a tag file of the bag (everything outside ``data/``), bag-relative."""
-    out: list[str] = []
-    for name in (BAGIT, BAG_INFO, PAYLOAD_MANIFEST):
-        if (root / name).is_file():
-            out.append(name)
+    out = [name for name in (BAGIT, BAG_INFO, PAYLOAD_MANIFEST) if (root / name).is_file()]
     evk = root / EVKIT_DIR
     for dirpath, dirnames, filenames in os.walk(evk):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
@@ -629,7 +626,7 @@ def new_item_record(
     rev: int = 1,
 ) -> dict[str, Any]:
     """The item record as stored in ``items.jsonl`` (documented in docs/FORMAT.md)."""
-    record = {
+    record: dict[str, Any] = {
         "type": ITEM_TYPE,
         "id": item_id,
         "rev": rev,
@@ -644,7 +641,8 @@ def new_item_record(
         "extraction": extraction,
     }
     if not _utf8_ok(original_name):  # keep the exact bytes of an undecodable name too
-        record["original"]["name_hex"] = os.fsencode(original_name).hex()
+        record["original"] = {**record["original"],
+                              "name_hex": os.fsencode(original_name).hex()}
     try:
         record_bytes(record)  # the common case: already valid; avoid a slow deep copy
     except (UnicodeEncodeError, ValueError):

@@ -189,7 +189,7 @@ def _iso(ts: float | None) -> str | None:
 
 
 # ---- copying --------------------------------------------------------------------------------
-class _SkipFile(Exception):
+class _SkipFileError(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.message)
         self.problem = problem
@@ -207,19 +207,19 @@ def _open_source(path: Path, shown: str) -> tuple[int, os.stat_result]:
                 raise
             fd = os.open(path, base)
     except FileNotFoundError as exc:
-        raise _SkipFile(Problem(shown, "disappeared before it could be copied.", "missing")) \
+        raise _SkipFileError(Problem(shown, "disappeared before it could be copied.", "missing")) \
             from exc
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _SkipFile(Problem(shown, "is a shortcut (symbolic link); skipped.",
+            raise _SkipFileError(Problem(shown, "is a shortcut (symbolic link); skipped.",
                                     "symlink")) from exc
         why = "permission denied" if exc.errno == errno.EACCES else exc.strerror
-        raise _SkipFile(Problem(shown, f"cannot be read ({why}); skipped.", "unreadable")) \
+        raise _SkipFileError(Problem(shown, f"cannot be read ({why}); skipped.", "unreadable")) \
             from exc
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise _SkipFile(Problem(shown, "is not a regular file; skipped.", "special"))
+        raise _SkipFileError(Problem(shown, "is not a regular file; skipped.", "special"))
     return fd, st
 
 
@@ -240,7 +240,7 @@ def _copy_into(sess: Session, fd: int, shown: str) -> tuple[Path, Any]:
                     "The case folder is on a read-only disk.",
                     hint="Free some space and run 'evkit add' again for the files not added.",
                 ) from exc
-            raise _SkipFile(Problem(shown, f"could not be read completely ({exc.strerror}); "
+            raise _SkipFileError(Problem(shown, f"could not be read completely ({exc.strerror}); "
                                     "skipped.", "unreadable")) from exc
         os.fchmod(dfd, 0o444)  # stored evidence is read-only
     except BaseException:
@@ -304,7 +304,7 @@ def add_files(
             shown = str(src.path)
             try:
                 _add_one(sess, batch, src, shown, acquired_now(), sensitive, extract)
-            except _SkipFile as skip:
+            except _SkipFileError as skip:
                 report.problems.append(skip.problem)
             if progress:
                 progress(src.size, src.path.name)
@@ -324,7 +324,7 @@ def _add_one(sess: Session, batch: _Batch, src: Source, shown: str, acquired: di
         os.close(fd)
     if after.st_size != result.size or after.st_mtime_ns != st.st_mtime_ns:
         part.unlink(missing_ok=True)
-        raise _SkipFile(Problem(shown, "changed while it was being copied; skipped. Close the "
+        raise _SkipFileError(Problem(shown, "changed while it was being copied; skipped. Close the "
                                 "program using it and add it again.", "changed"))
     original = {
         "path": shown,

@@ -151,7 +151,8 @@ def create_key(passphrase: str | None, home: Path | None = None) -> KeyInfo:
     home = home or key_home()
     priv_path, pub_path = _paths(home)
     if priv_path.exists():
-        raise KeyUnavailableError(f"A key already exists at {priv_path}; evkit will not replace it.")
+        raise KeyUnavailableError(
+            f"A key already exists at {priv_path}; evkit will not replace it.")
     private = Ed25519PrivateKey.generate()
     enc: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase.encode("utf-8"))
@@ -224,8 +225,9 @@ def load_signer(ask: PassphraseCallback | None = None, home: Path | None = None)
     try:
         key = serialization.load_pem_private_key(pem, password=password)
     except (ValueError, TypeError) as exc:
-        raise KeyUnavailableError("The passphrase for your signing key is not right."
-                                  if encrypted else f"Your signing key cannot be read: {exc}.") from exc
+        message = ("The passphrase for your signing key is not right." if encrypted
+                   else f"Your signing key cannot be read: {exc}.")
+        raise KeyUnavailableError(message) from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyUnavailableError(f"{priv_path} is not an Ed25519 key.")
     return Signer(key)

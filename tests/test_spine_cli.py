@@ -45,7 +45,7 @@ def test_init_add_verify_list_show_log(evkit, tmp_path: Path, evidence: Path) ->
     assert json.loads(r.stdout)["key_id"] == Case.open(case).key_id
 
 
-def test_case_found_from_subfolder_and_with_C(evkit, tmp_path: Path, evidence: Path) -> None:
+def test_case_found_from_subfolder_and_with_dash_c(evkit, tmp_path: Path, evidence: Path) -> None:
     case = init_case(evkit, tmp_path)
     assert evkit("add", str(evidence / "note.txt"), cwd=case / "data").exit_code == 0
     assert evkit("-C", str(case), "list").exit_code == 0

@@ -85,10 +85,12 @@ def edit_seal(root: Path) -> str:
 
 
 def replace_public_key(root: Path) -> str:
-    from evidence_kit.signing import Signer as S
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    (root / "evkit" / "collector.pub.pem").write_bytes(S(Ed25519PrivateKey.generate()).public.pem)
+    from evidence_kit.signing import Signer as KeySigner
+
+    other = KeySigner(Ed25519PrivateKey.generate())
+    (root / "evkit" / "collector.pub.pem").write_bytes(other.public.pem)
     return "evkit/collector.pub.pem"
 
 

@@ -106,8 +106,9 @@ def type_mismatch(mime: str, original_name: str) -> dict[str, str] | None:
         }
     if expected is None and not executable:
         return None
-    if executable or (expected is not None and any(mime.startswith(f) or (expected or "").startswith(f)
-                                                   for f in _FLAG_FAMILIES)):
+    flagged_family = expected is not None and any(
+        mime.startswith(f) or expected.startswith(f) for f in _FLAG_FAMILIES)
+    if executable or flagged_family:
         return {
             "content_type": mime,
             "extension": last,
