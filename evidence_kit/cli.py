@@ -307,7 +307,8 @@ def verify(
     """Check that nothing in the case changed since it was sealed.
 
     Re-hashes every evidence file and checks every manifest, the custody log's chain and
-    signatures, and the seal. TARGET is a case folder (default: the current case).
+    signatures, and the seal. TARGET is a case folder (default: the current case) or a
+    handover .zip made by 'evkit export' (read in place, never unpacked).
     Exit 0 intact, 1 something changed (each difference is named), 3 could not check.
     """
     from evidence_kit.case import Case, find_case
@@ -316,7 +317,24 @@ def verify(
     if target is not None and not Path(target).exists():
         raise PathNotFoundError(f"{target} does not exist.")
     if target is not None and Path(target).is_file():
-        raise UsageError(f"{target} is a file; give a case folder.")
+        if not target.lower().endswith(".zip"):
+            raise UsageError(f"{target} is a file; give a case folder or a handover .zip.")
+        if record:
+            raise UsageError("--record needs a case folder; a handover zip is only read.")
+        from evidence_kit.export import open_zip, verify_zip
+
+        with open_zip(Path(target)) as source:
+            with cliutil.progress(source.payload_bytes(), "Verifying") as zstep:
+                rep = verify_zip(
+                    source,
+                    expected_key=expected_key,
+                    progress=(lambda n: zstep(n, "")) if zstep else None,
+                )
+        if as_json:
+            cliutil.emit_json(rep.to_dict())
+        else:
+            _render_report(rep)
+        ctx.exit(rep.exit_code)
     root = find_case(Path(target) if target else cliutil.case_start(ctx))
     case = Case.open(root)
     if case.pending() and not record:

@@ -24,8 +24,8 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from evidence_kit.bag import (
@@ -50,7 +50,6 @@ from evidence_kit.custody import LOG_PATH, ParsedLog, check_log, parse_log
 from evidence_kit.hashing import HashOutcome, hash_many, sha256_bytes
 from evidence_kit.models import Check, Finding, VerificationReport
 from evidence_kit.signing import PublicKey
-
 
 #: Modules that contribute a ``verify_check(ctx)``; imported only if present.
 EXTRA_CHECKS = ("evidence_kit.timestamp", "evidence_kit.export")
@@ -309,12 +308,39 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
             findings.append(Finding("items.missing", f"The record of item {entry.get('id')} "
                                     "(rev {}) that the custody log refers to is missing or was "
                                     "edited.".format(entry.get("rev")), ITEMS_PATH))
+    # A handover package (evkit export) leaves some items out of its payload manifest and lists
+    # them, with their hashes, in evkit/withheld.json (bound by the package's seal, check 8).
+    withheld_path = "evkit/withheld.json"
+    withheld: dict[str, dict[str, Any]] = {}
+    withheld_raw = source.read(withheld_path)
+    if withheld_raw is not None:
+        try:
+            withheld_doc = loads(withheld_raw)
+            for entry in withheld_doc["items"]:
+                withheld[str(entry["id"])] = dict(entry)
+        except (ValueError, KeyError, TypeError):
+            findings.append(Finding("withheld.malformed", "evkit/withheld.json (the list of items "
+                                    "withheld from this package) is damaged.", withheld_path))
     for item_id, rec in sorted(latest.items()):
         stored, sha = rec.get("stored"), rec.get("sha256")
+        if item_id in withheld:
+            if withheld[item_id].get("sha256") != sha:
+                findings.append(Finding("withheld.changed", f"Item {item_id} is listed as "
+                                        "withheld with SHA-256 "
+                                        f"{withheld[item_id].get('sha256')}, but its signed "
+                                        f"record says {sha}.", withheld_path))
+            if str(stored) in entries:
+                findings.append(Finding("withheld.included", f"Item {item_id} is listed as "
+                                        "withheld but is also in the payload manifest.",
+                                        str(stored)))
+            continue
         if entries and entries.get(str(stored)) != sha:
             findings.append(Finding("items.manifest", f"Item {item_id} ({stored}) is not listed "
                                     "in the payload manifest with its recorded hash.",
                                     str(stored)))
+    findings.extend(Finding("withheld.unknown", f"evkit/withheld.json lists item {item_id}, "
+                            "which no item record describes.", withheld_path)
+                    for item_id in sorted(set(withheld) - set(latest)))
     recorded = {str(r.get("stored")) for r in latest.values()}
     for rel in sorted(set(entries) - recorded):
         findings.append(Finding("manifest.unrecorded", f"{rel} is in the payload manifest but "
