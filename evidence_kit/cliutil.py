@@ -7,7 +7,6 @@ command asks, warns and prints the same way. Only click and the standard library
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager

@@ -180,10 +180,11 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                 findings.append(Finding("tag.changed", f"{rel} was changed after the case was "
                                         "sealed (its SHA-256 differs from the tag manifest).",
                                         rel))
-        for rel in sorted(files):
-            if rel.startswith("evkit/") and rel not in tag_entries and not is_unrecorded(rel):
-                findings.append(Finding("tag.unexpected", f"{rel} was added to the case's "
-                                        "records folder; evkit did not write it.", rel))
+        findings.extend(
+            Finding("tag.unexpected", f"{rel} was added to the case's records folder; evkit "
+                    "did not write it.", rel)
+            for rel in sorted(files)
+            if rel.startswith("evkit/") and rel not in tag_entries and not is_unrecorded(rel))
     check("Tag manifest", start, f"{len(tag_entries)} record files match")
 
     # (3) payload manifest: listed vs present
@@ -300,9 +301,10 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
         for entry in listed if isinstance(listed, list) else []:
             if isinstance(entry, dict):
                 bound[str(entry.get("record"))] = entry
-    for _ in sorted(record_hashes - set(bound)):
-        findings.append(Finding("items.unbound", "An item record is not bound by any custody "
-                                "event: it was added or edited after the fact.", ITEMS_PATH))
+    findings.extend(
+        Finding("items.unbound", "An item record is not bound by any custody event: it was "
+                "added or edited after the fact.", ITEMS_PATH)
+        for _ in sorted(record_hashes - set(bound)))
     for h, entry in sorted(bound.items()):
         if h not in record_hashes:
             findings.append(Finding("items.missing", f"The record of item {entry.get('id')} "
@@ -342,9 +344,10 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                             "which no item record describes.", withheld_path)
                     for item_id in sorted(set(withheld) - set(latest)))
     recorded = {str(r.get("stored")) for r in latest.values()}
-    for rel in sorted(set(entries) - recorded):
-        findings.append(Finding("manifest.unrecorded", f"{rel} is in the payload manifest but "
-                                "no item record describes it.", rel))
+    findings.extend(
+        Finding("manifest.unrecorded", f"{rel} is in the payload manifest but no item record "
+                "describes it.", rel)
+        for rel in sorted(set(entries) - recorded))
     check("Item records", start, f"{len(latest)} items bound to signed events")
 
     # (8) seal
