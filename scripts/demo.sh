@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export EVKIT_HOME="$PWD/.demo-home"
 export PATH="$PWD/.venv/bin:$PATH"
-rm -rf demo-case demo-handover.zip demo-handover.zip.receipt.*
+rm -rf demo-case demo-handover.zip demo-handover.receipt.*
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 say evkit init demo-case --title "Romance scam 2026 (demo)" --collector "Jane Doe" ...
 evkit init demo-case --title "Romance scam 2026 (demo)" --collector "Jane Doe" \
@@ -22,6 +22,15 @@ say evkit show E0003
 evkit show E0003
 say evkit verify
 evkit verify
+say 'evkit note "Mark asked for GBP 250 for a flight ticket" --at "2026-11-19 21:30"'
+evkit note "Mark asked for GBP 250 for a flight ticket" --at "2026-11-19 21:30" --item E0001
+say evkit loss add --amount 250.00 --currency GBP --date 2026-11-20 --method "bank transfer" ...
+evkit loss add --amount 250.00 --currency GBP --date 2026-11-20 --method "bank transfer" \
+  --to-account "12-34-56 12345678" --item E0005
+say evkit timeline
+evkit timeline
+say evkit report
+evkit report
 say evkit log
 evkit log
 if evkit --help | grep -q '^  export'; then
