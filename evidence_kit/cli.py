@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -125,6 +126,7 @@ def init(
     except ValueError as exc:
         raise UsageError(str(exc).capitalize() + ".") from exc
     home = key_home()
+    ask: Callable[[str], str | None] = cliutil.ask_passphrase
     if not key_exists(home):
         passphrase = os.environ.get("EVKIT_PASSPHRASE")
         if passphrase is None and cliutil.tty_in():
@@ -140,11 +142,13 @@ def init(
                 or None
             )
         info = create_key(passphrase or None, home)
+        chosen = passphrase
+        ask = lambda _prompt: chosen  # noqa: E731 - just chosen: do not ask again
         cliutil.warn(
             f"Created your signing key in {info.home / 'keys'} "
             f"(fingerprint {fingerprint(info.key_id)})."
         )
-    signer = load_signer(cliutil.ask_passphrase, home)
+    signer = load_signer(ask, home)
     case = create_case(
         Path(directory),
         {
@@ -231,18 +235,13 @@ def add(
     line from standard input. With no PATHS in a terminal, evkit asks you to drag files in.
     Your original files are only read, never changed.
     """
-    from evidence_kit.ingest import add_files
+    from evidence_kit.ingest import add_files, total_size
 
     case = cliutil.open_case(ctx)
     given = _read_paths(paths)
     if not given:
         raise UsageError("No files given.")
-    total = 0
-    for p in given:
-        try:
-            total += os.stat(os.path.expanduser(p)).st_size
-        except OSError:
-            pass
+    total = total_size(given) if cliutil.tty_err() else 0  # only a progress bar needs it
     signer = cliutil.signer()
     with cliutil.progress(total, "Copying") as step:
         report = add_files(
@@ -344,7 +343,7 @@ def verify(
             message = None  # not the collector: report the interruption as found
         if message:
             cliutil.warn(message)
-    with cliutil.progress(_payload_size(root), "Verifying") as step:
+    with cliutil.progress(_payload_size(root) if cliutil.tty_err() else 0, "Verifying") as step:
         rep = verify_source(
             FolderSource(root),
             expected_key=expected_key,

@@ -9,6 +9,7 @@ commits (see ``case.py``), so an interruption loses at most the batch in flight,
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -161,6 +162,22 @@ def _walk(top: Path, consider: Callable[[Path, os.stat_result, str], None],
             else:
                 problems.append(special(str(p), st))
     return skipped
+
+
+def total_size(paths: Iterable[str]) -> int:
+    """Bytes under the given paths (for a progress bar); unreadable entries count as 0."""
+    total = 0
+    for given in paths:
+        top = os.path.expanduser(given)
+        if os.path.isdir(top) and not os.path.islink(top):
+            for dirpath, _dirs, files in os.walk(top):
+                for name in files:
+                    with contextlib.suppress(OSError):
+                        total += os.lstat(os.path.join(dirpath, name)).st_size
+        else:
+            with contextlib.suppress(OSError):
+                total += os.lstat(top).st_size
+    return total
 
 
 # ---- typing ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,12 +109,11 @@ class FolderSource:
                                                  "inside the case folder.", rel))
             for fn in filenames:
                 rel = fn if rel_dir == "." else f"{rel_dir}/{fn}"
-                p = Path(dirpath, fn)
                 try:
-                    st = p.lstat()
+                    st = os.lstat(os.path.join(dirpath, fn))
                 except OSError:
                     continue
-                if p.is_symlink():
+                if stat.S_ISLNK(st.st_mode):
                     self.problems.append(Finding("bag.symlink", f"{rel} is a symbolic link "
                                                  "inside the case folder.", rel))
                     continue
