@@ -20,6 +20,7 @@ BAG_INFO = "bag-info.txt"
 BAGIT = "bagit.txt"
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def safe_name(item_id: str, original_name: str, max_len: int = 80) -> str:
@@ -54,6 +55,9 @@ def is_dangerous(path: str) -> bool:
     """True for paths that could escape the bag (absolute, ``..``, drive letters, NUL)."""
     if not path or "\x00" in path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
         return True
+    if (".." not in path and "//" not in path and "\\" not in path and "/./" not in path
+            and not path.startswith("./") and not path.endswith(("/", "/."))):
+        return False  # the common case: nothing normalisation could change
     norm = posixpath.normpath(path.replace("\\", "/"))
     return norm.startswith("../") or norm == ".." or norm != path.replace("\\", "/")
 
@@ -82,10 +86,12 @@ def parse_manifest(data: bytes) -> ParsedManifest:
         if not line.strip():
             continue
         parts = line.split(None, 1)
-        if len(parts) != 2 or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+        if len(parts) != 2 or not _HEX64.fullmatch(parts[0]):
             problems.append(f"line {n} is not '<sha256> <path>'")
             continue
-        path = decode_path(parts[1].lstrip("*"))
+        path = parts[1].lstrip("*")
+        if "%" in path:
+            path = decode_path(path)
         if is_dangerous(path):
             problems.append(f"line {n} names an unsafe path {path!r}")
             continue

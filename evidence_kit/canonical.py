@@ -11,10 +11,45 @@ from typing import Any
 
 
 def canonical_bytes(obj: Any) -> bytes:
-    """RFC 8785 canonical UTF-8 bytes of a JSON-compatible object."""
+    """RFC 8785 canonical UTF-8 bytes of a JSON-compatible object.
+
+    For objects without floats and whose keys are all in the Basic Multilingual Plane, Python's
+    sorted, compact ``json.dumps`` produces exactly the JCS bytes (same escapes, same key order,
+    same integers) at a fraction of the cost; anything else goes through ``rfc8785``. A test
+    checks the two agree on generated objects.
+    """
+    if _fast_ok(obj):
+        return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False).encode("utf-8")
     import rfc8785
 
     return bytes(rfc8785.dumps(obj))
+
+
+_SAFE_INT = 2**53
+
+
+def _fast_ok(obj: Any) -> bool:
+    """True if ``json.dumps`` and RFC 8785 give the same bytes for ``obj`` (see above)."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) or item is None or isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if not -_SAFE_INT < item < _SAFE_INT:
+                return False
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                # JCS sorts keys by UTF-16 code units: same as code points only inside the BMP.
+                if not isinstance(key, str) or (not key.isascii() and max(key) > "\uffff"):
+                    return False
+                stack.append(value)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        else:  # floats (number formatting differs) and anything unexpected
+            return False
+    return True
 
 
 def record_bytes(obj: Any) -> bytes:

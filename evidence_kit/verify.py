@@ -22,8 +22,10 @@ A problem never stops the later checks: the report names every difference it can
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,9 @@ from evidence_kit.hashing import HashOutcome, hash_many, sha256_bytes
 from evidence_kit.models import Check, Finding, VerificationReport
 from evidence_kit.signing import PublicKey
 
+#: The fields of each item record that verification keeps in memory.
+_SLIM = ("id", "rev", "sha256", "size", "stored", "mime", "sensitive", "parent")
+
 #: Modules that contribute a ``verify_check(ctx)``; imported only if present.
 EXTRA_CHECKS = ("evidence_kit.timestamp", "evidence_kit.export")
 
@@ -66,7 +71,7 @@ class VerifyContext:
     log: ParsedLog
     key: PublicKey | None
     case_info: dict[str, Any]
-    items: dict[str, dict[str, Any]]  # latest item record by ID
+    items: dict[str, dict[str, Any]]  # latest item record by ID (only the _SLIM fields)
     seal: dict[str, Any]
 
 
@@ -96,6 +101,8 @@ class FolderSource:
         self.root = root
         self.label = str(root)
         self.problems: list[Finding] = []
+        self.concurrent_reads = True  # hashing may run while other files are read
+        self._cache: dict[str, bytes | None] = {}
 
     def files(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -121,10 +128,13 @@ class FolderSource:
         return out
 
     def read(self, rel: str) -> bytes | None:
-        try:
-            return (self.root / rel).read_bytes()
-        except (FileNotFoundError, IsADirectoryError):
-            return None
+        # Tag files are read by several checks (tag manifest, seal, records): read each once.
+        if rel not in self._cache:
+            try:
+                self._cache[rel] = (self.root / rel).read_bytes()
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                self._cache[rel] = None
+        return self._cache[rel]
 
     def hash(self, rels: Sequence[str], sizes: Sequence[int],
              progress: Callable[[int], None] | None) -> Iterable[HashOutcome]:
@@ -213,28 +223,32 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                             "sealing; evkit did not record it.", r) for r in extra)
     check("Evidence files present", start, f"{len(entries)} listed, all present, none extra")
 
-    # (4) payload hashes and Payload-Oxum
-    start = len(findings)
+    # (4) payload hashes and Payload-Oxum. Hashing runs on the other cores while this thread
+    # goes on with (5)-(8); its findings are put back in their place in the order afterwards.
     present = sorted(set(entries) & set(payload_files))
-    for out in source.hash(present, [payload_files[r] for r in present], progress):
-        if out.error is not None:
-            findings.append(Finding("payload.unreadable", f"Evidence file {out.path} could not "
-                                    f"be read: {out.error}.", out.path, integrity=False))
-        elif out.sha256 != entries[out.path]:
-            findings.append(Finding("payload.changed", f"Evidence file {out.path} has changed: "
-                                    f"its SHA-256 is now {out.sha256}, the manifest records "
-                                    f"{entries[out.path]}.", out.path))
+    outcomes: list[HashOutcome] = []
+
+    def hash_payload() -> None:
+        outcomes.extend(source.hash(present, [payload_files[r] for r in present], progress))
+
+    hasher: threading.Thread | None = None
+    if getattr(source, "concurrent_reads", False) and len(present) > 1:
+        hasher = threading.Thread(target=hash_payload, name="evkit-verify-hash", daemon=True)
+        hasher.start()
+    else:
+        hash_payload()
+    step4_at, step4_check_at = len(findings), len(checks)
+    step4: list[Finding] = []
     info_raw = source.read(BAG_INFO)
     if info_raw is not None:
         oxum = parse_bag_info(info_raw).get("Payload-Oxum", [None])[0]
         actual = f"{sum(payload_files.values())}.{len(payload_files)}"
         if oxum is not None and oxum != actual:
-            findings.append(Finding("bag.oxum", f"bag-info.txt's Payload-Oxum is {oxum}, but the "
-                                    f"evidence folder holds {actual} (bytes.files).", BAG_INFO))
+            step4.append(Finding("bag.oxum", f"bag-info.txt's Payload-Oxum is {oxum}, but the "
+                                 f"evidence folder holds {actual} (bytes.files).", BAG_INFO))
     else:
-        findings.append(Finding("bag.info-missing", "bag-info.txt is missing.", BAG_INFO))
+        step4.append(Finding("bag.info-missing", "bag-info.txt is missing.", BAG_INFO))
     total_bytes = sum(payload_files.get(r, 0) for r in present)
-    check("Evidence hashes", start, f"{len(present)} files, {total_bytes} bytes re-hashed")
 
     # (5) public key and case description
     start = len(findings)
@@ -289,8 +303,9 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     for n, line in enumerate(items_raw.split(b"\n")[:-1] if items_raw else [], start=1):
         record_hashes.add("sha256:" + sha256_bytes(line))
         try:
-            rec = loads(line)
-            latest[str(rec["id"])] = rec
+            rec = json.loads(line)
+            # Keep only what the checks use: 20,000 full records would cost ~100 MB.
+            latest[str(rec["id"])] = {k: rec.get(k) for k in _SLIM}
         except (ValueError, KeyError, TypeError):
             findings.append(Finding("items.malformed", f"Item record line {n} is damaged.",
                                     ITEMS_PATH))
@@ -400,6 +415,28 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
             findings.append(Finding("seal.case", "The seal belongs to a different case.",
                                     SEAL_PATH))
     check("Seal", start, "signature valid, binds every record file and the log head")
+
+    # (4), completed: the payload hashes, in their place among the findings and checks.
+    if hasher is not None:
+        hasher.join()
+    hashed: list[Finding] = []
+    for out in sorted(outcomes, key=lambda o: o.path):
+        if out.error is not None:
+            hashed.append(Finding("payload.unreadable", f"Evidence file {out.path} could not "
+                                  f"be read: {out.error}.", out.path, integrity=False))
+        elif out.sha256 != entries[out.path]:
+            hashed.append(Finding("payload.changed", f"Evidence file {out.path} has changed: "
+                                  f"its SHA-256 is now {out.sha256}, the manifest records "
+                                  f"{entries[out.path]}.", out.path))
+    if len(outcomes) != len(present):
+        hashed.append(Finding("payload.unreadable", "Not every evidence file could be hashed.",
+                              None, integrity=False))
+    step4 = hashed + step4
+    findings[step4_at:step4_at] = step4
+    checks.insert(step4_check_at, Check(
+        "Evidence hashes", not step4,
+        f"{len(present)} files, {total_bytes} bytes re-hashed" if not step4
+        else f"{len(step4)} problem(s)"))
 
     # (9) interrupted work
     if any(r.startswith(TXN_DIR + "/") for r in files):

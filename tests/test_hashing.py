@@ -56,3 +56,24 @@ def test_forked_workers_do_not_share_a_buffer(tmp_path: Path) -> None:
         expected[str(p)] = hashlib.sha256(data).hexdigest()
     outs = {o.path: o.sha256 for o in hash_many(paths, [20_000] * 600, workers=2)}
     assert outs == expected
+
+
+def test_is_dangerous_fast_path_agrees_with_normalisation() -> None:
+    import posixpath
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from evidence_kit.bag import is_dangerous
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet="ab./\\:\x00", max_size=12))
+    def check(path: str) -> None:
+        slow = (not path or "\x00" in path or path.startswith(("/", "\\"))
+                or (len(path) > 1 and path[1] == ":" and path[0].isalpha()))
+        if not slow:
+            norm = posixpath.normpath(path.replace("\\", "/"))
+            slow = norm.startswith("../") or norm == ".." or norm != path.replace("\\", "/")
+        assert is_dangerous(path) == slow, path
+
+    check()

@@ -86,3 +86,24 @@ def test_dropping_or_reordering_lines_is_detected(evs: list[tuple[str, dict[str,
 def test_parser_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
     log = parse_log(raw)
     check_log(log, signer().public.verifier(), signer().key_id)
+
+
+jcs_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(jcs_values)
+def test_canonical_bytes_equal_rfc8785(value: object) -> None:
+    """The json.dumps fast path must give exactly the RFC 8785 bytes whenever it is taken."""
+    import rfc8785
+
+    from evidence_kit.canonical import canonical_bytes
+
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
