@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--small-count", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument("--only", choices=("large", "small"), default=None)
     args = ap.parse_args()
     work: Path = args.work
     shutil.rmtree(work, ignore_errors=True)
@@ -88,7 +89,7 @@ def main() -> None:
     results["help_seconds"] = round(t, 3)
     print(f"evkit --help: {t:.3f} s (target < 0.3 s)")
 
-    for kind in ("large", "small"):
+    for kind in ("large", "small") if args.only is None else (args.only,):
         src = work / f"src-{kind}"
         if kind == "large":
             make_large(src, args.large_count, args.large_mib)

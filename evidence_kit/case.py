@@ -446,6 +446,17 @@ class Session:
         self._staged_log.flush()
         return part
 
+    @property
+    def staged_log(self) -> Path:
+        """Where staging files are named as they are created (for the recovery message)."""
+        return self.dir / "staged.jsonl"
+
+    def reserve_parts(self, count: int) -> list[Path]:
+        """Staging paths for ``count`` files that workers will create and name themselves."""
+        first = self._parts + 1
+        self._parts += count
+        return [self.dir / f"{n:06d}.part" for n in range(first, first + count)]
+
     def scratch(self) -> Path:
         path = self.dir / "scratch"
         path.mkdir(exist_ok=True)
@@ -464,7 +475,7 @@ class Session:
         root = self.case.root
         staged = staged or []
         all_records = [s.record for s in staged] + list(records or [])
-        item_lines = [record_bytes(r) for r in all_records]
+        item_lines = [_record_line(r) for r in all_records]
         if all_records:
             data = dict(data)
             data["items"] = [
@@ -528,15 +539,14 @@ def _size(path: Path) -> int:
 
 def apply_commit(root: Path, txn_dir: Path, journal: dict[str, Any]) -> None:
     """Apply a journalled batch. Idempotent: re-applying gives exactly the same bytes."""
+    txn, base = str(txn_dir), str(root)
     for part_name, stored in journal["moves"]:
-        src = txn_dir / part_name
-        dst = root / stored
-        if src.exists():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
-        elif not dst.exists():
-            raise IncompleteError(f"The staged copy for {stored} is missing; the case cannot "
-                                  "be repaired automatically.")
+        try:
+            os.replace(os.path.join(txn, part_name), os.path.join(base, stored))
+        except FileNotFoundError:
+            if not os.path.exists(os.path.join(base, stored)):  # not already moved: lost
+                raise IncompleteError(f"The staged copy for {stored} is missing; the case "
+                                      "cannot be repaired automatically.") from None
     if journal["moves"]:
         fsync_dir(root / "data")
     for rel, offset_key, lines_key in ((ITEMS_PATH, "items_offset", "items_lines"),
@@ -643,11 +653,19 @@ def new_item_record(
     if not _utf8_ok(original_name):  # keep the exact bytes of an undecodable name too
         record["original"] = {**record["original"],
                               "name_hex": os.fsencode(original_name).hex()}
-    try:
-        record_bytes(record)  # the common case: already valid; avoid a slow deep copy
-    except (UnicodeEncodeError, ValueError):
-        return json_safe(record)  # type: ignore[no-any-return]
     return record
+
+
+def _record_line(record: dict[str, Any]) -> bytes:
+    """The record's line in items.jsonl; text that JSON cannot hold is escaped first (in place,
+    so the in-memory record matches the stored line)."""
+    try:
+        return record_bytes(record)
+    except (UnicodeEncodeError, ValueError):
+        safe = json_safe(record)
+        record.clear()
+        record.update(safe)
+        return record_bytes(record)
 
 
 def _utf8_ok(text: str) -> bool:

@@ -8,6 +8,7 @@ import ctypes.util
 import errno
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,19 @@ def sync_filesystem(path: Path) -> None:
     os.sync()
 
 
+#: Lock file descriptors this process holds; forked workers close them (see ``forget_locks``).
+_HELD: set[int] = set()
+
+
+def forget_locks() -> None:
+    """In a forked worker: drop inherited lock descriptors, so that the case lock goes away
+    with the process that took it (a worker outliving a killed parent must not keep it)."""
+    for fd in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
 class CaseLock:
     """An advisory lock on a case: exclusive for changes, shared for reading."""
 
@@ -132,18 +146,26 @@ class CaseLock:
             if not exclusive:
                 return  # a read-only medium: reading without a lock is the best we can do
             raise _storage_error(exc, "locking the case") from exc
-        try:
-            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-        except OSError as exc:
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        for attempt in range(20):  # ~2 s: ride out a process that is just finishing
+            try:
+                fcntl.flock(fd, mode)
+                break
+            except OSError:
+                if attempt < 19:
+                    time.sleep(0.1)
+        else:
             os.close(fd)
             raise CaseLockedError(
                 "Another evkit command is working on this case right now.",
                 hint="Wait for it to finish, then run your command again.",
-            ) from exc
+            )
         self._fd = fd
+        _HELD.add(fd)
 
     def release(self) -> None:
         if self._fd is not None:
+            _HELD.discard(self._fd)
             os.close(self._fd)
             self._fd = None
 

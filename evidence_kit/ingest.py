@@ -10,11 +10,14 @@ commits (see ``case.py``), so an interruption loses at most the batch in flight,
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import os
 import shutil
 import socket
 import stat
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from evidence_kit import __version__
+from evidence_kit.canonical import record_bytes
 from evidence_kit.case import BATCH_BYTES, BATCH_FILES, Case, Session, StagedItem, new_item_record
 from evidence_kit.errors import EvkitError, StorageError
-from evidence_kit.hashing import copy_and_hash
+from evidence_kit.fsutil import forget_locks
+from evidence_kit.hashing import CopyResult, copy_and_hash
 from evidence_kit.models import Item
 from evidence_kit.signing import Signer
 from evidence_kit.timeutil import local_iso
@@ -240,8 +245,8 @@ def _open_source(path: Path, shown: str) -> tuple[int, os.stat_result]:
     return fd, st
 
 
-def _copy_into(sess: Session, fd: int, shown: str) -> tuple[Path, Any]:
-    part = sess.new_part(shown)
+def _copy_file(fd: int, part: Path, shown: str) -> CopyResult:
+    """Copy the open source ``fd`` to a new read-only staging file, hashing in the same pass."""
     try:
         dfd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                       0o600)
@@ -257,15 +262,120 @@ def _copy_into(sess: Session, fd: int, shown: str) -> tuple[Path, Any]:
                     "The case folder is on a read-only disk.",
                     hint="Free some space and run 'evkit add' again for the files not added.",
                 ) from exc
-            raise _SkipFileError(Problem(shown, f"could not be read completely ({exc.strerror}); "
-                                    "skipped.", "unreadable")) from exc
+            raise _SkipFileError(Problem(shown, f"could not be read completely "
+                                         f"({exc.strerror}); skipped.", "unreadable")) from exc
         os.fchmod(dfd, 0o444)  # stored evidence is read-only
     except BaseException:
         os.close(dfd)
         part.unlink(missing_ok=True)
         raise
     os.close(dfd)
-    return part, result
+    return result
+
+
+def _analyse(part: Path, head: bytes, name: str, scratch: Path,
+             extract: bool) -> tuple[str, dict[str, Any] | None, list[Any]]:
+    """libmagic's type from the first bytes, then the extractor for that type (if wanted)."""
+    mime = sniff_mime(head)
+    if not extract:
+        return mime, None, []
+    return _analyse_known(part, mime, name, scratch)
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """One source file for a copy worker (picklable)."""
+
+    path: str
+    part: str
+    staged_log: str
+    scratch: str
+    extract: bool
+
+
+@dataclass(slots=True)
+class _Done:
+    """What a copy worker did with one source file (picklable)."""
+
+    part: str | None = None
+    sha256: str = ""
+    size: int = 0
+    name: str = ""
+    original: dict[str, Any] | None = None
+    mime: str = ""
+    extraction: dict[str, Any] | None = None
+    children: list[Any] = field(default_factory=list)
+    problem: Problem | None = None
+    fatal: StorageError | None = None
+
+
+def _work(task: _Task) -> _Done:
+    """Copy, hash, type and read one file: run in a worker process, or inline."""
+    shown, part = task.path, Path(task.part)
+    try:
+        # Named before it exists, so recovery can tell the user which file was in flight.
+        fd_log = os.open(task.staged_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd_log, record_bytes({"part": part.name, "original": shown}) + b"\n")
+        finally:
+            os.close(fd_log)
+        fd, st = _open_source(Path(task.path), shown)
+        try:
+            result = _copy_file(fd, part, shown)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if after.st_size != result.size or after.st_mtime_ns != st.st_mtime_ns:
+            part.unlink(missing_ok=True)
+            raise _SkipFileError(Problem(shown, "changed while it was being copied; skipped. "
+                                         "Close the program using it and add it again.",
+                                         "changed"))
+        original = {
+            "path": shown,
+            "size": st.st_size,
+            "modified": _iso(st.st_mtime),
+            "changed": _iso(st.st_ctime),
+            "accessed": _iso(st.st_atime),
+            "created": _iso(getattr(st, "st_birthtime", None)),
+            "mode": oct(stat.S_IMODE(st.st_mode)),
+        }
+        name = os.path.basename(task.path)
+        mime, extraction, children = _analyse(part, result.head, name, Path(task.scratch),
+                                              task.extract)
+        return _Done(part=task.part, sha256=result.sha256, size=result.size, name=name,
+                     original=original, mime=mime, extraction=extraction, children=children)
+    except _SkipFileError as skip:
+        return _Done(problem=skip.problem)
+    except StorageError as exc:
+        return _Done(fatal=exc)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process, and die with it (even on kill -9)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    forget_locks()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+#: Below this many files, forking workers costs more than it saves.
+PARALLEL_MIN_FILES = 32
+
+
+def _pool(n_tasks: int) -> Any:
+    """A pool of copy workers on Linux (fork: no re-import), or None to work inline."""
+    cpus = os.cpu_count() or 1
+    if n_tasks < PARALLEL_MIN_FILES or cpus < 2 or not sys.platform.startswith("linux"):
+        return None
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Pool(processes=cpus, initializer=_worker_init)
 
 
 @dataclass
@@ -317,48 +427,45 @@ def add_files(
                 report.duplicates.extend(batch.duplicates)
             batch = _Batch()
 
-        for src in sources:
-            shown = str(src.path)
-            try:
-                _add_one(sess, batch, src, shown, acquired_now(), sensitive, extract)
-            except _SkipFileError as skip:
-                report.problems.append(skip.problem)
-            if progress:
-                progress(src.size, src.path.name)
-            if len(batch.staged) >= BATCH_FILES or batch.bytes >= BATCH_BYTES:
-                flush()
+        tasks = [_Task(path=str(src.path), part=str(part), staged_log=str(sess.staged_log),
+                       scratch=str(sess.dir / "scratch" / f"x{part.stem}"), extract=extract)
+                 for src, part in zip(sources, sess.reserve_parts(len(sources)), strict=True)]
+        pool = _pool(len(tasks))
+        try:
+            # Workers copy, hash, type and read files in parallel; this process keeps the
+            # order, decides duplicates, numbers items and commits, as when working inline.
+            results = pool.imap(_work, tasks, chunksize=4) if pool is not None else map(
+                _work, tasks)
+            for src, done in zip(sources, results, strict=True):
+                if done.fatal is not None:
+                    raise done.fatal
+                if done.problem is not None:
+                    report.problems.append(done.problem)
+                elif done.part is not None and done.original is not None:
+                    _register(sess, batch, Path(done.part), done.sha256, done.size, done.name,
+                              done.original, acquired_now(), None, sensitive, extract, 0,
+                              (done.mime, done.extraction, done.children))
+                if progress:
+                    progress(src.size, src.path.name)
+                if len(batch.staged) >= BATCH_FILES or batch.bytes >= BATCH_BYTES:
+                    flush()
+            if pool is not None:
+                pool.close()
+                pool.join()
+        except BaseException:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+            raise
         flush()
     return report
 
 
-def _add_one(sess: Session, batch: _Batch, src: Source, shown: str, acquired: dict[str, Any],
-             sensitive: bool, extract: bool) -> None:
-    fd, st = _open_source(src.path, shown)
-    try:
-        part, result = _copy_into(sess, fd, shown)
-        after = os.fstat(fd)
-    finally:
-        os.close(fd)
-    if after.st_size != result.size or after.st_mtime_ns != st.st_mtime_ns:
-        part.unlink(missing_ok=True)
-        raise _SkipFileError(Problem(shown, "changed while it was being copied; skipped. Close the "
-                                "program using it and add it again.", "changed"))
-    original = {
-        "path": shown,
-        "size": st.st_size,
-        "modified": _iso(st.st_mtime),
-        "changed": _iso(st.st_ctime),
-        "accessed": _iso(st.st_atime),
-        "created": _iso(getattr(st, "st_birthtime", None)),
-        "mode": oct(stat.S_IMODE(st.st_mode)),
-    }
-    _register(sess, batch, part, result.sha256, result.size, result.head, src.path.name,
-              original, acquired, None, sensitive, extract, depth=0)
-
-
-def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, head: bytes,
-              name: str, original: dict[str, Any], acquired: dict[str, Any],
-              parent: dict[str, Any] | None, sensitive: bool, extract: bool, depth: int) -> None:
+def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, name: str,
+              original: dict[str, Any], acquired: dict[str, Any], parent: dict[str, Any] | None,
+              sensitive: bool, extract: bool, depth: int,
+              analysed: tuple[str, Any, list[Any]]) -> None:
+    """Record one copied file as a new item, or as a duplicate of an existing one."""
     from evidence_kit.bag import safe_name
 
     existing = sess.existing_with_hash(sha256)
@@ -368,15 +475,13 @@ def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, 
                                  "original_path": original.get("path"),
                                  "modified": original.get("modified"),
                                  "parent": parent["id"] if parent else None})
+        for child in analysed[2]:  # its attachments were read for nothing: drop them
+            Path(child.path).unlink(missing_ok=True)
         return
     item_id = sess.new_id()
     sess.claim_hash(sha256, item_id)
-    mime = sniff_mime(head)
+    mime, extraction, children = analysed
     stored = "data/" + safe_name(item_id, name)
-    extraction: dict[str, Any] | None = None
-    children: list[Any] = []
-    if extract:
-        extraction, children = run_extractors(sess, part, mime, name)
     record = new_item_record(item_id=item_id, sha256=sha256, size=size, original_name=name,
                              stored=stored, mime=mime, original=original, acquired=acquired,
                              parent=parent, sensitive=sensitive, extraction=extraction)
@@ -392,14 +497,21 @@ def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, 
 
 def run_extractors(sess: Session, part: Path, mime: str,
                    name: str) -> tuple[dict[str, Any], list[Any]]:
-    """Run the extractor for this type on the staged copy; children land in scratch."""
-    from evidence_kit.extractors import ExtractContext, extract
+    """Run the extractor for this type on a stored or staged copy; children land in scratch."""
+    _mime, extraction, children = _analyse_known(part, mime, name,
+                                                 sess.dir / "scratch" / f"x{part.stem}")
+    return extraction, children
+
+
+def _analyse_known(part: Path, mime: str, name: str,
+                   scratch: Path) -> tuple[str, dict[str, Any], list[Any]]:
+    from evidence_kit.extractors import ExtractContext
+    from evidence_kit.extractors import extract as run
 
     # One folder per file, so nested children never collide; created only by an extractor
     # that writes children (creating and removing thousands of empty folders is costly).
-    scratch = sess.dir / "scratch" / f"x{part.stem}"
-    ex = extract(part, mime, ExtractContext(scratch_dir=scratch, original_name=name))
-    return ex.to_dict(), list(ex.children)
+    ex = run(part, mime, ExtractContext(scratch_dir=scratch, original_name=name))
+    return mime, ex.to_dict(), list(ex.children)
 
 
 def _register_child(sess: Session, batch: _Batch, child: Any, parent_id: str,
@@ -409,15 +521,22 @@ def _register_child(sess: Session, batch: _Batch, child: Any, parent_id: str,
     if scratch_root not in child_path.resolve().parents:
         return  # an extractor must never hand us a path outside its scratch folder
     name = os.path.basename(str(child.filename or "").replace("\\", "/")) or "attachment"
+    shown = f"{parent_id}: {name}"
+    part = sess.new_part(shown)
     with open(child_path, "rb", buffering=0) as f:
-        part, result = _copy_into(sess, f.fileno(), f"{parent_id}: {name}")
+        result = _copy_file(f.fileno(), part, shown)
     child_path.unlink(missing_ok=True)
     original = {"path": None, "container": parent_id, "declared_type": child.mime,
                 "role": child.role, "field": child.field, "declared_name": child.filename}
     parent = {"id": parent_id, "role": child.role}
-    _register(sess, batch, part, result.sha256, result.size, result.head, name, original,
+    if sess.existing_with_hash(result.sha256) is not None:
+        analysed: tuple[str, Any, list[Any]] = (sniff_mime(result.head), None, [])
+    else:
+        analysed = _analyse(part, result.head, name, sess.dir / "scratch" / f"x{part.stem}",
+                            extract)
+    _register(sess, batch, part, result.sha256, result.size, name, original,
               dict(acquired, method=f"extracted from {parent_id} by evkit add"), parent,
-              sensitive, extract, depth)
+              sensitive, extract, depth, analysed)
 
 
 def cleanup_scratch(sess: Session) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, NewType
 
 ItemId = NewType("ItemId", str)
+_HEX = re.compile(r"[0-9a-f]{64}")
 
 ITEM_TYPE = "evkit/item/v1"
 EVENT_TYPE = "evkit/custody-event/v1"
@@ -43,7 +45,7 @@ class Item:
             raise ValueError("not an evkit item record")
         try:
             sha = str(d["sha256"])
-            if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            if len(sha) != 64 or not _HEX.fullmatch(sha):
                 raise ValueError("sha256 is not 64 lower-case hex digits")
             return cls(
                 id=ItemId(str(d["id"])),

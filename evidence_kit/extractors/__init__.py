@@ -43,20 +43,47 @@ _MODULES = (
     "evidence_kit.extractors.pdf",
 )
 
+_OCTET = "application/octet-stream"
+# Names under which unidentified content is still worth a parser (a superset of the modules').
+_NAMED_SUFFIXES = frozenset({
+    ".eml", ".msg", ".mht", ".mhtml", ".pdf", ".csv", ".tsv", ".tab", ".txt", ".ofx", ".qfx",
+    ".qbo", ".sta", ".mt940", ".940", ".xml", ".camt", ".heic", ".heif", ".hif", ".avif", ".jpg",
+    ".jpeg", ".jpe", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp",
+})
+
+
+def might_accept(module: str, mime: str, suffix: str) -> bool:
+    """A cheap superset of each module's ``accepts``, so that parsers (Pillow, pypdf, ...) are
+    imported only for files they might read. A test checks the superset property."""
+    m = mime.split(";", 1)[0].strip().lower()
+    if m in ("", _OCTET, "inode/x-empty") and suffix not in _NAMED_SUFFIXES:
+        return False
+    if module.endswith(".email"):
+        return m.startswith(("message/", "text/")) or "outlook" in m or suffix in (".eml", ".msg")
+    if module.endswith(".image"):
+        return m.startswith("image/") or m == _OCTET
+    if module.endswith(".statement"):
+        return (m.startswith("text/") or "xml" in m or "ofx" in m or "qfx" in m or "qbo" in m
+                or "csv" in m or m == _OCTET)
+    if module.endswith(".pdf"):
+        return "pdf" in m or (m == _OCTET and suffix == ".pdf")
+    return True
+
 
 @cache
+def _load(name: str) -> tuple[Extractor, ...]:
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:  # a missing dependency is a packaging bug: say so loudly
+            raise
+        return ()
+    return tuple(module.EXTRACTORS)
+
+
 def registry() -> tuple[Extractor, ...]:
-    """All extractors, imported lazily on first use (keeps ``evkit --help`` fast)."""
-    found: list[Extractor] = []
-    for name in _MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a missing dependency is a packaging bug: say so loudly
-                raise
-            continue
-        found.extend(module.EXTRACTORS)
-    return tuple(found)
+    """All extractors (importing every parser: use :func:`extract` to import only what's used)."""
+    return tuple(ex for name in _MODULES for ex in _load(name))
 
 
 # Extensions that libmagic types differently from mimetypes but that are not a mismatch.
@@ -122,9 +149,11 @@ def extract(path: Path, mime: str, ctx: ExtractContext) -> Extraction:
     """Run the extractor for this type; never raises for bad file content."""
     suffix = Path(ctx.original_name).suffix.lower()
     chosen: Extractor | None = None
-    for ex in registry():
-        if ex.accepts(mime, suffix):
-            chosen = ex
+    for name in _MODULES:
+        if not might_accept(name, mime, suffix):
+            continue
+        chosen = next((ex for ex in _load(name) if ex.accepts(mime, suffix)), None)
+        if chosen is not None:
             break
     if chosen is None:
         result = Extraction(extractor="none")
