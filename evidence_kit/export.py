@@ -669,6 +669,22 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
     if reports:
         report = ("\nThe collector's report (covered by the seal like every record file):\n"
                   + "".join(f"  {r}\n" for r in reports))
+    stamps = ""
+    from evidence_kit.timestamp import list_timestamps
+
+    tokens = list_timestamps(case.root)
+    if tokens:
+        stamps = (
+            "\nTRUSTED TIMESTAMPS (RFC 3161)\n\n"
+            "An independent time-stamping authority signed that each seal below existed at the\n"
+            "time shown. The timestamped seal is kept as evkit/timestamps/T....seal.json; its\n"
+            "log head is a line of evkit/custody.jsonl, so everything before it is covered.\n"
+            "In the package folder (openssl checks the TSA certificate's validity as of today):\n\n"
+            + "".join(
+                f"  {t['id']}: {t.get('tsa') or 'unknown authority'}, {t.get('gen_time')}, "
+                f"covers the seal of {(t.get('covers') or {}).get('sealed_at')}\n"
+                f"    $ {t.get('openssl_verify')}\n"
+                for t in tokens))
     withheld = ""
     if meta.withheld:
         withheld = (
@@ -734,7 +750,7 @@ evkit/withheld.json and the rest), and the number and total size of the evidence
 Steps 1, 3 and 4 together tie every evidence file to the collector's signature. The custody
 log evkit/custody.jsonl holds one signed, hash-chained event per line; its last event is the
 "transfer" event that records this handover ({t.export_id}).
-{report}{withheld}
+{report}{stamps}{withheld}
 With evkit installed, one command does all of the above and also checks the signature of
 every custody event and item record (it reads the zip without unpacking it):
 

@@ -574,3 +574,29 @@ def test_a_broken_seal_is_not_timestamped(evkit: Callable[..., Any], case: Case)
     assert not (case.root / "evkit" / "timestamps").exists()
     r = evkit("timestamp", "list", "--json", cwd=case.root)
     assert r.exit_code == 0 and json.loads(r.stdout) == []
+
+
+def test_handover_package_carries_timestamps_and_their_openssl_check(
+        evkit: Callable[..., Any], case: Case, tsa: Authority, tmp_path: Path) -> None:
+    """Exports show each trusted timestamp; VERIFY.txt's openssl ts command works as written."""
+    import shlex
+    import zipfile
+
+    root = case.root
+    assert evkit("timestamp", "request", cwd=root).exit_code == 0
+    tsr = tmp_path / "T0001.tsr"
+    tsa.reply(root / ts_path("T0001", "request"), tsr, chain=True)
+    assert evkit("timestamp", "import", str(tsr), "--ca", str(tsa.ca), cwd=root).exit_code == 0
+    out = tmp_path / "handover.zip"
+    r = evkit("export", "--to", str(out), "--recipient", "DC Test", cwd=root)
+    assert r.exit_code == 0, r.output
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(tmp_path / "unzipped")
+    (folder,) = (tmp_path / "unzipped").iterdir()
+    verify_txt = (folder / "VERIFY.txt").read_text()
+    assert "TRUSTED TIMESTAMPS" in verify_txt and "Test TSA" in verify_txt
+    line = next(ln for ln in verify_txt.splitlines() if "$ openssl ts -verify" in ln)
+    cmd = shlex.split(line.split("$ ", 1)[1])
+    done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
+    assert done.returncode == 0 and "Verification: OK" in done.stdout, done
+    assert evkit("verify", str(out)).exit_code == 0
