@@ -38,7 +38,16 @@ from evidence_kit.bag import (
     payload_oxum,
 )
 from evidence_kit.canonical import canonical_bytes, json_safe, loads, record_bytes
-from evidence_kit.custody import LOG_PATH, ParsedLog, line_hash, make_event, parse_log, utc_now
+from evidence_kit.custody import (
+    LOG_PATH,
+    LogHead,
+    ParsedLog,
+    line_hash,
+    log_head,
+    make_event,
+    parse_log,
+    utc_now,
+)
 from evidence_kit.errors import (
     CaseExistsError,
     IncompleteError,
@@ -147,6 +156,13 @@ class Case:
             return parse_log((self.root / LOG_PATH).read_bytes())
         except FileNotFoundError:
             return parse_log(b"")
+
+    def log_head(self) -> LogHead:
+        """The number of events and the hash of the last line (cheap: nothing is parsed)."""
+        try:
+            return log_head((self.root / LOG_PATH).read_bytes())
+        except FileNotFoundError:
+            return log_head(b"")
 
     def item_lines(self) -> list[bytes]:
         try:
@@ -339,7 +355,7 @@ def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> dict[str, 
         ("Bag-Size", _human_size(sum(it.size for it in items.values()))),
     ]
     atomic_write(root / BAG_INFO, bag_info_bytes(fields), sync=False)
-    log = case.read_log()
+    log = case.log_head()
     files: dict[str, str] = {}
     for rel in list_tag_files(root):
         if rel in (SEAL_PATH, SEAL_SIG_PATH, TAG_MANIFEST):
@@ -350,7 +366,7 @@ def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> dict[str, 
         "case_id": case.case_id,
         "sealed_at": utc_now(),
         "key_id": signer.key_id,
-        "custody": {"events": log.head.events, "head": log.head.head},
+        "custody": {"events": log.events, "head": log.head},
         "payload": {"items": len(items), "bytes": sum(it.size for it in items.values()),
                     "manifest_sha256": files.get(PAYLOAD_MANIFEST, "")},
         "files": files,
@@ -410,8 +426,8 @@ class Session:
             self._by_hash.setdefault(it.sha256, it.id)
         self._next = max((_id_key(i)[0] for i in self.items if _id_key(i)[0] < 1 << 62),
                          default=0) + 1
-        log = self.case.read_log()
-        self._seq, self._head = log.head.events, log.head.head
+        head = self.case.log_head()
+        self._seq, self._head = head.events, head.head
         txid = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
         self.dir = root / TXN_DIR / txid
         try:
@@ -501,7 +517,9 @@ class Session:
         commit_path.unlink()
         self._seq += 1
         self._head = line_hash(event)
-        new_items = [Item.from_dict(r) for r in all_records]
+        # Kept in memory for the seal and the caller's summary: without the extracted metadata,
+        # which can be large and is on disk in items.jsonl (memory stays flat on big adds).
+        new_items = [Item.from_dict(_slim(r)) for r in all_records]
         for it in new_items:
             self.items[it.id] = it
             self._by_hash.setdefault(it.sha256, it.id)
@@ -528,6 +546,15 @@ class Session:
     def abort(self) -> None:
         """Recovery (run next) decides what is kept, from the journal."""
         self._close_staged_log()
+
+
+def _slim(record: dict[str, Any]) -> dict[str, Any]:
+    slim = {k: v for k, v in record.items() if k not in ("extraction", "acquired")}
+    original = record.get("original") or {}
+    slim["original"] = {"name": original.get("name"), "path": original.get("path")}
+    slim["acquired"] = {}
+    slim["extraction"] = None
+    return slim
 
 
 def _size(path: Path) -> int:

@@ -83,6 +83,15 @@ class ParsedLog:
         return LogHead(len(self.hashes), self.hashes[-1] if self.hashes else GENESIS)
 
 
+def log_head(data: bytes) -> LogHead:
+    """Where the chain ends, without parsing any event (complete lines only)."""
+    body = data[: data.rfind(b"\n") + 1]
+    if not body:
+        return LogHead(0, GENESIS)
+    last_start = body.rfind(b"\n", 0, len(body) - 1) + 1
+    return LogHead(body.count(b"\n"), line_hash(body[last_start:-1]))
+
+
 def parse_log(data: bytes) -> ParsedLog:
     """Split the log into events; tolerant, so that verification can report every problem."""
     events: list[dict[str, Any]] = []

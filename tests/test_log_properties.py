@@ -107,3 +107,14 @@ def test_canonical_bytes_equal_rfc8785(value: object) -> None:
     from evidence_kit.canonical import canonical_bytes
 
     assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+
+
+@settings(max_examples=60, deadline=None)
+@given(events, st.binary(max_size=40))
+def test_log_head_equals_the_parsed_head(evs: list[tuple[str, dict[str, object]]],
+                                         tail: bytes) -> None:
+    from evidence_kit.custody import log_head
+
+    raw = build(evs) + tail.replace(b"\n", b"")  # possibly a torn last line
+    assert log_head(raw) == parse_log(raw).head
+    assert log_head(b"") == parse_log(b"").head
