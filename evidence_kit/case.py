@@ -643,7 +643,10 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
         parts.append(f"{len(set(completed))} item(s) were kept.")
     if discarded:
         shown = ", ".join(discarded[:5]) + (" ..." if len(discarded) > 5 else "")
-        parts.append(f"{len(discarded)} file(s) were not added and should be added again: {shown}")
+        parts.append(f"{len(discarded)} file(s) in progress were not added: {shown}.")
+    if "add" in ops:
+        parts.append("Run the same 'evkit add' again to add the rest: files already in the case "
+                     "are recognised and not stored twice.")
     return " ".join(parts)
 
 
