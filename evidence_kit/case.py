@@ -67,6 +67,7 @@ from evidence_kit.fsutil import (
 from evidence_kit.hashing import sha256_bytes
 from evidence_kit.models import CASE_TYPE, ITEM_TYPE, SEAL_TYPE, Item, ItemId
 from evidence_kit.signing import PublicKey, Signer
+from evidence_kit.util import human_size
 
 EVKIT_DIR = "evkit"
 CASE_JSON = "evkit/case.json"
@@ -352,7 +353,7 @@ def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> dict[str, 
         ("Bagging-Date", datetime.now(UTC).strftime("%Y-%m-%d")),
         ("Bag-Software-Agent", f"evkit {__version__}"),
         ("Payload-Oxum", payload_oxum(it.size for it in items.values())),
-        ("Bag-Size", _human_size(sum(it.size for it in items.values()))),
+        ("Bag-Size", human_size(sum(it.size for it in items.values()))),
     ]
     atomic_write(root / BAG_INFO, bag_info_bytes(fields), sync=False)
     log = case.log_head()
@@ -372,23 +373,15 @@ def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> dict[str, 
         "files": files,
     }
     body = canonical_bytes(seal)
+    signature = signer.sign(body)
     atomic_write(root / SEAL_PATH, body, sync=False)
-    atomic_write(root / SEAL_SIG_PATH, signer.sign(body), sync=False)
-    tag_entries = {rel: sha256_bytes((root / rel).read_bytes()) for rel in list_tag_files(root)
-                   if rel != TAG_MANIFEST}
+    atomic_write(root / SEAL_SIG_PATH, signature, sync=False)
+    # Every other tag file was just hashed for the seal: reuse those digests.
+    tag_entries = {**files, SEAL_PATH: sha256_bytes(body), SEAL_SIG_PATH: sha256_bytes(signature)}
     atomic_write(root / TAG_MANIFEST, manifest_bytes(tag_entries), sync=False)
     fsync_dir(root)
     fsync_dir(root / EVKIT_DIR)
     return seal
-
-
-def _human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} bytes"
 
 
 # ---- transactions ---------------------------------------------------------------------------

@@ -572,16 +572,11 @@ _COMMAND_MODULES = (
 
 
 def _register() -> None:
-    import importlib
+    from evidence_kit.util import optional_module
 
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        for command in module.COMMANDS:
+        module = optional_module(name)
+        for command in module.COMMANDS if module is not None else ():
             cli.add_command(command)
 
 

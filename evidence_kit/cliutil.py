@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from evidence_kit.util import human_size
+
 if TYPE_CHECKING:  # typing only, keeps start-up light
     from evidence_kit.case import Case
     from evidence_kit.signing import Signer
@@ -66,12 +68,8 @@ def signer() -> Signer:
 
 
 def size_text(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} bytes"
+    """``16008`` -> ``16.0 KB``."""
+    return human_size(n)
 
 
 @contextmanager

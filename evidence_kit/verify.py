@@ -21,7 +21,6 @@ A problem never stops the later checks: the report names every difference it can
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import stat
@@ -53,6 +52,7 @@ from evidence_kit.custody import LOG_PATH, ParsedLog, check_log, parse_log
 from evidence_kit.hashing import HashOutcome, hash_many, sha256_bytes
 from evidence_kit.models import Check, Finding, VerificationReport
 from evidence_kit.signing import PublicKey
+from evidence_kit.util import optional_module
 
 #: The fields of each item record that verification keeps in memory.
 _SLIM = ("id", "rev", "sha256", "size", "stored", "mime", "sensitive", "parent")
@@ -448,11 +448,8 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     # (10) contributed checks
     ctx = VerifyContext(source, files, entries, log, key, case_info, latest, seal)
     for name in EXTRA_CHECKS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        module = optional_module(name)
+        if module is None:
             continue
         result = module.verify_check(ctx)
         if result is not None:

@@ -9,7 +9,6 @@ from being preserved.
 
 from __future__ import annotations
 
-import importlib
 import mimetypes
 from functools import cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from evidence_kit.extractors.interface import (
     Identifier,
     TimeFact,
 )
+from evidence_kit.util import optional_module
 
 __all__ = [
     "Child",
@@ -72,13 +72,8 @@ def might_accept(module: str, mime: str, suffix: str) -> bool:
 
 @cache
 def _load(name: str) -> tuple[Extractor, ...]:
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:  # a missing dependency is a packaging bug: say so loudly
-            raise
-        return ()
-    return tuple(module.EXTRACTORS)
+    module = optional_module(name)
+    return tuple(module.EXTRACTORS) if module is not None else ()
 
 
 def registry() -> tuple[Extractor, ...]:

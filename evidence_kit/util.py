@@ -1,0 +1,30 @@
+"""Tiny helpers shared by the core and the command line (standard library only: start-up cost)."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+def human_size(n: int) -> str:
+    """``16008`` -> ``16.0 KB`` (decimal units, as file managers show them)."""
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} bytes"
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """Import one of evkit's own optional modules; None if it is not part of this build.
+
+    A module that exists but fails to import because *its* dependency is missing is a packaging
+    bug, so that error propagates.
+    """
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
