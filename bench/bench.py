@@ -49,15 +49,18 @@ def median_time(fn, repeat: int) -> tuple[float, int]:  # type: ignore[no-untype
 
 
 def make_large(root: Path, count: int, mib: int) -> None:
+    """``count`` files of ``mib`` MiB, each with different content (evkit stores duplicates once,
+    so identical files would measure one stored file instead of ``count``)."""
     root.mkdir(parents=True, exist_ok=True)
-    block = os.urandom(1 << 20)
     for i in range(count):
+        block = os.urandom(1 << 20)
         with open(root / f"video-{i}.bin", "wb") as f:
             for j in range(mib):
                 f.write(block[j % 7:] + block[: j % 7])
 
 
 def make_small(root: Path, count: int) -> None:
+    """``count`` files of 1-16 KiB of random bytes, every one different."""
     root.mkdir(parents=True, exist_ok=True)
     rnd = os.urandom(1 << 16)
     for i in range(count):
@@ -65,7 +68,7 @@ def make_small(root: Path, count: int) -> None:
         sub.mkdir(exist_ok=True)
         size = 1024 + (i * 7919) % (15 * 1024)  # 1-16 KiB
         start = (i * 131) % (len(rnd) - size)
-        (sub / f"msg-{i:05d}.bin").write_bytes(rnd[start:start + size])
+        (sub / f"msg-{i:05d}.bin").write_bytes(i.to_bytes(4, "big") + rnd[start:start + size - 4])
 
 
 def main() -> None:

@@ -53,7 +53,8 @@ def decode_path(path: str) -> str:
 
 def is_dangerous(path: str) -> bool:
     """True for paths that could escape the bag (absolute, ``..``, drive letters, NUL)."""
-    if not path or "\x00" in path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+    if not path or "\x00" in path or path.startswith(("/", "\\")) or (
+            len(path) > 1 and path[1] == ":" and path[0].isascii() and path[0].isalpha()):
         return True
     if (".." not in path and "//" not in path and "\\" not in path and "/./" not in path
             and not path.startswith("./") and not path.endswith(("/", "/."))):

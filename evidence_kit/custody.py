@@ -14,7 +14,7 @@ import hashlib
 import json
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,6 +77,7 @@ class ParsedLog:
     torn_tail: bool  # the file ends in a partial line (an interrupted append)
     bad_lines: list[int]  # 1-based line numbers that are not JSON objects
     complete_size: int  # bytes up to the end of the last complete line
+    lines: list[bytes] = field(default_factory=list)  # each event's line, as stored
 
     @property
     def head(self) -> LogHead:
@@ -97,11 +98,13 @@ def parse_log(data: bytes) -> ParsedLog:
     events: list[dict[str, Any]] = []
     hashes: list[str] = []
     bad: list[int] = []
+    lines: list[bytes] = []
     torn = bool(data) and not data.endswith(b"\n")
     complete = data.rfind(b"\n") + 1
     body = data[:complete]
     for n, line in enumerate(body.split(b"\n")[:-1] if body else [], start=1):
         hashes.append(line_hash(line))
+        lines.append(line)
         try:
             obj = loads(line)
             if not isinstance(obj, dict):
@@ -111,7 +114,7 @@ def parse_log(data: bytes) -> ParsedLog:
             events.append({})
             continue
         events.append(obj)
-    return ParsedLog(events, hashes, torn, bad, complete)
+    return ParsedLog(events, hashes, torn, bad, complete, lines)
 
 
 def check_log(log: ParsedLog, verify: Callable[[bytes, bytes], bool],
@@ -142,20 +145,31 @@ def check_log(log: ParsedLog, verify: Callable[[bytes, bytes], bool],
                                     "or inserted.", where))
         prev = h
         sig = event.get("sig")
-        body = {k: v for k, v in event.items() if k != "sig"}
         if event.get("key_id") != key_id:
             findings.append(Finding("log.key", f"Custody log line {i} was signed with a "
                                     "different key from the case's collector key.", where))
             continue
         try:
             raw_sig = base64.b64decode(str(sig), validate=True)
-            # Fast path first: for the events evkit writes, compact sorted json.dumps is the
-            # RFC 8785 form; only if that fails is the (slow, exact) JCS encoder consulted.
-            fast = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            good = verify(raw_sig, fast.encode("utf-8"))
+            good = False
+            line = log.lines[i - 1] if len(log.lines) >= i else None
+            member = b',"sig":"' + str(sig).encode("ascii") + b'"'
+            if line is not None and line.count(member) == 1:
+                # Fastest: evkit writes each line in canonical form, so the signed bytes are the
+                # line without its "sig" member. Sound: any bytes the key verifies are a body
+                # evkit signed, which never has a top-level "sig", so the member removed was
+                # this event's own; anything else falls through to re-encoding.
+                good = verify(raw_sig, line.replace(member, b"", 1))
             if not good:
-                exact = canonical_bytes(body)
-                good = exact != fast.encode("utf-8") and verify(raw_sig, exact)
+                body = {k: v for k, v in event.items() if k != "sig"}
+                # For the events evkit writes, compact sorted json.dumps is the RFC 8785 form;
+                # only if that fails is the (slow, exact) JCS encoder consulted.
+                fast = json.dumps(body, sort_keys=True, ensure_ascii=False,
+                                  separators=(",", ":")).encode("utf-8")
+                good = verify(raw_sig, fast)
+                if not good:
+                    exact = canonical_bytes(body)
+                    good = exact != fast and verify(raw_sig, exact)
         except (binascii.Error, ValueError, TypeError, UnicodeEncodeError):
             good = False
         if not good:

@@ -1220,14 +1220,19 @@ class ZipSource:
         return sum(i.file_size for i in self._entries.values())
 
     # -- BagSource
-    def files(self) -> dict[str, int]:
-        out = {rel: info.file_size for rel, info in sorted(self._entries.items())}
+    def files(self) -> dict[str, int | None]:
+        out: dict[str, int | None] = {rel: info.file_size
+                                      for rel, info in sorted(self._entries.items())}
         for rel in out:  # record files are read now, so damage is reported before check (1)
             if not rel.startswith("data/"):
                 self.read(rel)
         self.problems.extend(self.late)
         self.late.clear()
         return out
+
+    def size(self, rel: str) -> int | None:
+        info = self._entries.get(rel)
+        return info.file_size if info is not None else None
 
     def read(self, rel: str) -> bytes | None:
         if rel in self._cache:

@@ -12,9 +12,14 @@ import mmap
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evidence_kit.fsutil import start_writeback
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 CHUNK = 1 << 20
 
@@ -74,11 +79,21 @@ class CopyResult:
     head: bytes  # the first bytes, for libmagic, without a second read
 
 
-def copy_and_hash(src_fd: int, dst_fd: int, *, head_size: int = 8192) -> CopyResult:
+#: A copy larger than this starts its disk writes as it goes (see ``start_writeback``).
+WRITEBACK_STEP = 8 * CHUNK
+
+
+class CopyCancelledError(Exception):
+    """Another thread asked the copy to stop (the command is being interrupted)."""
+
+
+def copy_and_hash(src_fd: int, dst_fd: int, *, head_size: int = 8192,
+                  cancel: threading.Event | None = None) -> CopyResult:
     """Copy ``src_fd`` to ``dst_fd`` and hash it in the same single pass."""
     h = hashlib.sha256()
     view = _buffer()
     size = 0
+    flushed = 0
     head = b""
     while True:
         n = os.readv(src_fd, [view])
@@ -92,6 +107,11 @@ def copy_and_hash(src_fd: int, dst_fd: int, *, head_size: int = 8192) -> CopyRes
             w = os.write(dst_fd, chunk)
             chunk = chunk[w:]
         size += n
+        if size - flushed >= WRITEBACK_STEP:
+            start_writeback(dst_fd, flushed, size - flushed)
+            flushed = size
+            if cancel is not None and cancel.is_set():
+                raise CopyCancelledError
     return CopyResult(h.hexdigest(), size, head)
 
 
@@ -111,16 +131,46 @@ def _hash_one(path: str) -> HashOutcome:
     return HashOutcome(path, digest, size, None)
 
 
-def _hash_batch(paths: Sequence[str]) -> list[HashOutcome]:
-    return [_hash_one(p) for p in paths]
+#: The paths of the current ``hash_many`` call, inherited by forked workers (not pickled).
+_SHARED_PATHS: Sequence[str] = ()
+
+
+def _hash_batch(batch: Sequence[str] | tuple[int, int]) -> tuple[str, list[int], dict[int, str]]:
+    """Hash a batch: a list of paths, or a (start, stop) range of the inherited paths.
+
+    Returns the hex digests joined (64 characters each; blank for an error), the sizes, and
+    the errors by position: plain strings and ints pickle far faster than objects.
+    """
+    if isinstance(batch, tuple):
+        paths: Sequence[str] = _SHARED_PATHS[batch[0]:batch[1]]
+    else:
+        paths = batch
+    digests: list[str] = []
+    sizes: list[int] = []
+    errors: dict[int, str] = {}
+    for i, p in enumerate(paths):
+        try:
+            digest, size = sha256_file(p)
+        except OSError as exc:
+            digest, size = " " * 64, -1
+            errors[i] = exc.strerror or str(exc)
+        digests.append(digest)
+        sizes.append(size)
+    return "".join(digests), sizes, errors
 
 
 def _process_pool(workers: int) -> Executor:
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
+        "fork" if _can_fork() else None))
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def hash_many(
@@ -150,15 +200,29 @@ def hash_many(
         return
     small = sizes is not None and total / n < 4 * CHUNK
     if small and n >= 256:
+        global _SHARED_PATHS
         batch = max(64, min(2048, n // (workers * 8) or 64))
-        batches = [paths[i : i + batch] for i in range(0, n, batch)]
-        with _process_pool(workers) as pool:
-            for outs in pool.map(_hash_batch, batches):
-                for out in outs:
-                    if progress and out.size:
-                        progress(out.size)
-                    yield out
+        bounds = [(i, min(n, i + batch)) for i in range(0, n, batch)]
+        forked = _can_fork()
+        jobs: list[Any] = bounds if forked else [paths[a:b] for a, b in bounds]
+        _SHARED_PATHS = paths  # set before the pool forks its workers
+        try:
+            with _process_pool(workers) as pool:
+                for (start, _stop), (digests, got, errors) in zip(
+                        bounds, pool.map(_hash_batch, jobs), strict=True):
+                    for k, size in enumerate(got):
+                        if k in errors:
+                            yield HashOutcome(paths[start + k], None, None, errors[k])
+                            continue
+                        if progress and size:
+                            progress(size)
+                        yield HashOutcome(paths[start + k], digests[64 * k:64 * k + 64], size,
+                                          None)
+        finally:
+            _SHARED_PATHS = ()
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     order = sorted(range(n), key=lambda i: -(sizes[i] if sizes is not None else 0))
     with ThreadPoolExecutor(max_workers=workers) as tpool:
         for out in tpool.map(_hash_one, [paths[i] for i in order]):

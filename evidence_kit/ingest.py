@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import os
 import shutil
 import socket
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -187,6 +187,7 @@ def total_size(paths: Iterable[str]) -> int:
 
 # ---- typing ---------------------------------------------------------------------------------
 _magic: Any = None
+_magic_lock = threading.Lock()  # one libmagic handle is not safe to share between threads
 
 
 def sniff_mime(head: bytes) -> str:
@@ -194,14 +195,15 @@ def sniff_mime(head: bytes) -> str:
     global _magic
     if not head:
         return "inode/x-empty"
-    if _magic is None:
-        import magic
+    with _magic_lock:
+        if _magic is None:
+            import magic
 
-        _magic = magic.Magic(mime=True)
-    try:
-        return str(_magic.from_buffer(head))
-    except Exception:  # noqa: BLE001 - libmagic errors on hostile bytes must not stop a copy
-        return "application/octet-stream"
+            _magic = magic.Magic(mime=True)
+        try:
+            return str(_magic.from_buffer(head))
+        except Exception:  # noqa: BLE001 - libmagic errors on hostile bytes must not stop a copy
+            return "application/octet-stream"
 
 
 def _iso(ts: float | None) -> str | None:
@@ -254,7 +256,7 @@ def _copy_file(fd: int, part: Path, shown: str) -> CopyResult:
         raise StorageError(f"Could not write into the case: {exc.strerror}.") from exc
     try:
         try:
-            result = copy_and_hash(fd, dfd)
+            result = copy_and_hash(fd, dfd, cancel=_CANCEL)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
                 raise StorageError(
@@ -358,14 +360,18 @@ def _worker_init() -> None:
     forget_locks()
     if sys.platform.startswith("linux"):
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
 
 
 #: Below this many files, forking workers costs more than it saves.
 PARALLEL_MIN_FILES = 32
+#: Fewer, larger files are copied two at a time on threads (hashing and writing release the
+#: GIL), so one file's hashing overlaps another's disk writes.
+THREADED_MIN_BYTES = 32 << 20
+#: Set when the command is stopping: copies on other threads give up at their next chunk.
+_CANCEL = threading.Event()
 
 
 def _pool(n_tasks: int) -> Any:
@@ -431,11 +437,18 @@ def add_files(
                        scratch=str(sess.dir / "scratch" / f"x{part.stem}"), extract=extract)
                  for src, part in zip(sources, sess.reserve_parts(len(sources)), strict=True)]
         pool = _pool(len(tasks))
+        threads = None
+        if pool is None and len(tasks) > 1 and sum(s.size for s in sources) >= THREADED_MIN_BYTES:
+            from concurrent.futures import ThreadPoolExecutor
+
+            threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evkit-copy")
+        _CANCEL.clear()
         try:
             # Workers copy, hash, type and read files in parallel; this process keeps the
             # order, decides duplicates, numbers items and commits, as when working inline.
-            results = pool.imap(_work, tasks, chunksize=4) if pool is not None else map(
-                _work, tasks)
+            results: Iterable[_Done] = (
+                pool.imap(_work, tasks, chunksize=4) if pool is not None
+                else threads.map(_work, tasks) if threads is not None else map(_work, tasks))
             for src, done in zip(sources, results, strict=True):
                 if done.fatal is not None:
                     raise done.fatal
@@ -453,10 +466,14 @@ def add_files(
                 pool.close()
                 pool.join()
         except BaseException:
+            _CANCEL.set()
             if pool is not None:
                 pool.terminate()
                 pool.join()
             raise
+        finally:
+            if threads is not None:
+                threads.shutdown(wait=True, cancel_futures=True)
         flush()
     return report
 

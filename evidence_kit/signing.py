@@ -64,6 +64,9 @@ class PublicKey:
 
     @classmethod
     def from_pem(cls, pem: bytes) -> PublicKey:
+        raw = _ed25519_spki_raw(pem)
+        if raw is not None:  # the one form evkit writes: no need to load the PEM machinery
+            return cls(pem=pem, raw=raw)
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -101,6 +104,26 @@ class PublicKey:
             return True
 
         return check
+
+
+#: DER SubjectPublicKeyInfo of an Ed25519 key (RFC 8410), before its 32 raw bytes.
+_ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
+
+
+def _ed25519_spki_raw(pem: bytes) -> bytes | None:
+    """The raw key of a plain single-block Ed25519 ``PUBLIC KEY`` PEM, or None for anything else
+    (which then goes to cryptography's full PEM loader)."""
+    lines = pem.strip().splitlines()
+    if len(lines) < 3 or lines[0].strip() != b"-----BEGIN PUBLIC KEY-----" \
+            or lines[-1].strip() != b"-----END PUBLIC KEY-----":
+        return None
+    try:
+        der = base64.b64decode(b"".join(ln.strip() for ln in lines[1:-1]), validate=True)
+    except ValueError:
+        return None
+    if len(der) != 44 or not der.startswith(_ED25519_SPKI_PREFIX):
+        return None
+    return der[12:]
 
 
 class Signer:

@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from evidence_kit.hashing import CHUNK, copy_and_hash, hash_many, sha256_file
+from evidence_kit.hashing import (
+    CHUNK,
+    WRITEBACK_STEP,
+    CopyCancelledError,
+    copy_and_hash,
+    hash_many,
+    sha256_file,
+)
 
 
-@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17])
+@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17,
+                                  2 * WRITEBACK_STEP + 5])
 def test_sha256_file_and_copy(tmp_path: Path, size: int) -> None:
     data = os.urandom(size)
     src = tmp_path / "src"
@@ -29,6 +37,23 @@ def test_sha256_file_and_copy(tmp_path: Path, size: int) -> None:
     assert res.head == data[:8192]
 
 
+def test_a_cancelled_copy_stops(tmp_path: Path) -> None:
+    import threading
+
+    src = tmp_path / "src"
+    src.write_bytes(os.urandom(2 * WRITEBACK_STEP))
+    cancel = threading.Event()
+    cancel.set()
+    fi, fo = os.open(src, os.O_RDONLY), os.open(tmp_path / "dst", os.O_WRONLY | os.O_CREAT)
+    try:
+        with pytest.raises(CopyCancelledError):
+            copy_and_hash(fi, fo, cancel=cancel)
+    finally:
+        os.close(fi)
+        os.close(fo)
+    assert (tmp_path / "dst").stat().st_size < src.stat().st_size
+
+
 @pytest.mark.parametrize("count,size", [(3, 10), (300, 100), (5, 3 * CHUNK)])
 def test_hash_many_paths(tmp_path: Path, count: int, size: int) -> None:
     paths, expected = [], {}
@@ -39,9 +64,12 @@ def test_hash_many_paths(tmp_path: Path, count: int, size: int) -> None:
         paths.append(str(p))
         expected[str(p)] = hashlib.sha256(data).hexdigest()
     missing = str(tmp_path / "missing")
-    outs = {o.path: o for o in hash_many(paths + [missing], [size] * count + [0], workers=2)}
+    half = len(paths) // 2
+    order = paths[:half] + [missing] + paths[half:]  # an error mid-batch keeps the others apart
+    outs = {o.path: o for o in hash_many(order, [size] * count + [0], workers=2)}
     assert {p: outs[p].sha256 for p in paths} == expected
-    assert outs[missing].error is not None
+    assert {p: outs[p].size for p in paths} == dict.fromkeys(paths, size)
+    assert outs[missing].error is not None and outs[missing].sha256 is None
 
 
 def test_forked_workers_do_not_share_a_buffer(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,22 @@ def delete_payload(root: Path) -> str:
 def add_payload(root: Path) -> str:
     (root / "data" / "E9999_planted.txt").write_text("planted")
     return "data/E9999_planted.txt"
+
+
+def grow_payload(root: Path) -> str:
+    p = sorted((root / "data").iterdir())[0]
+    _writable(p)
+    with open(p, "ab") as f:
+        f.write(b"x")
+    return f"data/{p.name}"
+
+
+def damage_item_record(root: Path) -> str:
+    p = root / "evkit" / "items.jsonl"
+    lines = p.read_bytes().split(b"\n")
+    lines[0] = lines[0][: len(lines[0]) // 2]  # no longer JSON
+    p.write_bytes(b"\n".join(lines))
+    return "evkit/items.jsonl"
 
 
 def edit_bag_info(root: Path) -> str:
@@ -109,6 +126,9 @@ TAMPERS: dict[str, tuple[Callable[[Path], str], set[str]]] = {
     "flip payload byte": (flip_payload_byte, {"payload.changed"}),
     "delete payload": (delete_payload, {"payload.missing"}),
     "add payload": (add_payload, {"payload.extra"}),
+    "grow payload": (grow_payload, {"payload.changed", "bag.oxum", "seal.counts"}),
+    "damage item record": (damage_item_record, {"items.malformed", "items.unbound",
+                                                "items.missing"}),
     "edit bag-info": (edit_bag_info, {"tag.changed", "seal.file-changed"}),
     "edit manifest": (edit_manifest, {"tag.changed", "payload.changed"}),
     "edit log line": (edit_log_line, {"log.signature"}),
@@ -166,3 +186,32 @@ def test_verify_record_appends_a_logged_verification(sealed: Path, evkit) -> Non
 def test_verify_missing_target_is_usage_error(evkit, tmp_path: Path) -> None:
     r = evkit("verify", str(tmp_path / "nope"))
     assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_a_fifo_planted_in_the_evidence_folder_is_named_without_hanging(
+        sealed: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(sealed, root)
+    os.mkfifo(root / "data" / "E9998_pipe")
+    report = verify_source(FolderSource(root))  # hashing a FIFO would block forever
+    codes = {f.code for f in report.findings}
+    assert "bag.special" in codes and report.exit_code == 1
+
+
+def test_a_reformatted_but_unchanged_event_keeps_a_valid_signature(sealed: Path) -> None:
+    """The signature check's fast path (the stored line minus its "sig") falls back to
+    re-encoding the content, so only a change of content is reported as a bad signature."""
+    from evidence_kit.custody import check_log, parse_log
+    from evidence_kit.signing import PublicKey
+
+    raw = (sealed / "evkit" / "custody.jsonl").read_bytes()
+    lines = raw.split(b"\n")[:-1]
+    event = json.loads(lines[-1])
+    lines[-1] = json.dumps(event, indent=None, separators=(", ", ": ")).encode()  # not canonical
+    key = PublicKey.from_pem((sealed / "evkit" / "collector.pub.pem").read_bytes())
+    findings = check_log(parse_log(b"\n".join(lines) + b"\n"), key.verifier(), key.key_id)
+    assert not [f for f in findings if f.code == "log.signature"]
+    event["data"]["sig"] = event["sig"]  # a copy of the signature nested inside: still fine
+    lines[-1] = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
+    findings = check_log(parse_log(b"\n".join(lines) + b"\n"), key.verifier(), key.key_id)
+    assert [f.code for f in findings] == ["log.signature"]  # content changed: caught
