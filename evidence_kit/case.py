@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,7 +64,7 @@ from evidence_kit.fsutil import (
     sync_filesystem,
     truncate,
 )
-from evidence_kit.hashing import sha256_bytes
+from evidence_kit.hashing import sha256_bytes, sha256_file
 from evidence_kit.models import CASE_TYPE, ITEM_TYPE, SEAL_TYPE, Item, ItemId
 from evidence_kit.signing import PublicKey, Signer
 from evidence_kit.util import human_size
@@ -361,7 +361,7 @@ def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> dict[str, 
     for rel in list_tag_files(root):
         if rel in (SEAL_PATH, SEAL_SIG_PATH, TAG_MANIFEST):
             continue
-        files[rel] = sha256_bytes((root / rel).read_bytes())
+        files[rel] = sha256_file(root / rel)[0]  # streamed: items.jsonl can be tens of MB
     seal: dict[str, Any] = {
         "type": SEAL_TYPE,
         "case_id": case.case_id,
@@ -455,16 +455,20 @@ class Session:
         self._staged_log.flush()
         return part
 
-    @property
-    def staged_log(self) -> Path:
-        """Where staging files are named as they are created (for the recovery message)."""
-        return self.dir / "staged.jsonl"
-
-    def reserve_parts(self, count: int) -> list[Path]:
-        """Staging paths for ``count`` files that workers will create and name themselves."""
+    def reserve_parts(self, originals: Sequence[str]) -> list[str]:
+        """Staging paths for files that workers will create, all named in the staged log first
+        (one write), so that recovery can name any that was in flight."""
         first = self._parts + 1
-        self._parts += count
-        return [self.dir / f"{n:06d}.part" for n in range(first, first + count)]
+        self._parts += len(originals)
+        if self._staged_log is None:
+            self._staged_log = open(self.dir / "staged.jsonl", "ab")  # noqa: SIM115
+        names = [f"{n:06d}.part" for n in range(first, first + len(originals))]
+        self._staged_log.write(b"".join(
+            record_bytes({"part": name, "original": original}) + b"\n"
+            for name, original in zip(names, originals, strict=True)))
+        self._staged_log.flush()
+        base = str(self.dir) + os.sep
+        return [base + name for name in names]
 
     def scratch(self) -> Path:
         path = self.dir / "scratch"
@@ -512,7 +516,7 @@ class Session:
         self._head = line_hash(event)
         # Kept in memory for the seal and the caller's summary: without the extracted metadata,
         # which can be large and is on disk in items.jsonl (memory stays flat on big adds).
-        new_items = [Item.from_dict(_slim(r)) for r in all_records]
+        new_items = [_slim_item(r) for r in all_records]
         for it in new_items:
             self.items[it.id] = it
             self._by_hash.setdefault(it.sha256, it.id)
@@ -541,13 +545,19 @@ class Session:
         self._close_staged_log()
 
 
-def _slim(record: dict[str, Any]) -> dict[str, Any]:
-    slim = {k: v for k, v in record.items() if k not in ("extraction", "acquired")}
+def _slim_item(record: dict[str, Any]) -> Item:
+    """The in-memory copy of a record just written: no extracted metadata, no acquisition
+    details and no second copy of the dicts (a 20,000-file add keeps 20,000 of these)."""
     original = record.get("original") or {}
-    slim["original"] = {"name": original.get("name"), "path": original.get("path")}
-    slim["acquired"] = {}
-    slim["extraction"] = None
-    return slim
+    slim_original = {"name": original.get("name"), "path": original.get("path")}
+    acquired: dict[str, Any] = {}
+    raw = {k: v for k, v in record.items() if k not in ("extraction", "acquired", "original")}
+    raw.update(original=slim_original, acquired=acquired, extraction=None)
+    return Item(id=ItemId(str(record["id"])), rev=int(record.get("rev", 1)),
+                sha256=str(record["sha256"]), size=int(record["size"]),
+                stored=str(record["stored"]), mime=str(record.get("mime", "")),
+                original=slim_original, acquired=acquired, parent=record.get("parent"),
+                sensitive=bool(record.get("sensitive", False)), extraction=None, raw=raw)
 
 
 def _size(path: Path) -> int:

@@ -18,14 +18,13 @@ import socket
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from evidence_kit import __version__
-from evidence_kit.canonical import record_bytes
 from evidence_kit.case import BATCH_BYTES, BATCH_FILES, Case, Session, StagedItem, new_item_record
 from evidence_kit.errors import EvkitError, StorageError
 from evidence_kit.fsutil import forget_locks
@@ -69,7 +68,7 @@ class AddReport:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    path: Path  # absolute, as given (the last component is not resolved)
+    path: str  # absolute, as given (the last component is not resolved)
     size: int
 
 
@@ -82,7 +81,7 @@ def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Pr
     skipped = 0
     case_real = case_root.resolve()
 
-    def consider(path: Path, st: os.stat_result, shown: str) -> None:
+    def consider(path: str, st: os.stat_result, shown: str) -> None:
         nonlocal skipped
         key = (st.st_dev, st.st_ino)
         if key in seen:
@@ -127,13 +126,13 @@ def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Pr
         elif stat.S_ISDIR(st.st_mode):
             skipped += _walk(path, consider, special, problems)
         elif stat.S_ISREG(st.st_mode):
-            consider(path, st, shown)
+            consider(str(path), st, shown)
         else:
             problems.append(special(shown, st))
     return sources, problems, skipped
 
 
-def _walk(top: Path, consider: Callable[[Path, os.stat_result, str], None],
+def _walk(top: Path, consider: Callable[[str, os.stat_result, str], None],
           special: Callable[[str, os.stat_result], Problem], problems: list[Problem]) -> int:
     skipped = 0
 
@@ -144,28 +143,28 @@ def _walk(top: Path, consider: Callable[[Path, os.stat_result, str], None],
     for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=False):
         dirnames.sort()
         for d in list(dirnames):
-            p = Path(dirpath, d)
-            if p.is_symlink():
-                problems.append(Problem(str(p), "is a shortcut (symbolic link) to a folder; "
+            sub = os.path.join(dirpath, d)
+            if os.path.islink(sub):
+                problems.append(Problem(sub, "is a shortcut (symbolic link) to a folder; "
                                         "skipped.", "symlink"))
         for name in sorted(filenames):
-            p = Path(dirpath, name)
+            p = os.path.join(dirpath, name)
             if name in SYSTEM_FILES:
                 skipped += 1
                 continue
             try:
                 st = os.lstat(p)
             except OSError as exc:
-                problems.append(Problem(str(p), f"cannot be examined: {exc.strerror}.",
+                problems.append(Problem(p, f"cannot be examined: {exc.strerror}.",
                                         "unreadable"))
                 continue
             if stat.S_ISLNK(st.st_mode):
-                problems.append(Problem(str(p), f"is a shortcut (symbolic link) to "
+                problems.append(Problem(p, f"is a shortcut (symbolic link) to "
                                         f"{os.readlink(p)}; skipped.", "symlink"))
             elif stat.S_ISREG(st.st_mode):
-                consider(p, st, str(p))
+                consider(p, st, p)
             else:
-                problems.append(special(str(p), st))
+                problems.append(special(p, st))
     return skipped
 
 
@@ -289,10 +288,14 @@ class _Task:
     """One source file for a copy worker (picklable)."""
 
     path: str
-    part: str
-    staged_log: str
-    scratch: str
+    part: str  # .../txn/<id>/NNNNNN.part, named in the staged log before the work starts
     extract: bool
+
+    @property
+    def scratch(self) -> Path:
+        """Where an extractor may write this file's embedded files."""
+        head, _, name = self.part.rpartition(os.sep)
+        return Path(head, "scratch", "x" + name.removesuffix(".part"))
 
 
 @dataclass(slots=True)
@@ -315,12 +318,6 @@ def _work(task: _Task) -> _Done:
     """Copy, hash, type and read one file: run in a worker process, or inline."""
     shown, part = task.path, Path(task.part)
     try:
-        # Named before it exists, so recovery can tell the user which file was in flight.
-        fd_log = os.open(task.staged_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd_log, record_bytes({"part": part.name, "original": shown}) + b"\n")
-        finally:
-            os.close(fd_log)
         fd, st = _open_source(Path(task.path), shown)
         try:
             result = _copy_file(fd, part, shown)
@@ -342,7 +339,7 @@ def _work(task: _Task) -> _Done:
             "mode": oct(stat.S_IMODE(st.st_mode)),
         }
         name = os.path.basename(task.path)
-        mime, extraction, children = _analyse(part, result.head, name, Path(task.scratch),
+        mime, extraction, children = _analyse(part, result.head, name, task.scratch,
                                               task.extract)
         return _Done(part=task.part, sha256=result.sha256, size=result.size, name=name,
                      original=original, mime=mime, extraction=extraction, children=children)
@@ -382,6 +379,34 @@ def _pool(n_tasks: int) -> Any:
     import multiprocessing
 
     return multiprocessing.get_context("fork").Pool(processes=cpus, initializer=_worker_init)
+
+
+#: At most this many files are handed to the copy workers ahead of the main process: their
+#: results would otherwise pile up in memory while it commits (flat memory on big adds).
+IN_FLIGHT = 256
+
+
+class _Window:
+    """Bounds the tasks in flight: the pool's feeder thread waits until results are taken."""
+
+    def __init__(self, size: int) -> None:
+        self._slots = threading.Semaphore(size)
+        self._closed = False
+
+    def feed(self, tasks: Iterable[_Task]) -> Iterator[_Task]:
+        for task in tasks:
+            self._slots.acquire()
+            if self._closed:
+                return
+            yield task
+
+    def done(self) -> None:
+        self._slots.release()
+
+    def close(self) -> None:
+        """Unblock the feeder for good (before the pool is terminated, which joins it)."""
+        self._closed = True
+        self._slots.release(IN_FLIGHT + 1)
 
 
 @dataclass
@@ -433,9 +458,10 @@ def add_files(
                 report.duplicates.extend(batch.duplicates)
             batch = _Batch()
 
-        tasks = [_Task(path=str(src.path), part=str(part), staged_log=str(sess.staged_log),
-                       scratch=str(sess.dir / "scratch" / f"x{part.stem}"), extract=extract)
-                 for src, part in zip(sources, sess.reserve_parts(len(sources)), strict=True)]
+        originals = [src.path for src in sources]
+        tasks = [_Task(path=path, part=part, extract=extract)
+                 for path, part in zip(originals, sess.reserve_parts(originals), strict=True)]
+        del originals
         pool = _pool(len(tasks))
         threads = None
         if pool is None and len(tasks) > 1 and sum(s.size for s in sources) >= THREADED_MIN_BYTES:
@@ -443,13 +469,15 @@ def add_files(
 
             threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evkit-copy")
         _CANCEL.clear()
+        window = _Window(IN_FLIGHT)
         try:
             # Workers copy, hash, type and read files in parallel; this process keeps the
             # order, decides duplicates, numbers items and commits, as when working inline.
             results: Iterable[_Done] = (
-                pool.imap(_work, tasks, chunksize=4) if pool is not None
+                pool.imap(_work, window.feed(tasks), chunksize=4) if pool is not None
                 else threads.map(_work, tasks) if threads is not None else map(_work, tasks))
             for src, done in zip(sources, results, strict=True):
+                window.done()
                 if done.fatal is not None:
                     raise done.fatal
                 if done.problem is not None:
@@ -459,7 +487,7 @@ def add_files(
                               done.original, acquired_now(), None, sensitive, extract, 0,
                               (done.mime, done.extraction, done.children))
                 if progress:
-                    progress(src.size, src.path.name)
+                    progress(src.size, os.path.basename(src.path))
                 if len(batch.staged) >= BATCH_FILES or batch.bytes >= BATCH_BYTES:
                     flush()
             if pool is not None:
@@ -467,6 +495,7 @@ def add_files(
                 pool.join()
         except BaseException:
             _CANCEL.set()
+            window.close()
             if pool is not None:
                 pool.terminate()
                 pool.join()

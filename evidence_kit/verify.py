@@ -48,7 +48,7 @@ from evidence_kit.case import (
     is_unrecorded,
 )
 from evidence_kit.custody import LOG_PATH, ParsedLog, check_log, parse_log
-from evidence_kit.hashing import HashOutcome, hash_many, sha256_bytes
+from evidence_kit.hashing import HashOutcome, hash_many, sha256_bytes, sha256_file
 from evidence_kit.models import Check, Finding, VerificationReport
 from evidence_kit.signing import PublicKey
 from evidence_kit.util import optional_module
@@ -118,6 +118,7 @@ class FolderSource:
         self.problems: list[Finding] = []
         self.concurrent_reads = True  # hashing may run while other files are read
         self._cache: dict[str, bytes | None] = {}
+        self._digests: dict[str, str | None] = {}
 
     def files(self) -> dict[str, int | None]:
         """Every regular file; evidence files (``data/``) without a ``stat`` each: their sizes
@@ -157,6 +158,25 @@ class FolderSource:
         except OSError:
             return None
 
+    def digest(self, rel: str) -> str | None:
+        """A record file's SHA-256, streamed (items.jsonl can be tens of MB) and kept."""
+        if rel not in self._digests:
+            try:
+                self._digests[rel] = sha256_file(self.root / rel)[0]
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                self._digests[rel] = None
+        return self._digests[rel]
+
+    def lines(self, rel: str) -> Iterator[bytes]:
+        """A JSON Lines file's lines without their newlines, read as they are used."""
+        try:
+            f = open(self.root / rel, "rb")  # noqa: SIM115 - closed when the generator ends
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return
+        with f:
+            for line in f:
+                yield line[:-1] if line.endswith(b"\n") else line
+
     def read(self, rel: str) -> bytes | None:
         # Tag files are read by several checks (tag manifest, seal, records): read each once.
         if rel not in self._cache:
@@ -175,6 +195,15 @@ class FolderSource:
         for out in hash_many(paths, sizes, progress=progress):
             yield HashOutcome(out.path[prefix:].replace(os.sep, "/"), out.sha256, out.size,
                               out.error)
+
+
+def _digest(source: BagSource, rel: str) -> str | None:
+    """A tag file's SHA-256 (streamed where the source can), or None if it is absent."""
+    digest = getattr(source, "digest", None)
+    if digest is not None:
+        return digest(rel)  # type: ignore[no-any-return]
+    data = source.read(rel)
+    return None if data is None else sha256_bytes(data)
 
 
 def _oxum_mean(oxum: str | None) -> int:
@@ -236,11 +265,11 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
         findings.extend(Finding("tagmanifest.malformed", f"The tag manifest {p}.", TAG_MANIFEST)
                         for p in parsed.problems)
         for rel, expected in sorted(tag_entries.items()):
-            data = source.read(rel)
-            if data is None:
+            actual = _digest(source, rel)
+            if actual is None:
                 findings.append(Finding("tag.missing", f"{rel} is missing (it is listed in the "
                                         "tag manifest).", rel))
-            elif sha256_bytes(data) != expected:
+            elif actual != expected:
                 findings.append(Finding("tag.changed", f"{rel} was changed after the case was "
                                         "sealed (its SHA-256 differs from the tag manifest).",
                                         rel))
@@ -370,7 +399,9 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                 bound[str(entry.get("record"))] = entry
     record_hashes: set[str] = set()
     unbound = 0
-    for n, line in enumerate(_lines(source.read(ITEMS_PATH) or b""), start=1):
+    lines_of = getattr(source, "lines", None)
+    item_lines = lines_of(ITEMS_PATH) if lines_of else _lines(source.read(ITEMS_PATH) or b"")
+    for n, line in enumerate(item_lines, start=1):
         h = "sha256:" + sha256_bytes(line)
         record_hashes.add(h)
         if h in bound:
@@ -454,11 +485,11 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
         if not seal:
             findings.append(Finding("seal.malformed", "evkit/seal.json is damaged.", SEAL_PATH))
         for rel, expected in sorted((seal.get("files") or {}).items()):
-            data = source.read(rel)
-            if data is None:
+            actual = _digest(source, str(rel))
+            if actual is None:
                 findings.append(Finding("seal.file-missing", f"{rel}, bound by the seal, is "
                                         "missing.", rel))
-            elif sha256_bytes(data) != expected:
+            elif actual != expected:
                 findings.append(Finding("seal.file-changed", f"{rel} differs from the version "
                                         "the seal was signed over.", rel))
         custody = seal.get("custody") or {}
