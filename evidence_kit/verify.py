@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -158,17 +159,28 @@ class FolderSource:
         except OSError:
             return None
 
+    def _regular(self, rel: str) -> bool:
+        """Whether a record file is a regular file (a planted pipe would block a read forever;
+        it is reported by :meth:`files`). Symbolic links are followed, as before."""
+        try:
+            return stat.S_ISREG(os.stat(self.root / rel).st_mode)
+        except OSError:
+            return False
+
     def digest(self, rel: str) -> str | None:
         """A record file's SHA-256, streamed (items.jsonl can be tens of MB) and kept."""
         if rel not in self._digests:
             try:
-                self._digests[rel] = sha256_file(self.root / rel)[0]
+                self._digests[rel] = sha256_file(self.root / rel)[0] if self._regular(
+                    rel) else None
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 self._digests[rel] = None
         return self._digests[rel]
 
     def lines(self, rel: str) -> Iterator[bytes]:
         """A JSON Lines file's lines without their newlines, read as they are used."""
+        if not self._regular(rel):
+            return
         try:
             f = open(self.root / rel, "rb")  # noqa: SIM115 - closed when the generator ends
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -181,7 +193,8 @@ class FolderSource:
         # Tag files are read by several checks (tag manifest, seal, records): read each once.
         if rel not in self._cache:
             try:
-                self._cache[rel] = (self.root / rel).read_bytes()
+                self._cache[rel] = (self.root / rel).read_bytes() if self._regular(
+                    rel) else None
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 self._cache[rel] = None
         return self._cache[rel]

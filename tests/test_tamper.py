@@ -198,6 +198,17 @@ def test_a_fifo_planted_in_the_evidence_folder_is_named_without_hanging(
     assert "bag.special" in codes and report.exit_code == 1
 
 
+def test_a_fifo_in_place_of_a_record_file_is_named_without_hanging(
+        sealed: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(sealed, root)
+    (root / "evkit" / "items.jsonl").unlink()
+    os.mkfifo(root / "evkit" / "items.jsonl")
+    report = verify_source(FolderSource(root))
+    codes = {f.code for f in report.findings}
+    assert {"bag.special", "tag.missing", "items.missing"} <= codes and report.exit_code == 1
+
+
 def test_a_reformatted_but_unchanged_event_keeps_a_valid_signature(sealed: Path) -> None:
     """The signature check's fast path (the stored line minus its "sig") falls back to
     re-encoding the content, so only a change of content is reported as a bad signature."""
