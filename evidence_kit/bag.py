@@ -21,6 +21,13 @@ BAGIT = "bagit.txt"
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+#: One line in the common form, ``<lower-case hex>  <path>``, whose path needs no decoding and
+#: is safe by its characters alone: it does not start with white space or ``*`` (both would be
+#: stripped), ``/``, ``.`` or a drive letter; it holds no ``%``, backslash or NUL; it does not
+#: end in CR, ``/`` or ``/.``. Only "..", "//" and "/./" are left to look for (see below).
+_STANDARD_LINE = re.compile(
+    r"^([0-9a-f]{64})  ((?![A-Za-z]:)[^\s*%/.\\\x00][^\n%\\\x00]*)(?<![\r/])(?<!/\.)\n",
+    re.MULTILINE)
 
 
 def safe_name(item_id: str, original_name: str, max_len: int = 80) -> str:
@@ -82,15 +89,31 @@ def parse_manifest(data: bytes) -> ParsedManifest:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return ParsedManifest({}, ["is not UTF-8 text"])
+    if text.endswith("\n") or not text:
+        # Every line as evkit and sha256sum write them (no "%" to decode) and no path that
+        # could be unsafe: one pass of a compiled pattern, not a loop of checks per line
+        # (a 20,000-line manifest in a few ms, not tens).
+        pairs = _STANDARD_LINE.findall(text)
+        if (len(pairs) == text.count("\n") and ".." not in text and "//" not in text
+                and "/./" not in text):
+            fast = {path: digest for digest, path in pairs}
+            if len(fast) == len(pairs):
+                return ParsedManifest(fast, [])
+    hex64 = _HEX64.fullmatch
     for n, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
-        parts = line.split(None, 1)
-        if len(parts) != 2 or not _HEX64.fullmatch(parts[0]):
-            problems.append(f"line {n} is not '<sha256> <path>'")
-            continue
-        path = parts[1].lstrip("*")
+        if (len(line) > 66 and line[64] == " " and line[65] in " *" and line[66] != "*"
+                and not line[66].isspace() and line[-1] != "\r" and hex64(line, 0, 64)):
+            # The common form, ``<hex>  <path>`` as evkit and sha256sum write it: no splitting.
+            digest, path = line[:64], line[66:]
+        else:
+            line = line.rstrip("\r")
+            if not line.strip():
+                continue
+            parts = line.split(None, 1)
+            if len(parts) != 2 or not hex64(parts[0]):
+                problems.append(f"line {n} is not '<sha256> <path>'")
+                continue
+            digest, path = parts[0], parts[1].lstrip("*")
         if "%" in path:
             path = decode_path(path)
         if is_dangerous(path):
@@ -98,7 +121,7 @@ def parse_manifest(data: bytes) -> ParsedManifest:
             continue
         if path in entries:
             problems.append(f"line {n} lists {path!r} twice")
-        entries[path] = parts[0].lower()
+        entries[path] = digest.lower()
     return ParsedManifest(entries, problems)
 
 

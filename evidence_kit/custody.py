@@ -12,7 +12,6 @@ import base64
 import binascii
 import hashlib
 import json
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from evidence_kit import __version__
 from evidence_kit.canonical import canonical_bytes, json_safe, loads
 from evidence_kit.models import EVENT_TYPE, GENESIS, Finding
 from evidence_kit.signing import Signer
+from evidence_kit.util import hostname
 
 LOG_PATH = "evkit/custody.jsonl"
 
@@ -54,7 +54,7 @@ def make_event(
         "action": action,
         "actor": actor,
         "key_id": signer.key_id,
-        "host": socket.gethostname(),
+        "host": hostname(),
         "tool": f"evkit {__version__}",
         "data": json_safe(data),
     }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidence_kit.errors import CaseLockedError, StorageError
 
@@ -92,6 +92,9 @@ def truncate(path: Path, size: int) -> None:
         raise _storage_error(exc, f"repairing {path.name}") from exc
 
 
+if TYPE_CHECKING:
+    import ctypes
+
 _libc: ctypes.CDLL | None = None
 _WRITEBACK_OK = sys.platform.startswith("linux")
 SYNC_FILE_RANGE_WRITE = 2
@@ -100,6 +103,8 @@ SYNC_FILE_RANGE_WRITE = 2
 def _c_library() -> ctypes.CDLL:
     global _libc
     if _libc is None:
+        import ctypes  # only commands that write need it (not verify, list or show)
+
         _libc = ctypes.CDLL(None, use_errno=True)  # this process's own libc: no library search
     return _libc
 
@@ -131,6 +136,8 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
     if not _WRITEBACK_OK:
         return
     try:
+        import ctypes
+
         func = _c_library().sync_file_range
         func.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
         if func(fd, offset, length, SYNC_FILE_RANGE_WRITE) != 0:

@@ -14,7 +14,6 @@ import ctypes
 import errno
 import os
 import shutil
-import socket
 import stat
 import sys
 import threading
@@ -32,6 +31,7 @@ from evidence_kit.hashing import CopyResult, copy_and_hash
 from evidence_kit.models import Item
 from evidence_kit.signing import Signer
 from evidence_kit.timeutil import local_iso
+from evidence_kit.util import hostname
 
 #: Files that operating systems create on their own; never evidence, skipped with a count.
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "ehthumbs.db"})
@@ -436,7 +436,7 @@ def add_files(
     if not sources:
         return report
     tz = str(case.info.get("timezone") or "UTC")
-    host = socket.gethostname()
+    host = hostname()
     collector = (case.info.get("collector") or {}).get("name")
 
     def acquired_now() -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from types import ModuleType
 
 
@@ -28,3 +29,14 @@ def optional_module(name: str) -> ModuleType | None:
         if exc.name != name:
             raise
         return None
+
+
+def hostname() -> str:
+    """This computer's network name, as ``socket.gethostname()`` gives it (``uname`` on POSIX:
+    the same value, without importing ``socket`` on every command)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import socket
+
+    return socket.gethostname()

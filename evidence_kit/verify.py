@@ -21,6 +21,7 @@ A problem never stops the later checks: the report names every difference it can
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -49,7 +50,7 @@ from evidence_kit.case import (
     is_unrecorded,
 )
 from evidence_kit.custody import LOG_PATH, ParsedLog, check_log, parse_log
-from evidence_kit.hashing import HashOutcome, hash_many, sha256_bytes, sha256_file
+from evidence_kit.hashing import CHUNK, HashOutcome, hash_many, sha256_bytes, sha256_file
 from evidence_kit.models import Check, Finding, VerificationReport
 from evidence_kit.signing import PublicKey
 from evidence_kit.util import optional_module
@@ -186,8 +187,35 @@ class FolderSource:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return
         with f:
-            for line in f:
-                yield line[:-1] if line.endswith(b"\n") else line
+            rest = b""
+            while block := f.read(CHUNK):
+                lines = (rest + block).split(b"\n")
+                rest = lines.pop()
+                yield from lines
+            if rest:
+                yield rest
+
+    def line_digests(self, rel: str) -> list[str]:
+        """The hex SHA-256 of each line of a JSON Lines file (without its newline), in order:
+        read in 1 MiB blocks, so a 20,000-record file is neither held whole nor walked line by
+        line in Python."""
+        if not self._regular(rel):
+            return []
+        sha = hashlib.sha256
+        out: list[str] = []
+        try:
+            f = open(self.root / rel, "rb")  # noqa: SIM115
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return []
+        with f:
+            rest = b""
+            while block := f.read(CHUNK):
+                lines = (rest + block).split(b"\n")
+                rest = lines.pop()
+                out += [sha(line).hexdigest() for line in lines]
+            if rest:
+                out.append(sha(rest).hexdigest())
+        return out
 
     def read(self, rel: str) -> bytes | None:
         # Tag files are read by several checks (tag manifest, seal, records): read each once.
@@ -250,6 +278,40 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     files = source.files()
     findings.extend(getattr(source, "problems", []))
 
+    # (4) starts first: every evidence file is re-hashed on the other cores (in listing order,
+    # whether or not the manifest lists it) while this thread runs the other checks; its
+    # findings are put back in their place in the order afterwards. Evidence files are not
+    # stat'ed one by one: hashing tells their sizes.
+    payload_files = {r: s for r, s in files.items() if r.startswith("data/")}
+    to_hash = sorted(payload_files)
+    info_raw = source.read(BAG_INFO)
+    oxum = parse_bag_info(info_raw).get("Payload-Oxum", [None])[0] if info_raw else None
+    mean = _oxum_mean(oxum)
+    outcomes: list[HashOutcome] = []
+
+    def hash_payload() -> None:
+        sizes = [payload_files[r] if payload_files[r] is not None else mean for r in to_hash]
+        outcomes.extend(source.hash(to_hash, [s or 0 for s in sizes], progress))
+
+    hasher: threading.Thread | None = None
+    if getattr(source, "concurrent_reads", False) and len(to_hash) > 1:
+        hasher = threading.Thread(target=hash_payload, name="evkit-verify-hash", daemon=True)
+        hasher.start()
+    sizes_known: dict[str, int] = {}
+
+    def payload_sizes() -> dict[str, int]:
+        """Every evidence file's size, once hashing has finished (waits for it)."""
+        if hasher is not None:
+            hasher.join()
+        if not sizes_known:
+            hashed = {o.path: o.size for o in outcomes if o.size is not None}
+            for rel, size in payload_files.items():
+                known = size if size is not None else hashed.get(rel)
+                if known is None:
+                    known = source.size(rel) or 0
+                sizes_known[rel] = known
+        return sizes_known
+
     def check(name: str, before: int, ok_detail: str) -> None:
         n = len(findings) - before
         checks.append(Check(name, n == 0, ok_detail if n == 0 else f"{n} problem(s)"))
@@ -310,7 +372,6 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                                         f"{rel!r}, which is outside data/.", PAYLOAD_MANIFEST))
             else:
                 entries[rel] = h
-    payload_files = {r: s for r, s in files.items() if r.startswith("data/")}
     missing = sorted(set(entries) - set(payload_files))
     extra = sorted(set(payload_files) - set(entries))
     findings.extend(Finding("payload.missing", f"Evidence file {r} is missing (it was deleted "
@@ -319,40 +380,12 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                             "sealing; evkit did not record it.", r) for r in extra)
     check("Evidence files present", start, f"{len(entries)} listed, all present, none extra")
 
-    # (4) payload hashes and Payload-Oxum. Hashing runs on the other cores while this thread
-    # goes on with (5)-(8); its findings are put back in their place in the order afterwards.
-    # Evidence files are not stat'ed one by one: hashing tells their sizes.
+    # (4) runs since the start (above); a source that cannot read two files at once (a zip)
+    # hashes here instead.
     present = sorted(set(entries) & set(payload_files))
-    info_raw = source.read(BAG_INFO)
-    oxum = parse_bag_info(info_raw).get("Payload-Oxum", [None])[0] if info_raw else None
-    mean = _oxum_mean(oxum)
-    outcomes: list[HashOutcome] = []
-
-    def hash_payload() -> None:
-        sizes = [payload_files[r] if payload_files[r] is not None else mean for r in present]
-        outcomes.extend(source.hash(present, [s or 0 for s in sizes], progress))
-
-    hasher: threading.Thread | None = None
-    if getattr(source, "concurrent_reads", False) and len(present) > 1:
-        hasher = threading.Thread(target=hash_payload, name="evkit-verify-hash", daemon=True)
-        hasher.start()
-    else:
+    if hasher is None:
         hash_payload()
     step4_at, step4_check_at = len(findings), len(checks)
-    sizes_known: dict[str, int] = {}
-
-    def payload_sizes() -> dict[str, int]:
-        """Every evidence file's size, once hashing has finished (waits for it)."""
-        if hasher is not None:
-            hasher.join()
-        if not sizes_known:
-            hashed = {o.path: o.size for o in outcomes if o.size is not None}
-            for rel, size in payload_files.items():
-                known = size if size is not None else hashed.get(rel)
-                if known is None:
-                    known = source.size(rel) or 0
-                sizes_known[rel] = known
-        return sizes_known
 
     # (5) public key and case description
     start = len(findings)
@@ -410,25 +443,28 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
         for entry in listed if isinstance(listed, list) else []:
             if isinstance(entry, dict):
                 bound[str(entry.get("record"))] = entry
-    record_hashes: set[str] = set()
-    unbound = 0
-    lines_of = getattr(source, "lines", None)
-    item_lines = lines_of(ITEMS_PATH) if lines_of else _lines(source.read(ITEMS_PATH) or b"")
-    for n, line in enumerate(item_lines, start=1):
-        h = "sha256:" + sha256_bytes(line)
-        record_hashes.add(h)
-        if h in bound:
-            continue
-        unbound += 1
-        try:
-            json.loads(line)
-        except ValueError:
-            findings.append(Finding("items.malformed", f"Item record line {n} is damaged.",
-                                    ITEMS_PATH))
+    digests_of = getattr(source, "line_digests", None)
+    digests: list[str] = (digests_of(ITEMS_PATH) if digests_of else [
+        sha256_bytes(line) for line in _lines(source.read(ITEMS_PATH) or b"")])
+    hashes = ["sha256:" + h for h in digests]
+    record_hashes = set(hashes)
+    unbound = [n for n, h in enumerate(hashes, start=1) if h not in bound]
+    if unbound:  # edited or added records: tell "damaged" from "edited" (rare: read again)
+        lines_of = getattr(source, "lines", None)
+        item_lines = lines_of(ITEMS_PATH) if lines_of else _lines(source.read(ITEMS_PATH) or b"")
+        wanted = set(unbound)
+        for n, line in enumerate(item_lines, start=1):
+            if n not in wanted:
+                continue
+            try:
+                json.loads(line)
+            except ValueError:
+                findings.append(Finding("items.malformed", f"Item record line {n} is damaged.",
+                                        ITEMS_PATH))
     findings.extend(
         Finding("items.unbound", "An item record is not bound by any custody event: it was "
                 "added or edited after the fact.", ITEMS_PATH)
-        for _ in range(unbound))
+        for _ in unbound)
     latest: dict[str, dict[str, Any]] = {}
     for h, entry in bound.items():  # in log order: a later revision replaces an earlier one
         if h in record_hashes:
@@ -533,6 +569,8 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     sizes = payload_sizes()
     hashed: list[Finding] = []
     for out in sorted(outcomes, key=lambda o: o.path):
+        if out.path not in entries:
+            continue  # an extra file (named in check 3)
         if out.error is not None:
             hashed.append(Finding("payload.unreadable", f"Evidence file {out.path} could not "
                                   f"be read: {out.error}.", out.path, integrity=False))
@@ -540,7 +578,7 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
             hashed.append(Finding("payload.changed", f"Evidence file {out.path} has changed: "
                                   f"its SHA-256 is now {out.sha256}, the manifest records "
                                   f"{entries[out.path]}.", out.path))
-    if len(outcomes) != len(present):
+    if len(outcomes) != len(to_hash):
         hashed.append(Finding("payload.unreadable", "Not every evidence file could be hashed.",
                               None, integrity=False))
     if info_raw is None:

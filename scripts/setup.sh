@@ -13,7 +13,12 @@ fi
 if ! .venv/bin/python -c 'import evidence_kit, bagit, pytest' 2>/dev/null \
    || [ pyproject.toml -nt .venv/.evkit-installed ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+  # A "compat" editable install is a plain path in a .pth file: Python starts ~20 ms faster
+  # than with setuptools' import-hook finder, as fast as a normal install (evkit --help and
+  # verify are measured against that). Fall back to the default where it is not offered.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' \
+      --config-settings editable_mode=compat 2>/dev/null \
+    || .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
   touch .venv/.evkit-installed
 fi
 # python-magic needs the libmagic C library.

@@ -105,3 +105,27 @@ def test_is_dangerous_fast_path_agrees_with_normalisation() -> None:
         assert is_dangerous(path) == slow, path
 
     check()
+
+
+def test_threaded_hashing_stops_when_the_consumer_stops(tmp_path: Path) -> None:
+    """Large files are hashed on plain threads; a consumer that stops early (an error, Ctrl-C)
+    neither hangs nor leaves the threads starting new files."""
+    import threading
+
+    paths = []
+    for i in range(12):
+        p = tmp_path / f"big{i}"
+        p.write_bytes(os.urandom(5 * CHUNK))
+        paths.append(str(p))
+    before = threading.active_count()
+    outs = hash_many(paths, [5 * CHUNK] * 12, workers=2)
+    first = next(iter(outs))
+    assert first.sha256 == hashlib.sha256(Path(first.path).read_bytes()).hexdigest()
+    outs.close()  # type: ignore[attr-defined]
+    for t in threading.enumerate():
+        if t.name.startswith("evkit-hash-"):
+            t.join(timeout=10)
+    assert threading.active_count() <= before
+    # And run to the end, every file once, with no sizes known in advance (as verify does).
+    got = [o.path for o in hash_many(paths, None, workers=2)]
+    assert sorted(got) == sorted(paths)

@@ -30,7 +30,6 @@ Top-level keys (``type`` is ``evkit/report-snapshot/v1``):
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +46,7 @@ from evidence_kit.narrative import (
 )
 from evidence_kit.signing import fingerprint
 from evidence_kit.timeline import build_timeline, trusted_timestamps
+from evidence_kit.util import hostname
 
 SNAPSHOT_TYPE = "evkit/report-snapshot/v1"
 SEAL_PATH = "evkit/seal.json"
@@ -243,7 +243,7 @@ def build_snapshot(case: Case, seal_raw: bytes | None, *,
     return {
         "type": SNAPSHOT_TYPE,
         "generated": {"at": generated_at or utc_now(), "by": (collector or {}).get("name"),
-                      "tool": f"evkit {__version__}", "host": socket.gethostname()},
+                      "tool": f"evkit {__version__}", "host": hostname()},
         "case": {
             "case_id": info.get("case_id"),
             "title": info.get("title"),
