@@ -7,11 +7,13 @@ threads help large files (hashlib releases the GIL) while processes help many sm
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
+import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -181,60 +183,187 @@ def hash_many(
     *,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> Iterable[HashOutcome]:
-    """Hash many files across all cores; yield outcomes in completion order.
+    names: Sequence[str] | None = None,
+) -> Iterator[HashOutcome]:
+    """Hash many files across all cores; outcomes in completion order, each named by
+    ``names[i]`` (default: its path).
 
     Large files go to threads (hashlib releases the GIL, no copying between processes), many
-    small files go to processes in batches (per-file Python work would serialise on the GIL).
-    ``sizes`` (expected sizes) lets us choose and balance without another ``stat``.
+    small files to processes (per-file Python work would serialise on the GIL). ``sizes``
+    (expected sizes) lets us choose and balance without another ``stat``. On Linux the worker
+    processes are forked here, before this returns, from the calling thread: call it from the
+    main thread, then consume the outcomes anywhere.
     """
     workers = workers or os.cpu_count() or 1
     n = len(paths)
-    if n == 0:
-        return
+    named = names if names is not None else paths
     total = sum(sizes) if sizes is not None else 0
+    if n == 0:
+        return iter(())
     if workers == 1 or (n < 64 and total < 64 * CHUNK and n < 4):
-        for p in paths:
-            out = _hash_one(p)
-            if progress and out.size:
-                progress(out.size)
-            yield out
-        return
-    small = sizes is not None and total / n < 4 * CHUNK
-    if small and n >= 256:
-        global _SHARED_PATHS
-        batch = max(64, min(2048, n // (workers * 8) or 64))
-        bounds = [(i, min(n, i + batch)) for i in range(0, n, batch)]
-        forked = _can_fork()
-        jobs: list[Any] = bounds if forked else [paths[a:b] for a, b in bounds]
-        _SHARED_PATHS = paths  # set before the pool forks its workers
-        try:
-            with _process_pool(workers) as pool:
-                for (start, _stop), (digests, got, errors) in zip(
-                        bounds, pool.map(_hash_batch, jobs), strict=True):
-                    for k, size in enumerate(got):
-                        if k in errors:
-                            yield HashOutcome(paths[start + k], None, None, errors[k])
-                            continue
-                        if progress and size:
-                            progress(size)
-                        yield HashOutcome(paths[start + k], digests[64 * k:64 * k + 64], size,
-                                          None)
-        finally:
-            _SHARED_PATHS = ()
-        return
+        return _hash_serial(paths, named, progress)
+    if sizes is not None and total / n < 4 * CHUNK and n >= 256:
+        if sys.platform.startswith("linux"):
+            return _hash_forked(paths, named, workers, progress)
+        return _hash_pooled(paths, named, workers, progress)
     order = sorted(range(n), key=lambda i: -(sizes[i] if sizes is not None else 0))
-    for out in _hash_threaded([paths[i] for i in order], min(workers, n)):
+    return _hash_threaded(paths, named, order, min(workers, n), progress)
+
+
+def _hash_serial(paths: Sequence[str], names: Sequence[str],
+                 progress: Callable[[int], None] | None) -> Iterator[HashOutcome]:
+    for path, name in zip(paths, names, strict=True):
+        out = _hash_one(path)
         if progress and out.size:
             progress(out.size)
-        yield out
+        yield out._replace(path=name)
 
 
-def _hash_threaded(paths: Sequence[str], workers: int) -> Iterator[HashOutcome]:
-    """Hash ``paths`` on ``workers`` threads (largest first, as given); yield outcomes as they
-    complete. Plain threads, not ``concurrent.futures``: its import (with ``logging``) costs
-    ~20 ms, which is 4% of a 1 GiB check."""
-    todo = iter(paths)
+#: Files a forked worker hashes in a row before the next worker's turn (interleaved shares,
+#: so sizes even out without a shared queue).
+_STRIDE = 32
+
+
+def _hash_forked(paths: Sequence[str], names: Sequence[str], workers: int,
+                 progress: Callable[[int], None] | None) -> Iterator[HashOutcome]:
+    """Fork ``workers`` processes now, each hashing an interleaved share of ``paths`` (inherited,
+    not sent) and writing one text line per file to its pipe; return the reader.
+
+    Lighter than a process pool: no ``multiprocessing`` import, no pickling, no helper threads
+    in this process competing for the GIL with the checks that run meanwhile.
+    """
+    pids: list[int] = []
+    readers: list[int] = []
+    try:
+        for w in range(workers):
+            r, wfd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: hash its share, write, and leave without cleanup
+                code = 1
+                try:
+                    os.close(r)
+                    for other in readers:
+                        os.close(other)
+                    _hash_share(paths, w, workers, wfd)
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(wfd)
+            pids.append(pid)
+            readers.append(r)
+    except BaseException:
+        _reap(pids, readers, kill=True)
+        raise
+    return _read_shares(names, pids, readers, progress)
+
+
+def _hash_share(paths: Sequence[str], w: int, workers: int, fd: int) -> None:
+    n = len(paths)
+    out: list[str] = []
+    for start in range(w * _STRIDE, n, workers * _STRIDE):
+        for i in range(start, min(n, start + _STRIDE)):
+            try:
+                digest, size = sha256_file(paths[i])
+                out.append(f"{i} {digest} {size}\n")
+            except OSError as exc:
+                why = (exc.strerror or str(exc)).replace("\n", " ")
+                out.append(f"{i} ! {why}\n")
+        if len(out) >= 128:
+            _write_all(fd, "".join(out).encode("utf-8", "replace"))
+            out.clear()
+    if out:
+        _write_all(fd, "".join(out).encode("utf-8", "replace"))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_shares(names: Sequence[str], pids: list[int], readers: list[int],
+                 progress: Callable[[int], None] | None) -> Iterator[HashOutcome]:
+    import select
+
+    done = False
+    try:
+        poll = select.poll()
+        for fd in readers:
+            poll.register(fd, select.POLLIN)
+        rest = dict.fromkeys(readers, b"")
+        open_fds = set(readers)
+        while open_fds:
+            for fd, _event in poll.poll():
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    poll.unregister(fd)
+                    open_fds.discard(fd)
+                    continue
+                lines = (rest[fd] + chunk).split(b"\n")
+                rest[fd] = lines.pop()
+                for line in lines:
+                    index, digest, tail = line.decode("utf-8", "replace").split(" ", 2)
+                    if digest == "!":
+                        yield HashOutcome(names[int(index)], None, None, tail)
+                        continue
+                    size = int(tail)
+                    if progress and size:
+                        progress(size)
+                    yield HashOutcome(names[int(index)], digest, size, None)
+        done = True
+    finally:
+        # A consumer that stops early (or Ctrl-C) stops the workers too. A worker that died
+        # leaves its files without an outcome, which the caller reports.
+        _reap(pids, readers, kill=not done)
+
+
+def _reap(pids: list[int], readers: list[int], *, kill: bool) -> None:
+    import signal
+
+    for fd in readers:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    for pid in pids:
+        if kill:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
+
+
+def _hash_pooled(paths: Sequence[str], names: Sequence[str], workers: int,
+                 progress: Callable[[int], None] | None) -> Iterator[HashOutcome]:
+    """Where processes cannot simply be forked: a process pool, in batches."""
+    global _SHARED_PATHS
+    n = len(paths)
+    batch = max(64, min(2048, n // (workers * 8) or 64))
+    bounds = [(i, min(n, i + batch)) for i in range(0, n, batch)]
+    forked = _can_fork()
+    jobs: list[Any] = bounds if forked else [paths[a:b] for a, b in bounds]
+    _SHARED_PATHS = paths  # set before the pool forks its workers
+    try:
+        with _process_pool(workers) as pool:
+            for (start, _stop), (digests, got, errors) in zip(
+                    bounds, pool.map(_hash_batch, jobs), strict=True):
+                for k, size in enumerate(got):
+                    if k in errors:
+                        yield HashOutcome(names[start + k], None, None, errors[k])
+                        continue
+                    if progress and size:
+                        progress(size)
+                    yield HashOutcome(names[start + k], digests[64 * k:64 * k + 64], size,
+                                      None)
+    finally:
+        _SHARED_PATHS = ()
+
+
+def _hash_threaded(paths: Sequence[str], names: Sequence[str], order: Sequence[int],
+                   workers: int, progress: Callable[[int], None] | None,
+                   ) -> Iterator[HashOutcome]:
+    """Hash ``paths`` on ``workers`` threads (in ``order``: largest first); yield outcomes as
+    they complete. Plain threads, not ``concurrent.futures``: its import (with ``logging``)
+    costs ~20 ms, which is 4% of a 1 GiB check."""
+    todo = iter(order)
     take = threading.Lock()
     done: list[HashOutcome] = []
     ready = threading.Condition()
@@ -245,10 +374,10 @@ def _hash_threaded(paths: Sequence[str], workers: int) -> Iterator[HashOutcome]:
         try:
             while not stop.is_set():
                 with take:
-                    path = next(todo, None)
-                if path is None:
+                    i = next(todo, None)
+                if i is None:
                     return
-                out = _hash_one(path)
+                out = _hash_one(paths[i])._replace(path=names[i])
                 with ready:
                     done.append(out)
                     ready.notify()
@@ -268,7 +397,10 @@ def _hash_threaded(paths: Sequence[str], workers: int) -> Iterator[HashOutcome]:
                     ready.wait()
                 batch, done[:] = done[:], []
                 over = finished[0] == workers
-            yield from batch
+            for out in batch:
+                if progress and out.size:
+                    progress(out.size)
+                yield out
             if over and not batch:
                 return
     finally:

@@ -229,13 +229,11 @@ class FolderSource:
 
     def hash(self, rels: Sequence[str], sizes: Sequence[int],
              progress: Callable[[int], None] | None) -> Iterable[HashOutcome]:
+        """Starts the hashing workers now (call from the main thread); outcomes by ``rels``."""
         base = str(self.root) + os.sep
         paths = [base + r for r in rels] if os.sep == "/" else [
             base + r.replace("/", os.sep) for r in rels]
-        prefix = len(base)
-        for out in hash_many(paths, sizes, progress=progress):
-            yield HashOutcome(out.path[prefix:].replace(os.sep, "/"), out.sha256, out.size,
-                              out.error)
+        return hash_many(paths, sizes, progress=progress, names=rels)
 
 
 def _digest(source: BagSource, rel: str) -> str | None:
@@ -289,13 +287,15 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     mean = _oxum_mean(oxum)
     outcomes: list[HashOutcome] = []
 
-    def hash_payload() -> None:
+    def hash_payload() -> Iterable[HashOutcome]:
         sizes = [payload_files[r] if payload_files[r] is not None else mean for r in to_hash]
-        outcomes.extend(source.hash(to_hash, [s or 0 for s in sizes], progress))
+        return source.hash(to_hash, [s or 0 for s in sizes], progress)
 
     hasher: threading.Thread | None = None
     if getattr(source, "concurrent_reads", False) and len(to_hash) > 1:
-        hasher = threading.Thread(target=hash_payload, name="evkit-verify-hash", daemon=True)
+        # Workers are started here, on this thread; another thread collects their outcomes.
+        hasher = threading.Thread(target=outcomes.extend, args=(hash_payload(),),
+                                  name="evkit-verify-hash", daemon=True)
         hasher.start()
     sizes_known: dict[str, int] = {}
 
@@ -384,7 +384,7 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     # hashes here instead.
     present = sorted(set(entries) & set(payload_files))
     if hasher is None:
-        hash_payload()
+        outcomes.extend(hash_payload())
     step4_at, step4_check_at = len(findings), len(checks)
 
     # (5) public key and case description

@@ -129,3 +129,64 @@ def test_threaded_hashing_stops_when_the_consumer_stops(tmp_path: Path) -> None:
     # And run to the end, every file once, with no sizes known in advance (as verify does).
     got = [o.path for o in hash_many(paths, None, workers=2)]
     assert sorted(got) == sorted(paths)
+
+
+def _small_files(tmp_path: Path, count: int) -> tuple[list[str], dict[str, str]]:
+    paths, expected = [], {}
+    for i in range(count):
+        p = tmp_path / f"m{i}"
+        data = os.urandom(100 + i % 50)
+        p.write_bytes(data)
+        paths.append(str(p))
+        expected[str(p)] = hashlib.sha256(data).hexdigest()
+    return paths, expected
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_many_small_files_named_as_asked(tmp_path: Path) -> None:
+    paths, expected = _small_files(tmp_path, 400)
+    names = [f"data/{os.path.basename(p)}" for p in paths]
+    seen = []
+    outs = {o.path: o.sha256 for o in hash_many(paths, [120] * 400, workers=2, names=names,
+                                                 progress=seen.append)}
+    assert outs == {f"data/{os.path.basename(p)}": h for p, h in expected.items()}
+    assert len(seen) == 400
+    assert _no_children_left()
+
+
+def test_a_consumer_that_stops_early_leaves_no_workers(tmp_path: Path) -> None:
+    paths, _ = _small_files(tmp_path, 2000)
+    outs = hash_many(paths, [120] * 2000, workers=2)
+    next(iter(outs))
+    outs.close()  # type: ignore[attr-defined]
+    assert _no_children_left()
+
+
+def test_a_worker_that_dies_leaves_its_files_without_outcome(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from evidence_kit import hashing
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the forked workers are Linux only")
+    real = hashing._hash_share
+
+    def dies_as_second(paths: list[str], w: int, workers: int, fd: int) -> None:
+        if w == 1:
+            os._exit(3)
+        real(paths, w, workers, fd)
+
+    monkeypatch.setattr(hashing, "_hash_share", dies_as_second)
+    paths, expected = _small_files(tmp_path, 300)
+    outs = {o.path: o.sha256 for o in hash_many(paths, [120] * 300, workers=2)}
+    assert 0 < len(outs) < 300  # no hang, and the caller can tell files are missing
+    assert all(expected[p] == h for p, h in outs.items())
+    assert _no_children_left()
