@@ -179,7 +179,8 @@ class FolderSource:
         return self._digests[rel]
 
     def lines(self, rel: str) -> Iterator[bytes]:
-        """A JSON Lines file's lines without their newlines, read as they are used."""
+        """A JSON Lines file's lines without their newlines, read in 1 MiB blocks as they are
+        used: a 20,000-record file is neither held whole nor read line by line."""
         if not self._regular(rel):
             return
         try:
@@ -196,26 +197,9 @@ class FolderSource:
                 yield rest
 
     def line_digests(self, rel: str) -> list[str]:
-        """The hex SHA-256 of each line of a JSON Lines file (without its newline), in order:
-        read in 1 MiB blocks, so a 20,000-record file is neither held whole nor walked line by
-        line in Python."""
-        if not self._regular(rel):
-            return []
+        """The hex SHA-256 of each line of a JSON Lines file (without its newline), in order."""
         sha = hashlib.sha256
-        out: list[str] = []
-        try:
-            f = open(self.root / rel, "rb")  # noqa: SIM115
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return []
-        with f:
-            rest = b""
-            while block := f.read(CHUNK):
-                lines = (rest + block).split(b"\n")
-                rest = lines.pop()
-                out += [sha(line).hexdigest() for line in lines]
-            if rest:
-                out.append(sha(rest).hexdigest())
-        return out
+        return [sha(line).hexdigest() for line in self.lines(rel)]
 
     def read(self, rel: str) -> bytes | None:
         # Tag files are read by several checks (tag manifest, seal, records): read each once.
