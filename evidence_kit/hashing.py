@@ -8,12 +8,16 @@ threads help large files (hashlib releases the GIL) while processes help many sm
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import mmap
 import os
+import stat
+import struct
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -184,9 +188,10 @@ def hash_many(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     names: Sequence[str] | None = None,
-) -> Iterator[HashOutcome]:
-    """Hash many files across all cores; outcomes in completion order, each named by
-    ``names[i]`` (default: its path).
+) -> Iterable[HashOutcome]:
+    """Hash many files across all cores; outcomes in no particular order, each named by
+    ``names[i]`` (default: its path). A file that could not be reached (a worker died) has
+    no outcome: callers compare counts.
 
     Large files go to threads (hashlib releases the GIL, no copying between processes), many
     small files to processes (per-file Python work would serialise on the GIL). ``sizes``
@@ -225,13 +230,20 @@ _STRIDE = 32
 
 
 def _hash_forked(paths: Sequence[str], names: Sequence[str], workers: int,
-                 progress: Callable[[int], None] | None) -> Iterator[HashOutcome]:
+                 progress: Callable[[int], None] | None) -> ForkedHashing:
     """Fork ``workers`` processes now, each hashing an interleaved share of ``paths`` (inherited,
-    not sent) and writing one text line per file to its pipe; return the reader.
+    not sent) into a table shared with this process; return the handle to it.
 
-    Lighter than a process pool: no ``multiprocessing`` import, no pickling, no helper threads
-    in this process competing for the GIL with the checks that run meanwhile.
+    Lighter than a process pool: no ``multiprocessing`` import, no pickling, and nothing for
+    this process to parse per file while the workers run, so the checks that run meanwhile
+    keep the interpreter. A pipe per worker carries progress (bytes done) when it is wanted,
+    and its end tells that the worker is gone.
     """
+    n = len(paths)
+    # Anonymous and shared: the workers write their results in place. The digests first
+    # (32 bytes a file), then a status a file (8 bytes): the size + 1 once hashed, -errno if
+    # the file could not be read, 0 if no worker reached it (one died).
+    table = mmap.mmap(-1, n * 40)
     pids: list[int] = []
     readers: list[int] = []
     try:
@@ -244,7 +256,7 @@ def _hash_forked(paths: Sequence[str], names: Sequence[str], workers: int,
                     os.close(r)
                     for other in readers:
                         os.close(other)
-                    _hash_share(paths, w, workers, wfd)
+                    _hash_share(paths, w, workers, table, wfd if progress else None)
                     code = 0
                 finally:
                     os._exit(code)
@@ -253,26 +265,40 @@ def _hash_forked(paths: Sequence[str], names: Sequence[str], workers: int,
             readers.append(r)
     except BaseException:
         _reap(pids, readers, kill=True)
+        table.close()
         raise
-    return _read_shares(names, pids, readers, progress)
+    return ForkedHashing(names, pids, readers, table, progress)
 
 
-def _hash_share(paths: Sequence[str], w: int, workers: int, fd: int) -> None:
+def _hash_share(paths: Sequence[str], w: int, workers: int, table: mmap.mmap,
+                progress_fd: int | None) -> None:
+    """A worker's share: runs of ``_STRIDE`` files, every ``workers``-th run from the ``w``-th."""
     n = len(paths)
-    out: list[str] = []
+    status_at = 32 * n
+    put_status = struct.Struct("=q").pack_into
+    sha256, readv, view = hashlib.sha256, os.readv, _buffer()
+    bufs = [view]
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
     for start in range(w * _STRIDE, n, workers * _STRIDE):
+        done = 0
         for i in range(start, min(n, start + _STRIDE)):
             try:
-                digest, size = sha256_file(paths[i])
-                out.append(f"{i} {digest} {size}\n")
+                fd = os.open(paths[i], flags)
+                try:
+                    h = sha256()
+                    size = 0
+                    while got := readv(fd, bufs):
+                        h.update(view[:got])
+                        size += got
+                finally:
+                    os.close(fd)
+                table[32 * i:32 * i + 32] = h.digest()
+                put_status(table, status_at + 8 * i, size + 1)  # after the digest: a worker
+                done += size  # killed between the two leaves the file "not reached"
             except OSError as exc:
-                why = (exc.strerror or str(exc)).replace("\n", " ")
-                out.append(f"{i} ! {why}\n")
-        if len(out) >= 128:
-            _write_all(fd, "".join(out).encode("utf-8", "replace"))
-            out.clear()
-    if out:
-        _write_all(fd, "".join(out).encode("utf-8", "replace"))
+                put_status(table, status_at + 8 * i, -(exc.errno or errno.EIO))
+        if progress_fd is not None:
+            _write_all(progress_fd, b"%d\n" % done)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -281,40 +307,172 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _read_shares(names: Sequence[str], pids: list[int], readers: list[int],
-                 progress: Callable[[int], None] | None) -> Iterator[HashOutcome]:
-    import select
+class ForkedHashing:
+    """Files being hashed by forked workers: iterate for outcomes (once they are done), or
+    :meth:`wait` and read the results in bulk (:attr:`digests`, :attr:`statuses`)."""
 
-    done = False
-    try:
-        poll = select.poll()
-        for fd in readers:
-            poll.register(fd, select.POLLIN)
-        rest = dict.fromkeys(readers, b"")
-        open_fds = set(readers)
-        while open_fds:
-            for fd, _event in poll.poll():
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    poll.unregister(fd)
-                    open_fds.discard(fd)
-                    continue
-                lines = (rest[fd] + chunk).split(b"\n")
-                rest[fd] = lines.pop()
-                for line in lines:
-                    index, digest, tail = line.decode("utf-8", "replace").split(" ", 2)
-                    if digest == "!":
-                        yield HashOutcome(names[int(index)], None, None, tail)
-                        continue
-                    size = int(tail)
-                    if progress and size:
-                        progress(size)
-                    yield HashOutcome(names[int(index)], digest, size, None)
-        done = True
-    finally:
-        # A consumer that stops early (or Ctrl-C) stops the workers too. A worker that died
-        # leaves its files without an outcome, which the caller reports.
-        _reap(pids, readers, kill=not done)
+    def __init__(self, names: Sequence[str], pids: list[int], readers: list[int],
+                 table: mmap.mmap, progress: Callable[[int], None] | None) -> None:
+        self.names = names
+        self._pids = pids
+        self._readers = readers
+        self._table = table
+        self._progress = progress
+        self._done = False
+        #: The 32-byte digest of each file, in order (zeros where there is no digest).
+        self.digests = b""
+        #: Per file: its size + 1 once hashed, -errno if unreadable, 0 if never reached.
+        self.statuses = array("q")
+
+    def wait(self) -> None:
+        """Wait for the workers (passing on their progress) and take their results."""
+        if self._done:
+            return
+        import select
+
+        finished = False
+        try:
+            poll = select.poll()
+            for fd in self._readers:
+                poll.register(fd, select.POLLIN)
+            open_fds = set(self._readers)
+            while open_fds:
+                for fd, _event in poll.poll():
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        poll.unregister(fd)
+                        open_fds.discard(fd)
+                    elif self._progress:
+                        # Whole lines: each count is one write() of a few bytes, which a
+                        # pipe never splits.
+                        for count in chunk.split():
+                            self._progress(int(count))
+            for pid in self._pids:  # every worker has closed its pipe: it is done, or died
+                with contextlib.suppress(OSError):
+                    os.waitpid(pid, 0)
+            self._pids.clear()
+            n = len(self.names)
+            self.digests = self._table[:32 * n]
+            self.statuses = array("q", self._table[32 * n:40 * n])
+            finished = True
+        finally:
+            self.close(kill=not finished)
+
+    def close(self, *, kill: bool = True) -> None:
+        """Stop the workers if they still run (a consumer that stops early, or Ctrl-C)."""
+        if not self._done:
+            self._done = True
+            _reap(self._pids, self._readers, kill=kill)
+            self._table.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def __iter__(self) -> Iterator[HashOutcome]:
+        self.wait()
+        strerror = os.strerror
+        # No statuses at all if waiting failed (the workers were stopped): no outcomes.
+        for i, (name, status) in enumerate(zip(self.names, self.statuses)):  # noqa: B905
+            if status > 0:
+                yield HashOutcome(name, self.digests[32 * i:32 * i + 32].hex(), status - 1,
+                                  None)
+            elif status < 0:
+                yield HashOutcome(name, None, None, strerror(-status))
+            # 0: never reached (a worker died); the caller sees the file has no outcome
+
+
+class ForkedLineDigests:
+    """The SHA-256 of a file and of each of its lines, worked out by a forked process while
+    the caller does other work (see :func:`start_line_digests`)."""
+
+    def __init__(self, pid: int, table: mmap.mmap) -> None:
+        self._pid = pid
+        self._table = table
+        self._result: tuple[str, list[str]] | None = None
+        self._done = False
+
+    def result(self) -> tuple[str, list[str]] | None:
+        """``(file digest, [line digest, ...])`` in hex, or None if the process could not do
+        it (the file was not a regular file, could not be read, or had more lines than
+        planned): the caller then works them out itself."""
+        if not self._done:
+            self._done = True
+            try:
+                _pid, status = os.waitpid(self._pid, 0)
+                if os.waitstatus_to_exitcode(status) == 0:
+                    (count,) = struct.unpack_from("=q", self._table, 0)
+                    digests = self._table[40:40 + 32 * count].hex()
+                    self._result = (self._table[8:40].hex(),
+                                    [digests[i:i + 64] for i in range(0, 64 * count, 64)])
+            finally:
+                self._table.close()
+        return self._result
+
+    def close(self) -> None:
+        """Stop the process if its result is not wanted."""
+        if not self._done:
+            import signal
+
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            self.result()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+def start_line_digests(path: str, max_lines: int) -> ForkedLineDigests | None:
+    """Start working out the SHA-256 of ``path`` and of each of its lines (without their
+    newlines; a last line without one too) in a forked process; None where processes are not
+    forked (the caller works them out itself). Call from the main thread.
+
+    The lines of a JSON Lines file are hashed one by one (each record must be bound by a signed
+    event); on its own core that work does not hold up the caller's checks.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    # Shared with the child: the line count, the file's digest, then one digest a line.
+    table = mmap.mmap(-1, 40 + 32 * max_lines)
+    pid = os.fork()
+    if pid == 0:  # the child: work, write, and leave without cleanup
+        code = 1
+        try:
+            _line_digests_into(path, max_lines, table)
+            code = 0
+        finally:
+            os._exit(code)
+    return ForkedLineDigests(pid, table)
+
+
+def _line_digests_into(path: str, max_lines: int, table: mmap.mmap) -> None:
+    sha256 = hashlib.sha256
+    whole = sha256()
+    count = 0
+    # O_NONBLOCK: a pipe planted in place of the file must not hold the process forever.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        rest = b""
+        while True:
+            block = f.read(CHUNK)
+            if block:
+                whole.update(block)
+                lines = (rest + block).split(b"\n")
+                rest = lines.pop()
+            else:
+                lines = [rest] if rest else []
+            if count + len(lines) > max_lines:
+                raise OverflowError("more lines than planned")
+            for line in lines:
+                table[40 + 32 * count:72 + 32 * count] = sha256(line).digest()
+                count += 1
+            if not block:
+                break
+    table[8:40] = whole.digest()
+    struct.pack_into("=q", table, 0, count)
 
 
 def _reap(pids: list[int], readers: list[int], *, kill: bool) -> None:

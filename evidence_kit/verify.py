@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from evidence_kit.bag import (
     BAG_INFO,
@@ -50,7 +50,16 @@ from evidence_kit.case import (
     is_unrecorded,
 )
 from evidence_kit.custody import LOG_PATH, ParsedLog, check_log, parse_log
-from evidence_kit.hashing import CHUNK, HashOutcome, hash_many, sha256_bytes, sha256_file
+from evidence_kit.hashing import (
+    CHUNK,
+    ForkedHashing,
+    ForkedLineDigests,
+    HashOutcome,
+    hash_many,
+    sha256_bytes,
+    sha256_file,
+    start_line_digests,
+)
 from evidence_kit.models import Check, Finding, VerificationReport
 from evidence_kit.signing import PublicKey
 from evidence_kit.util import optional_module
@@ -121,6 +130,9 @@ class FolderSource:
         self.concurrent_reads = True  # hashing may run while other files are read
         self._cache: dict[str, bytes | None] = {}
         self._digests: dict[str, str | None] = {}
+        self._sizes: dict[str, int] = {}  # of the files outside data/, from the listing
+        self._line_jobs: dict[str, ForkedLineDigests] = {}
+        self._line_digests: dict[str, list[str] | None] = {}
 
     def files(self) -> dict[str, int | None]:
         """Every regular file; evidence files (``data/``) without a ``stat`` each: their sizes
@@ -134,17 +146,23 @@ class FolderSource:
                 entries = list(os.scandir(abs_dir))
             except OSError:
                 continue
+            payload = rel_dir == "data" or rel_dir.startswith("data/")
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
                 try:
-                    if entry.is_symlink():
+                    if payload and entry.is_file(follow_symlinks=False):
+                        out[rel] = None  # the common case, from the directory entry alone
+                    elif entry.is_symlink():
                         found.append(Finding("bag.symlink", f"{rel} is a symbolic link inside "
                                              "the case folder.", rel))
                     elif entry.is_dir(follow_symlinks=False):
                         pending.append((rel, entry.path))
                     elif entry.is_file(follow_symlinks=False):
-                        out[rel] = None if rel.startswith("data/") else entry.stat(
-                            follow_symlinks=False).st_size
+                        if rel.startswith("data/"):
+                            out[rel] = None
+                        else:
+                            out[rel] = self._sizes[rel] = entry.stat(
+                                follow_symlinks=False).st_size
                     else:
                         found.append(Finding("bag.special", f"{rel} is not a regular file (a "
                                              "pipe, socket or device) inside the case folder.",
@@ -168,8 +186,30 @@ class FolderSource:
         except OSError:
             return False
 
+    def prefetch_line_digests(self, rel: str) -> None:
+        """Start working out a listed JSON Lines file's digests (its own, and its lines') in
+        another process, for :meth:`digest` and :meth:`line_digests` (call from the main
+        thread, before starting threads)."""
+        size = self._sizes.get(rel)
+        if size is not None and rel not in self._line_jobs:
+            # An evkit record line is hundreds of bytes; a file of many more, shorter lines
+            # (damaged, or not evkit's) is left to line_digests.
+            job = start_line_digests(str(self.root / rel), size // 64 + 1024)
+            if job is not None:
+                self._line_jobs[rel] = job
+
+    def _prefetched(self, rel: str) -> list[str] | None:
+        job = self._line_jobs.pop(rel, None)
+        result = job.result() if job is not None else None
+        if result is None:
+            return None
+        self._digests[rel] = result[0]
+        return result[1]
+
     def digest(self, rel: str) -> str | None:
         """A record file's SHA-256, streamed (items.jsonl can be tens of MB) and kept."""
+        if rel in self._line_jobs:
+            self._line_digests[rel] = self._prefetched(rel)
         if rel not in self._digests:
             try:
                 self._digests[rel] = sha256_file(self.root / rel)[0] if self._regular(
@@ -198,6 +238,9 @@ class FolderSource:
 
     def line_digests(self, rel: str) -> list[str]:
         """The hex SHA-256 of each line of a JSON Lines file (without its newline), in order."""
+        found = self._line_digests.pop(rel) if rel in self._line_digests else self._prefetched(rel)
+        if found is not None:
+            return found
         sha = hashlib.sha256
         return [sha(line).hexdigest() for line in self.lines(rel)]
 
@@ -251,6 +294,53 @@ def _lines(data: bytes) -> Iterator[bytes]:
         start = stop + 1
 
 
+def _compare_hashes(source: BagSource, to_hash: Sequence[str], payload_files: dict[str, int | None],
+                    entries: dict[str, str], job: ForkedHashing | None,
+                    outcomes: list[HashOutcome]) -> tuple[dict[str, int], list[Finding], bool]:
+    """Check (4)'s results: sizes, findings (sorted by path) and whether all were hashed.
+
+    Results from forked workers are compared in bulk (one comparison of the digests the
+    manifest records, in hashing order, with the digests found), not file by file.
+    """
+    listed = {r: s for r, s in payload_files.items() if s is not None}  # a zip lists sizes
+    if job is not None:
+        statuses = job.statuses
+        if len(statuses) == len(to_hash) and (not statuses or min(statuses) > 0):
+            sizes = dict(zip(to_hash, [s - 1 for s in statuses], strict=True))
+            sizes.update(listed)
+            expected = [entries.get(r) for r in to_hash]
+            problems: list[Finding] = []
+            if None in expected or bytes.fromhex(
+                    "".join(cast(list[str], expected))) != job.digests:
+                for i, (rel, want) in enumerate(zip(to_hash, expected, strict=True)):
+                    found = job.digests[32 * i:32 * i + 32].hex()
+                    if want is not None and found != want:
+                        problems.append(_changed(rel, found, want))
+            return sizes, sorted(problems, key=lambda f: str(f.path)), True
+        outcomes = list(job)  # some file could not be read: file by file
+    hashed = {o.path: o for o in outcomes}
+    sizes = {}
+    problems = []
+    for rel in to_hash:
+        out = hashed.get(rel)
+        known = listed.get(rel, out.size if out is not None else None)
+        sizes[rel] = known if known is not None else source.size(rel) or 0
+        want = entries.get(rel)
+        if out is None or want is None or out.sha256 == want:
+            continue  # not hashed (told below), intact, or an extra file (named in check 3)
+        if out.error is not None:
+            problems.append(Finding("payload.unreadable", f"Evidence file {rel} could not be "
+                                    f"read: {out.error}.", rel, integrity=False))
+        else:
+            problems.append(_changed(rel, str(out.sha256), want))
+    return sizes, sorted(problems, key=lambda f: str(f.path)), len(hashed) == len(to_hash)
+
+
+def _changed(rel: str, found: str, want: str) -> Finding:
+    return Finding("payload.changed", f"Evidence file {rel} has changed: its SHA-256 is now "
+                   f"{found}, the manifest records {want}.", rel)
+
+
 def verify_source(source: BagSource, *, expected_key: str | None = None,
                   progress: Callable[[int], None] | None = None) -> VerificationReport:
     """Run every check; never raises for a damaged bag (only for bugs)."""
@@ -265,7 +355,7 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     # findings are put back in their place in the order afterwards. Evidence files are not
     # stat'ed one by one: hashing tells their sizes.
     payload_files = {r: s for r, s in files.items() if r.startswith("data/")}
-    to_hash = sorted(payload_files)
+    to_hash = list(payload_files)  # in listing order: findings are sorted where they are made
     info_raw = source.read(BAG_INFO)
     oxum = parse_bag_info(info_raw).get("Payload-Oxum", [None])[0] if info_raw else None
     mean = _oxum_mean(oxum)
@@ -276,25 +366,36 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
         return source.hash(to_hash, [s or 0 for s in sizes], progress)
 
     hasher: threading.Thread | None = None
+    job: ForkedHashing | None = None
     if getattr(source, "concurrent_reads", False) and len(to_hash) > 1:
-        # Workers are started here, on this thread; another thread collects their outcomes.
-        hasher = threading.Thread(target=outcomes.extend, args=(hash_payload(),),
-                                  name="evkit-verify-hash", daemon=True)
+        # Workers are started here, on this thread; another thread waits for them (and passes
+        # on their progress) or collects their outcomes.
+        started = hash_payload()
+        prefetch = getattr(source, "prefetch_line_digests", None)
+        if prefetch is not None:
+            prefetch(ITEMS_PATH)  # the item records' digests (check 7) on another core too
+        if isinstance(started, ForkedHashing):
+            job = started
+            hasher = threading.Thread(target=job.wait, name="evkit-verify-hash", daemon=True)
+        else:
+            hasher = threading.Thread(target=outcomes.extend, args=(started,),
+                                      name="evkit-verify-hash", daemon=True)
         hasher.start()
-    sizes_known: dict[str, int] = {}
+    hash_state: list[tuple[dict[str, int], list[Finding], bool]] = []
 
-    def payload_sizes() -> dict[str, int]:
-        """Every evidence file's size, once hashing has finished (waits for it)."""
+    def payload_hashes() -> tuple[dict[str, int], list[Finding], bool]:
+        """Once hashing has finished (waits for it): every evidence file's size, the findings
+        of the files that changed or could not be read (by path), and whether every file was
+        hashed. Computed once."""
         if hasher is not None:
             hasher.join()
-        if not sizes_known:
-            hashed = {o.path: o.size for o in outcomes if o.size is not None}
-            for rel, size in payload_files.items():
-                known = size if size is not None else hashed.get(rel)
-                if known is None:
-                    known = source.size(rel) or 0
-                sizes_known[rel] = known
-        return sizes_known
+        if not hash_state:
+            hash_state.append(_compare_hashes(source, to_hash, payload_files, entries, job,
+                                              outcomes))
+        return hash_state[0]
+
+    def payload_sizes() -> dict[str, int]:
+        return payload_hashes()[0]
 
     def check(name: str, before: int, ok_detail: str) -> None:
         n = len(findings) - before
@@ -311,33 +412,38 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
                                 "BagIt-Version 1.0).", BAGIT))
     check("BagIt declaration", start, "BagIt 1.0")
 
-    # (2) tag manifest
-    start = len(findings)
-    tag_raw = source.read(TAG_MANIFEST)
-    tag_entries: dict[str, str] = {}
-    if tag_raw is None:
-        findings.append(Finding("tagmanifest.missing", "The tag manifest "
-                                "tagmanifest-sha256.txt is missing.", TAG_MANIFEST))
-    else:
-        parsed = parse_manifest(tag_raw)
-        tag_entries = parsed.entries
-        findings.extend(Finding("tagmanifest.malformed", f"The tag manifest {p}.", TAG_MANIFEST)
-                        for p in parsed.problems)
-        for rel, expected in sorted(tag_entries.items()):
-            actual = _digest(source, rel)
-            if actual is None:
-                findings.append(Finding("tag.missing", f"{rel} is missing (it is listed in the "
-                                        "tag manifest).", rel))
-            elif actual != expected:
-                findings.append(Finding("tag.changed", f"{rel} was changed after the case was "
-                                        "sealed (its SHA-256 differs from the tag manifest).",
-                                        rel))
-        findings.extend(
-            Finding("tag.unexpected", f"{rel} was added to the case's records folder; evkit "
-                    "did not write it.", rel)
-            for rel in sorted(files)
-            if rel.startswith("evkit/") and rel not in tag_entries and not is_unrecorded(rel))
-    check("Tag manifest", start, f"{len(tag_entries)} record files match")
+    # (2) tag manifest: run last (the item records' digest is worked out on another core
+    # meanwhile), its findings and check put back in their place.
+    tag_at, tag_check_at = len(findings), len(checks)
+
+    def tag_manifest() -> tuple[list[Finding], Check]:
+        found: list[Finding] = []
+        tag_raw = source.read(TAG_MANIFEST)
+        tag_entries: dict[str, str] = {}
+        if tag_raw is None:
+            found.append(Finding("tagmanifest.missing", "The tag manifest "
+                                 "tagmanifest-sha256.txt is missing.", TAG_MANIFEST))
+        else:
+            parsed = parse_manifest(tag_raw)
+            tag_entries = parsed.entries
+            found.extend(Finding("tagmanifest.malformed", f"The tag manifest {p}.",
+                                 TAG_MANIFEST) for p in parsed.problems)
+            for rel, expected in sorted(tag_entries.items()):
+                actual = _digest(source, rel)
+                if actual is None:
+                    found.append(Finding("tag.missing", f"{rel} is missing (it is listed in "
+                                         "the tag manifest).", rel))
+                elif actual != expected:
+                    found.append(Finding("tag.changed", f"{rel} was changed after the case "
+                                         "was sealed (its SHA-256 differs from the tag "
+                                         "manifest).", rel))
+            found.extend(
+                Finding("tag.unexpected", f"{rel} was added to the case's records folder; "
+                        "evkit did not write it.", rel)
+                for rel in sorted(r for r in files if r.startswith("evkit/"))
+                if rel not in tag_entries and not is_unrecorded(rel))
+        return found, Check("Tag manifest", not found, f"{len(tag_entries)} record files match"
+                            if not found else f"{len(found)} problem(s)")
 
     # (3) payload manifest: listed vs present
     start = len(findings)
@@ -350,14 +456,14 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
         parsed = parse_manifest(man_raw)
         findings.extend(Finding("manifest.malformed", f"The payload manifest {p}.",
                                 PAYLOAD_MANIFEST) for p in parsed.problems)
-        for rel, h in parsed.entries.items():
-            if not rel.startswith("data/"):
-                findings.append(Finding("manifest.malformed", f"The payload manifest lists "
-                                        f"{rel!r}, which is outside data/.", PAYLOAD_MANIFEST))
-            else:
-                entries[rel] = h
-    missing = sorted(set(entries) - set(payload_files))
-    extra = sorted(set(payload_files) - set(entries))
+        outside = [rel for rel in parsed.entries if not rel.startswith("data/")]
+        findings.extend(Finding("manifest.malformed", f"The payload manifest lists {rel!r}, "
+                                "which is outside data/.", PAYLOAD_MANIFEST) for rel in outside)
+        entries = parsed.entries
+        for rel in outside:
+            del entries[rel]
+    missing = sorted(entries.keys() - payload_files.keys())
+    extra = sorted(payload_files.keys() - entries.keys())
     findings.extend(Finding("payload.missing", f"Evidence file {r} is missing (it was deleted "
                             "or renamed).", r) for r in missing)
     findings.extend(Finding("payload.extra", f"{r} was added to the evidence folder after "
@@ -366,7 +472,7 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
 
     # (4) runs since the start (above); a source that cannot read two files at once (a zip)
     # hashes here instead.
-    present = sorted(set(entries) & set(payload_files))
+    present = entries.keys() & payload_files.keys()
     if hasher is None:
         outcomes.extend(hash_payload())
     step4_at, step4_check_at = len(findings), len(checks)
@@ -470,23 +576,28 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
         except (ValueError, KeyError, TypeError):
             findings.append(Finding("withheld.malformed", "evkit/withheld.json (the list of items "
                                     "withheld from this package) is damaged.", withheld_path))
-    for item_id, rec in sorted(latest.items()):
-        stored, sha = rec.get("stored"), rec.get("sha256")
+    per_item: list[tuple[str, Finding]] = []  # sorted by item once made: they are rare
+    for item_id, rec in latest.items():
+        sha = rec.get("sha256")
         if item_id in withheld:
+            stored = rec.get("stored")
             if withheld[item_id].get("sha256") != sha:
-                findings.append(Finding("withheld.changed", f"Item {item_id} is listed as "
-                                        "withheld with SHA-256 "
-                                        f"{withheld[item_id].get('sha256')}, but its signed "
-                                        f"record says {sha}.", withheld_path))
+                per_item.append((item_id, Finding(
+                    "withheld.changed", f"Item {item_id} is listed as withheld with SHA-256 "
+                    f"{withheld[item_id].get('sha256')}, but its signed record says {sha}.",
+                    withheld_path)))
             if str(stored) in entries:
-                findings.append(Finding("withheld.included", f"Item {item_id} is listed as "
-                                        "withheld but is also in the payload manifest.",
-                                        str(stored)))
+                per_item.append((item_id, Finding("withheld.included", f"Item {item_id} is "
+                                                  "listed as withheld but is also in the "
+                                                  "payload manifest.", str(stored))))
             continue
-        if entries and entries.get(str(stored)) != sha:
-            findings.append(Finding("items.manifest", f"Item {item_id} ({stored}) is not listed "
-                                    "in the payload manifest with its recorded hash.",
-                                    str(stored)))
+        if entries and entries.get(str(rec.get("stored"))) != sha:
+            stored = rec.get("stored")
+            per_item.append((item_id, Finding("items.manifest", f"Item {item_id} ({stored}) is "
+                                              "not listed in the payload manifest with its "
+                                              "recorded hash.", str(stored))))
+    per_item.sort(key=lambda pair: pair[0])  # stable: an item's findings keep their order
+    findings.extend(f for _, f in per_item)
     findings.extend(Finding("withheld.unknown", f"evkit/withheld.json lists item {item_id}, "
                             "which no item record describes.", withheld_path)
                     for item_id in sorted(set(withheld) - set(latest)))
@@ -550,19 +661,9 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     check("Seal", start, "signature valid, binds every record file and the log head")
 
     # (4), completed: the payload hashes, in their place among the findings and checks.
-    sizes = payload_sizes()
-    hashed: list[Finding] = []
-    for out in sorted(outcomes, key=lambda o: o.path):
-        if out.path not in entries:
-            continue  # an extra file (named in check 3)
-        if out.error is not None:
-            hashed.append(Finding("payload.unreadable", f"Evidence file {out.path} could not "
-                                  f"be read: {out.error}.", out.path, integrity=False))
-        elif out.sha256 != entries[out.path]:
-            hashed.append(Finding("payload.changed", f"Evidence file {out.path} has changed: "
-                                  f"its SHA-256 is now {out.sha256}, the manifest records "
-                                  f"{entries[out.path]}.", out.path))
-    if len(outcomes) != len(to_hash):
+    sizes, problems, complete = payload_hashes()
+    hashed = list(problems)
+    if not complete:
         hashed.append(Finding("payload.unreadable", "Not every evidence file could be hashed.",
                               None, integrity=False))
     if info_raw is None:
@@ -577,6 +678,10 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
         "Evidence hashes", not step4,
         f"{len(present)} files, {total_bytes} bytes re-hashed" if not step4
         else f"{len(step4)} problem(s)"))
+    # (2), run now, in its place (before (4), so inserted after it).
+    tag_findings, tag_check = tag_manifest()
+    findings[tag_at:tag_at] = tag_findings
+    checks.insert(tag_check_at, tag_check)
 
     # (9) interrupted work
     if any(r.startswith(TXN_DIR + "/") for r in files):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence_kit.hashing import (
     CHUNK,
@@ -15,6 +19,7 @@ from evidence_kit.hashing import (
     copy_and_hash,
     hash_many,
     sha256_file,
+    start_line_digests,
 )
 
 
@@ -69,7 +74,18 @@ def test_hash_many_paths(tmp_path: Path, count: int, size: int) -> None:
     outs = {o.path: o for o in hash_many(order, [size] * count + [0], workers=2)}
     assert {p: outs[p].sha256 for p in paths} == expected
     assert {p: outs[p].size for p in paths} == dict.fromkeys(paths, size)
-    assert outs[missing].error is not None and outs[missing].sha256 is None
+    assert outs[missing].error == os.strerror(errno.ENOENT) and outs[missing].sha256 is None
+
+
+def test_many_small_files_with_empty_ones(tmp_path: Path) -> None:
+    """Forked workers tell an empty file (hashed, 0 bytes) from one never reached."""
+    paths, expected = _small_files(tmp_path, 300)
+    for p in paths[::7]:
+        Path(p).write_bytes(b"")
+        expected[p] = hashlib.sha256(b"").hexdigest()
+    outs = {o.path: o for o in hash_many(paths, [120] * 300, workers=2)}
+    assert {p: o.sha256 for p, o in outs.items()} == expected
+    assert all(outs[p].size == 0 for p in paths[::7])
 
 
 def test_forked_workers_do_not_share_a_buffer(tmp_path: Path) -> None:
@@ -157,7 +173,7 @@ def test_many_small_files_named_as_asked(tmp_path: Path) -> None:
     outs = {o.path: o.sha256 for o in hash_many(paths, [120] * 400, workers=2, names=names,
                                                  progress=seen.append)}
     assert outs == {f"data/{os.path.basename(p)}": h for p, h in expected.items()}
-    assert len(seen) == 400
+    assert sum(seen) == sum(os.path.getsize(p) for p in paths)  # progress counts bytes
     assert _no_children_left()
 
 
@@ -179,14 +195,57 @@ def test_a_worker_that_dies_leaves_its_files_without_outcome(
         pytest.skip("the forked workers are Linux only")
     real = hashing._hash_share
 
-    def dies_as_second(paths: list[str], w: int, workers: int, fd: int) -> None:
+    def dies_as_second(paths: list[str], w: int, workers: int, table: object,
+                       fd: int | None) -> None:
         if w == 1:
             os._exit(3)
-        real(paths, w, workers, fd)
+        real(paths, w, workers, table, fd)
 
     monkeypatch.setattr(hashing, "_hash_share", dies_as_second)
     paths, expected = _small_files(tmp_path, 300)
     outs = {o.path: o.sha256 for o in hash_many(paths, [120] * 300, workers=2)}
     assert 0 < len(outs) < 300  # no hang, and the caller can tell files are missing
     assert all(expected[p] == h for p, h in outs.items())
+    assert _no_children_left()
+
+
+def _reference_lines(data: bytes) -> list[str]:
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [hashlib.sha256(line).hexdigest() for line in lines]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked on Linux only")
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+       st.booleans())
+def test_line_digests_in_another_process(tmp_path_factory: pytest.TempPathFactory,
+                                         lines: list[bytes], last_newline: bool) -> None:
+    data = b"\n".join(lines) + (b"\n" if last_newline and lines else b"")
+    p = tmp_path_factory.mktemp("lines") / "items.jsonl"
+    p.write_bytes(data)
+    job = start_line_digests(str(p), max_lines=len(lines) + 1)
+    assert job is not None
+    assert job.result() == (hashlib.sha256(data).hexdigest(), _reference_lines(data))
+    assert _no_children_left()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked on Linux only")
+def test_line_digests_decline_what_they_cannot_do(tmp_path: Path) -> None:
+    many = tmp_path / "many.jsonl"
+    many.write_bytes(b"x\n" * 100)
+    job = start_line_digests(str(many), max_lines=99)  # more lines than planned
+    assert job is not None and job.result() is None
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    job = start_line_digests(str(fifo), max_lines=10)  # not a file: no hang, no result
+    assert job is not None and job.result() is None
+    job = start_line_digests(str(tmp_path / "gone.jsonl"), max_lines=10)
+    assert job is not None and job.result() is None
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(b"y" * 50 + b"\n" * 10)
+    job = start_line_digests(str(big), max_lines=20)
+    assert job is not None
+    job.close()  # not wanted after all: stopped and reaped
     assert _no_children_left()

@@ -226,3 +226,80 @@ def test_a_reformatted_but_unchanged_event_keeps_a_valid_signature(sealed: Path)
     lines[-1] = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
     findings = check_log(parse_log(b"\n".join(lines) + b"\n"), key.verifier(), key.key_id)
     assert [f.code for f in findings] == ["log.signature"]  # content changed: caught
+
+
+@pytest.fixture(scope="module")
+def many_sealed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sealed case of 300 small files: enough that verify hashes them in forked workers."""
+    from evidence_kit.case import create_case
+    from evidence_kit.signing import create_key, load_signer
+
+    base = tmp_path_factory.mktemp("many")
+    src = base / "chat"
+    src.mkdir()
+    for i in range(300):
+        (src / f"msg-{i:03d}.bin").write_bytes(i.to_bytes(2, "big") * (50 + i))
+    create_key(None, base / "home")
+    signer = load_signer(None, base / "home")
+    case = create_case(base / "case", {"title": "many", "collector": {"name": "t"},
+                                       "timezone": "UTC", "references": []}, signer)
+    assert len(add_files(case, signer, [str(src)]).added) == 300
+    return case.root
+
+
+def test_many_files_tampered_are_each_named(many_sealed: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(many_sealed, root)
+    assert verify_source(FolderSource(root)).intact
+    files = sorted((root / "data").iterdir())
+    changed = [files[250], files[7]]  # named in path order, whatever the hashing order
+    for p in changed:
+        _writable(p)
+        data = bytearray(p.read_bytes())
+        data[0] ^= 0x80
+        p.write_bytes(bytes(data))
+    files[100].unlink()
+    (root / "data" / "E9999_planted.bin").write_bytes(b"planted")
+    report = verify_source(FolderSource(root))
+    by_code: dict[str, list[str | None]] = {}
+    for f in report.findings:
+        by_code.setdefault(f.code, []).append(f.path)
+    assert by_code["payload.changed"] == [f"data/{files[7].name}", f"data/{files[250].name}"]
+    assert by_code["payload.missing"] == [f"data/{files[100].name}"]
+    assert by_code["payload.extra"] == ["data/E9999_planted.bin"]
+    assert "bag.oxum" in by_code and report.exit_code == 1
+
+
+def test_an_unreadable_file_among_many_is_named(many_sealed: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(many_sealed, root)
+    victim = sorted((root / "data").iterdir())[42]
+    real_open = os.open
+
+    def refusing_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path) == str(victim):  # root reads any file: refuse this one as a disk would
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)  # inherited by the forked workers
+    report = verify_source(FolderSource(root))
+    unreadable = [f for f in report.findings if f.code == "payload.unreadable"]
+    assert [f.path for f in unreadable] == [f"data/{victim.name}"]
+    assert "Permission denied" in unreadable[0].message
+    assert report.exit_code == 3  # could not check that file; nothing was found changed
+
+
+def test_item_records_padded_with_many_blank_lines_are_named(sealed: Path,
+                                                            tmp_path: Path) -> None:
+    """More record lines than any evkit file holds: worked out in this process, still named."""
+    root = tmp_path / "copy"
+    shutil.copytree(sealed, root)
+    items = root / "evkit" / "items.jsonl"
+    _writable(items)
+    with open(items, "ab") as f:
+        f.write(b"\n" * 3000)
+    report = verify_source(FolderSource(root))
+    codes = [f.code for f in report.findings]
+    assert codes.count("items.malformed") == 3000 and "tag.changed" in codes
+    assert report.exit_code == 1
