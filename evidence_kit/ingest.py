@@ -13,8 +13,10 @@ import contextlib
 import ctypes
 import errno
 import os
+import pickle
 import shutil
 import stat
+import struct
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -371,42 +373,139 @@ THREADED_MIN_BYTES = 32 << 20
 _CANCEL = threading.Event()
 
 
-def _pool(n_tasks: int) -> Any:
-    """A pool of copy workers on Linux (fork: no re-import), or None to work inline."""
+def _can_fork_workers(n_tasks: int) -> bool:
+    """Copy workers are forked on Linux (no re-import); elsewhere files are copied here."""
     cpus = os.cpu_count() or 1
-    if n_tasks < PARALLEL_MIN_FILES or cpus < 2 or not sys.platform.startswith("linux"):
-        return None
-    import multiprocessing
-
-    return multiprocessing.get_context("fork").Pool(processes=cpus, initializer=_worker_init)
+    return n_tasks >= PARALLEL_MIN_FILES and cpus >= 2 and sys.platform.startswith("linux")
 
 
-#: At most this many files are handed to the copy workers ahead of the main process: their
-#: results would otherwise pile up in memory while it commits (flat memory on big adds).
-IN_FLIGHT = 256
+_RECORD_HEAD = struct.Struct("=QQ")  # a task's index, the length of its pickled _Done
 
 
-class _Window:
-    """Bounds the tasks in flight: the pool's feeder thread waits until results are taken."""
+class _CopyWorkers:
+    """Copy workers forked from this process, each taking every ``workers``-th run of ``RUN``
+    files and writing what it did (a pickled :class:`_Done` a file, in its order) to its own
+    pipe; :meth:`results` reads them back in the sources' order.
 
-    def __init__(self, size: int) -> None:
-        self._slots = threading.Semaphore(size)
-        self._closed = False
+    The tasks are inherited, not sent. A full pipe makes its worker wait, so workers run at
+    most a pipe's worth ahead of the commits (flat memory on big adds). A worker that dies on
+    a file (a crash in a file reader on a damaged or crafted file, the out-of-memory killer)
+    costs only that file, which is reported; a new worker carries on with the rest of its
+    share. A process pool would wait for that file's result forever.
+    """
 
-    def feed(self, tasks: Iterable[_Task]) -> Iterator[_Task]:
-        for task in tasks:
-            self._slots.acquire()
-            if self._closed:
-                return
-            yield task
+    RUN = 8
 
-    def done(self) -> None:
-        self._slots.release()
+    def __init__(self, tasks: list[_Task], workers: int) -> None:
+        self._tasks = tasks
+        self._workers = workers
+        self._pids: list[int] = []
+        self._fds: list[int] = []
+        self._bufs: list[bytearray] = []
+        try:
+            for w in range(workers):
+                self._pids.append(0)
+                self._fds.append(-1)
+                self._bufs.append(bytearray())
+                self._spawn(w, after=-1)
+        except BaseException:
+            self.close()
+            raise
+
+    def _share(self, w: int, after: int) -> Iterator[int]:
+        n, run = len(self._tasks), self.RUN
+        for start in range(w * run, n, self._workers * run):
+            yield from range(max(start, after + 1), min(n, start + run))
+
+    def _spawn(self, w: int, after: int) -> None:
+        """Fork worker ``w`` for the tasks of its share after index ``after``."""
+        r, wfd = os.pipe()
+        with contextlib.suppress(OSError, AttributeError):  # room for more results ahead
+            import fcntl
+
+            fcntl.fcntl(wfd, fcntl.F_SETPIPE_SZ, 1 << 20)
+        pid = os.fork()
+        if pid == 0:  # the child: copy its share, write, and leave without cleanup
+            code = 1
+            try:
+                os.close(r)
+                for other in self._fds:
+                    if other >= 0:
+                        os.close(other)
+                _worker_init()
+                for i in self._share(w, after):
+                    data = pickle.dumps(_work(self._tasks[i]), protocol=pickle.HIGHEST_PROTOCOL)
+                    _write_all(wfd, _RECORD_HEAD.pack(i, len(data)) + data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(wfd)
+        self._pids[w], self._fds[w] = pid, r
+        self._bufs[w].clear()
+
+    def results(self) -> Iterator[_Done]:
+        """What was done with each task, in the tasks' order."""
+        for i in range(len(self._tasks)):
+            yield self._result(i)
+
+    def _result(self, i: int) -> _Done:
+        w = (i // self.RUN) % self._workers
+        buf = self._bufs[w]
+        head = _RECORD_HEAD.size
+        while True:
+            if len(buf) >= head:
+                index, length = _RECORD_HEAD.unpack_from(buf)
+                if len(buf) >= head + length:
+                    if index != i:  # never: each worker writes its share in order
+                        raise RuntimeError(f"copy worker out of order ({index} for {i})")
+                    # Written by our own forked worker through a pipe only it holds (a worker
+                    # is the same user: no boundary is crossed here).
+                    done: _Done = pickle.loads(buf[head:head + length])  # noqa: S301
+                    del buf[:head + length]
+                    return done
+            chunk = os.read(self._fds[w], 1 << 20)
+            if chunk:
+                buf += chunk
+                continue
+            return self._died(w, i)
+
+    def _died(self, w: int, i: int) -> _Done:
+        """Worker ``w`` ended before finishing task ``i``: report that file, carry on."""
+        _pid, status = os.waitpid(self._pids[w], 0)
+        os.close(self._fds[w])
+        self._pids[w], self._fds[w] = 0, -1
+        task = self._tasks[i]
+        Path(task.part).unlink(missing_ok=True)
+        shutil.rmtree(task.scratch, ignore_errors=True)
+        how = (f"signal {-os.waitstatus_to_exitcode(status)}"
+               if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}")
+        self._spawn(w, after=i)
+        return _Done(problem=Problem(task.path, "could not be added: evkit's file reader "
+                                     f"stopped while reading it ({how}). Keep the original: "
+                                     "it may be damaged, or made to attack software.",
+                                     "unreadable"))
 
     def close(self) -> None:
-        """Unblock the feeder for good (before the pool is terminated, which joins it)."""
-        self._closed = True
-        self._slots.release(IN_FLIGHT + 1)
+        """Stop the workers still running and reap them (after the last result, or when the
+        command is stopping)."""
+        import signal
+
+        for w, pid in enumerate(self._pids):
+            if pid:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(OSError):
+                    os.waitpid(pid, 0)
+                self._pids[w] = 0
+            if self._fds[w] >= 0:
+                os.close(self._fds[w])
+                self._fds[w] = -1
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 @dataclass
@@ -462,22 +561,22 @@ def add_files(
         tasks = [_Task(path=path, part=part, extract=extract)
                  for path, part in zip(originals, sess.reserve_parts(originals), strict=True)]
         del originals
-        pool = _pool(len(tasks))
+        workers = _CopyWorkers(tasks, os.cpu_count() or 2) if _can_fork_workers(
+            len(tasks)) else None
         threads = None
-        if pool is None and len(tasks) > 1 and sum(s.size for s in sources) >= THREADED_MIN_BYTES:
+        if workers is None and len(tasks) > 1 and sum(s.size for s in sources) >= (
+                THREADED_MIN_BYTES):
             from concurrent.futures import ThreadPoolExecutor
 
             threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evkit-copy")
         _CANCEL.clear()
-        window = _Window(IN_FLIGHT)
         try:
             # Workers copy, hash, type and read files in parallel; this process keeps the
             # order, decides duplicates, numbers items and commits, as when working inline.
             results: Iterable[_Done] = (
-                pool.imap(_work, window.feed(tasks), chunksize=4) if pool is not None
+                workers.results() if workers is not None
                 else threads.map(_work, tasks) if threads is not None else map(_work, tasks))
             for src, done in zip(sources, results, strict=True):
-                window.done()
                 if done.fatal is not None:
                     raise done.fatal
                 if done.problem is not None:
@@ -490,17 +589,12 @@ def add_files(
                     progress(src.size, os.path.basename(src.path))
                 if len(batch.staged) >= BATCH_FILES or batch.bytes >= BATCH_BYTES:
                     flush()
-            if pool is not None:
-                pool.close()
-                pool.join()
         except BaseException:
             _CANCEL.set()
-            window.close()
-            if pool is not None:
-                pool.terminate()
-                pool.join()
             raise
         finally:
+            if workers is not None:
+                workers.close()
             if threads is not None:
                 threads.shutdown(wait=True, cancel_futures=True)
         flush()

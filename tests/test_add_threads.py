@@ -66,3 +66,61 @@ def test_interrupted_threaded_add_recovers(make_case, signer: Signer, tmp_path: 
         assert (case.root / item.stored).read_bytes() == (src / item.name).read_bytes()
     assert add_files(reopened, signer, [str(src)]).problems == []  # the rest can be added
     assert len(Case.open(case.root).items()) == 4
+
+
+@pytest.mark.skipif(not ingest._can_fork_workers(ingest.PARALLEL_MIN_FILES),
+                    reason="copy workers are forked on Linux with two or more cores")
+def test_forked_copies_match_the_inline_ones(make_case, signer: Signer, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(SAMPLES, src)
+    for i in range(40):
+        (src / f"note-{i:02d}.txt").write_text(f"note {i}\n" * (i + 1))
+    inline = make_case("inline")
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 1 << 30)
+    add_files(inline, signer, [str(src)])
+    forked = make_case("forked")
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 2)
+    report = add_files(forked, signer, [str(src)])
+    assert not report.problems
+    assert _records(forked) == _records(inline)
+    assert [it.name for it in forked.items().values()] == [
+        it.name for it in inline.items().values()]  # numbered in the same order
+    assert verify_source(FolderSource(forked.root)).intact
+
+
+@pytest.mark.skipif(not ingest._can_fork_workers(ingest.PARALLEL_MIN_FILES),
+                    reason="copy workers are forked on Linux with two or more cores")
+def test_a_reader_that_crashes_on_one_file_costs_only_that_file(
+        make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crafted file that crashes a C library in a copy worker: that file is reported and not
+    added, the others are, and the case verifies. (A process pool would wait forever.)"""
+    import faulthandler
+    import signal
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(60):
+        (src / f"shot-{i:02d}.bin").write_bytes(os.urandom(500 + i))
+    real = ingest._analyse
+
+    def crashes_on_two(part, head, name, scratch, extract):  # type: ignore[no-untyped-def]
+        if name in ("shot-17.bin", "shot-18.bin"):  # two in a row: one worker, then its heir
+            faulthandler.disable()  # pytest's: no dump from the worker
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real(part, head, name, scratch, extract)
+
+    monkeypatch.setattr(ingest, "_analyse", crashes_on_two)  # inherited by forked workers
+    case = make_case()
+    report = add_files(case, signer, [str(src)])
+    assert sorted(os.path.basename(p.path) for p in report.failures) == [
+        "shot-17.bin", "shot-18.bin"]
+    assert all("stopped while reading it" in p.message for p in report.failures)
+    assert len(report.added) == 58
+    assert verify_source(FolderSource(case.root)).intact
+    assert not list((case.root / "evkit" / "txn").glob("*/*.part"))  # nothing left staged
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        raise AssertionError("a copy worker was left behind")
+    except ChildProcessError:
+        pass
