@@ -333,6 +333,7 @@ def verify(
             cliutil.emit_json(rep.to_dict())
         else:
             _render_report(rep)
+        _exit_without_teardown()
         ctx.exit(rep.exit_code)
     root = find_case(Path(target) if target else cliutil.case_start(ctx))
     case = Case.open(root)
@@ -357,7 +358,20 @@ def verify(
         cliutil.emit_json(rep.to_dict())
     else:
         _render_report(rep)
+    _exit_without_teardown()
     ctx.exit(rep.exit_code)
+
+
+#: Set by a command that has finished everything it does (all output written, nothing left to
+#: close): the console script may then end the process without the interpreter's teardown.
+_fast_exit = False
+
+
+def _exit_without_teardown() -> None:
+    """Let :func:`main` skip the interpreter's teardown: after a verify of a big case, freeing
+    its hundred thousand objects one by one took ~20 ms of a ~400 ms run."""
+    global _fast_exit
+    _fast_exit = True
 
 
 def _payload_size(root: Path) -> int:
@@ -628,4 +642,13 @@ def run(argv: list[str] | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point."""
-    sys.exit(run(argv))
+    code = run(argv)
+    if _fast_exit:  # see _exit_without_teardown; output first, as a normal exit would
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            pass
+        else:
+            os._exit(code)
+    sys.exit(code)

@@ -303,3 +303,26 @@ def test_item_records_padded_with_many_blank_lines_are_named(sealed: Path,
     codes = [f.code for f in report.findings]
     assert codes.count("items.malformed") == 3000 and "tag.changed" in codes
     assert report.exit_code == 1
+
+
+def test_verify_output_is_whole_through_a_pipe(sealed: Path, tmp_path: Path,
+                                               key_home: Path) -> None:
+    """The console script ends verify without the interpreter's teardown: its output must
+    still arrive whole (a large --json report through a pipe) with the right exit code."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "copy"
+    shutil.copytree(sealed, root)
+    items = root / "evkit" / "items.jsonl"
+    _writable(items)
+    with open(items, "ab") as f:
+        f.write(b"\n" * 3000)
+    proc = subprocess.run([sys.executable, "-m", "evidence_kit", "verify", str(root), "--json"],
+                          capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert len(report["findings"]) >= 3000
+    proc = subprocess.run([sys.executable, "-m", "evidence_kit", "verify", str(sealed)],
+                          capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 0 and proc.stdout.rstrip().endswith(b"exactly as sealed.")
