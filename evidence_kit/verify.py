@@ -121,6 +121,10 @@ class BagSource(Protocol):
         ...
 
 
+#: Below this size a records file is hashed here faster than a process can be forked for it.
+PREFETCH_MIN_BYTES = 1 << 20
+
+
 class FolderSource:
     """A case folder on disk."""
 
@@ -192,7 +196,7 @@ class FolderSource:
         another process, for :meth:`digest` and :meth:`line_digests` (call from the main
         thread, before starting threads)."""
         size = self._sizes.get(rel)
-        if size is not None and rel not in self._line_jobs:
+        if size is not None and size >= PREFETCH_MIN_BYTES and rel not in self._line_jobs:
             # An evkit record line is hundreds of bytes; a file of many more, shorter lines
             # (damaged, or not evkit's) is left to line_digests.
             job = start_line_digests(str(self.root / rel), size // 64 + 1024)

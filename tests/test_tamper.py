@@ -160,6 +160,24 @@ def test_tamper_is_detected_and_named(name: str, sealed: Path, tmp_path: Path, e
     assert js["result"] == "changed" and js["findings"]
 
 
+@pytest.mark.parametrize("name", sorted(TAMPERS))
+def test_tamper_is_named_with_records_hashed_in_another_process(
+        name: str, sealed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big cases hash items.jsonl in a forked process (check 7): same findings."""
+    from evidence_kit import verify
+
+    monkeypatch.setattr(verify, "PREFETCH_MIN_BYTES", 0)
+    root = tmp_path / "copy"
+    shutil.copytree(sealed, root)
+    tamper, expected_codes = TAMPERS[name]
+    tamper(root)
+    here = verify_source(FolderSource(root))
+    monkeypatch.setattr(verify, "PREFETCH_MIN_BYTES", 1 << 62)
+    inline = verify_source(FolderSource(root))
+    assert here.findings == inline.findings and here.checks == inline.checks
+    assert expected_codes <= {f.code for f in here.findings} and here.exit_code == 1
+
+
 def test_untouched_copy_verifies(sealed: Path, tmp_path: Path) -> None:
     root = tmp_path / "copy"
     shutil.copytree(sealed, root)
