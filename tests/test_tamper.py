@@ -308,15 +308,21 @@ def test_an_unreadable_file_among_many_is_named(many_sealed: Path, tmp_path: Pat
     assert report.exit_code == 3  # could not check that file; nothing was found changed
 
 
-def test_item_records_padded_with_many_blank_lines_are_named(sealed: Path,
-                                                            tmp_path: Path) -> None:
-    """More record lines than any evkit file holds: worked out in this process, still named."""
+def _copy_with_blank_records(sealed: Path, tmp_path: Path, count: int) -> Path:
+    """A copy of the case whose items.jsonl ends with ``count`` blank lines (each a finding)."""
     root = tmp_path / "copy"
     shutil.copytree(sealed, root)
     items = root / "evkit" / "items.jsonl"
     _writable(items)
     with open(items, "ab") as f:
-        f.write(b"\n" * 3000)
+        f.write(b"\n" * count)
+    return root
+
+
+def test_item_records_padded_with_many_blank_lines_are_named(sealed: Path,
+                                                            tmp_path: Path) -> None:
+    """More record lines than any evkit file holds: worked out in this process, still named."""
+    root = _copy_with_blank_records(sealed, tmp_path, 3000)
     report = verify_source(FolderSource(root))
     codes = [f.code for f in report.findings]
     assert codes.count("items.malformed") == 3000 and "tag.changed" in codes
@@ -330,12 +336,7 @@ def test_verify_output_is_whole_through_a_pipe(sealed: Path, tmp_path: Path,
     import subprocess
     import sys
 
-    root = tmp_path / "copy"
-    shutil.copytree(sealed, root)
-    items = root / "evkit" / "items.jsonl"
-    _writable(items)
-    with open(items, "ab") as f:
-        f.write(b"\n" * 3000)
+    root = _copy_with_blank_records(sealed, tmp_path, 3000)
     proc = subprocess.run([sys.executable, "-m", "evidence_kit", "verify", str(root), "--json"],
                           capture_output=True, timeout=120, check=False)
     assert proc.returncode == 1, proc.stderr
