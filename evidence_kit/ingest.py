@@ -343,6 +343,8 @@ def _work(task: _Task) -> _Done:
         name = os.path.basename(task.path)
         mime, extraction, children = _analyse(part, result.head, name, task.scratch,
                                               task.extract)
+        if _IN_WORKER:  # read embedded files here too: a crash costs this file, not the add
+            children = _pre_analyse(children, task.extract, 1)
         return _Done(part=task.part, sha256=result.sha256, size=result.size, name=name,
                      original=original, mime=mime, extraction=extraction, children=children)
     except _SkipFileError as skip:
@@ -351,9 +353,55 @@ def _work(task: _Task) -> _Done:
         return _Done(fatal=exc)
 
 
+#: True in a forked copy worker.
+_IN_WORKER = False
+
+
+@dataclass(frozen=True, slots=True)
+class _PreChild:
+    """An embedded file already typed and read by the copy worker (picklable): the main
+    process copies and records it without running any reader on its bytes."""
+
+    child: Any  # the extractor's Child
+    mime: str
+    extraction: dict[str, Any] | None
+    children: list[Any]  # its own embedded files: _PreChild, or Child past the depth limit
+
+    @property
+    def path(self) -> Path:
+        return Path(self.child.path)
+
+
+def _child_name(child: Any) -> str:
+    """An embedded file's name: its declared name's last part (untrusted), or "attachment"."""
+    return os.path.basename(str(child.filename or "").replace("\\", "/")) or "attachment"
+
+
+def _pre_analyse(children: list[Any], extract: bool, depth: int) -> list[Any]:
+    """Type and read each embedded file (at ``depth``) and, within the depth limit, theirs."""
+    out: list[Any] = []
+    for child in children:
+        path = Path(child.path)
+        try:
+            with open(path, "rb", buffering=0) as f:
+                head = f.read(8192)
+        except OSError:
+            out.append(child)  # left to the main process, which reports it
+            continue
+        mime, extraction, nested = _analyse(path, head, _child_name(child),
+                                            path.with_name(path.name + ".x"), extract)
+        if depth + 1 <= MAX_CHILD_DEPTH:
+            nested = _pre_analyse(nested, extract, depth + 1)
+        out.append(_PreChild(child, mime, extraction, nested))
+    return out
+
+
 def _worker_init() -> None:
     """Workers leave Ctrl-C to the main process, and die with it (even on kill -9)."""
     import signal
+
+    global _IN_WORKER
+    _IN_WORKER = True
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     forget_locks()
@@ -364,8 +412,10 @@ def _worker_init() -> None:
             pass
 
 
-#: Below this many files, forking workers costs more than it saves.
-PARALLEL_MIN_FILES = 32
+#: On Linux every file is read in forked copy workers (no re-import), so a file that crashes a
+#: reader costs only that file; elsewhere files are copied in this process. Tests turn it off
+#: to exercise the other paths.
+FORK_WORKERS = True
 #: Fewer, larger files are copied two at a time on threads (hashing and writing release the
 #: GIL), so one file's hashing overlaps another's disk writes.
 THREADED_MIN_BYTES = 32 << 20
@@ -373,18 +423,16 @@ THREADED_MIN_BYTES = 32 << 20
 _CANCEL = threading.Event()
 
 
-def _can_fork_workers(n_tasks: int) -> bool:
-    """Copy workers are forked on Linux (no re-import); elsewhere files are copied here."""
-    cpus = os.cpu_count() or 1
-    return n_tasks >= PARALLEL_MIN_FILES and cpus >= 2 and sys.platform.startswith("linux")
+def _can_fork_workers() -> bool:
+    return FORK_WORKERS and sys.platform.startswith("linux")
 
 
 _RECORD_HEAD = struct.Struct("=QQ")  # a task's index, the length of its pickled _Done
 
 
 class _CopyWorkers:
-    """Copy workers forked from this process, each taking every ``workers``-th run of ``RUN``
-    files and writing what it did (a pickled :class:`_Done` a file, in its order) to its own
+    """Copy workers forked from this process, each taking every ``workers``-th run of files and
+    writing what it did (a pickled :class:`_Done` a file, in its order) to its own
     pipe; :meth:`results` reads them back in the sources' order.
 
     The tasks are inherited, not sent. A full pipe makes its worker wait, so workers run at
@@ -394,11 +442,12 @@ class _CopyWorkers:
     share. A process pool would wait for that file's result forever.
     """
 
-    RUN = 8
-
     def __init__(self, tasks: list[_Task], workers: int) -> None:
+        sniff_mime(b"\0")  # load libmagic once, here: the workers inherit it (~30 ms each)
         self._tasks = tasks
-        self._workers = workers
+        self._workers = workers = max(1, min(workers, len(tasks)))
+        # Runs of up to 8 files (fewer when there are few, so that both workers get some).
+        self._run = max(1, min(8, len(tasks) // (4 * workers)))
         self._pids: list[int] = []
         self._fds: list[int] = []
         self._bufs: list[bytearray] = []
@@ -413,7 +462,7 @@ class _CopyWorkers:
             raise
 
     def _share(self, w: int, after: int) -> Iterator[int]:
-        n, run = len(self._tasks), self.RUN
+        n, run = len(self._tasks), self._run
         for start in range(w * run, n, self._workers * run):
             yield from range(max(start, after + 1), min(n, start + run))
 
@@ -449,7 +498,7 @@ class _CopyWorkers:
             yield self._result(i)
 
     def _result(self, i: int) -> _Done:
-        w = (i // self.RUN) % self._workers
+        w = (i // self._run) % self._workers
         buf = self._bufs[w]
         head = _RECORD_HEAD.size
         while True:
@@ -561,15 +610,14 @@ def add_files(
         tasks = [_Task(path=path, part=part, extract=extract)
                  for path, part in zip(originals, sess.reserve_parts(originals), strict=True)]
         del originals
-        workers = _CopyWorkers(tasks, os.cpu_count() or 2) if _can_fork_workers(
-            len(tasks)) else None
+        _CANCEL.clear()  # before forking: workers inherit it
+        workers = _CopyWorkers(tasks, os.cpu_count() or 2) if _can_fork_workers() else None
         threads = None
         if workers is None and len(tasks) > 1 and sum(s.size for s in sources) >= (
                 THREADED_MIN_BYTES):
             from concurrent.futures import ThreadPoolExecutor
 
             threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evkit-copy")
-        _CANCEL.clear()
         try:
             # Workers copy, hash, type and read files in parallel; this process keeps the
             # order, decides duplicates, numbers items and commits, as when working inline.
@@ -656,11 +704,14 @@ def _analyse_known(part: Path, mime: str, name: str,
 
 def _register_child(sess: Session, batch: _Batch, child: Any, parent_id: str,
                     acquired: dict[str, Any], sensitive: bool, extract: bool, depth: int) -> None:
+    pre = child if isinstance(child, _PreChild) else None
+    if pre is not None:
+        child = pre.child
     child_path = Path(child.path)
     scratch_root = sess.dir.resolve()
     if scratch_root not in child_path.resolve().parents:
         return  # an extractor must never hand us a path outside its scratch folder
-    name = os.path.basename(str(child.filename or "").replace("\\", "/")) or "attachment"
+    name = _child_name(child)
     shown = f"{parent_id}: {name}"
     part = sess.new_part(shown)
     with open(child_path, "rb", buffering=0) as f:
@@ -669,8 +720,13 @@ def _register_child(sess: Session, batch: _Batch, child: Any, parent_id: str,
     original = {"path": None, "container": parent_id, "declared_type": child.mime,
                 "role": child.role, "field": child.field, "declared_name": child.filename}
     parent = {"id": parent_id, "role": child.role}
-    if sess.existing_with_hash(result.sha256) is not None:
-        analysed: tuple[str, Any, list[Any]] = (sniff_mime(result.head), None, [])
+    analysed: tuple[str, Any, list[Any]]
+    if pre is not None:  # typed and read by the copy worker, from the same bytes
+        duplicate = sess.existing_with_hash(result.sha256) is not None
+        analysed = (pre.mime, None, []) if duplicate else (pre.mime, pre.extraction,
+                                                           pre.children)
+    elif sess.existing_with_hash(result.sha256) is not None:
+        analysed = (sniff_mime(result.head), None, [])
     else:
         analysed = _analyse(part, result.head, name, sess.dir / "scratch" / f"x{part.stem}",
                             extract)

@@ -16,6 +16,7 @@ from evidence_kit.signing import Signer
 from evidence_kit.verify import FolderSource, verify_source
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
 
 def _records(case: Case) -> dict[str, tuple[str, str, int]]:
@@ -27,6 +28,7 @@ def test_threaded_copies_match_the_inline_ones(make_case, signer: Signer, tmp_pa
     src = tmp_path / "src"
     shutil.copytree(SAMPLES, src)
     (src / "video.bin").write_bytes(os.urandom(9 << 20))  # several early-writeback steps
+    monkeypatch.setattr(ingest, "FORK_WORKERS", False)  # this process: inline, then threads
     inline = make_case("inline")
     monkeypatch.setattr(ingest, "THREADED_MIN_BYTES", 1 << 62)
     add_files(inline, signer, [str(src)])
@@ -42,12 +44,17 @@ def test_threaded_copies_match_the_inline_ones(make_case, signer: Signer, tmp_pa
     assert verify_source(FolderSource(threaded.root)).intact
 
 
-def test_interrupted_threaded_add_recovers(make_case, signer: Signer, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("forked", [False, True], ids=["threads", "workers"])
+def test_interrupted_add_of_large_files_recovers(forked: bool, make_case, signer: Signer,
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    if forked and not ingest._can_fork_workers():
+        pytest.skip("copy workers are forked on Linux")
     src = tmp_path / "big"
     src.mkdir()
     for i in range(4):
         (src / f"video-{i}.bin").write_bytes(os.urandom(20 << 20))
+    monkeypatch.setattr(ingest, "FORK_WORKERS", forked)
     monkeypatch.setattr(ingest, "THREADED_MIN_BYTES", 0)
     case = make_case()
 
@@ -68,29 +75,38 @@ def test_interrupted_threaded_add_recovers(make_case, signer: Signer, tmp_path: 
     assert len(Case.open(case.root).items()) == 4
 
 
-@pytest.mark.skipif(not ingest._can_fork_workers(ingest.PARALLEL_MIN_FILES),
-                    reason="copy workers are forked on Linux with two or more cores")
-def test_forked_copies_match_the_inline_ones(make_case, signer: Signer, tmp_path: Path,
+def _what_was_learned(case: Case) -> list[tuple[object, ...]]:
+    """Each item as the readers saw it, in ID order (not when or from where it was copied)."""
+    return [(it.id, it.name, it.mime, it.sha256, it.size, it.parent, it.extraction)
+            for it in case.items().values()]
+
+
+@pytest.mark.skipif(not ingest._can_fork_workers(), reason="copy workers are forked on Linux")
+@pytest.mark.parametrize("extra", [0, 40], ids=["few", "many"])
+def test_forked_copies_match_the_inline_ones(extra: int, make_case, signer: Signer,
+                                             tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files read in copy workers, embedded files (e-mail attachments) included, give the same
+    items, types and extractions as files read in this process."""
     src = tmp_path / "src"
     shutil.copytree(SAMPLES, src)
-    for i in range(40):
+    if CORPUS.is_dir():  # third-party e-mails with attachments and nested messages
+        shutil.copytree(CORPUS / "email", src / "email")
+    for i in range(extra):
         (src / f"note-{i:02d}.txt").write_text(f"note {i}\n" * (i + 1))
+    monkeypatch.setattr(ingest, "FORK_WORKERS", False)
     inline = make_case("inline")
-    monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 1 << 30)
     add_files(inline, signer, [str(src)])
+    monkeypatch.setattr(ingest, "FORK_WORKERS", True)
     forked = make_case("forked")
-    monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 2)
     report = add_files(forked, signer, [str(src)])
-    assert not report.problems
-    assert _records(forked) == _records(inline)
-    assert [it.name for it in forked.items().values()] == [
-        it.name for it in inline.items().values()]  # numbered in the same order
+    assert report.problems == add_files(make_case("again"), signer, [str(src)]).problems
+    assert any(it.parent for it in forked.items().values())  # embedded files were read
+    assert _what_was_learned(forked) == _what_was_learned(inline)
     assert verify_source(FolderSource(forked.root)).intact
 
 
-@pytest.mark.skipif(not ingest._can_fork_workers(ingest.PARALLEL_MIN_FILES),
-                    reason="copy workers are forked on Linux with two or more cores")
+@pytest.mark.skipif(not ingest._can_fork_workers(), reason="copy workers are forked on Linux")
 def test_a_reader_that_crashes_on_one_file_costs_only_that_file(
         make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A crafted file that crashes a C library in a copy worker: that file is reported and not
