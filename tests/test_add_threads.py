@@ -140,3 +140,28 @@ def test_a_reader_that_crashes_on_one_file_costs_only_that_file(
         raise AssertionError("a copy worker was left behind")
     except ChildProcessError:
         pass
+
+
+@pytest.mark.skipif(not ingest._can_fork_workers(), reason="copy workers are forked on Linux")
+def test_a_reader_crashing_on_an_attachment_costs_only_its_message(
+        make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small add too: the e-mail whose attachment crashes a reader is named; the other
+    sample files are added."""
+    import faulthandler
+    import signal
+
+    real = ingest._analyse
+
+    def crashes_on_the_invoice(part, head, name, scratch, extract):  # type: ignore[no-untyped-def]
+        if name == "invoice.pdf":
+            faulthandler.disable()
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real(part, head, name, scratch, extract)
+
+    monkeypatch.setattr(ingest, "_analyse", crashes_on_the_invoice)
+    case = make_case()
+    report = add_files(case, signer, [str(SAMPLES)])
+    assert [os.path.basename(p.path) for p in report.failures] == ["scam-email.eml"]
+    assert sorted(it.name for it in case.items().values()) == sorted(
+        p.name for p in SAMPLES.iterdir() if p.name != "scam-email.eml")
+    assert verify_source(FolderSource(case.root)).intact
