@@ -5,6 +5,10 @@ libmagic on the first bytes of that same read; its original name, path and times
 extractors read the *stored copy* (never the original) and embedded files (e-mail attachments)
 become items of their own with a link to their parent. Copies are batched into journalled
 commits (see ``case.py``), so an interruption loses at most the batch in flight, and says so.
+
+On Linux all of that reading (libmagic, the extractors, embedded files included) happens in
+forked copy workers: a file that crashes a reader costs that file only. This process keeps the
+order, decides duplicates, numbers the items and commits.
 """
 
 from __future__ import annotations
