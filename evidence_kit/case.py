@@ -52,7 +52,6 @@ from evidence_kit.errors import (
     CaseExistsError,
     IncompleteError,
     ItemNotFoundError,
-    NotACaseError,
     StorageError,
     WrongKeyError,
 )
@@ -65,42 +64,24 @@ from evidence_kit.fsutil import (
     truncate,
 )
 from evidence_kit.hashing import sha256_bytes, sha256_file
+from evidence_kit.layout import CASE_JSON as CASE_JSON
+from evidence_kit.layout import EVKIT_DIR as EVKIT_DIR
+from evidence_kit.layout import ITEMS_PATH as ITEMS_PATH
+from evidence_kit.layout import LOCK_PATH as LOCK_PATH
+from evidence_kit.layout import PUBKEY_PATH as PUBKEY_PATH
+from evidence_kit.layout import SEAL_PATH as SEAL_PATH
+from evidence_kit.layout import SEAL_SIG_PATH as SEAL_SIG_PATH
+from evidence_kit.layout import TXN_DIR as TXN_DIR
+from evidence_kit.layout import UNRECORDED as UNRECORDED
+from evidence_kit.layout import find_case as find_case
+from evidence_kit.layout import is_unrecorded as is_unrecorded
 from evidence_kit.models import CASE_TYPE, ITEM_TYPE, SEAL_TYPE, Item, ItemId
 from evidence_kit.signing import PublicKey, Signer
 from evidence_kit.util import human_size
 
-EVKIT_DIR = "evkit"
-CASE_JSON = "evkit/case.json"
-ITEMS_PATH = "evkit/items.jsonl"
-PUBKEY_PATH = "evkit/collector.pub.pem"
-SEAL_PATH = "evkit/seal.json"
-SEAL_SIG_PATH = "evkit/seal.sig"
-TXN_DIR = "evkit/txn"
-LOCK_PATH = "evkit/lock"
-#: Not part of the bag's records: the lock and in-flight transactions.
-UNRECORDED = (LOCK_PATH, TXN_DIR + "/")
-
 # A batch (one journal, one acquisition event) closes at whichever comes first.
 BATCH_FILES = 1000
 BATCH_BYTES = 1 << 30
-
-
-def find_case(start: Path) -> Path:
-    """The case folder at or above ``start`` (like git finds its repository)."""
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / CASE_JSON).is_file() and (candidate / BAGIT).is_file():
-            return candidate
-    raise NotACaseError(
-        f"{start} is not inside an evkit case folder.",
-        hint="Run the command inside a case folder, give one with -C/--case, "
-        "or create one with 'evkit init'.",
-    )
-
-
-def is_unrecorded(rel: str) -> bool:
-    return rel == LOCK_PATH or rel.startswith(TXN_DIR + "/") or rel == TXN_DIR or (
-        "/." in "/" + rel and ".tmp-" in rel)
 
 
 def list_tag_files(root: Path) -> list[str]:

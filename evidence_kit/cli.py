@@ -310,7 +310,8 @@ def verify(
     handover .zip made by 'evkit export' (read in place, never unpacked).
     Exit 0 intact, 1 something changed (each difference is named), 3 could not check.
     """
-    from evidence_kit.case import Case, find_case
+    # Only what finds the case and starts the hashing is imported first (see layout.py).
+    from evidence_kit.layout import find_case, has_pending
     from evidence_kit.verify import FolderSource, verify_source
 
     if target is not None and not Path(target).exists():
@@ -336,8 +337,12 @@ def verify(
         _exit_without_teardown()
         ctx.exit(rep.exit_code)
     root = find_case(Path(target) if target else cliutil.case_start(ctx))
-    case = Case.open(root)
-    if case.pending() and not record:
+    case = None
+    if record or has_pending(root):
+        from evidence_kit.case import Case
+
+        case = Case.open(root)
+    if case is not None and not record:
         try:
             message = case.recover_if_needed(cliutil.signer())
         except EvkitError:
@@ -350,7 +355,7 @@ def verify(
             expected_key=expected_key,
             progress=(lambda n: step(n, "")) if step else None,
         )
-    if record:
+    if case is not None and record:
         from evidence_kit.narrative import record_verification
 
         record_verification(case, cliutil.signer(), rep)

@@ -19,11 +19,10 @@ from typing import Any
 
 from evidence_kit import __version__
 from evidence_kit.canonical import canonical_bytes, json_safe, loads
+from evidence_kit.layout import LOG_PATH as LOG_PATH
 from evidence_kit.models import EVENT_TYPE, GENESIS, Finding
 from evidence_kit.signing import Signer
 from evidence_kit.util import hostname
-
-LOG_PATH = "evkit/custody.jsonl"
 
 
 def utc_now() -> str:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from evidence_kit.bag import (
     BAG_INFO,
@@ -41,16 +41,6 @@ from evidence_kit.bag import (
     parse_manifest,
 )
 from evidence_kit.canonical import loads
-from evidence_kit.case import (
-    CASE_JSON,
-    ITEMS_PATH,
-    PUBKEY_PATH,
-    SEAL_PATH,
-    SEAL_SIG_PATH,
-    TXN_DIR,
-    is_unrecorded,
-)
-from evidence_kit.custody import LOG_PATH, ParsedLog, check_log, parse_log
 from evidence_kit.hashing import (
     CHUNK,
     ForkedHashing,
@@ -61,9 +51,21 @@ from evidence_kit.hashing import (
     sha256_file,
     start_line_digests,
 )
+from evidence_kit.layout import (
+    CASE_JSON,
+    ITEMS_PATH,
+    LOG_PATH,
+    PUBKEY_PATH,
+    SEAL_PATH,
+    SEAL_SIG_PATH,
+    TXN_DIR,
+    is_unrecorded,
+)
 from evidence_kit.models import Check, Finding, VerificationReport
-from evidence_kit.signing import PublicKey
-from evidence_kit.util import optional_module
+
+if TYPE_CHECKING:
+    from evidence_kit.custody import ParsedLog
+    from evidence_kit.signing import PublicKey
 
 
 @dataclass
@@ -424,6 +426,11 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
             hasher = threading.Thread(target=outcomes.extend, args=(started,),
                                       name="evkit-verify-hash", daemon=True)
         hasher.start()
+    # Imported only now, while the evidence is being hashed: the log and signature checks.
+    from evidence_kit.custody import check_log, parse_log
+    from evidence_kit.signing import PublicKey
+    from evidence_kit.util import optional_module
+
     hash_state: list[_Hashed] = []
 
     def payload_hashes() -> _Hashed:

@@ -122,7 +122,25 @@ def plant_record_file(root: Path) -> str:
     return "evkit/extra.json"
 
 
+def edit_case_description(root: Path) -> str:
+    p = root / "evkit" / "case.json"
+    _writable(p)
+    info = json.loads(p.read_bytes())
+    info["title"] = "Another case"
+    p.write_text(json.dumps(info))
+    return "evkit/case.json"
+
+
+def damage_case_description(root: Path) -> str:
+    p = root / "evkit" / "case.json"
+    _writable(p)
+    p.write_bytes(p.read_bytes()[:20])
+    return "evkit/case.json"
+
+
 TAMPERS: dict[str, tuple[Callable[[Path], str], set[str]]] = {
+    "edit case description": (edit_case_description, {"tag.changed", "seal.file-changed"}),
+    "damage case description": (damage_case_description, {"case.unreadable", "tag.changed"}),
     "flip payload byte": (flip_payload_byte, {"payload.changed"}),
     "delete payload": (delete_payload, {"payload.missing"}),
     "add payload": (add_payload, {"payload.extra"}),
