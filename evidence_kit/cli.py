@@ -330,12 +330,7 @@ def verify(
                     expected_key=expected_key,
                     progress=(lambda n: zstep(n, "")) if zstep else None,
                 )
-        if as_json:
-            cliutil.emit_json(rep.to_dict())
-        else:
-            _render_report(rep)
-        _exit_without_teardown()
-        ctx.exit(rep.exit_code)
+        _show_report_and_exit(ctx, rep, as_json)
     root = find_case(Path(target) if target else cliutil.case_start(ctx))
     case = None
     if record or has_pending(root):
@@ -359,12 +354,7 @@ def verify(
         from evidence_kit.narrative import record_verification
 
         record_verification(case, cliutil.signer(), rep)
-    if as_json:
-        cliutil.emit_json(rep.to_dict())
-    else:
-        _render_report(rep)
-    _exit_without_teardown()
-    ctx.exit(rep.exit_code)
+    _show_report_and_exit(ctx, rep, as_json)
 
 
 #: Set by a command that has finished everything it does (all output written, nothing left to
@@ -377,6 +367,15 @@ def _exit_without_teardown() -> None:
     its hundred thousand objects one by one took ~20 ms of a ~400 ms run."""
     global _fast_exit
     _fast_exit = True
+
+
+def _show_report_and_exit(ctx: click.Context, rep: Any, as_json: bool) -> NoReturn:
+    if as_json:
+        cliutil.emit_json(rep.to_dict())
+    else:
+        _render_report(rep)
+    _exit_without_teardown()
+    ctx.exit(rep.exit_code)
 
 
 def _payload_size(root: Path) -> int:
