@@ -1,3 +1,3 @@
 """evkit: offline evidence preservation for people hit by cybercrime."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

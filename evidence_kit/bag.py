@@ -48,6 +48,29 @@ def safe_name(item_id: str, original_name: str, max_len: int = 80) -> str:
     return f"{item_id}_{stem}" + (f".{ext}" if ext else "")
 
 
+def neutral_name(item_id: str, original_name: str, mime: str) -> str:
+    """The stored name of a sensitive file: its ID and an extension only (``E0004.jpg``).
+
+    The extension is the original's when it is a known file type's, else the detected type's:
+    nothing else from the original name, which may say what the file shows.
+    """
+    import mimetypes
+
+    ext = "." + safe_name(item_id, original_name).rpartition(".")[2]
+    if not mimetypes.guess_type("x" + ext, strict=False)[0]:
+        ext = mimetypes.guess_extension(mime.split(";", 1)[0].strip(), strict=False) or ""
+    return item_id + (ext if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", ext) else "")
+
+
+_STORED_ID = re.compile(r"data/(E[0-9]{4,})(?:[._]|$)")
+
+
+def item_id_of_stored(rel: str) -> str | None:
+    """The item ID a stored path starts with (``data/E0004_x.png`` -> ``E0004``)."""
+    m = _STORED_ID.match(rel)
+    return m.group(1) if m else None
+
+
 def encode_path(path: str) -> str:
     """RFC 8493 §2.1.3: percent-encode CR, LF and % in manifest file names."""
     return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

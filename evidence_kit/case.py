@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -75,7 +76,14 @@ from evidence_kit.layout import TXN_DIR as TXN_DIR
 from evidence_kit.layout import UNRECORDED as UNRECORDED
 from evidence_kit.layout import find_case as find_case
 from evidence_kit.layout import is_unrecorded as is_unrecorded
-from evidence_kit.models import CASE_TYPE, ITEM_TYPE, SEAL_TYPE, Item, ItemId
+from evidence_kit.models import (
+    CASE_TYPE,
+    DUPLICATE_TYPE,
+    ITEM_TYPE,
+    SEAL_TYPE,
+    Item,
+    ItemId,
+)
 from evidence_kit.signing import PublicKey, Signer
 from evidence_kit.util import human_size
 
@@ -154,6 +162,34 @@ class Case:
         end = data.rfind(b"\n") + 1
         return data[:end].split(b"\n")[:-1] if end else []
 
+    def events_with_duplicates(self) -> list[dict[str, Any]]:
+        """The custody events, each duplicate entry completed from its record (where the copy
+        was found: ``name``, ``original_path``, ``modified``), for showing the history."""
+        events = self.read_log().events
+        if not any(isinstance(e.get("data"), dict) and e["data"].get("duplicates")
+                   for e in events):
+            return events
+        records: dict[str, dict[str, Any]] = {}
+        for line in self.item_lines():
+            if b'"evkit/duplicate/v1"' in line:
+                with contextlib.suppress(ValueError):
+                    records["sha256:" + sha256_bytes(line)] = loads(line)
+        out = []
+        for ev in events:
+            data = ev.get("data")
+            dups = data.get("duplicates") if isinstance(data, dict) else None
+            if isinstance(data, dict) and isinstance(dups, list) and dups:
+                shown = []
+                for dup in dups:
+                    rec = records.get(str(dup.get("record"))) if isinstance(dup, dict) else None
+                    if rec is not None and isinstance(dup, dict):
+                        dup = {**dup, **{k: rec.get(k) for k in (
+                            "name", "original_path", "modified")}}
+                    shown.append(dup)
+                ev = {**ev, "data": {**data, "duplicates": shown}}
+            out.append(ev)
+        return out
+
     def items(self) -> dict[str, Item]:
         """The latest revision of every item, in ID order."""
         latest: dict[str, Item] = {}
@@ -189,7 +225,8 @@ class Case:
     # ---- changing --------------------------------------------------------------------------
     @contextlib.contextmanager
     def session(self, signer: Signer, op: str,
-                on_recover: Callable[[str], None] | None = None) -> Iterator[Session]:
+                on_recover: Callable[[str], None] | None = None, *,
+                private: bool = False) -> Iterator[Session]:
         """Lock the case, recover any interrupted work, and open a journalled transaction.
 
         On success the case is re-sealed. On any failure or Ctrl-C, batches already journalled
@@ -207,7 +244,7 @@ class Case:
             message = recover(self, signer)
             if message and on_recover:
                 on_recover(message)
-            sess = Session(self, signer, op)
+            sess = Session(self, signer, op, private)
             try:
                 yield sess
             except BaseException as exc:
@@ -381,6 +418,7 @@ class Session:
     case: Case
     signer: Signer
     op: str
+    private: bool = False  # sensitive work: a recovery names no original path in the log
     items: dict[str, Item] = field(init=False)
     dir: Path = field(init=False)
     _next: int = field(init=False)
@@ -407,7 +445,8 @@ class Session:
         try:
             self.dir.mkdir(parents=True)
             atomic_write(self.dir / "intent.json", record_bytes(
-                {"op": self.op, "started": utc_now(), "pid": os.getpid()}))
+                {"op": self.op, "started": utc_now(), "pid": os.getpid(),
+                 "private": self.private}))
             fsync_dir(self.dir.parent)
         except OSError as exc:
             raise StorageError(f"Could not start changing the case: {exc.strerror or exc}.") \
@@ -459,24 +498,40 @@ class Session:
     # -- committing
     def commit(self, action: str, data: dict[str, Any],
                staged: list[StagedItem] | None = None,
-               records: list[dict[str, Any]] | None = None) -> list[Item]:
+               records: list[dict[str, Any]] | None = None,
+               duplicates: list[dict[str, Any]] | None = None) -> list[Item]:
         """Journal, then apply, one batch: new item records (with their copies) and one event.
 
         ``staged`` items get their copies moved into ``data/``; ``records`` are record-only
-        revisions of existing items (for example a re-extraction). The event's ``data`` gets
-        an ``items`` list binding each record's hash.
+        revisions of existing items (for example a re-extraction); ``duplicates`` are files
+        whose content the case already holds. The event binds each record line by its hash
+        (``data.items``, ``data.duplicates``) and repeats only what is safe to show for a
+        withheld item (ID, revision, SHA-256, size): names, paths and metadata stay in the
+        salted record lines, so a handover can leave a record out and still verify.
         """
         root = self.case.root
         staged = staged or []
         all_records = [s.record for s in staged] + list(records or [])
+        for r in all_records:
+            r.setdefault("salt", secrets.token_hex(16))
+        dup_records = [_duplicate_record(d) for d in duplicates or []]
         item_lines = [_record_line(r) for r in all_records]
-        if all_records:
+        dup_lines = [_record_line(r) for r in dup_records]
+        if all_records or dup_records:
             data = dict(data)
+        if all_records:
             data["items"] = [
                 {"id": r["id"], "rev": r.get("rev", 1), "sha256": r["sha256"], "size": r["size"],
-                 "stored": r["stored"], "record": "sha256:" + sha256_bytes(line)}
+                 "record": "sha256:" + sha256_bytes(line)}
                 for r, line in zip(all_records, item_lines, strict=True)
             ]
+        if dup_records:
+            data["duplicates"] = [
+                {"sha256": r["sha256"], "same_as": r["same_as"], "parent": r["parent"],
+                 "record": "sha256:" + sha256_bytes(line)}
+                for r, line in zip(dup_records, dup_lines, strict=True)
+            ]
+        item_lines += dup_lines
         event = make_event(self.signer, seq=self._seq + 1, prev=self._head, action=action,
                            actor=actor_of(self.case.info), data=data)
         if staged:
@@ -585,10 +640,12 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
     completed: list[str] = []
     discarded: list[str] = []
     ops: list[str] = []
+    private = False
     for txn in pending:
         try:
             intent = loads((txn / "intent.json").read_bytes())
             ops.append(str(intent.get("op", "?")))
+            private = private or intent.get("private") is True
         except (OSError, ValueError):
             ops.append("?")
         for commit_path in sorted(txn.glob("commit-*.json")):
@@ -597,7 +654,8 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
             except (OSError, ValueError):
                 continue  # never completed (written atomically): nothing was applied from it
             apply_commit(root, txn, journal)
-            completed.extend(json.loads(ln)["id"] for ln in journal["items_lines"])
+            completed.extend(str(rec["id"]) for rec in map(json.loads, journal["items_lines"])
+                             if rec.get("type") == ITEM_TYPE)
         originals: dict[str, str] = {}
         with contextlib.suppress(OSError):
             for line in (txn / "staged.jsonl").read_bytes().splitlines():
@@ -615,7 +673,9 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
         signer, seq=parsed.head.events + 1, prev=parsed.head.head, action="recover",
         actor=actor_of(case.info),
         data={"interrupted": sorted(set(ops)), "reason": reason,
-              "completed_items": sorted(set(completed)), "not_added": discarded})
+              "completed_items": sorted(set(completed)),
+              # Paths of sensitive files stay out of the signed log: only how many.
+              **({"not_added_count": len(discarded)} if private else {"not_added": discarded})})
     append_durable(log_path, line + b"\n")
     write_seal(case, signer, items)
     sync_filesystem(root)
@@ -668,6 +728,14 @@ def new_item_record(
         record["original"] = {**record["original"],
                               "name_hex": os.fsencode(original_name).hex()}
     return record
+
+
+def _duplicate_record(dup: dict[str, Any]) -> dict[str, Any]:
+    """The record of a file not stored twice: where it was found, salted like item records."""
+    return {"type": DUPLICATE_TYPE, "sha256": dup["sha256"], "same_as": dup["same_as"],
+            "parent": dup.get("parent"), "name": dup.get("name"),
+            "original_path": dup.get("original_path"), "modified": dup.get("modified"),
+            "salt": secrets.token_hex(16)}
 
 
 def _record_line(record: dict[str, Any]) -> bytes:

@@ -480,13 +480,14 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def log(ctx: click.Context, as_json: bool) -> None:
-    """Show the custody log: every event, in order."""
+    """Show the custody log: every event, in order (a duplicate shows where the copy was
+    found, from its record)."""
     case = cliutil.open_case(ctx)
-    parsed = case.read_log()
+    events = case.events_with_duplicates()
     if as_json:
-        cliutil.emit_json(parsed.events)
+        cliutil.emit_json(events)
         return
-    for ev in parsed.events:
+    for ev in events:
         data = ev.get("data") or {}
         summary = _event_summary(str(ev.get("action")), data)
         who = (ev.get("actor") or {}).get("name", "?")
@@ -508,7 +509,7 @@ def _event_summary(action: str, data: dict[str, Any]) -> str:
     if action == "recover":
         return (
             f"finished interrupted {', '.join(data.get('interrupted') or [])}: "
-            f"{len(data.get('not_added') or [])} file(s) not added"
+            f"{data.get('not_added_count', len(data.get('not_added') or []))} file(s) not added"
         )
     if action == "verify":
         return f"verification: {data.get('result')}"

@@ -70,6 +70,8 @@ def export(ctx: click.Context, dest: str | None, recipient: str | None, referenc
     click.echo(receipt_text(result.receipt, result.package.path), nl=False)
     click.echo("")
     click.echo(f"Receipt saved as {result.receipt_txt} and {result.receipt_json.name}.")
+    for note in result.package.notes:
+        click.echo(f"Note: {note}")
     click.echo("Give the recipient the zip; keep the receipt. They can check the package "
                "with the steps in VERIFY.txt inside it.")
 

@@ -66,11 +66,13 @@ from evidence_kit.bag import (
     TAG_MANIFEST,
     bag_info_bytes,
     is_dangerous,
+    item_id_of_stored,
     manifest_bytes,
     payload_oxum,
 )
 from evidence_kit.canonical import canonical_bytes, loads
 from evidence_kit.case import (
+    ITEMS_PATH,
     LOCK_PATH,
     PUBKEY_PATH,
     SEAL_PATH,
@@ -89,7 +91,7 @@ from evidence_kit.errors import (
 )
 from evidence_kit.fsutil import CaseLock, atomic_write, fsync_dir
 from evidence_kit.hashing import HashOutcome, sha256_bytes, sha256_file
-from evidence_kit.models import SEAL_TYPE, Check, Finding, Item, VerificationReport
+from evidence_kit.models import ITEM_TYPE, SEAL_TYPE, Check, Finding, Item, VerificationReport
 from evidence_kit.signing import PublicKey, Signer, fingerprint, key_home
 from evidence_kit.verify import FolderSource, VerifyContext, verify_source
 
@@ -344,6 +346,7 @@ class Package:
     transfer: Transfer
     case_id: str
     title: str
+    notes: tuple[str, ...] = ()  # what the user should know about what was left out
 
 
 @dataclass(frozen=True)
@@ -501,7 +504,7 @@ def build_zip(case_root: Path, signer: Signer, dest: Path, *, export_id: str | N
         seal_sha256=meta.seal_sha256, key_id=case.key_id,
         included=tuple(it.id for it in meta.included), payload_bytes=meta.payload_bytes,
         withheld=meta.withheld, transfer=meta.transfer, case_id=case.case_id,
-        title=str(case.info.get("title") or ""))
+        title=str(case.info.get("title") or ""), notes=meta.notes)
 
 
 @dataclass(frozen=True)
@@ -512,6 +515,67 @@ class _Meta:
     payload_bytes: int
     seal_sha256: str
     sealed_at: str
+    notes: tuple[str, ...] = ()
+
+
+def _leave_out_private(records: dict[str, bytes], log: ParsedLog,
+                       private: dict[str, str]) -> tuple[str, ...]:
+    """Take out of the package's record files everything that names a withheld sensitive item.
+
+    Its record lines (every revision) and the records of copies of it leave ``items.jsonl``:
+    the signed log binds them by salted hashes only, and still gives the item's ID, revision,
+    SHA-256 and size, which is all a handover shows of it (docs/FORMAT.md, "Withheld items").
+    A report written while such an item was not yet marked sensitive shows its name, so that
+    report stays out of the package. ``private`` maps each such item to its stored path.
+    Returns sentences for the user.
+    """
+    kept: list[bytes] = []
+    states: dict[str, dict[str, bool]] = {}  # item -> record hash -> sensitive
+    for line in records.get(ITEMS_PATH, b"").splitlines():
+        try:
+            rec = loads(line)
+        except ValueError:
+            rec = None
+        about = str(rec.get("id") or rec.get("same_as")) if isinstance(rec, dict) else ""
+        if about in private:
+            if rec.get("type") == ITEM_TYPE:
+                states.setdefault(about, {})["sha256:" + sha256_bytes(line)] = bool(
+                    rec.get("sensitive"))
+            continue
+        kept.append(line + b"\n")
+    records[ITEMS_PATH] = b"".join(kept)
+
+    # A report shows every item that was not marked sensitive when it was made.
+    shown: dict[str, bool] = {}  # private item -> its record in force was not sensitive
+    unsafe: dict[str, bool] = {}  # report file -> made while a private item was shown
+    for event in log.events:
+        data = event.get("data")
+        if not isinstance(data, dict):
+            continue
+        for entry in data.get("items") or []:
+            item_id = str(entry.get("id")) if isinstance(entry, dict) else ""
+            if item_id in states:
+                shown[item_id] = not states[item_id].get(str(entry.get("record")), True)
+        if event.get("action") == "report":
+            for f in data.get("files") or []:
+                if isinstance(f, dict):
+                    unsafe[str(f.get("path"))] = any(shown.values())
+    notes: list[str] = []
+    stale = sorted(rel for rel, bad in unsafe.items() if bad and rel in records)
+    for rel in stale:
+        del records[rel]
+    if stale:
+        notes.append(f"The report ({', '.join(stale)}) was made before "
+                     "some of the withheld items were marked sensitive, so it would show their "
+                     "names: it is left out of this package. Run 'evkit report', then "
+                     "'evkit export' again, to include a report.")
+    legacy = sorted(it for it, stored in private.items()
+                    if any(f'"{stored}"'.encode() in ln for ln in log.lines))
+    if legacy:
+        notes.append(f"This case was started with an older evkit whose history names the stored "
+                     f"file of {', '.join(legacy)}; that history goes into the package whole, "
+                     "so the stored file name travels with it (the file itself does not).")
+    return tuple(notes)
 
 
 def _package_entries(case: Case, signer: Signer,
@@ -567,6 +631,10 @@ def _package_entries(case: Case, signer: Signer,
                  str(w.get("reason") or ""))
         for w in transfer.withheld if str(w.get("id")) in items)
     total = sum(it.size for it in included)
+    private = {w.id: items[w.id].stored for w in withheld if w.reason == REASON_SENSITIVE}
+    notes: tuple[str, ...] = ()
+    if private:
+        notes = _leave_out_private(records, log, private)
 
     records[PAYLOAD_MANIFEST] = manifest_bytes({it.stored: it.sha256 for it in included})
     records[BAG_INFO] = _bag_info(records.get(BAG_INFO, b""), transfer, included, withheld)
@@ -591,7 +659,8 @@ def _package_entries(case: Case, signer: Signer,
     seal_bytes = canonical_bytes(seal)
     records[SEAL_PATH] = seal_bytes
     records[SEAL_SIG_PATH] = signer.sign(seal_bytes)
-    meta = _Meta(transfer, included, withheld, total, sha256_bytes(seal_bytes), sealed_at)
+    meta = _Meta(transfer, included, withheld, total, sha256_bytes(seal_bytes), sealed_at,
+                 notes)
     reports = tuple(sorted(r for r in records if r.startswith("evkit/report/")))
     records[VERIFY_TXT] = _verify_text(case, meta, _folder(case, transfer.export_id), reports)
     records[TAG_MANIFEST] = manifest_bytes(
@@ -1479,8 +1548,9 @@ def verify_check(ctx: VerifyContext) -> tuple[Check, list[Finding]] | None:
         if t.seq != len(ctx.log.events):
             findings.append(Finding("export.not-last", f"The transfer event of {export_id} is "
                                     "not the last custody event in the package.", LOG_PATH))
-        by_path = {str(rec.get("stored")): item_id for item_id, rec in ctx.items.items()}
-        in_manifest = {by_path.get(rel, rel) for rel in ctx.manifest}
+        by_path = {str(rec["stored"]): item_id for item_id, rec in ctx.items.items()
+                   if "stored" in rec}  # entries before evkit 0.2 name the stored path
+        in_manifest = {by_path.get(rel) or item_id_of_stored(rel) or rel for rel in ctx.manifest}
         if in_manifest != set(t.included):
             findings.append(Finding("export.mismatch", f"The evidence files in this package "
                                     f"are not the ones the signed transfer event of {export_id} "

@@ -597,16 +597,16 @@ def add_files(
                 "timezone": tz, "by": collector, "host": host, "tool": f"evkit {__version__}",
                 "method": "copied by evkit add", "source": source, "note": note}
 
-    with case.session(signer, "add", on_recover=on_recover) as sess:
+    with case.session(signer, "add", on_recover=on_recover, private=sensitive) as sess:
         batch = _Batch()
 
         def flush() -> None:
             nonlocal batch
             if batch.staged or batch.duplicates:
-                data: dict[str, Any] = {"source": source, "note": note}
-                if batch.duplicates:
-                    data["duplicates"] = batch.duplicates
-                report.added.extend(sess.commit("acquire", data, batch.staged))
+                # The source and note are in every record's "acquired": the signed event
+                # repeats nothing that could name a sensitive file.
+                report.added.extend(sess.commit("acquire", {}, batch.staged,
+                                                duplicates=batch.duplicates))
                 report.duplicates.extend(batch.duplicates)
             batch = _Batch()
 
@@ -658,7 +658,7 @@ def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, 
               sensitive: bool, extract: bool, depth: int,
               analysed: tuple[str, Any, list[Any]]) -> None:
     """Record one copied file as a new item, or as a duplicate of an existing one."""
-    from evidence_kit.bag import safe_name
+    from evidence_kit.bag import neutral_name, safe_name
 
     existing = sess.existing_with_hash(sha256)
     if existing is not None:
@@ -673,7 +673,9 @@ def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, 
     item_id = sess.new_id()
     sess.claim_hash(sha256, item_id)
     mime, extraction, children = analysed
-    stored = "data/" + safe_name(item_id, name)
+    # A sensitive file's stored name says only its ID and type, never what it shows.
+    stored = "data/" + (neutral_name(item_id, name, mime) if sensitive
+                        else safe_name(item_id, name))
     record = new_item_record(item_id=item_id, sha256=sha256, size=size, original_name=name,
                              stored=stored, mime=mime, original=original, acquired=acquired,
                              parent=parent, sensitive=sensitive, extraction=extraction)
@@ -784,7 +786,7 @@ def reextract(case: Case, signer: Signer, item_ids: Iterable[str] | None,
         if revisions or batch.staged:
             report.new_children = sess.commit(
                 "extract", {"reason": "re-extraction", "tool": f"evkit {__version__}",
-                            "new_children": [s.record["id"] for s in batch.staged],
-                            "duplicates": batch.duplicates},
-                staged=batch.staged, records=revisions)[: len(batch.staged)]
+                            "new_children": [s.record["id"] for s in batch.staged]},
+                staged=batch.staged, records=revisions,
+                duplicates=batch.duplicates)[: len(batch.staged)]
     return report

@@ -10,6 +10,7 @@ ItemId = NewType("ItemId", str)
 _HEX = re.compile(r"[0-9a-f]{64}")
 
 ITEM_TYPE = "evkit/item/v1"
+DUPLICATE_TYPE = "evkit/duplicate/v1"
 EVENT_TYPE = "evkit/custody-event/v1"
 SEAL_TYPE = "evkit/seal/v1"
 CASE_TYPE = "evkit/case/v1"

@@ -445,17 +445,34 @@ def mark_sensitive(case: Case, signer: Signer, item_id: str, sensitive: bool,
                    reason: str | None = None) -> Item | None:
     """Append a new revision of the item's record with ``sensitive`` set.
 
+    Marking sensitive also marks the files embedded in it (an e-mail's attachments, at any
+    depth), listed in ``data.embedded``: an intimate picture is often an attachment.
     Returns the new item, or None if it was already in that state (nothing is logged).
     """
     why = _text(reason, "--reason")
-    with case.session(signer, "mark") as sess:
+    with case.session(signer, "mark", private=sensitive) as sess:
         item = sess.items.get(normalize_item_id(item_id)) or case.item(item_id)
         if item.sensitive == sensitive:
             return None
-        rec = item.to_dict()
-        rec["rev"] = item.rev + 1
-        rec["sensitive"] = sensitive
+        items = sess.items
+        marked = [item]
+        if sensitive:
+            family = {item.id}
+            for other in items.values():  # parents come before their children (ID order)
+                parent = str((other.parent or {}).get("id") or "")
+                if parent in family:
+                    family.add(other.id)
+                    if not other.sensitive:
+                        marked.append(other)
+        records = []
+        for it in marked:
+            rec = it.to_dict()
+            rec["rev"] = it.rev + 1
+            rec["sensitive"] = sensitive
+            records.append(rec)
         data: dict[str, Any] = {"item": item.id, "sensitive": sensitive}
         if why:
             data["reason"] = why
-        return sess.commit("mark", data, records=[rec])[0]
+        if len(marked) > 1:
+            data["embedded"] = [it.id for it in marked[1:]]
+        return sess.commit("mark", data, records=records)[0]

@@ -37,6 +37,7 @@ from evidence_kit.bag import (
     BAGIT,
     PAYLOAD_MANIFEST,
     TAG_MANIFEST,
+    item_id_of_stored,
     parse_bag_info,
     parse_manifest,
 )
@@ -571,22 +572,26 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
     check("Custody log", start, f"{len(log.events)} events, chain and signatures intact")
 
     # (7) item records vs log and manifest. Each record line's hash must be bound by a signed
-    # event, whose entry carries the record's id, rev, sha256, size and stored path: those
-    # are what the checks use, so the 20,000 records of a big case are hashed, not parsed.
+    # event, whose entry carries the record's id, rev, sha256 and size: those are what the
+    # checks use, so the 20,000 records of a big case are hashed, not parsed.
     start = len(findings)
     bound: dict[str, dict[str, Any]] = {}
+    dup_bound: dict[str, dict[str, Any]] = {}  # records of files not stored twice
     for event in log.events:
         data = event.get("data")
-        listed = data.get("items") if isinstance(data, dict) else None
-        for entry in listed if isinstance(listed, list) else []:
-            if isinstance(entry, dict):
-                bound[str(entry.get("record"))] = entry
+        if not isinstance(data, dict):
+            continue
+        for list_name, into in (("items", bound), ("duplicates", dup_bound)):
+            listed = data.get(list_name)
+            for entry in listed if isinstance(listed, list) else []:
+                if isinstance(entry, dict) and "record" in entry:
+                    into[str(entry["record"])] = entry
     digests_of = getattr(source, "line_digests", None)
     digests: list[str] = (digests_of(ITEMS_PATH) if digests_of else [
         sha256_bytes(line) for line in _lines(source.read(ITEMS_PATH) or b"")])
     hashes = ["sha256:" + h for h in digests]
     record_hashes = set(hashes)
-    unbound = [n for n, h in enumerate(hashes, start=1) if h not in bound]
+    unbound = [n for n, h in enumerate(hashes, start=1) if h not in bound and h not in dup_bound]
     if unbound:  # edited or added records: tell "damaged" from "edited" (rare: read again)
         lines_of = getattr(source, "lines", None)
         item_lines = lines_of(ITEMS_PATH) if lines_of else _lines(source.read(ITEMS_PATH) or b"")
@@ -603,18 +608,13 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
         Finding("items.unbound", "An item record is not bound by any custody event: it was "
                 "added or edited after the fact.", ITEMS_PATH)
         for _ in unbound)
-    latest: dict[str, dict[str, Any]] = {}
-    for h, entry in bound.items():  # in log order: a later revision replaces an earlier one
-        if h in record_hashes:
-            latest[str(entry.get("id"))] = entry
-        else:
-            findings.append(Finding("items.missing", f"The record of item {entry.get('id')} "
-                                    "(rev {}) that the custody log refers to is missing or was "
-                                    "edited.".format(entry.get("rev")), ITEMS_PATH))
     # A handover package (evkit export) leaves some items out of its payload manifest and lists
     # them, with their hashes, in evkit/withheld.json (bound by the package's seal, check 8).
+    # It also leaves out the records of items withheld as sensitive (their names, paths and
+    # metadata): the signed entry still gives each one's ID, revision, SHA-256 and size.
     withheld_path = "evkit/withheld.json"
     withheld: dict[str, dict[str, Any]] = {}
+    withheld_damaged = False
     withheld_raw = source.read(withheld_path)
     if withheld_raw is not None:
         try:
@@ -622,13 +622,36 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
             for entry in withheld_doc["items"]:
                 withheld[str(entry["id"])] = dict(entry)
         except (ValueError, KeyError, TypeError):
-            findings.append(Finding("withheld.malformed", "evkit/withheld.json (the list of items "
-                                    "withheld from this package) is damaged.", withheld_path))
+            withheld_damaged = True
+    latest: dict[str, dict[str, Any]] = {}
+    for h, entry in bound.items():  # in log order: a later revision replaces an earlier one
+        item_id = str(entry.get("id"))
+        if h in record_hashes or item_id in withheld:
+            latest[item_id] = entry
+        else:
+            findings.append(Finding("items.missing", f"The record of item {entry.get('id')} "
+                                    "(rev {}) that the custody log refers to is missing or was "
+                                    "edited.".format(entry.get("rev")), ITEMS_PATH))
+    findings.extend(
+        Finding("items.missing", f"The record of a copy of item {entry.get('same_as')} (a file "
+                "with the same content, not stored twice) that the custody log refers to is "
+                "missing or was edited.", ITEMS_PATH)
+        for h, entry in dup_bound.items()
+        if h not in record_hashes and str(entry.get("same_as")) not in withheld)
+    if withheld_damaged:
+        findings.append(Finding("withheld.malformed", "evkit/withheld.json (the list of items "
+                                "withheld from this package) is damaged.", withheld_path))
+    # Entries written before evkit 0.2 name the stored path; later ones do not (it may say what
+    # a sensitive file shows), and the manifest's path for an item is the one with its ID.
+    by_id = {item_id_of_stored(rel): rel for rel in entries}
+
+    def stored_of(item_id: str, rec: dict[str, Any]) -> str:
+        return str(rec["stored"]) if "stored" in rec else by_id.get(item_id, f"data/{item_id}")
     per_item: list[tuple[str, Finding]] = []  # sorted by item once made: they are rare
     for item_id, rec in latest.items():
         sha = rec.get("sha256")
         if item_id in withheld:
-            stored = rec.get("stored")
+            stored = stored_of(item_id, rec)
             if withheld[item_id].get("sha256") != sha:
                 per_item.append((item_id, Finding(
                     "withheld.changed", f"Item {item_id} is listed as withheld with SHA-256 "
@@ -639,8 +662,8 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
                                                   "listed as withheld but is also in the "
                                                   "payload manifest.", str(stored))))
             continue
-        if entries and entries.get(str(rec.get("stored"))) != sha:
-            stored = rec.get("stored")
+        stored = stored_of(item_id, rec)
+        if entries and entries.get(stored) != sha:
             per_item.append((item_id, Finding("items.manifest", f"Item {item_id} ({stored}) is "
                                               "not listed in the payload manifest with its "
                                               "recorded hash.", str(stored))))
@@ -649,7 +672,7 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
     findings.extend(Finding("withheld.unknown", f"evkit/withheld.json lists item {item_id}, "
                             "which no item record describes.", withheld_path)
                     for item_id in sorted(set(withheld) - set(latest)))
-    recorded = {str(r.get("stored")) for r in latest.values()}
+    recorded = {stored_of(item_id, r) for item_id, r in latest.items()}
     findings.extend(
         Finding("manifest.unrecorded", f"{rel} is in the payload manifest but no item record "
                 "describes it.", rel)

@@ -398,7 +398,7 @@ def test_import_unpacks_and_verifies(package: Path, tmp_path: Path, evk: Runner)
     assert code == 0, out
     assert "INTACT" in out and (dest / "VERIFY.txt").is_file()
     assert (dest / "data" / "E0001_note.txt").is_file()
-    assert not (dest / "data" / "E0004_private.png").exists()
+    assert not (dest / "data" / "E0004.png").exists()
     bagit.Bag(str(dest)).validate()
     code, out = evk("verify", dest)
     assert code == 0, out
@@ -471,7 +471,8 @@ def test_sensitive_withheld_by_default_included_on_request(package: Path, case: 
     code, out = export(evk, case, full, "--include-sensitive")
     assert code == 0, out
     with zipfile.ZipFile(full) as zf:
-        assert any(n.endswith("data/E0004_private.png") for n in zf.namelist())
+        # A sensitive file is stored under its ID and type only (issue 12, defect 7).
+        assert any(n.endswith("data/E0004.png") for n in zf.namelist())
         assert json.loads(zf.read(entry(full, "evkit/withheld.json")))["items"] == []
     code, out = evk("verify", full)
     assert code == 0, out

@@ -126,8 +126,10 @@ def _item_view(item: Item, children: list[str]) -> dict[str, Any]:
         "acquired": acquired,
         "description": acq.get("note"),
     }
-    if item.sensitive:
-        base.update({"name": None, "stored": None, "original": None, "extraction": None})
+    if item.sensitive:  # the collector's source and note may say what it shows
+        base.update({"name": None, "stored": None, "original": None, "extraction": None,
+                     "description": None, "acquired": {**acquired, "source": None,
+                                                       "note": None}})
         return base
     orig = item.original or {}
     ex = item.extraction or {}
