@@ -146,7 +146,8 @@ class EmailExtractor:
         except MemoryError:
             raise
         except RecursionError:
-            result.errors.append("the message is nested too deeply to read completely")
+            result.errors.append("the message is nested too deeply to read completely; it is "
+                                 "kept in this file exactly as received")
         # Hostile input: whatever went wrong is a finding about the file, not a crash.
         except Exception as exc:  # noqa: BLE001
             result.errors.append(_err("could not be read completely as an e-mail", exc))
@@ -296,7 +297,8 @@ def _parse(data: bytes, result: Extraction) -> Message:
     try:
         return parser.parsebytes(data)
     except RecursionError:
-        result.errors.append("the MIME structure is nested too deeply; only the headers were read")
+        result.errors.append("the message has parts nested too deeply to read; only its headers "
+                             "were read (the rest is kept in this file exactly as received)")
     # The stdlib parser is very tolerant, but a parser bug must still not cost us the headers.
     except Exception as exc:  # noqa: BLE001
         result.errors.append(_err("the MIME structure could not be parsed; only the headers "
@@ -418,7 +420,8 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
         try:
             _walk(msg, "", 0, state)
         except RecursionError:
-            result.errors.append("the MIME structure is nested too deeply to read completely")
+            result.errors.append("the message has parts nested too deeply to read completely; "
+                                 "they are kept in this file exactly as received")
         except Exception as exc:  # noqa: BLE001
             result.errors.append(_err("the message body could not be read completely", exc))
         _collect_defects(msg, state, 0)
