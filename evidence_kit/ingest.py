@@ -23,7 +23,7 @@ import stat
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -681,12 +681,35 @@ def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, 
                              parent=parent, sensitive=sensitive, extraction=extraction)
     batch.staged.append(StagedItem(part=part, record=record))
     batch.bytes += size
+    if children and depth + 1 > MAX_CHILD_DEPTH:
+        _note_depth_limit(record)
+        return
     for child in children:
-        if depth + 1 > MAX_CHILD_DEPTH:
-            record["extraction"]["errors"].append("embedded files nested deeper than "
-                                                  f"{MAX_CHILD_DEPTH} levels were not extracted")
-            break
         _register_child(sess, batch, child, item_id, acquired, sensitive, extract, depth + 1)
+
+
+#: What an item's record says when its own embedded files are too deep to become items.
+DEPTH_LIMIT_NOTE = (f"files inside this one were not saved as separate items or read: they are "
+                    f"nested more than {MAX_CHILD_DEPTH} levels deep (attachments or messages "
+                    "inside other ones). They are kept inside this file exactly as received")
+
+
+def _note_depth_limit(record: dict[str, Any]) -> None:
+    extraction = record.get("extraction")
+    if isinstance(extraction, dict):
+        errors = extraction.setdefault("errors", [])
+        if DEPTH_LIMIT_NOTE not in errors:
+            errors.append(DEPTH_LIMIT_NOTE)
+
+
+def _depth(items: Mapping[str, Item], item_id: str) -> int:
+    """How many containers an item is inside (0 for a file the collector added)."""
+    depth = 0
+    item = items.get(item_id)
+    while item is not None and item.parent and depth <= MAX_CHILD_DEPTH:
+        depth += 1
+        item = items.get(str(item.parent.get("id")))
+    return depth
 
 
 def run_extractors(sess: Session, part: Path, mime: str,
@@ -778,11 +801,18 @@ def reextract(case: Case, signer: Signer, item_ids: Iterable[str] | None,
             record["extraction"] = extraction
             revisions.append(record)
             report.updated.append(item_id)
+            depth = _depth(sess.items, item_id)
+            if children and depth + 1 > MAX_CHILD_DEPTH:  # as deep as `evkit add` goes
+                _note_depth_limit(record)
+                for child in children:
+                    Path(child.path).unlink(missing_ok=True)
+                children = []
             if extraction.get("errors"):
                 report.errors[item_id] = list(extraction["errors"])
             acquired = dict(item.acquired)
             for child in children:
-                _register_child(sess, batch, child, item_id, acquired, item.sensitive, True, 1)
+                _register_child(sess, batch, child, item_id, acquired, item.sensitive, True,
+                                depth + 1)
         if revisions or batch.staged:
             report.new_children = sess.commit(
                 "extract", {"reason": "re-extraction", "tool": f"evkit {__version__}",

@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import threading
+import unicodedata
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -409,6 +410,54 @@ def test_no_csv_cell_starts_with_a_formula_character(rows: list[list[str]]) -> N
 def test_neutralise_formula_prefixes(rest: str, prefix: str) -> None:
     assert neutralise(prefix + rest) == "'" + prefix + rest
     assert not neutralise(prefix + rest).startswith(FORMULA_START)
+
+
+# Leading characters a spreadsheet may skip or drop before it looks for a formula, listed here
+# independently of the guard: every Unicode white space, control and format character (zero-width
+# space, bidi marks, BOM...) and the other default-ignorable or blank ones.
+_SKIPPABLE = ("\u00a0\u3000\u2007\u202f\u2028\u2029\u0085\u000b\u000c\t\n\r\u200b\u200c"
+              "\u200d\u200e\u200f\u202a\u202e\u2066\u2069\u2060\ufeff\u00ad\u180e\u034f"
+              "\u3164\u115f\uffa0\ufe0f\u2800\U000e0001\U000e0100 ")
+
+
+def _visible_start(text: str) -> str:
+    """``text`` without its leading invisible characters (test's own definition)."""
+    i = 0
+    while i < len(text) and (text[i].isspace() or text[i] in _SKIPPABLE
+                             or unicodedata.category(text[i]) in ("Cc", "Cf", "Zs", "Zl", "Zp")):
+        i += 1
+    return text[i:]
+
+
+def _is_formula_start(text: str) -> bool:
+    first = text[:1]
+    return bool(first) and (unicodedata.normalize("NFKC", first) in ("=", "+", "-", "@")
+                            or first == "\u2212")
+
+
+@pytest.mark.parametrize("lead", ["\u00a0", "\u3000", "\t", "\n", "\r\n", " \u00a0 ", "\u2028",
+                                  "\u200b", "\u202e", "\ufeff", "\u2060", "\u00a0\u200d\u3000"])
+@pytest.mark.parametrize("trigger", ["=", "+", "-", "@", "\uff1d", "\ufe66", "\u2212"])
+def test_defect_10_formula_after_unicode_whitespace_is_neutralised(lead: str, trigger: str) -> None:
+    value = lead + trigger + 'HYPERLINK("http://evil.example","x")'
+    assert neutralise(value) == "'" + value
+    data = render_rows([[value]])
+    cell = next(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))[0]
+    assert cell == "'" + value
+
+
+_HOSTILE_TEXT = st.text(alphabet=st.one_of(st.sampled_from(_SKIPPABLE + "=+-@\uff1d\u2212'a1 "),
+                                           st.characters()), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_HOSTILE_TEXT)
+def test_defect_10_guarded_cell_never_starts_with_a_formula(value: str) -> None:
+    guarded = neutralise(value)
+    assert guarded in (value, "'" + value)  # nothing else is changed
+    if not guarded.startswith("'"):
+        assert not _is_formula_start(_visible_start(guarded)), repr(value)
+        assert not guarded.startswith(FORMULA_START)
 
 
 # ---- a real browser ----------------------------------------------------------------------------

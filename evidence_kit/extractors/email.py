@@ -146,7 +146,8 @@ class EmailExtractor:
         except MemoryError:
             raise
         except RecursionError:
-            result.errors.append("the message is nested too deeply to read completely")
+            result.errors.append("the message is nested too deeply to read completely; it is "
+                                 "kept in this file exactly as received")
         # Hostile input: whatever went wrong is a finding about the file, not a crash.
         except Exception as exc:  # noqa: BLE001
             result.errors.append(_err("could not be read completely as an e-mail", exc))
@@ -296,7 +297,8 @@ def _parse(data: bytes, result: Extraction) -> Message:
     try:
         return parser.parsebytes(data)
     except RecursionError:
-        result.errors.append("the MIME structure is nested too deeply; only the headers were read")
+        result.errors.append("the message has parts nested too deeply to read; only its headers "
+                             "were read (the rest is kept in this file exactly as received)")
     # The stdlib parser is very tolerant, but a parser bug must still not cost us the headers.
     except Exception as exc:  # noqa: BLE001
         result.errors.append(_err("the MIME structure could not be parsed; only the headers "
@@ -418,7 +420,8 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
         try:
             _walk(msg, "", 0, state)
         except RecursionError:
-            result.errors.append("the MIME structure is nested too deeply to read completely")
+            result.errors.append("the message has parts nested too deeply to read completely; "
+                                 "they are kept in this file exactly as received")
         except Exception as exc:  # noqa: BLE001
             result.errors.append(_err("the message body could not be read completely", exc))
         _collect_defects(msg, state, 0)
@@ -1079,7 +1082,8 @@ def _error_once(state: _State, message: str) -> None:
 def _walk(part: Message, section: str, depth: int, state: _State) -> None:
     """Visit a MIME entity: body text/HTML is collected, anything else becomes a child."""
     if depth > MAX_MIME_DEPTH:
-        _error_once(state, f"MIME parts nested deeper than {MAX_MIME_DEPTH} levels were not read")
+        _error_once(state, f"parts of the message nested more than {MAX_MIME_DEPTH} levels deep "
+                    "were not read; they are kept in this file exactly as received")
         return
     if state.parts >= MAX_PARTS:
         _error_once(state, f"only the first {MAX_PARTS} MIME parts were read")
@@ -1163,11 +1167,13 @@ _BOUNDARY_PARAM_RE = re.compile(r"""(?i)(;\s*boundary\s*=\s*)("[^"]*"|[^;\s]*)""
 
 
 def _serialize(msg: Message, nl: bytes, replace_boundary: str | None = None,
-               depth: int = 0) -> bytes:
+               depth: int = 0, cut: list[int] | None = None) -> bytes:
     """The bytes of a parsed (sub)message: raw headers as written, bodies as parsed.
 
     The stdlib generator re-folds headers and fails on 8-bit bytes inside a multipart whose
     parts could not be found, so this small serialiser writes the stored raw values instead.
+    Parts nested deeper than :data:`MAX_MIME_DEPTH` are left out; each level where that happened
+    is appended to ``cut`` so the caller can say so in the record.
     """
     out: list[bytes] = []
     for k, v in msg.raw_items():
@@ -1180,15 +1186,18 @@ def _serialize(msg: Message, nl: bytes, replace_boundary: str | None = None,
         out.append(_to_bytes(f"{k}: {value}") + nl)
     out.append(nl)
     payload = _payload(msg)
-    if isinstance(payload, list) and depth < MAX_MIME_DEPTH:
+    if isinstance(payload, list) and depth >= MAX_MIME_DEPTH:
+        if cut is not None and any(isinstance(p, Message) for p in payload):
+            cut.append(depth)
+    elif isinstance(payload, list):
         subs = [p for p in payload if isinstance(p, Message)]
         if _effective_type(msg).startswith("message/"):
-            out.extend(_serialize(p, nl, depth=depth + 1) for p in subs[:1])
+            out.extend(_serialize(p, nl, depth=depth + 1, cut=cut) for p in subs[:1])
         else:
             boundary = _to_bytes(msg.get_boundary() or "EVKIT-BOUNDARY")
             if msg.preamble:
                 out.append(_to_bytes(msg.preamble) + nl)
-            out.extend(b"--" + boundary + nl + _serialize(p, nl, depth=depth + 1) + nl
+            out.extend(b"--" + boundary + nl + _serialize(p, nl, depth=depth + 1, cut=cut) + nl
                        for p in subs)
             out.append(b"--" + boundary + b"--" + nl)
             if msg.epilogue:
@@ -1620,6 +1629,22 @@ def _attachment(part: Message, section: str, ctype: str, filename: str | None,
             role=role, field=f"mime.part[{section}]"))
 
 
+def _nesting_depth(msg: Message) -> int:
+    """How many levels of parts or messages lie inside ``msg`` (walked without recursion, so
+    any depth the parser managed to build can be counted; at most :data:`MAX_PARTS` parts)."""
+    deepest = 0
+    stack: list[tuple[Message, int]] = [(msg, 0)]
+    seen = 0
+    while stack and seen < MAX_PARTS:
+        part, depth = stack.pop()
+        seen += 1
+        deepest = max(deepest, depth)
+        payload = _payload(part)
+        if isinstance(payload, list):
+            stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
+    return deepest
+
+
 def _fallback_name(section: str, ctype: str) -> str:
     import mimetypes
 
@@ -1648,8 +1673,9 @@ def _nested_message(part: Message, section: str, state: _State) -> None:
     if not isinstance(inner, list) or not inner or not isinstance(inner[0], Message):
         return
     sub = inner[0]
+    cut: list[int] = []
     try:
-        data = _serialize(sub, b"\r\n" if state.src.crlf else b"\n")
+        data = _serialize(sub, b"\r\n" if state.src.crlf else b"\n", cut=cut)
     except Exception as exc:  # noqa: BLE001
         state.result.errors.append(_err(f"the attached message in part {section} could not be "
                                         "written out", exc))
@@ -1670,6 +1696,14 @@ def _nested_message(part: Message, section: str, state: _State) -> None:
         state.result.errors.append(_err(f"part {section} could not be written out", exc))
         return
     entry.update(size=size, sha256=sha, child=path.name if path else None)
+    if cut:
+        levels = _nesting_depth(sub)
+        entry["nesting_cut_at"] = MAX_MIME_DEPTH
+        state.result.errors.append(
+            f"the attached message in part {section} has messages or parts inside each other "
+            f"{levels} levels deep; evkit read only the first {MAX_MIME_DEPTH} levels, and the "
+            f"copy saved as a separate file stops there. Everything deeper is kept in this "
+            "file exactly as received, but was not read")
     if filename is None:
         subj = _raw_header(sub, "subject")
         entry["subject"] = _decode_header(subj)[:300] if subj else None

@@ -3,7 +3,10 @@
 A fraud victim's bank statement is the evidence of the loss. This extractor lists every
 transaction it can read (date, description, signed amount, currency, running balance) so the
 case report can total the money that left the account, and it says plainly which rows it could
-not read and why. PDF statements are handled by the ``pdf`` extractor, not here.
+not read and why. A row whose date or amount cannot be read is never dropped: it is kept in
+``partial_transactions`` with everything else that could be read and its values as written,
+and the totals say that they leave it out. PDF statements are handled by the ``pdf`` extractor,
+not here.
 
 Metadata schema (all formats; the loss report relies on it)::
 
@@ -25,13 +28,27 @@ Metadata schema (all formats; the loss report relies on it)::
                       "fitid", "checknum", "value_date" (YYYY-MM-DD), "counterparty_account",
                       "kind" ("investment" for OFX BUYMF/REINVEST/...: amount = TOTAL as written)
     transaction_count int, == len(transactions)
+    partial_transactions  list of dicts, in file order: rows/entries that looked like
+                      transactions but whose date or amount could not be read. Same keys as
+                      ``transactions``, but "date" and/or "amount" are None, plus:
+        unreadable    ["date"] | ["amount"] | ["date", "amount"]: what could not be read
+        raw           {field: text as written}: CSV "date", "amount" / "debit" / "credit",
+                      "balance"...; OFX "date", "amount"; MT940 "line" (the :61: text) and,
+                      when its shape was readable, "date", "mark", "amount"; camt "date",
+                      "amount", "credit_debit"
+        note          plain words, e.g. "the date could not be read"
     totals            {"EUR" (or "?" when unknown): {"in": str, "out": str, "net": str,
-                      "count": int}}; "out" is a positive number (money out), net = in - out
-    date_range        {"first": "YYYY-MM-DD", "last": "YYYY-MM-DD"} | None
-    skipped_rows      int: rows/entries that looked like transactions but could not be read
-                      (up to 20 reasons are in Extraction.errors)
+                      "count": int}}; "out" is a positive number (money out), net = in - out;
+                      over ``transactions`` only (see left_out_of_totals)
+    date_range        {"first": "YYYY-MM-DD", "last": "YYYY-MM-DD"} | None (``transactions``)
+    left_out_of_totals {"rows": int, "reasons": {"the date could not be read": n, ...},
+                      "note": str | None}: the rows totals, counts and date_range leave out
+    skipped_rows      int: rows/entries that looked like transactions but could not be read in
+                      full (== left_out_of_totals["rows"]; up to 20 reasons are in
+                      Extraction.errors; the rows themselves are in partial_transactions)
     truncated         bool: True if more than 100,000 transactions were present (rest not read)
     timeline_capped   bool: True if only the first 1,000 transactions became timeline facts
+                      (partial rows with a readable date become facts too, if room is left)
 
     The keys above are always present (empty / None / 0 / False when nothing was read).
 
@@ -608,8 +625,11 @@ def _money_str(d: Decimal) -> str:
 
 @dataclass(slots=True)
 class _Txn:
-    when: date
-    amount: Decimal
+    """One transaction row. ``when``/``amount`` are None only on a row kept with ``unreadable``
+    naming what could not be read (``raw`` then holds those values as written)."""
+
+    when: date | None
+    amount: Decimal | None
     description: str
     currency: str | None
     row: int
@@ -617,28 +637,51 @@ class _Txn:
     balance: Decimal | None = None
     counterparty: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
+    unreadable: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "date": self.when.isoformat(),
+            "date": None if self.when is None else self.when.isoformat(),
             "description": self.description,
             "counterparty": self.counterparty,
-            "amount": _money_str(self.amount),
+            "amount": None if self.amount is None else _money_str(self.amount),
             "currency": self.currency,
             "balance": None if self.balance is None else _money_str(self.balance),
             "row": self.row,
         }
         out.update(self.extra)
+        if self.unreadable:
+            out["unreadable"] = list(self.unreadable)
+            out["raw"] = {k: v[:MAX_CELL_CHARS] for k, v in self.raw.items()}
+            out["note"] = _unreadable_note(self.unreadable)
         return out
 
 
+def _unreadable_note(fields: Sequence[str]) -> str:
+    """ "the date could not be read", "the date and the amount could not be read"... """
+    names = [f"the {f}" for f in fields] or ["the row"]
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{joined} could not be read"
+
+
+#: Why totals, counts and the date range leave a kept row out, by what could not be read.
+LEFT_OUT_NOTE: Final = ("rows whose date or amount could not be read are listed in "
+                        "partial_transactions as written; they are not counted in transactions, "
+                        "totals or date_range")
+
+
 class _Ledger:
-    """Collects transactions and the reasons rows were skipped, then fills the Extraction."""
+    """Collects transactions and the rows that could not be read in full, then fills the
+    Extraction. A row that cannot be read in full is never dropped: it is kept in ``partial``
+    with what could be read, its raw values and the fields that could not be read."""
 
     def __init__(self, cap: int | None = None) -> None:
         self.cap = MAX_TRANSACTIONS if cap is None else cap
         self.txns: list[_Txn] = []
+        self.partial: list[_Txn] = []
         self.skipped = 0
+        self.left_out: Counter[str] = Counter()
         self.reasons: list[str] = []
         self.truncated = False
 
@@ -648,10 +691,25 @@ class _Ledger:
 
     def add(self, txn: _Txn) -> bool:
         """Keep ``txn``; False (and ``truncated``) once the cap is reached."""
+        if txn.unreadable:
+            return self.keep_partial(txn, _unreadable_note(txn.unreadable))
         if self.full:
             self.truncated = True
             return False
         self.txns.append(txn)
+        return True
+
+    def keep_partial(self, txn: _Txn, reason: str) -> bool:
+        """Keep a row that could not be read in full (``txn.unreadable`` says which fields), with
+        ``reason`` in the errors; False (and ``truncated``) once the cap is reached."""
+        if not txn.unreadable:
+            txn.unreadable = ["row"]
+        if len(self.partial) >= self.cap:
+            self.truncated = True
+            return False
+        self.partial.append(txn)
+        self.skip(reason)
+        self.left_out[_unreadable_note(txn.unreadable)] += 1
         return True
 
     def skip(self, reason: str) -> None:
@@ -663,9 +721,12 @@ class _Ledger:
         meta = ext.metadata
         meta["transactions"] = [t.to_dict() for t in self.txns]
         meta["transaction_count"] = len(self.txns)
+        meta["partial_transactions"] = [t.to_dict() for t in self.partial]
         totals: dict[str, dict[str, Decimal]] = {}
         counts: Counter[str] = Counter()
         for t in self.txns:
+            if t.amount is None:  # never: such a row is in partial
+                continue
             key = t.currency or "?"
             bucket = totals.setdefault(key, {"in": Decimal(0), "out": Decimal(0)})
             if t.amount > 0:
@@ -678,13 +739,23 @@ class _Ledger:
                 "net": _money_str(v["in"] - v["out"]), "count": counts[k]}
             for k, v in sorted(totals.items())
         }
-        if self.txns:
-            days = [t.when for t in self.txns]
+        days = [t.when for t in self.txns if t.when is not None]
+        if days:
             meta["date_range"] = {"first": min(days).isoformat(), "last": max(days).isoformat()}
         else:
             meta["date_range"] = None
+        meta["left_out_of_totals"] = {
+            "rows": self.skipped,
+            "reasons": dict(self.left_out.most_common()),
+            "note": LEFT_OUT_NOTE if self.skipped else None,
+        }
         meta["skipped_rows"] = self.skipped
         meta["truncated"] = self.truncated
+        if self.partial:
+            ext.errors.append(
+                f"{len(self.partial):,} row{'s' if len(self.partial) != 1 else ''} could not be "
+                "read in full: kept as written (in partial_transactions) but left out of the "
+                "totals, counts and date range")
         if self.truncated:
             ext.errors.append(f"the file has more than {self.cap:,} transactions; only the "
                               f"first {self.cap:,} were read")
@@ -694,20 +765,36 @@ class _Ledger:
                               "could not be read")
         meta["timeline_capped"] = len(self.txns) > MAX_TIME_FACTS
         for i, t in enumerate(self.txns[:MAX_TIME_FACTS]):
-            who = f"{t.counterparty}: " if t.counterparty else ""
-            what = f"{who}{t.description}".strip() or "(no description)"
-            label = f"transaction: {what[:160]} {_money_str(t.amount)} {t.currency or ''}"
-            ext.times.append(TimeFact(at=t.when.isoformat(), label=label.strip(),
-                                      raw=t.raw_date[:100], field=f"transactions[{i}]"))
-        ext.identifiers.extend(_identifiers(self.txns))
+            ext.times.append(_time_fact(t, f"transactions[{i}]"))
+        # Kept rows with a readable date are dated facts too (the amount is what is missing).
+        room = MAX_TIME_FACTS - len(ext.times)
+        dated = [(i, t) for i, t in enumerate(self.partial) if t.when is not None]
+        for i, t in dated[:max(room, 0)]:
+            ext.times.append(_time_fact(t, f"partial_transactions[{i}]"))
+        ext.identifiers.extend(_identifiers([("transactions", self.txns),
+                                             ("partial_transactions", self.partial)]))
 
 
-def _identifiers(txns: Sequence[_Txn]) -> list[Identifier]:
-    """Account numbers, e-mails, URLs... in descriptions and counterparties, first sighting each."""
+def _time_fact(t: _Txn, where: str) -> TimeFact:
+    who = f"{t.counterparty}: " if t.counterparty else ""
+    what = f"{who}{t.description}".strip() or "(no description)"
+    if t.amount is None:
+        written = t.raw.get("amount")
+        amount = f"({_unreadable_note(['amount'])}" + (f": {written[:40]!r})" if written else ")")
+    else:
+        amount = _money_str(t.amount)
+    label = f"transaction: {what[:160]} {amount} {t.currency or ''}"
+    at = "" if t.when is None else t.when.isoformat()
+    return TimeFact(at=at, label=label.strip(), raw=t.raw_date[:100], field=where)
+
+
+def _identifiers(groups: Sequence[tuple[str, Sequence[_Txn]]]) -> list[Identifier]:
+    """Account numbers, e-mails, URLs... in descriptions and counterparties, first sighting each
+    (``groups``: (metadata key, rows) pairs, scanned in order)."""
     seen: set[tuple[str, str]] = set()
     scanned: set[str] = set()
     found: list[Identifier] = []
-    for i, t in enumerate(txns):
+    for where, i, t in ((k, i, t) for k, txns in groups for i, t in enumerate(txns)):
         fields = [("description", t.description), ("counterparty", t.counterparty or "")]
         fields += [(k, t.extra[k]) for k in ("counterparty_account", "reference", "memo")
                    if k in t.extra]
@@ -717,7 +804,7 @@ def _identifiers(txns: Sequence[_Txn]) -> list[Identifier]:
             if not text or text in scanned:
                 continue
             scanned.add(text)
-            for ident in find_identifiers(text, f"transactions[{i}].{name}"):
+            for ident in find_identifiers(text, f"{where}[{i}].{name}"):
                 key = (ident.kind, ident.value)
                 if key in seen:
                     continue
@@ -1103,20 +1190,21 @@ class _CsvReader:
         self.decimal = dec.decide(self.decimal)
         self.order, self.order_basis = dates.decide(prefer_month_first=dollar)
 
-    def _money(self, value: str, what: str, line: int, ledger: _Ledger) -> Money | None | bool:
-        """Parsed money, None for an empty cell, False (after recording why) if unreadable."""
+    def _money(self, value: str, what: str, problems: list[str]) -> Money | None | bool:
+        """Parsed money, None for an empty cell, False (after noting why) if unreadable."""
         if not value:
             return None
         money = parse_amount(value, self.decimal)
         if money is None:
-            ledger.skip(f"line {line}: the {what} {value[:60]!r} is not an amount")
+            problems.append(f"the {what} {value[:60]!r} is not an amount")
             return False
         if money.symbol and money.currency is None:
             self.symbols.add(money.symbol)
         return money
 
     def read(self, ledger: _Ledger) -> None:
-        """Pass 2: one transaction per row; unreadable rows are counted with a reason."""
+        """Pass 2: one transaction per row; a row that cannot be read in full is kept with its
+        raw values and what could not be read (see :meth:`_Ledger.keep_partial`)."""
         lay = self.layout
         cols = lay.cols
         for line, row in self._records():
@@ -1124,33 +1212,34 @@ class _CsvReader:
                 if any(c.strip() for c in row):
                     self.ignored += 1
                 continue
-            raw_date = _cell(row, cols["date"])
+            problems: list[str] = []
+            unreadable: list[str] = []
+            raw: dict[str, str] = {role: _cell(row, cols[role]) for role in
+                   ("date", "value_date", "amount", "debit", "credit", "direction", "balance")
+                   if role in cols}
+            raw_date = raw["date"]
             when = parse_date(raw_date, self.order)
             if when is None and "value_date" in cols:
-                when = parse_date(_cell(row, cols["value_date"]), self.order)
+                when = parse_date(raw["value_date"], self.order)
             if when is None:
-                shown = raw_date[:60] or "(empty)"
-                ledger.skip(f"line {line}: the date {shown!r} could not be read")
-                continue
+                problems.append(f"the date {raw_date[:60] or '(empty)'!r} could not be read")
+                unreadable.append("date")
             amount: Decimal | None = None
             currency: str | None = None
+            bad_amount = False
             if "amount" in cols:
-                got = self._money(_cell(row, cols["amount"]), "amount", line, ledger)
-                if got is False:
-                    continue
+                got = self._money(raw["amount"], "amount", problems)
+                bad_amount = got is False
                 if isinstance(got, Money):
                     amount, currency = got.amount, got.currency
                     sign = _direction(_cell(row, cols.get("direction")))
                     if sign == -1 and amount > 0:
                         amount = -amount
-            if amount is None and ({"debit", "credit"} & cols.keys()):
-                out = self._money(_cell(row, cols.get("debit")), "debit", line, ledger)
-                if out is False:
-                    continue
-                inc = self._money(_cell(row, cols.get("credit")), "credit", line, ledger)
-                if inc is False:
-                    continue
-                if isinstance(out, Money) or isinstance(inc, Money):
+            if amount is None and not bad_amount and ({"debit", "credit"} & cols.keys()):
+                out = self._money(raw.get("debit", ""), "debit", problems)
+                inc = self._money(raw.get("credit", ""), "credit", problems)
+                bad_amount = out is False or inc is False
+                if not bad_amount and (isinstance(out, Money) or isinstance(inc, Money)):
                     amount = Decimal(0)
                     if isinstance(out, Money):
                         amount -= abs(out.amount)
@@ -1159,15 +1248,16 @@ class _CsvReader:
                         amount += abs(inc.amount)
                         currency = currency or inc.currency
             if amount is None:
-                ledger.skip(f"line {line}: no amount on a row dated {raw_date[:30]!r}")
-                continue
+                if not bad_amount:
+                    problems.append("there is no amount")
+                unreadable.append("amount")
             col_currency = _cell(row, cols.get("currency")).upper()
             if re.fullmatch(r"[A-Z]{3}", col_currency):
                 currency = col_currency
             currency = currency or lay.currency_hint
             balance: Decimal | None = None
             if "balance" in cols:
-                bal = parse_amount(_cell(row, cols["balance"]), self.decimal)
+                bal = parse_amount(raw["balance"], self.decimal)
                 balance = None if bal is None else bal.amount
             desc_parts = [_cell(row, i) for i in lay.description]
             if lay.header and len(row) > len(lay.header) and len(lay.header) - 1 in lay.description:
@@ -1181,12 +1271,18 @@ class _CsvReader:
             if kind:
                 extra["type"] = kind[:100]
             if "value_date" in cols:
-                vd = parse_date(_cell(row, cols["value_date"]), self.order)
+                vd = parse_date(raw["value_date"], self.order)
                 if vd is not None:
                     extra["value_date"] = vd.isoformat()
             txn = _Txn(when, amount, description, currency, line, raw_date, balance,
                        counterparty, extra)
-            if not ledger.add(txn):
+            if unreadable:
+                txn.raw, txn.unreadable = raw, unreadable
+                kept = ledger.keep_partial(txn, f"line {line}: " + "; ".join(problems)
+                                           + " (the row is kept as written)")
+            else:
+                kept = ledger.add(txn)
+            if not kept:
                 break
 
 
@@ -1410,17 +1506,19 @@ def _ofx_stmttrn(el: ET.Element, curdef: str | None, n: int, ledger: _Ledger) ->
     when = _ofx_date(raw_date)
     raw_amount = _text(el, "TRNAMT")
     money = parse_amount(raw_amount, None)
+    problems: list[str] = []
+    unreadable: list[str] = []
     if when is None:
-        ledger.skip(f"transaction {n}: the date {raw_date[:40] or '(empty)'!r} could not be read")
-        return True
+        problems.append(f"the date {raw_date[:40] or '(empty)'!r} could not be read")
+        unreadable.append("date")
     if money is None:
-        ledger.skip(f"transaction {n}: the amount {raw_amount[:40] or '(empty)'!r} could not "
-                    "be read")
-        return True
+        problems.append(f"the amount {raw_amount[:40] or '(empty)'!r} could not be read")
+        unreadable.append("amount")
     currency_el = el.find("CURRENCY")
     if currency_el is None:
         currency_el = el.find("ORIGCURRENCY")
-    currency = _text(currency_el, "CURSYM").upper() or money.currency or curdef
+    currency = (_text(currency_el, "CURSYM").upper()
+                or (money.currency if money is not None else None) or curdef)
     name = _text(el, "NAME") or _text(el.find("PAYEE"), "NAME")
     memo = _text(el, "MEMO")
     description = name if not memo or memo == name else (f"{name} / {memo}" if name else memo)
@@ -1428,8 +1526,12 @@ def _ofx_stmttrn(el: ET.Element, curdef: str | None, n: int, ledger: _Ledger) ->
                                ("memo", memo), ("reference", _text(el, "REFNUM")),
                                ("checknum", _text(el, "CHECKNUM"))) if v}
     bal = parse_amount(_text(el, "ACCTBAL"), ".")  # a non-standard extension some banks use
-    txn = _Txn(when, money.amount, description, currency, n, raw_date,
-               None if bal is None else bal.amount, name or None, extra)
+    txn = _Txn(when, None if money is None else money.amount, description, currency, n,
+               raw_date, None if bal is None else bal.amount, name or None, extra)
+    if unreadable:
+        txn.raw, txn.unreadable = {"date": raw_date, "amount": raw_amount}, unreadable
+        return ledger.keep_partial(txn, f"transaction {n}: " + "; ".join(problems)
+                                   + " (the transaction is kept as written)")
     return ledger.add(txn)
 
 
@@ -1441,13 +1543,20 @@ def _ofx_invtran(el: ET.Element, curdef: str | None, n: int, ledger: _Ledger) ->
     total_el = el.find(".//TOTAL")
     total = "" if total_el is None or total_el.text is None else total_el.text.strip()
     money = parse_amount(total, ".")
-    if when is None or money is None:
+    if total_el is None:
         return True  # transfers of units have no cash amount; counted in the statement summary
     extra = {"type": el.tag, "kind": "investment"}
     if fitid := _text(inv, "FITID"):
         extra["fitid"] = fitid
-    return ledger.add(_Txn(when, money.amount, _text(inv, "MEMO"), curdef, n, raw_date,
-                           None, None, extra))
+    txn = _Txn(when, None if money is None else money.amount, _text(inv, "MEMO"), curdef, n,
+               raw_date, None, None, extra)
+    txn.unreadable = [f for f, bad in (("date", when is None), ("amount", money is None)) if bad]
+    if txn.unreadable:
+        txn.raw = {"date": raw_date, "amount": total}
+        return ledger.keep_partial(txn, f"transaction {n} ({el.tag}): the date {raw_date[:40]!r} "
+                                   f"or the total {total[:40]!r} could not be read (the "
+                                   "transaction is kept as written)")
+    return ledger.add(txn)
 
 
 def _extract_ofx(path: Path, ext: Extraction) -> None:
@@ -1606,21 +1715,27 @@ def _extract_mt940(text: str, ext: Extraction) -> None:
     ledger = _Ledger()
     statements: list[dict[str, Any]] = []
     stmt: dict[str, Any] | None = None
-    pending: list[Any] | None = None  # [line, :61: match, [:86: texts]]
+    # [line, :61: match (None if the line has no readable shape), [:86: texts], :61: as written]
+    pending: list[Any] | None = None
 
     def flush() -> None:
         nonlocal pending
         if pending is None or stmt is None:
             pending = None
             return
-        line, m61, info = pending
+        line, m61, info, written = pending
         pending = None
+        details = " ".join(" ".join(info).split())
+        currency = stmt.get("currency")
+        if m61 is None:  # kept with its text: every payment matters even when unreadable
+            txn = _Txn(None, None, details, currency, line, "", None, None, {},
+                       {"line": written}, ["date", "amount"])
+            ledger.keep_partial(txn, f"line {line}: the :61: line {written[:60]!r} could not "
+                                "be read (the transaction is kept as written)")
+            return
         when = _mt_date(m61["vdate"])
         amount = _mt_amount(m61["amount"])
-        if when is None or amount is None:
-            ledger.skip(f"line {line}: the :61: line could not be read")
-            return
-        if m61["mark"] in ("D", "RC", "ED"):
+        if amount is not None and m61["mark"] in ("D", "RC", "ED"):
             amount = -amount
         rest = m61["rest"]
         extra: dict[str, str] = {}
@@ -1631,10 +1746,19 @@ def _extract_mt940(text: str, ext: Extraction) -> None:
         reference = " ".join(rest.split())
         if reference:
             extra["reference"] = reference[:300]
-        details = " ".join(" ".join(info).split())
+        txn = _Txn(when, amount, details or reference, currency, line, m61["vdate"], None, None,
+                   extra)
+        txn.unreadable = [f for f, bad in (("date", when is None), ("amount", amount is None))
+                          if bad]
+        if txn.unreadable:
+            txn.raw = {"line": written, "date": m61["vdate"], "mark": m61["mark"],
+                       "amount": m61["amount"]}
+            ledger.keep_partial(txn, f"line {line}: the {' and the '.join(txn.unreadable)} on "
+                                f"the :61: line {written[:60]!r} could not be read (the "
+                                "transaction is kept as written)")
+            return
         stmt["transaction_count"] += 1
-        ledger.add(_Txn(when, amount, details or reference, stmt.get("currency"), line,
-                        m61["vdate"], None, None, extra))
+        ledger.add(txn)
 
     for tag, value, lineno in tags:
         if ledger.full:
@@ -1662,11 +1786,7 @@ def _extract_mt940(text: str, ext: Extraction) -> None:
                 stmt["currency"] = stmt["opening_balance"]["currency"]
         elif tag == "61":
             flush()
-            m61 = _MT_61_RE.match(value.strip())
-            if m61 is None:
-                ledger.skip(f"line {lineno}: the :61: line {value[:60]!r} could not be read")
-            else:
-                pending = [lineno, m61, []]
+            pending = [lineno, _MT_61_RE.match(value.strip()), [], value.strip()]
         elif tag == "86":
             if pending is not None:
                 pending[2].append(value)
@@ -1814,13 +1934,10 @@ class _CamtReader:
                     or _ftext(el, "ValDt/Dt") or _ftext(el, "ValDt/DtTm"))
         when = parse_date(raw_date[:10])
         amt_el = el.find("Amt")
-        amount = _mt_amount(_ftext(el, "Amt").replace(".", ","))
-        if when is None or amount is None:
-            self.ledger.skip(f"entry {n}: the date {raw_date[:40]!r} or amount "
-                             f"{_ftext(el, 'Amt')[:40]!r} could not be read")
-            return
+        raw_amount = _ftext(el, "Amt")
+        amount = _mt_amount(raw_amount.replace(".", ","))
         credit = _ftext(el, "CdtDbtInd") != "DBIT"
-        if not credit:
+        if amount is not None and not credit:
             amount = -amount
         tx = el.find("NtryDtls/TxDtls")
         name, acct = _camt_party(tx, "Dbtr" if credit else "Cdtr")
@@ -1837,9 +1954,19 @@ class _CamtReader:
         if value_date is not None:
             extra["value_date"] = value_date.isoformat()
         currency = (amt_el.get("Ccy") if amt_el is not None else None) or stmt.get("currency")
-        stmt["transaction_count"] += 1
         txn = _Txn(when, amount, description, currency, n, raw_date, None, name, extra)
-        if not self.ledger.add(txn):
+        txn.unreadable = [f for f, bad in (("date", when is None), ("amount", amount is None))
+                          if bad]
+        if txn.unreadable:
+            txn.raw = {"date": raw_date, "amount": raw_amount,
+                       "credit_debit": _ftext(el, "CdtDbtInd")}
+            kept = self.ledger.keep_partial(
+                txn, f"entry {n}: the date {raw_date[:40]!r} or amount {raw_amount[:40]!r} "
+                "could not be read (the entry is kept as written)")
+        else:
+            stmt["transaction_count"] += 1
+            kept = self.ledger.add(txn)
+        if not kept:
             raise _StopReadingError
 
 

@@ -5,22 +5,57 @@ plain-language notes (what the hashes prove, which times are self-asserted, the 
 key fingerprint): programs should stop reading at the first blank row (or use ``case.json``).
 
 Every cell is neutralised against spreadsheet formula injection: a value that starts with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or their full-width forms, or any of these
-after leading spaces) gets a leading ``'``, so Excel, LibreOffice and Google Sheets show it as
-text instead of running it. File names and e-mail subjects are chosen by criminals.
+``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a line feed (or a look-alike of one of
+these: full-width, small or superscript forms, the minus sign) gets a leading ``'``, so Excel,
+LibreOffice and Google Sheets show it as text instead of running it. The check looks past any
+leading invisible characters first: white space of every Unicode kind (no-break space,
+ideographic space, line and paragraph separators...), control and format characters (zero-width
+spaces and joiners, bidi marks and overrides, the byte-order mark, soft hyphen) and the other
+default-ignorable code points (variation selectors, Hangul fillers), since a spreadsheet may
+drop or skip them. File names and e-mail subjects are chosen by criminals.
 """
 
 from __future__ import annotations
 
 import csv as _csv
 import io
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evidence_kit.report.interface import ReportInput
 
-#: Characters that make a spreadsheet treat a cell as a formula (or a DDE command).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: Characters that make a spreadsheet treat a cell as a formula (or a DDE command): the ASCII
+#: ones, tab, CR and LF, and every character that Unicode compatibility folding (NFKC) turns into
+#: ``=``, ``+``, ``-`` or ``@`` (full-width, small, superscript, subscript forms), plus the minus
+#: sign U+2212.
+FORMULA_START = (
+    "=", "+", "-", "@", "\t", "\r", "\n",
+    "\uff1d", "\uff0b", "\uff0d", "\uff20",  # full-width
+    "\ufe66", "\ufe62", "\ufe63", "\ufe6b",  # small forms
+    "\u207c", "\u207a", "\u208c", "\u208a",  # superscript and subscript = +
+    "\ufb29", "\u2212",  # Hebrew alternative plus sign, minus sign
+)
+_TRIGGERS = frozenset(FORMULA_START)
+
+#: Invisible characters that are not white space, control or format characters by category but
+#: are default-ignorable (Unicode DerivedCoreProperties) or render blank: combining grapheme
+#: joiner, Hangul fillers, Mongolian free variation selectors, variation selectors, braille
+#: blank, and the reserved default-ignorable U+FFF0..U+FFF8.
+_OTHER_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0"
+    + "".join(map(chr, [*range(0xFE00, 0xFE10), *range(0xFFF0, 0xFFF9)])))
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def _invisible(ch: str) -> bool:
+    """White space of any kind, a control or format character, or another invisible one."""
+    if ch.isspace() or ch in _OTHER_INVISIBLE:
+        return True
+    if "\U000e0000" <= ch <= "\U000e0fff":  # tags, variation selectors supplement, reserved
+        return True
+    return unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+
 
 COLUMNS = (
     "id", "name", "declared_name", "type", "size_bytes", "sha256", "stored_as", "sensitive",
@@ -33,8 +68,11 @@ COLUMNS = (
 
 def neutralise(value: str) -> str:
     """Make one cell safe to open in a spreadsheet (see the module docstring)."""
-    if value.startswith(FORMULA_START) or value.lstrip(" ").startswith(FORMULA_START):
-        return "'" + value
+    for ch in value:
+        if ch in _TRIGGERS:
+            return "'" + value
+        if not _invisible(ch):
+            return value
     return value
 
 

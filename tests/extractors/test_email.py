@@ -505,3 +505,38 @@ def test_fuzz_never_raises(data: bytes) -> None:
         json.dumps(r.to_dict(), ensure_ascii=False).encode("utf-8")
         for child in r.children:
             assert child.path.parent == Path(d) / "s"
+
+
+# ---- issue 12, defect 13: deep message/rfc822 chains ------------------------------------------
+def _rfc822_chain(levels: int) -> bytes:
+    """A message holding a message holding a message... ``levels`` wrappers deep."""
+    msg = b"From: bottom@example.com\r\nSubject: innermost\r\n\r\nthe innermost text\r\n"
+    for i in range(levels):
+        msg = (f"From: level{i}@example.com\r\nSubject: wrapper {i}\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: message/rfc822\r\n\r\n").encode() + msg
+    return msg
+
+
+def test_defect_13_rfc822_chain_200_deep_is_cut_with_a_note(tmp_path: Path) -> None:
+    p = tmp_path / "chain.eml"
+    p.write_bytes(_rfc822_chain(200))
+    r = run(p, tmp_path / "x")
+    limit = email_mod.MAX_MIME_DEPTH
+    notes = [e for e in r.errors if f"first {limit} levels" in e]
+    assert len(notes) == 1, r.errors
+    assert "199 levels deep" in notes[0]  # how deep it really goes, below the attached message
+    assert "kept in this file exactly as received" in notes[0] and "not read" in notes[0]
+    (att,) = r.metadata["attachments"]
+    assert att["nesting_cut_at"] == limit and att["child"]
+    (child,) = r.children
+    assert child.path.read_bytes().count(b"message/rfc822") == limit + 1
+    json.dumps(r.to_dict())
+
+
+def test_defect_13_chain_within_the_limit_has_no_note(tmp_path: Path) -> None:
+    p = tmp_path / "chain.eml"
+    p.write_bytes(_rfc822_chain(email_mod.MAX_MIME_DEPTH + 1))
+    r = run(p, tmp_path / "x")
+    assert r.errors == []
+    assert "nesting_cut_at" not in r.metadata["attachments"][0]
+    assert r.children[0].path.read_bytes().endswith(b"the innermost text\r\n")

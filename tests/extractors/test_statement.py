@@ -464,3 +464,131 @@ def test_markup_soup_never_raises(ofx: list[str], mt: list[str]) -> None:
             ext = direct(p)
             for t in ext.metadata["transactions"]:
                 Decimal(t["amount"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 12, defect 14: a row that cannot be read in full is kept, never dropped
+# ---------------------------------------------------------------------------------------------
+
+
+def _left_out(ext: Extraction, rows: int) -> None:
+    left = ext.metadata["left_out_of_totals"]
+    assert left["rows"] == rows == ext.metadata["skipped_rows"]
+    assert sum(left["reasons"].values()) == rows and "partial_transactions" in left["note"]
+    assert any("kept as written" in e and "left out of the totals" in e for e in ext.errors)
+
+
+OFX_BAD_DATE = """OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+
+<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>CAD
+<BANKACCTFROM><BANKID>123845030<ACCTID>192639749<ACCTTYPE>CHECKING</BANKACCTFROM>
+<BANKTRANLIST><DTSTART>20110412<DTEND>20110614
+<STMTTRN><TRNTYPE>OTHER<DTPOSTED>201120000000<TRNAMT>$120<FITID>2000957249<NAME>Fail1</STMTTRN>
+<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20110501<TRNAMT>12O.00<FITID>2000957250
+<NAME>TO SCAMMER GB82WEST12345698765432</STMTTRN>
+<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20110502<TRNAMT>-50.00<FITID>2000957251<NAME>Shop</STMTTRN>
+</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+"""
+
+
+def test_defect_14_ofx_row_with_malformed_date_or_amount_is_kept(tmp_path: Path) -> None:
+    ext = direct(write(tmp_path, "bad.ofx", OFX_BAD_DATE))
+    meta = ext.metadata
+    assert [t["amount"] for t in meta["transactions"]] == ["-50.00"]  # only full rows count
+    bad_date, bad_amount = meta["partial_transactions"]
+    assert bad_date["unreadable"] == ["date"] and bad_date["date"] is None
+    assert bad_date["raw"] == {"date": "201120000000", "amount": "$120"}
+    assert bad_date["amount"] == "120" and bad_date["counterparty"] == "Fail1"
+    assert bad_date["fitid"] == "2000957249" and bad_date["note"] == "the date could not be read"
+    assert bad_amount["unreadable"] == ["amount"] and bad_amount["amount"] is None
+    assert bad_amount["date"] == "2011-05-01" and bad_amount["raw"]["amount"] == "12O.00"
+    assert meta["totals"]["CAD"]["count"] == 1 and meta["date_range"]["first"] == "2011-05-02"
+    _left_out(ext, 2)
+    assert any("201120000000" in e for e in ext.errors)
+    # The row whose date was read is still a dated fact, saying what is missing.
+    partial_facts = [t for t in ext.times if t.field.startswith("partial_transactions")]
+    assert [t.at for t in partial_facts] == ["2011-05-01"]
+    assert "amount could not be read" in partial_facts[0].label
+    assert any(i.field.startswith("partial_transactions[1]") for i in ext.identifiers)
+
+
+def test_defect_14_csv_row_with_malformed_date_or_amount_is_kept(tmp_path: Path) -> None:
+    p = write(tmp_path, "s.csv", "Date,Description,Amount,Balance\n"
+              "2024-03-01,Salary,2000.00,2000.00\n"
+              "2024-13-45,Transfer to scammer,-950.00,1050.00\n"
+              "2024-03-03,Crypto deposit,-1x00.00,50.00\n")
+    ext = direct(p)
+    meta = ext.metadata
+    assert [t["amount"] for t in meta["transactions"]] == ["2000.00"]
+    bad_date, bad_amount = meta["partial_transactions"]
+    assert bad_date["date"] is None and bad_date["amount"] == "-950.00"
+    assert bad_date["unreadable"] == ["date"] and bad_date["raw"]["date"] == "2024-13-45"
+    assert bad_date["description"] == "Transfer to scammer" and bad_date["row"] == 3
+    assert bad_amount["amount"] is None and bad_amount["date"] == "2024-03-03"
+    assert bad_amount["unreadable"] == ["amount"] and bad_amount["raw"]["amount"] == "-1x00.00"
+    assert bad_amount["balance"] == "50.00"
+    assert meta["totals"]["?"]["count"] == 1
+    _left_out(ext, 2)
+    assert meta["left_out_of_totals"]["reasons"] == {"the date could not be read": 1,
+                                                     "the amount could not be read": 1}
+
+
+def test_defect_14_mt940_row_with_malformed_date_or_line_is_kept(tmp_path: Path) -> None:
+    text = (":20:REF1\r\n:25:BE68539007547034\r\n:28C:1/1\r\n:60F:C240101EUR1000,00\r\n"
+            ":61:2401020102D250,00NTRFNONREF//X1\r\n:86:Rent\r\n"
+            ":61:2413450102D950,00NTRFNONREF//X2\r\n:86:To scammer one\r\n"
+            ":61:garbled D 480 EUR\r\n:86:To scammer two\r\n"
+            ":62F:C240131EUR750,00\r\n-\r\n")
+    ext = direct(write(tmp_path, "s.sta", text))
+    meta = ext.metadata
+    assert meta["format"] == "mt940"
+    assert [t["amount"] for t in meta["transactions"]] == ["-250.00"]
+    bad_date, garbled = meta["partial_transactions"]
+    assert bad_date["unreadable"] == ["date"] and bad_date["amount"] == "-950.00"
+    assert bad_date["raw"]["date"] == "241345" and bad_date["description"] == "To scammer one"
+    assert garbled["unreadable"] == ["date", "amount"]
+    assert garbled["date"] is None and garbled["amount"] is None
+    assert garbled["raw"] == {"line": "garbled D 480 EUR"}
+    assert garbled["description"] == "To scammer two"  # its :86: stays with it
+    assert garbled["note"] == "the date and the amount could not be read"
+    assert "information" not in meta["statements"][0]
+    _left_out(ext, 2)
+
+
+CAMT_BAD = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><Stmt>
+<Id>S1</Id><Acct><Id><IBAN>CH9300762011623852957</IBAN></Id><Ccy>CHF</Ccy></Acct>
+<Ntry><Amt Ccy="CHF">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+<BookgDt><Dt>2024-01-02</Dt></BookgDt></Ntry>
+<Ntry><Amt Ccy="CHF">1284.30</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+<BookgDt><Dt>2024-02-31</Dt></BookgDt>
+<NtryDtls><TxDtls><RltdPties><Cdtr><Nm>SCAMMER LTD</Nm></Cdtr></RltdPties></TxDtls></NtryDtls>
+</Ntry>
+<Ntry><Amt Ccy="CHF">12,84.30</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+<BookgDt><Dt>2024-02-03</Dt></BookgDt></Ntry>
+</Stmt></BkToCstmrStmt></Document>
+"""
+
+
+def test_defect_14_camt_entry_with_malformed_date_or_amount_is_kept(tmp_path: Path) -> None:
+    ext = direct(write(tmp_path, "s.xml", CAMT_BAD))
+    meta = ext.metadata
+    assert meta["format"] == "camt"
+    assert [t["amount"] for t in meta["transactions"]] == ["100.00"]
+    bad_date, bad_amount = meta["partial_transactions"]
+    assert bad_date["unreadable"] == ["date"] and bad_date["amount"] == "-1284.30"
+    assert bad_date["counterparty"] == "SCAMMER LTD" and bad_date["currency"] == "CHF"
+    assert bad_date["raw"]["date"] == "2024-02-31"
+    assert bad_amount["unreadable"] == ["amount"] and bad_amount["date"] == "2024-02-03"
+    assert bad_amount["raw"]["amount"] == "12,84.30"
+    assert meta["statements"][0]["transaction_count"] == 1
+    _left_out(ext, 2)
+
+
+def test_defect_14_clean_statement_has_nothing_left_out(tmp_path: Path) -> None:
+    ext = direct(write(tmp_path, "ok.csv", "Date,Description,Amount\n2024-03-01,Salary,20.00\n"))
+    assert ext.metadata["partial_transactions"] == []
+    assert ext.metadata["left_out_of_totals"] == {"rows": 0, "reasons": {}, "note": None}
+    assert "unreadable" not in ext.metadata["transactions"][0]
