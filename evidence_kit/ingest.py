@@ -118,6 +118,10 @@ def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Pr
         except OSError as exc:
             problems.append(Problem(shown, f"cannot be examined: {exc.strerror}.", "unreadable"))
             continue
+        except ValueError:  # a NUL character (pasted or piped in): no file can have that name
+            problems.append(Problem(shown, "is not a possible file name (it contains a NUL "
+                                    "character).", "unreadable"))
+            continue
         try:
             real = path.resolve()
         except OSError:
@@ -185,7 +189,7 @@ def total_size(paths: Iterable[str]) -> int:
                     with contextlib.suppress(OSError):
                         total += os.lstat(os.path.join(dirpath, name)).st_size
         else:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):
                 total += os.lstat(top).st_size
     return total
 

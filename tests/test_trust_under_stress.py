@@ -207,6 +207,16 @@ def test_defect_11_stdin_failures_are_counted(evkit, tmp_path: Path, evidence: P
                                    "added."
 
 
+def test_defect_11_a_piped_nul_is_a_file_not_added_not_a_crash(evkit, tmp_path: Path,
+                                                                evidence: Path) -> None:
+    case = init_case(evkit, tmp_path)
+    r = evkit("add", "-", input=f"/tmp/a\x00b\n{evidence / 'note.txt'}\n", cwd=case)
+    assert r.exit_code == 3, r.output
+    assert "internal error" not in r.output and "Added 1 item(s)" in r.stdout
+    assert _last_line(r.stderr) == ("1 file was NOT added: /tmp/a\\x00b is not a possible file "
+                                    "name (it contains a NUL character).")
+
+
 def test_defect_11_drag_prompt_accepts_uris_and_reports_lines_it_cannot_read(
         evkit, tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     case = init_case(evkit, tmp_path)
