@@ -651,7 +651,12 @@ def run(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        import io
+
+        shown = io.StringIO()  # click's message quotes what was typed: shown safely too
+        exc.show(file=shown)
+        for line in shown.getvalue().splitlines():
+            click.echo(cliutil.printable(line), err=True)
         return EXIT_USAGE
     except click.exceptions.Abort:
         click.echo("\nevkit: stopped. The case was left consistent; run the command again "

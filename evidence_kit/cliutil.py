@@ -7,6 +7,7 @@ command asks, warns and prints the same way. Only click and the standard library
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +38,26 @@ def ask_passphrase(prompt: str) -> str | None:
 
 
 def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+    """Print ``obj`` as JSON. Text is kept exactly (readers parse it back unchanged), but every
+    character :func:`printable` would escape is written as a JSON ``\\uXXXX`` escape, so that
+    JSON on a terminal cannot drive it either (JSON itself escapes only U+0000-U+001F)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False)
+    click.echo(_INVISIBLE_IN_JSON.sub(_json_escape, text))
+
+
+#: Candidates for :func:`_json_escape`: anything but a line break and printable ASCII.
+_INVISIBLE_IN_JSON = re.compile(r"[^\n\x20-\x7e]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if _visible(ch) == ch:
+        return ch
+    code = ord(ch)
+    if code > 0xFFFF:  # as a UTF-16 surrogate pair, the only way JSON escapes it
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def warn(message: str) -> None:

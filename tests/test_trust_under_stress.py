@@ -104,6 +104,7 @@ def test_defect_2_non_utf8_name_is_added_and_kept_losslessly(evkit, tmp_path: Pa
 
 # ---- defect 8: recorded text must not drive the terminal --------------------------------------
 HOSTILE = "T\x1b]0;PWNED\x07\r\nResult: INTACT\u202egnp.exe"
+BIDI = "Call from \u202egnp.exe"  # notes refuse control characters, not this
 
 
 def assert_inert(text: str, where: str) -> None:
@@ -141,8 +142,9 @@ def test_defect_8_recorded_text_is_shown_escaped_in_every_command(evkit, tmp_pat
     outputs = {
         "add": evkit("add", str(evil), str(src / "gone\x1b[31m\u202e.txt"), "--note", HOSTILE,
                      "--source", HOSTILE, cwd=case),
-        "note": evkit("note", HOSTILE, "--item", "E0001", cwd=case),
+        "note": evkit("note", BIDI, "--item", "E0001", cwd=case),
     }
+    assert outputs["note"].exit_code == 0, outputs["note"].output
     assert outputs["add"].exit_code == 2, outputs["add"].output  # one file does not exist
     assert "gone\\x1b[31m\\u202e.txt" in outputs["add"].stderr
     zip_path = tmp_path / "out.zip"
@@ -154,22 +156,33 @@ def test_defect_8_recorded_text_is_shown_escaped_in_every_command(evkit, tmp_pat
         "suspects": ["suspect", "list"],
         "export": ["export", "--to", str(zip_path), "--recipient", HOSTILE],
         "exports": ["exports"], "verify-zip": ["verify", str(zip_path)],
-        "error": ["show", "E0001\x1b]0;X\x07"],
+        "error": ["show", "E0001\x1b]0;X\x07"], "usage": ["list", "--\x1b[2J\u202e"],
     }.items():
         outputs[name] = evkit(*args, cwd=case)
+    codes = {name: r.exit_code for name, r in outputs.items()}
+    assert codes == dict.fromkeys(outputs, 0) | {"add": 2, "error": 2, "usage": 2,
+                                                  "ref": 2, "suspect": 2}, codes
     for name, r in outputs.items():
-        assert r.exit_code in (0, 2), (name, r.output)
         assert_inert(r.stdout, name)
         assert_inert(r.stderr, name)
     assert "T\\x1b]0;PWNED\\x07\\r\\nResult: INTACT\\u202egnp.exe" in outputs["verify"].stdout
     assert "photo\\x1b[2J\\x07\\r\\n\\u202egnp.exe" in outputs["list"].stdout
     assert "Result: INTACT. All 1 evidence file(s)" in outputs["verify"].stdout
 
-    # --json stays valid JSON and carries the text exactly (escaping is JSON's job there).
-    listed = json.loads(evkit("list", "--json", cwd=case).stdout)
-    assert listed[0]["original"]["name"] == evil.name
-    assert json.loads(evkit("verify", "--json", cwd=case).stdout)["result"] == "intact"
-    assert json.loads(evkit("log", "--json", cwd=case).stdout)[0]["data"]["title"] == HOSTILE
+    # --json stays valid JSON and carries the text exactly (escaping is JSON's job there:
+    # \u escapes, also for what JSON may leave raw, such as U+202E).
+    as_json = {name: evkit(*args, "--json", cwd=case).stdout for name, args in {
+        "list": ["list"], "show": ["show", "E0001"], "log": ["log"], "verify": ["verify"],
+        "notes": ["note", "--list"], "timeline": ["timeline"], "exports": ["exports"]}.items()}
+    for name, text in as_json.items():
+        assert_inert(text, name + " --json")
+    assert json.loads(as_json["list"])[0]["original"]["name"] == evil.name
+    assert json.loads(as_json["show"])["acquired"]["note"] == HOSTILE
+    assert json.loads(as_json["verify"])["result"] == "intact"
+    assert json.loads(as_json["log"])[0]["data"]["title"] == HOSTILE
+    assert BIDI in json.dumps(json.loads(as_json["notes"]), ensure_ascii=False)
+    assert "\\u202e" in as_json["notes"]
+    assert json.loads(as_json["timeline"]) and json.loads(as_json["exports"])
 
     # A foreign case.json (a package from someone else) is shown escaped too.
     info = case / "evkit" / "case.json"
