@@ -275,3 +275,34 @@ def test_defect_11_last_line_of_the_real_terminal_output(tmp_path: Path, evidenc
     assert r.returncode == 2, r.stdout
     assert "Added 3 item(s)" in r.stdout
     assert _last_line(r.stdout).startswith("1 file was NOT added: "), r.stdout
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"),
+                    reason="needs a file system that stores names as arbitrary bytes")
+def test_defect_2_interrupted_add_names_a_non_utf8_file_it_did_not_add(
+        make_case, signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_kit import ingest
+    from evidence_kit.verify import FolderSource, verify_source
+
+    src = tmp_path / "stick"
+    src.mkdir()
+    (src / "a.txt").write_text("first\n")
+    with open(os.path.join(os.fsencode(src), NOT_UTF8), "wb") as f:
+        f.write(b"second\n")
+    case = make_case()
+    real_register = ingest._register
+
+    def register(*args, **kwargs):  # Ctrl-C just as the non-UTF-8 file is being recorded
+        if "\ufffd" in args[5]:
+            raise KeyboardInterrupt
+        return real_register(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_register", register)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.add_files(case, signer, [str(src)])
+    event = case.read_log().events[-1]
+    assert event["action"] == "recover"
+    # Nothing was committed yet (one batch): both are named, the odd one as text.
+    top = os.fsencode(src).decode()
+    assert event["data"]["not_added"] == [top + "/a.txt", top + "/caf\ufffd.txt"]
+    assert verify_source(FolderSource(case.root)).intact
