@@ -183,8 +183,9 @@ class Case:
                 for dup in dups:
                     rec = records.get(str(dup.get("record"))) if isinstance(dup, dict) else None
                     if rec is not None and isinstance(dup, dict):
-                        dup = {**dup, **{k: rec.get(k) for k in (
-                            "name", "original_path", "modified")}}
+                        dup = {**dup, **{k: rec[k] for k in (
+                            "name", "original_path", "modified", "name_hex", "path_hex")
+                            if k in rec}}
                     shown.append(dup)
                 ev = {**ev, "data": {**data, "duplicates": shown}}
             out.append(ev)
@@ -735,6 +736,7 @@ def _duplicate_record(dup: dict[str, Any]) -> dict[str, Any]:
     return {"type": DUPLICATE_TYPE, "sha256": dup["sha256"], "same_as": dup["same_as"],
             "parent": dup.get("parent"), "name": dup.get("name"),
             "original_path": dup.get("original_path"), "modified": dup.get("modified"),
+            **{k: dup[k] for k in ("name_hex", "path_hex") if dup.get(k)},
             "salt": secrets.token_hex(16)}
 
 

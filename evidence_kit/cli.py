@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -28,6 +28,9 @@ from evidence_kit.errors import (
     PathNotFoundError,
     UsageError,
 )
+
+if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.ingest import Problem
 
 
 # ---- the group ------------------------------------------------------------------------------
@@ -94,6 +97,8 @@ def init(
     tz: str | None,
 ) -> None:
     """Create a new case folder DIRECTORY (and your signing key on first use)."""
+    import shlex
+
     from evidence_kit.case import create_case
     from evidence_kit.signing import create_key, fingerprint, key_exists, key_home, load_signer
     from evidence_kit.timeutil import system_timezone, zone
@@ -170,21 +175,27 @@ def init(
         },
         signer,
     )
-    click.echo(f"Created case '{title}' in {case.root}")
-    click.echo(f"Signed by {collector}, key fingerprint {fingerprint(signer.key_id)}")
-    click.echo(f"Next: cd {directory} && evkit add <files or folders>")
+    click.echo(f"Created case '{cliutil.printable(title)}' in {cliutil.printable(str(case.root))}")
+    click.echo(f"Signed by {cliutil.printable(collector)}, "
+               f"key fingerprint {fingerprint(signer.key_id)}")
+    click.echo(f"Next: cd {cliutil.printable(shlex.quote(directory))} "
+               "&& evkit add <files or folders>")
 
 
 # ---- add ------------------------------------------------------------------------------------
-def _read_paths(args: tuple[str, ...]) -> list[str]:
-    from evidence_kit.droppaths import split_dropped, split_lines
+def _read_paths(args: tuple[str, ...]) -> tuple[list[str], list[Problem]]:
+    """The paths to add, and the dragged lines that could not be read as paths (each is
+    reported as not added, so that none is missed)."""
+    from evidence_kit.droppaths import normalize_dropped, split_dropped, split_lines
+    from evidence_kit.ingest import Problem
 
     paths: list[str] = []
+    unread: list[Problem] = []
     for arg in args:
         if arg == "-":
             data = sys.stdin.read() if sys.stdin is not None else ""
             paths.extend(split_lines(data))
-        elif arg.startswith("file://"):
+        elif arg[:6].lower() == "file:/":
             paths.extend(split_lines(arg))
         else:
             paths.append(arg)
@@ -202,9 +213,18 @@ def _read_paths(args: tuple[str, ...]) -> list[str]:
                 break
             try:
                 paths.extend(split_dropped(line))
-            except ValueError as exc:
-                cliutil.warn(f"  {exc}")
-    return paths
+            except ValueError:
+                whole = line.strip(" \t\r\n")
+                if os.path.lexists(normalize_dropped(whole)):  # typed, with an apostrophe
+                    paths.append(whole)
+                    continue
+                unread.append(Problem(whole, "could not be read as the name of a file (it has a "
+                                      "quote or apostrophe that is not closed). Drag the file "
+                                      "in again, or type its name inside double quotes.",
+                                      "unreadable"))
+                cliutil.warn("  That line could not be read as a file name; drag the file in "
+                             "again, or press Enter to finish.")
+    return paths, unread
 
 
 @cli.command()
@@ -238,9 +258,11 @@ def add(
     from evidence_kit.ingest import add_files, total_size
 
     case = cliutil.open_case(ctx)
-    given = _read_paths(paths)
-    if not given:
+    given, unread = _read_paths(paths)
+    if not given and not unread:
         raise UsageError("No files given.")
+    if not given:
+        _not_added(ctx, unread, anything_added=False)
     total = total_size(given) if cliutil.tty_err() else 0  # only a progress bar needs it
     signer = cliutil.signer()
     with cliutil.progress(total, "Copying") as step:
@@ -256,9 +278,8 @@ def add(
             on_recover=cliutil.warn,
         )
     for problem in report.problems:
-        cliutil.warn(
-            f"{'not added' if problem.is_failure else 'note'}: {problem.path} {problem.message}"
-        )
+        if not problem.is_failure:
+            cliutil.warn(f"note: {problem.path} {problem.message}")
     added = report.added
     if added:
         ids = f"{added[0].id}" if len(added) == 1 else f"{added[0].id}-{added[-1].id}"
@@ -267,20 +288,33 @@ def add(
         extra = f", including {kids} attachment(s) found inside" if kids else ""
         click.echo(f"Added {len(added)} item(s) ({cliutil.size_text(size)}) as {ids}{extra}.")
     for dup in report.duplicates:
-        click.echo(
-            f"Already in the case: {dup.get('original_path') or dup.get('name')} is "
-            f"identical to {dup['same_as']}, so it was not stored twice (noted in the log)."
-        )
+        shown = cliutil.original_text(
+            {"path": dup.get("original_path") or dup.get("name"), "path_hex": dup.get("path_hex")},
+            "path")
+        click.echo(f"Already in the case: {shown} is identical to "
+                   f"{cliutil.printable(str(dup['same_as']))}, so it was not stored twice "
+                   "(noted in the log).")
     if report.skipped_system:
         click.echo(f"Skipped {report.skipped_system} system file(s) such as .DS_Store.")
-    failures = report.failures
-    if failures:
-        click.echo(f"{len(failures)} file(s) were not added; see the lines above.")
     if added or report.duplicates:
         click.echo("The case is sealed. Run 'evkit verify' at any time to check it.")
-    if failures:
-        only_missing = all(p.kind == "missing" for p in failures)
-        ctx.exit(EXIT_USAGE if only_missing else EXIT_INCOMPLETE)
+    if unread or report.failures:
+        _not_added(ctx, unread + report.failures, anything_added=bool(added or report.duplicates))
+
+
+def _not_added(ctx: click.Context, failures: list[Problem], *, anything_added: bool) -> NoReturn:
+    """End ``add`` when something was left out: the LAST line says so, and the exit code is not
+    0 (2 when every file left out is a path that does not exist, else 3)."""
+    if len(failures) == 1:
+        p = failures[0]
+        cliutil.warn(f"1 file was NOT added: {p.path} {p.message}")
+    else:
+        for p in failures:
+            cliutil.warn(f"  not added: {p.path} {p.message}")
+        rest = " The other files were added." if anything_added else ""
+        cliutil.warn(f"{len(failures)} files were NOT added (listed above).{rest}")
+    only_missing = all(p.kind == "missing" for p in failures)
+    ctx.exit(EXIT_USAGE if only_missing else EXIT_INCOMPLETE)
 
 
 # ---- verify ---------------------------------------------------------------------------------
@@ -392,14 +426,16 @@ def _payload_size(root: Path) -> int:
 def _render_report(rep: Any) -> None:
     from evidence_kit.signing import fingerprint
 
-    title = f"'{rep.title}'" if rep.title else "(unnamed case)"
-    click.echo(f"Verifying case {title} at {rep.target}")
+    # Everything below may come from a foreign package: shown with control characters visible.
+    p = cliutil.printable
+    title = f"'{p(str(rep.title))}'" if rep.title else "(unnamed case)"
+    click.echo(f"Verifying case {title} at {p(str(rep.target))}")
     for c in rep.checks:
-        click.echo(f"  [{'ok' if c.ok else '!!'}] {c.name}: {c.detail}")
+        click.echo(f"  [{'ok' if c.ok else '!!'}] {p(str(c.name))}: {p(str(c.detail))}")
     if rep.key_id:
-        click.echo(f"Collector key: {fingerprint(rep.key_id)}  ({rep.key_id})")
+        click.echo(p(f"Collector key: {fingerprint(rep.key_id)}  ({rep.key_id})"))
     if rep.seal_sha256:
-        click.echo(f"Seal: sha256:{rep.seal_sha256}, sealed {rep.sealed_at}")
+        click.echo(p(f"Seal: sha256:{rep.seal_sha256}, sealed {rep.sealed_at}"))
     if rep.intact:
         click.echo(
             f"Result: INTACT. All {rep.items} evidence file(s) and {rep.events} custody "
@@ -409,7 +445,7 @@ def _render_report(rep: Any) -> None:
     word = "CHANGED" if rep.exit_code == 1 else "NOT VERIFIED"
     click.echo(f"Result: {word}. {len(rep.findings)} problem(s) found:")
     for n, f in enumerate(rep.findings, start=1):
-        click.echo(f"  {n}. {f.message}")
+        click.echo(f"  {n}. {p(str(f.message))}")
 
 
 # ---- list / show / log / key --------------------------------------------------------------
@@ -428,12 +464,13 @@ def list_items(ctx: click.Context, as_json: bool) -> None:
         return
     click.echo(f"{'ID':<6} {'Size':>9}  {'Type':<24} {'SHA-256':<16}  Name")
     for it in items.values():
-        name = it.name + (f"  (from {it.parent['id']})" if it.parent else "")
+        name = (cliutil.original_text(it.original, "name") or it.name) + (
+            f"  (from {it.parent['id']})" if it.parent else "")
         flag = " [sensitive]" if it.sensitive else ""
-        click.echo(
+        click.echo(cliutil.printable(
             f"{it.id:<6} {cliutil.size_text(it.size):>9}  {it.mime[:24]:<24} {it.sha256[:16]}  "
-            f"{cliutil.printable(name)}{flag}"
-        )
+            f"{name}{flag}"
+        ))
     click.echo(f"{len(items)} item(s), {cliutil.size_text(sum(i.size for i in items.values()))}")
 
 
@@ -449,13 +486,14 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
         cliutil.emit_json(item.to_dict())
         return
     rec = item.to_dict()
-    click.echo(f"{item.id}  {cliutil.printable(item.name)}")
+    name = cliutil.original_text(item.original, "name") or cliutil.printable(item.name)
+    click.echo(f"{cliutil.printable(item.id)}  {name}")
     rows = [
         ("SHA-256", item.sha256),
         ("Size", f"{item.size} bytes ({cliutil.size_text(item.size)})"),
         ("Type", item.mime),
         ("Stored as", item.stored),
-        ("Original path", item.original.get("path") or "-"),
+        ("Original path", cliutil.original_text(item.original, "path") or "-"),
         ("Modified", item.original.get("modified") or "-"),
         ("Acquired", f"{item.acquired.get('at')} ({item.acquired.get('local')})"),
         ("Acquired by", f"{item.acquired.get('by')} on {item.acquired.get('host')}"),
@@ -469,7 +507,7 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     ex = rec.get("extraction") or {}
     meta = ex.get("metadata") or {}
     if meta:
-        click.echo(f"  Metadata ({ex.get('extractor')}):")
+        click.echo(cliutil.printable(f"  Metadata ({ex.get('extractor')}):"))
         for line in json.dumps(meta, indent=2, ensure_ascii=False).splitlines()[1:-1][:200]:
             click.echo("  " + cliutil.printable(line))
     for err in ex.get("errors") or []:
@@ -491,10 +529,9 @@ def log(ctx: click.Context, as_json: bool) -> None:
         data = ev.get("data") or {}
         summary = _event_summary(str(ev.get("action")), data)
         who = (ev.get("actor") or {}).get("name", "?")
-        click.echo(
-            f"{ev.get('seq'):>4}  {ev.get('at')}  {ev.get('action'):<14} {who}: "
-            f"{cliutil.printable(summary)}"
-        )
+        click.echo(cliutil.printable(
+            f"{ev.get('seq')!s:>4}  {ev.get('at')}  {ev.get('action')!s:<14} {who}: {summary}"
+        ))
 
 
 def _event_summary(action: str, data: dict[str, Any]) -> str:
@@ -607,15 +644,20 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code; every domain error becomes one line and a code."""
     try:
         code = cli.main(args=argv, prog_name="evkit", standalone_mode=False)
-    except EvkitError as err:
-        click.echo(f"evkit: {err.message}", err=True)
+    except EvkitError as err:  # messages may quote names: shown with control characters visible
+        click.echo(f"evkit: {cliutil.printable(err.message)}", err=True)
         if err.hint:
-            click.echo(f"       {err.hint}", err=True)
+            click.echo(f"       {cliutil.printable(err.hint)}", err=True)
         return err.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        import io
+
+        shown = io.StringIO()  # click's message quotes what was typed: shown safely too
+        exc.show(file=shown)
+        for line in shown.getvalue().splitlines():
+            click.echo(cliutil.printable(line), err=True)
         return EXIT_USAGE
     except click.exceptions.Abort:
         click.echo("\nevkit: stopped. The case was left consistent; run the command again "
@@ -631,13 +673,15 @@ def run(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        click.echo(f"evkit: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+        click.echo(cliutil.printable(
+            f"evkit: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), err=True)
         return EXIT_INCOMPLETE
     except Exception as exc:  # a bug: one line for the user, the traceback kept for a report
         if os.environ.get("EVKIT_DEBUG"):
             raise
         click.echo(
-            f"evkit: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+            f"evkit: internal error ({type(exc).__name__}: {cliutil.printable(str(exc))}). "
+            "This is a bug in "
             f"evkit; your case was left consistent. {_save_traceback()}",
             err=True,
         )

@@ -7,6 +7,7 @@ Only click, cliutil and errors are imported at start-up; the core is imported in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,13 +68,29 @@ def export(ctx: click.Context, dest: str | None, recipient: str | None, referenc
         return
     from evidence_kit.export import receipt_text
 
-    click.echo(receipt_text(result.receipt, result.package.path), nl=False)
+    # The receipt quotes the case title and the recipient: shown with control characters
+    # visible, so that a line break in them cannot forge a line of the receipt.
+    shown = receipt_text(_printable_values(result.receipt), result.package.path)
+    for line in shown.splitlines():
+        click.echo(cliutil.printable(line))
     click.echo("")
-    click.echo(f"Receipt saved as {result.receipt_txt} and {result.receipt_json.name}.")
+    click.echo(cliutil.printable(
+        f"Receipt saved as {result.receipt_txt} and {result.receipt_json.name}."))
     for note in result.package.notes:
         click.echo(f"Note: {note}")
     click.echo("Give the recipient the zip; keep the receipt. They can check the package "
                "with the steps in VERIFY.txt inside it.")
+
+
+def _printable_values(value: Any) -> Any:
+    """A copy of a receipt with every text value made terminal-safe (``cliutil.printable``)."""
+    if isinstance(value, str):
+        return cliutil.printable(value)
+    if isinstance(value, dict):
+        return {k: _printable_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable_values(v) for v in value]
+    return value
 
 
 @click.command()
@@ -94,22 +111,22 @@ def exports(ctx: click.Context, as_json: bool) -> None:
     for summary in found:
         d = summary.to_dict()
         state = f"  CANCELLED: {d['cancelled']}" if d["cancelled"] else ""
-        click.echo(f"{d['export']}  {d['at']}  to {cliutil.printable(str(d['recipient']))}"
-                   + (f"  ref {cliutil.printable(str(d['reference']))}"
-                      if d["reference"] else "") + state)
+        click.echo(cliutil.printable(
+            f"{d['export']}  {d['at']}  to {d['recipient']}"
+            + (f"  ref {d['reference']}" if d["reference"] else "") + state))
         reasons: dict[str, int] = {}
         for w in d["withheld"]:
             reasons[str(w.get("reason"))] = reasons.get(str(w.get("reason")), 0) + 1
         held = ", ".join(f"{n} {r}" for r, n in reasons.items()) or "none"
-        click.echo(f"       {len(d['included'])} item(s) included; withheld: {held}"
-                   + (f"; supplementary to {d['supplementary_to']}"
-                      if d["supplementary_to"] else ""))
+        click.echo(cliutil.printable(
+            f"       {len(d['included'])} item(s) included; withheld: {held}"
+            + (f"; supplementary to {d['supplementary_to']}" if d["supplementary_to"] else "")))
         pkg = cliutil.printable(str(d["package"] or "?"))
         if d["cancelled"]:
             click.echo(f"       no package was written (it would have been {pkg})")
             continue
         sha = d["zip_sha256"] or "unknown here (see the receipt next to the zip)"
-        click.echo(f"       package {pkg}, SHA-256 {sha}")
+        click.echo(f"       package {pkg}, SHA-256 {cliutil.printable(str(sha))}")
 
 
 @click.command("import")
@@ -138,7 +155,7 @@ def import_cmd(ctx: click.Context, package: str, directory: str, expected_key: s
         cliutil.emit_json({"unpacked": count, "folder": str(Path(directory).resolve()),
                            "verification": rep.to_dict()})
     else:
-        click.echo(f"Unpacked {count} file(s) into {Path(directory).resolve()}.")
+        click.echo(cliutil.printable(f"Unpacked {count} file(s) into {Path(directory).resolve()}."))
         _render_report(rep)
     ctx.exit(rep.exit_code)
 

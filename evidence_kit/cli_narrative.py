@@ -59,7 +59,7 @@ def note(ctx: click.Context, text: str | None, at: str | None, items: tuple[str,
             when = e.data.get("at_local") or e.data.get("at") or "-"
             about = ", ".join(e.data.get("item_ids") or [])
             click.echo(f"{e.seq:>4}  {_p(when):<26} {_p(e.data.get('text') or '')}"
-                       f"{'  (' + about + ')' if about else ''}{state}")
+                       f"{'  (' + _p(about) + ')' if about else ''}{state}")
         return
     if not text:
         raise UsageError('Give the note text, e.g. evkit note "He called at 14:05".')
@@ -122,7 +122,8 @@ def suspect_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
         text = "; ".join(f"{k}: {v}" for k, v in details.items()) or "(withdrawn)"
         ids = ", ".join(e.data.get("item_ids") or [])
         state = "" if e.current else "  [replaced/withdrawn]"
-        click.echo(f"{e.seq:>4}  {_p(text)}{'  (evidence: ' + ids + ')' if ids else ''}{state}")
+        click.echo(f"{e.seq:>4}  {_p(text)}{'  (evidence: ' + _p(ids) + ')' if ids else ''}"
+                   f"{state}")
 
 
 @suspect.command("withdraw")
@@ -197,10 +198,10 @@ def loss_list(ctx: click.Context, as_json: bool) -> None:
         when = d.get("at_local") or d.get("at") or "-"
         extra = "; ".join(f"{k.replace('_', ' ')} {d[k]}" for k in
                           ("method", "to_account", "reference") if d.get(k))
-        click.echo(f"{e.seq:>4}  {_p(when):<25} {d.get('amount'):>12} {d.get('currency')}  "
-                   f"{_p(extra)}")
+        click.echo(f"{e.seq:>4}  {_p(when):<25} {_p(d.get('amount')):>12} "
+                   f"{_p(d.get('currency'))}  {_p(extra)}")
     for cur, total in totals.items():
-        click.echo(f"Total {cur}: {total}")
+        click.echo(f"Total {_p(cur)}: {_p(total)}")
 
 
 @loss.command("withdraw")
@@ -316,7 +317,8 @@ def identifiers(ctx: click.Context, as_json: bool, kind: str | None) -> None:
         return
     for i in found:
         flag = "  [sensitive items only]" if i["sensitive_only"] else ""
-        click.echo(f"{i['kind']:<8} {_p(i['value'])}  in {', '.join(i['item_ids'])}{flag}")
+        click.echo(f"{_p(i['kind']):<8} {_p(i['value'])}  in {_p(', '.join(i['item_ids']))}"
+                   f"{flag}")
     click.echo(f"{len(found)} identifier(s). Promote one with: evkit suspect add "
                "--from-identifier KIND:VALUE")
 
@@ -344,10 +346,10 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
     if not entries:
         click.echo("Nothing dated yet.")
         return
-    click.echo(f"Times in {case.info.get('timezone') or 'UTC'}; ordered by UTC.")
+    click.echo(f"Times in {_p(case.info.get('timezone') or 'UTC')}; ordered by UTC.")
     for e in entries:
         flags = f"  [{'; '.join(e['flags'])}]" if e["flags"] else ""
-        click.echo(f"{_p(e['local']):<26} {e['source']:<19} {e['trust']:<13} "
+        click.echo(f"{_p(e['local']):<26} {_p(e['source']):<19} {_p(e['trust']):<13} "
                    f"{_p(e['what'])[:200]}{_p(flags)}")
 
 

@@ -227,11 +227,11 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         covers = e.get("covers") or {}
         what = f"seal of {covers.get('sealed_at')} (log event {covers.get('events')})"
         if e["status"] == "pending":
-            click.echo(f"{e['id']}  waiting for an answer   covers the {what}")
+            click.echo(cliutil.printable(f"{e['id']}  waiting for an answer   covers the {what}"))
             continue
         when = str(e.get("gen_time") or "?").replace("T", " ").replace("Z", " UTC")
-        click.echo(f"{e['id']}  {when}  by {cliutil.printable(str(e.get('tsa')))}; covers the "
-                   f"{what}; signature {e.get('signature')}")
+        click.echo(cliutil.printable(f"{e['id']}  {when}  by {e.get('tsa')}; covers the "
+                                     f"{what}; signature {e.get('signature')}"))
 
 
 COMMANDS = (timestamp,)

@@ -7,6 +7,7 @@ command asks, warns and prints the same way. Only click and the standard library
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,11 +38,31 @@ def ask_passphrase(prompt: str) -> str | None:
 
 
 def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+    """Print ``obj`` as JSON. Text is kept exactly (readers parse it back unchanged), but every
+    character :func:`printable` would escape is written as a JSON ``\\uXXXX`` escape, so that
+    JSON on a terminal cannot drive it either (JSON itself escapes only U+0000-U+001F)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False)
+    click.echo(_INVISIBLE_IN_JSON.sub(_json_escape, text))
+
+
+#: Candidates for :func:`_json_escape`: anything but a line break and printable ASCII.
+_INVISIBLE_IN_JSON = re.compile(r"[^\n\x20-\x7e]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if _visible(ch) == ch:
+        return ch
+    code = ord(ch)
+    if code > 0xFFFF:  # as a UTF-16 surrogate pair, the only way JSON escapes it
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def warn(message: str) -> None:
-    click.echo(message, err=True)
+    """One line for the person on standard error; names it quotes are shown safely."""
+    click.echo(printable(message), err=True)
 
 
 def case_start(ctx: click.Context) -> Path:
@@ -89,5 +110,45 @@ def progress(total: int, label: str) -> Iterator[Callable[[int, str], None] | No
 
 
 def printable(text: str) -> str:
-    """Hostile names must not drive the terminal: escape control characters."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    """Recorded or foreign text made safe to show on a terminal: THE one function every
+    command uses for names, titles, notes, paths and messages that quote them.
+
+    Hostile text must neither drive the terminal nor disguise itself, so every character
+    that could is shown as a visible escape: control characters (ESC ``\\x1b``, BEL
+    ``\\x07``, CR ``\\r``, LF ``\\n``, tab, DEL, C1), line and paragraph separators,
+    invisible format characters such as the bidirectional overrides (U+202E ``\\u202e``) and
+    zero-width characters, and private-use or unassigned code points. Bytes of a file name
+    that are not UTF-8 (lone surrogates) are shown as the byte, ``\\xe9``. Letters of any
+    script, symbols, emoji and spaces (including no-break spaces) are kept as they are.
+    ``--json`` output does not use this: escaping there is JSON's job.
+    """
+    if text.isprintable():
+        return text
+    return "".join(_visible(ch) for ch in text)
+
+
+def _visible(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    import unicodedata
+
+    if unicodedata.category(ch) == "Zs":  # a space of another width: harmless, keep it
+        return ch
+    return repr(ch)[1:-1]  # \\x1b, \\n, \\u202e, \\U000f0000
+
+
+def original_text(original: dict[str, Any], key: str) -> str:
+    """An item's original ``name`` or ``path`` for a terminal. A name that was not valid UTF-8
+    is recorded as text with U+FFFD plus its exact bytes (``name_hex``/``path_hex``): shown
+    from those bytes, the undecodable ones as ``\\xNN`` (``caf\\xe9.txt``)."""
+    exact = original.get(f"{key}_hex")
+    if isinstance(exact, str):
+        try:
+            return printable(bytes.fromhex(exact).decode("utf-8", "surrogateescape"))
+        except ValueError:
+            pass
+    value = original.get(key)
+    return printable(str(value)) if value is not None else ""

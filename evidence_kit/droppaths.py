@@ -37,6 +37,9 @@ _WINDOWS_START = re.compile(r"""["']?(?:[A-Za-z]:\\|\\\\)""")
 #: After a backslash inside POSIX double quotes, only these characters are escaped.
 _DQUOTE_ESCAPABLE = frozenset('"\\$`')
 
+#: A word that opens as an absolute ``file:`` URI (``file:/``, ``file://``, ``file:///``).
+_URI_START = re.compile(r"file:/", re.IGNORECASE)
+
 #: ``/C:/Users/...`` as found in ``file:///C:/Users/...``.
 _URI_DRIVE = re.compile(r"/[A-Za-z]:(?:/|$)")
 
@@ -116,6 +119,11 @@ def _tokenize(text: str) -> list[str]:
     Quotes do not span lines: a quote still open at the end of its line is an error,
     which catches the common mistake of a typed, unescaped apostrophe (``Jane's``).
     Words that are empty after unquoting (``''``) are dropped: no path is empty.
+
+    An unquoted word that opens as a ``file:/`` URI is taken literally up to the next
+    separator: a URI has its spaces percent-encoded, and RFC 3986 lets an apostrophe, a
+    parenthesis or an ampersand stand as they are (``file:///home/jane/Jane's%20Desktop/x.png``
+    is what terminals paste), so quotes and backslashes there are part of the name.
     """
     tokens: list[str] = []
     i = 0
@@ -123,6 +131,13 @@ def _tokenize(text: str) -> list[str]:
     while i < n:
         if text[i] in _SEPARATORS:
             i += 1
+            continue
+        if _URI_START.match(text, i):
+            end = i
+            while end < n and text[end] not in _SEPARATORS:
+                end += 1
+            tokens.append(text[i:end])
+            i = end
             continue
         windows = _WINDOWS_START.match(text, i) is not None
         parts: list[str] = []
@@ -189,7 +204,8 @@ def split_dropped(text: str) -> list[str]:
     """Return the paths in ``text`` as pasted by a terminal when files are dropped on it.
 
     Any mix of macOS backslash escapes, single quotes (with the ``'\\''`` idiom),
-    double quotes and ``file://`` URIs is accepted; paths are separated by unquoted
+    double quotes and ``file://`` URIs (quoted or not; unquoted, their apostrophes and other
+    characters RFC 3986 allows are literal) is accepted; paths are separated by unquoted
     spaces, tabs and line breaks (``\\r\\n`` included). Outside quotes a backslash
     escapes the next character, as in a POSIX shell, except in a word that starts like
     a Windows path (``C:\\``, ``\\\\server``, optionally after an opening quote): there

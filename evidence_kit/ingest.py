@@ -37,7 +37,7 @@ from evidence_kit.hashing import CopyResult, copy_and_hash
 from evidence_kit.models import Item
 from evidence_kit.signing import Signer
 from evidence_kit.timeutil import local_iso
-from evidence_kit.util import hostname
+from evidence_kit.util import fs_hex, fs_text, hostname
 
 #: Files that operating systems create on their own; never evidence, skipped with a count.
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "ehthumbs.db"})
@@ -118,6 +118,10 @@ def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Pr
         except OSError as exc:
             problems.append(Problem(shown, f"cannot be examined: {exc.strerror}.", "unreadable"))
             continue
+        except ValueError:  # a NUL character (pasted or piped in): no file can have that name
+            problems.append(Problem(shown, "is not a possible file name (it contains a NUL "
+                                    "character).", "unreadable"))
+            continue
         try:
             real = path.resolve()
         except OSError:
@@ -185,7 +189,7 @@ def total_size(paths: Iterable[str]) -> int:
                     with contextlib.suppress(OSError):
                         total += os.lstat(os.path.join(dirpath, name)).st_size
         else:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):
                 total += os.lstat(top).st_size
     return total
 
@@ -336,7 +340,7 @@ def _work(task: _Task) -> _Done:
                                          "Close the program using it and add it again.",
                                          "changed"))
         original = {
-            "path": shown,
+            "path": fs_text(shown),
             "size": st.st_size,
             "modified": _iso(st.st_mtime),
             "changed": _iso(st.st_ctime),
@@ -344,7 +348,11 @@ def _work(task: _Task) -> _Done:
             "created": _iso(getattr(st, "st_birthtime", None)),
             "mode": oct(stat.S_IMODE(st.st_mode)),
         }
-        name = os.path.basename(task.path)
+        raw_name = os.path.basename(task.path)
+        name = fs_text(raw_name)  # a name that is not UTF-8: text for people, exact bytes in hex
+        for key, raw in (("name_hex", raw_name), ("path_hex", shown)):
+            if (hexed := fs_hex(raw)) is not None:
+                original[key] = hexed
         mime, extraction, children = _analyse(part, result.head, name, task.scratch,
                                               task.extract)
         if _IN_WORKER:  # read embedded files here too: a crash costs this file, not the add
@@ -378,7 +386,7 @@ class _PreChild:
 
 def _child_name(child: Any) -> str:
     """An embedded file's name: its declared name's last part (untrusted), or "attachment"."""
-    return os.path.basename(str(child.filename or "").replace("\\", "/")) or "attachment"
+    return fs_text(os.path.basename(str(child.filename or "").replace("\\", "/"))) or "attachment"
 
 
 def _pre_analyse(children: list[Any], extract: bool, depth: int) -> list[Any]:
@@ -611,8 +619,9 @@ def add_files(
             batch = _Batch()
 
         originals = [src.path for src in sources]
+        parts = sess.reserve_parts([fs_text(path) for path in originals])  # named for recovery
         tasks = [_Task(path=path, part=part, extract=extract)
-                 for path, part in zip(originals, sess.reserve_parts(originals), strict=True)]
+                 for path, part in zip(originals, parts, strict=True)]
         del originals
         _CANCEL.clear()  # before forking: workers inherit it
         workers = _CopyWorkers(tasks, os.cpu_count() or 2) if _can_fork_workers() else None
@@ -666,7 +675,9 @@ def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, 
         batch.duplicates.append({"sha256": sha256, "same_as": existing, "name": name,
                                  "original_path": original.get("path"),
                                  "modified": original.get("modified"),
-                                 "parent": parent["id"] if parent else None})
+                                 "parent": parent["id"] if parent else None,
+                                 **{k: original[k] for k in ("name_hex", "path_hex")
+                                    if k in original}})
         for child in analysed[2]:  # its attachments were read for nothing: drop them
             Path(child.path).unlink(missing_ok=True)
         return

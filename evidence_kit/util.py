@@ -40,3 +40,33 @@ def hostname() -> str:
     import socket
 
     return socket.gethostname()
+
+
+def _fs_bytes(name: str) -> bytes:
+    try:
+        return os.fsencode(name)
+    except UnicodeEncodeError:  # a lone surrogate that did not come from the file system
+        return name.encode("utf-8", "surrogatepass")
+
+
+def fs_text(name: str) -> str:
+    """A name from the file system as valid Unicode text, for records and JSON.
+
+    POSIX names are bytes; Python keeps bytes that are not UTF-8 as lone surrogates, which no
+    JSON encoder accepts. Those bytes become U+FFFD (as file managers show them); the exact
+    bytes are kept by :func:`fs_hex`.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return _fs_bytes(name).decode("utf-8", "replace")
+    return name
+
+
+def fs_hex(name: str) -> str | None:
+    """The exact bytes of a file-system name in hex when it is not valid UTF-8, else None."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return _fs_bytes(name).hex()
+    return None

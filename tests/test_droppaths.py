@@ -6,6 +6,7 @@ import re
 import shlex
 import unicodedata
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
 import pytest
 from hypothesis import assume, given, settings
@@ -451,3 +452,59 @@ def test_file_uri_round_trip(paths: list[str]) -> None:
     assert split_dropped(" ".join(uris)) == expected
     assert split_dropped("\r\n".join(uris)) == expected
     assert split_lines("\n".join(uris)) == expected
+
+
+# --- issue 12, defect 11: file:// URIs keep characters RFC 3986 allows unencoded ---
+
+DEFECT_11_URIS: list[tuple[str, str, list[str]]] = [
+    (
+        "apostrophe in a file URI (RFC 8089)",
+        "file:///home/jane/Jane's%20Desktop/x.png",
+        ["/home/jane/Jane's Desktop/x.png"],
+    ),
+    (
+        "apostrophe URI among other drops",
+        "'/home/jane/a b.png' file:///home/jane/Jane's%20Desktop/x.png /Users/jane/c\\ d.png",
+        ["/home/jane/a b.png", "/home/jane/Jane's Desktop/x.png", "/Users/jane/c d.png"],
+    ),
+    (
+        "sub-delims left unencoded",
+        "file:///home/jane/invoice(1)&copy;!*+,=.pdf",
+        ["/home/jane/invoice(1)&copy;!*+,=.pdf"],
+    ),
+    (
+        "apostrophe URI, uri-list lines",
+        "file:///home/jane/Mark's.png\r\nfile:///home/jane/Jane's%20x.png\r\n",
+        ["/home/jane/Mark's.png", "/home/jane/Jane's x.png"],
+    ),
+    (
+        "GNOME-quoted URI with the quote idiom",
+        "'file:///home/jane/Jane'\\''s%20Desktop/x.png'",
+        ["/home/jane/Jane's Desktop/x.png"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("pasted", "expected"),
+    [pytest.param(p, e, id=name) for name, p, e in DEFECT_11_URIS],
+)
+def test_defect_11_file_uri_with_apostrophe_is_accepted(pasted: str, expected: list[str]) -> None:
+    assert split_dropped(pasted) == expected
+    if "\n" not in pasted and not pasted.startswith("'") and " " not in pasted:
+        assert split_lines(pasted) == expected
+
+
+#: Everything a terminal may leave unencoded in a URI path: printable ASCII but ``%`` and space.
+_URI_LITERAL = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "%")
+
+
+@settings(max_examples=400)
+@given(st.lists(ABSOLUTE_POSIX, max_size=6))
+def test_defect_11_minimally_encoded_file_uri_round_trip(paths: list[str]) -> None:
+    # Terminals encode as little as they can: quotes, backslashes, brackets stay literal.
+    assume(not any(re.match(r"/[A-Za-z]:(?:/|$)", p) for p in paths))
+    uris = ["file://" + quote(p, safe=_URI_LITERAL) for p in paths]
+    assert split_dropped(" ".join(uris)) == paths
+    assert split_dropped("\r\n".join(uris)) == paths
+    assert split_lines("\n".join(uris)) == paths
