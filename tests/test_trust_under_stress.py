@@ -27,7 +27,9 @@ def init_case(evkit, tmp_path: Path, title: str = "Romance scam 2026",
 
 
 def records(case: Path) -> list[dict]:
-    return [json.loads(ln) for ln in (case / "evkit" / "items.jsonl").read_bytes().splitlines()]
+    """The item records (items.jsonl also holds the records of duplicates)."""
+    lines = (case / "evkit" / "items.jsonl").read_bytes().splitlines()
+    return [r for r in map(json.loads, lines) if r["type"] == "evkit/item/v1"]
 
 
 # ---- defect 2: a file name that is not UTF-8 -------------------------------------------------
@@ -63,7 +65,7 @@ def test_defect_2_non_utf8_name_is_added_and_kept_losslessly(evkit, tmp_path: Pa
     assert rec["stored"].startswith("data/E000") and rec["stored"].isascii()
     good = [x for x in records(case) if x["original"]["name"] == "a-good.txt"]
     assert good and "name_hex" not in good[0]["original"]
-    # The duplicate in the signed log keeps its exact bytes too.
+    # The duplicate's record, bound by the signed log, keeps its exact bytes too.
     events = json.loads(evkit("log", "--json", cwd=case).stdout)
     (dup,) = events[-1]["data"]["duplicates"]
     assert dup["name"] == "copie \ufffd.txt"

@@ -16,10 +16,9 @@ from typing import Any
 
 import bagit
 import pytest
+from conftest import Run
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
-
-from conftest import Run
 
 # Every string below describes a withheld file; none may appear anywhere in the package.
 FOLDER = "Intimate_Photos_of_Jane"
