@@ -829,9 +829,16 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
     ]
     head = "\n".join(f"  {label + ':':<18}{' '.join(value.split())}"
                      for label, value in rows if value)
-    no_payload = ("\n  (This package holds no evidence files, so this manifest is empty and "
-                  "sha256sum reports\n  that it found nothing to check.)\n"
-                  if not meta.included else "")
+    if meta.included:
+        step1 = ("Step 1. Check every evidence file against its recorded SHA-256:\n\n"
+                 "    $ sha256sum -c manifest-sha256.txt\n\n"
+                 '  Every line must end in "OK" (on macOS: shasum -a 256 -c '
+                 "manifest-sha256.txt).\n  Then check the record files the same way:\n")
+    else:
+        step1 = ("Step 1. This package holds no evidence files, so manifest-sha256.txt is "
+                 "empty and there\n  is nothing to check in it (sha256sum -c would only "
+                 'report "no properly formatted\n  checksum lines"). Check the record files '
+                 "against their recorded SHA-256:\n")
     report = ""
     if reports:
         report = ("\nThe collector's report (covered by the seal like every record file):\n"
@@ -876,31 +883,31 @@ gave you this package (by phone, in person, or from their signed custody form).
 
 Unzipping the package creates the folder {folder}/, which holds this file.
 Open a terminal in that folder and type each command shown after "$ " (without the "$").
+Every command below is run there.
 
-Step 1. Check every evidence file against its recorded SHA-256:
-
-    $ sha256sum -c manifest-sha256.txt
-
-  Every line must end in "OK" (on macOS: shasum -a 256 -c manifest-sha256.txt).{no_payload}
-  Then check the record files the same way:
-
+{step1}
     $ sha256sum -c tagmanifest-sha256.txt
 
-Step 2. Validate the bag with the Library of Congress BagIt validator
-  (install it once with: pip install bagit). Run it from the folder that CONTAINS
-  {folder}/, that is one level up (cd ..):
+  Every line must end in "OK" (on macOS: shasum -a 256 -c tagmanifest-sha256.txt).
 
-    $ bagit.py --validate {folder}
+Step 2. Validate the bag with the Library of Congress BagIt validator, bagit.py:
 
-  It must report that the bag is valid.
+    $ bagit.py --validate .
 
-Step 3. Check the collector's signature on the seal (OpenSSL 3.0 or later), in {folder}/:
+  It must report ". is valid". If bagit.py is not installed, install it once (a plain
+  "pip install bagit" is refused on current Debian and Ubuntu), either with pipx:
+      pipx install bagit
+  or with Python alone (Debian/Ubuntu may first need: sudo apt install python3-venv):
+      python3 -m venv ~/bagit-venv && ~/bagit-venv/bin/pip install bagit
+  and then type ~/bagit-venv/bin/bagit.py --validate . instead.
+
+Step 3. Check the collector's signature on the seal (OpenSSL 3.0 or later):
 
     $ {OPENSSL_VERIFY}
 
   It must print "Signature Verified Successfully".
 
-Step 4. Check that the seal and the key are the ones named above, in {folder}/:
+Step 4. Check that the seal and the key are the ones named above:
 
     $ sha256sum evkit/seal.json
     $ openssl pkey -pubin -in evkit/collector.pub.pem -outform DER | tail -c 32 | sha256sum
@@ -919,9 +926,12 @@ log evkit/custody.jsonl holds one signed, hash-chained event per line; its last 
 "transfer" event that records this handover ({t.export_id}).
 {report}{stamps}{withheld}
 With evkit installed, one command does all of the above and also checks the signature of
-every custody event and item record (it reads the zip without unpacking it):
+every custody event and item record:
 
-    evkit verify {t.data.get("package") or folder + ".zip"}
+    $ evkit verify .
+
+  (Or, without unpacking, in the folder that holds the zip:
+  evkit verify {t.data.get("package") or folder + ".zip"})
 
 Files outside data/ and evkit/: VERIFY.txt (this file) is listed in tagmanifest-sha256.txt
 but is not covered by the seal, because it quotes the seal's own SHA-256.

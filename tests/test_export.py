@@ -142,10 +142,10 @@ def test_package_passes_bagit_sha256sum_and_openssl_from_verify_txt(
     fp = " ".join(key_hex[i:i + 4] for i in range(0, 32, 4)).upper()
     assert fp in text
 
-    # Step 2, exactly as written, from the folder that contains the bag.
+    # Step 2, exactly as written, in the bag folder.
     (validate,) = [c for c in commands if c.startswith("bagit.py")]
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    res = subprocess.run(shlex.split(validate), cwd=bag.parent, capture_output=True, text=True,
+    res = subprocess.run(shlex.split(validate), cwd=bag, capture_output=True, text=True,
                          env=env)
     assert res.returncode == 0 and "is valid" in res.stderr, res.stderr
     if shutil.which("openssl") is None:

@@ -315,3 +315,55 @@ def test_defect_6_a_receipt_for_another_transfer_event_is_ignored(
     code, text = evk("-C", case.root, "exports", "--json")
     (x1,) = json.loads(text)
     assert x1["zip_sha256"] is None
+
+
+# ---- defect 12: the officer's instructions work as written -----------------------------------
+def _verify_txt_commands(text: str) -> list[str]:
+    return [ln.strip()[2:] for ln in text.splitlines() if ln.strip().startswith("$ ")]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("sha256sum") is None,
+                    reason="needs openssl and sha256sum, as the officer does")
+@pytest.mark.parametrize("with_evidence", [True, False], ids=["evidence", "no-evidence"])
+def test_defect_12_every_command_in_verify_txt_works_where_it_says(
+        case: Case, make_case: Callable[..., Case], tmp_path: Path, evk: Runner,
+        key_home: Path, with_evidence: bool) -> None:
+    import zipfile
+
+    target = case if with_evidence else make_case("Empty case")
+    out = tmp_path / "out"
+    out.mkdir()
+    code, text = evk("-C", target.root, "export", "--to", out / "handover.zip", "--recipient",
+                     RECIPIENT)
+    assert code == 0, text
+    with zipfile.ZipFile(out / "handover.zip") as zf:
+        zf.extractall(tmp_path / "unzipped")
+        (top,) = {n.split("/", 1)[0] for n in zf.namelist()}
+    bag = tmp_path / "unzipped" / top
+    verify_txt = (bag / "VERIFY.txt").read_text()
+    # It says where to work: the unpacked folder, for every command.
+    assert f"creates the folder {top}/" in verify_txt
+    assert "Every command below is run there." in verify_txt
+    assert "cd .." not in verify_txt
+    assert "with: pip install bagit" not in verify_txt  # refused on Debian/Ubuntu
+    assert "pipx install bagit" in verify_txt
+    commands = _verify_txt_commands(verify_txt)
+    assert any(c.startswith("bagit.py --validate") for c in commands)
+    assert any(c.startswith("openssl pkeyutl") for c in commands)
+    assert any(c.startswith("evkit verify") for c in commands)
+    assert ("sha256sum -c manifest-sha256.txt" in commands) == with_evidence
+
+    # The officer's PATH: bagit.py (installed in the test venv) and an evkit command.
+    tools = tmp_path / "officer-bin"
+    tools.mkdir()
+    shim = tools / "evkit"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m evidence_kit "$@"\n')
+    shim.chmod(0o755)
+    env = dict(os.environ, EVKIT_HOME=str(key_home),
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               PATH=os.pathsep.join([str(tools), str(Path(sys.executable).parent),
+                                     os.environ["PATH"]]))
+    for command in commands:
+        res = subprocess.run(["bash", "-c", command], cwd=bag, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert res.returncode == 0, (command, res.stdout, res.stderr)
