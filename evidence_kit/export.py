@@ -1611,12 +1611,16 @@ def import_zip(zip_path: Path, dest: Path, *, expected_key: str | None = None,
                              "folder.", hint="Give a new folder name.")
     elif not dest.parent.is_dir():
         raise UsageError(f"The folder {dest.parent} does not exist.")
+    from evidence_kit.reportcheck import report_findings
+
     with open_zip(zip_path) as src:
-        src.files()  # reads the record files: damage found there is a problem too
-        if src.problems:
-            shown = "; ".join(f.message for f in src.problems[:3])
-            more = f" (and {len(src.problems) - 3} more)" if len(src.problems) > 3 else ""
-            err = IntegrityError if any(f.integrity for f in src.problems) else \
+        files = src.files()  # reads the record files: damage found there is a problem too
+        # A report page with active content is never put where someone may open it.
+        problems = [*src.problems, *report_findings(list(files), src.read)]
+        if problems:
+            shown = "; ".join(f.message for f in problems[:3])
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            err = IntegrityError if any(f.integrity for f in problems) else \
                 UnreadableInputError
             raise err(f"{zip_path} was not unpacked: {shown}{more}",
                       hint="Nothing was written. Run 'evkit verify' on the zip for details.")

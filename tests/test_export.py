@@ -522,7 +522,9 @@ def test_report_files_travel_inside_the_bag(case: Case, signer: Signer, tmp_path
                                             evk: Runner) -> None:
     report = case.root / "evkit" / "report"
     report.mkdir()
-    (report / "summary.html").write_text("<h1>Case summary</h1>\n")
+    (report / "summary.html").write_text(  # inert, as report pages must be (report.active)
+        "<!DOCTYPE html><meta http-equiv=\"Content-Security-Policy\" "
+        "content=\"default-src 'none'\"><h1>Case summary</h1>\n")
     (report / "custody.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
     with case.session(signer, "report") as sess:  # a report is written, then sealed
         sess.log("report", {"files": ["evkit/report/summary.html", "evkit/report/custody.pdf"]})

@@ -1,5 +1,6 @@
-"""Issue 12 "Trust under stress": handovers that are killed, hit a full disk, or are made from
-copies of a case (defects 4, 5 and 6)."""
+"""Issue 12 "Trust under stress": handovers that are killed, hit a full disk or are made from
+copies of a case (defects 4, 5, 6), report pages with active content (9), and the officer's
+instructions in VERIFY.txt (12)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import errno
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -367,3 +369,96 @@ def test_defect_12_every_command_in_verify_txt_works_where_it_says(
         res = subprocess.run(["bash", "-c", command], cwd=bag, env=env, capture_output=True,
                              text=True, timeout=120)
         assert res.returncode == 0, (command, res.stdout, res.stderr)
+
+
+# ---- defect 9: a signed package whose report carries active content ------------------------
+SCRIPT_PAGE_EDITS: dict[str, Callable[[str], str]] = {
+    "script": lambda p: p.replace("</h1>", "</h1><script>alert(1)</script>", 1),
+    "script-upper": lambda p: p.replace("</h1>", "</h1><SCRIPT SRC=x.js></SCRIPT>", 1),
+    "onerror": lambda p: p.replace("</h1>", '</h1><img src="data:image/png;base64,AA==" '
+                                   'onerror="alert(1)">', 1),
+    "svg-onload": lambda p: p.replace("</h1>", "</h1><svg/onload=alert(1)>", 1),
+    "javascript-href": lambda p: p.replace("</h1>", '</h1><a href="java&#x09;script:alert(1)">'
+                                           "x</a>", 1),
+    "data-href": lambda p: p.replace("</h1>", '</h1><a href="data:text/html,<b>x</b>">x</a>',
+                                     1),
+    "remote-img": lambda p: p.replace("</h1>", '</h1><img src="https://evil.example/t.png">',
+                                      1),
+    "protocol-relative": lambda p: p.replace("</h1>", '</h1><img src="//evil.example/t.png">',
+                                             1),
+    "css-url": lambda p: p.replace("</h1>", '</h1><p style="background:url(http://e.x/a)">x'
+                                   "</p>", 1),
+    "css-import": lambda p: p.replace("</style>", "@import url(//e.x/a.css);</style>", 1),
+    "iframe": lambda p: p.replace("</h1>", '</h1><iframe src="#"></iframe>', 1),
+    "object": lambda p: p.replace("</h1>", "</h1><object></object>", 1),
+    "embed": lambda p: p.replace("</h1>", "</h1><embed>", 1),
+    "base": lambda p: p.replace("<title>", '<base href="https://evil.example/"><title>', 1),
+    "refresh": lambda p: p.replace("<title>", '<meta http-equiv="refresh" content="0;url=h">'
+                                   "<title>", 1),
+    "no-csp": lambda p: re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", p),
+    "weak-csp": lambda p: p.replace("default-src &#x27;none&#x27;", "default-src *", 1),
+    "comment-trick": lambda p: p.replace("</h1>", "</h1><!-- --!><img src=x onerror=alert(1)>"
+                                         " -->", 1),
+    "not-utf8": lambda p: p,  # encoded as UTF-16 below
+}
+
+
+def _report_page(evk: Runner, case: Case) -> tuple[Path, str]:
+    code, text = evk("-C", case.root, "report", "--format", "html")
+    assert code == 0, text
+    page = case.root / "evkit" / "report" / "index.html"
+    return page, page.read_text("utf-8")
+
+
+@pytest.mark.parametrize("kind", sorted(SCRIPT_PAGE_EDITS))
+def test_defect_9_active_content_in_a_report_page_is_found(case: Case, evk: Runner,
+                                                           kind: str) -> None:
+    from evidence_kit.reportcheck import active_content
+
+    _page, text = _report_page(evk, case)
+    assert active_content(text.encode("utf-8")) == []  # evkit's own page passes
+    changed = SCRIPT_PAGE_EDITS[kind](text)
+    data = changed.encode("utf-16") if kind == "not-utf8" else changed.encode("utf-8")
+    assert kind == "not-utf8" or changed != text
+    assert active_content(data), kind
+
+
+def _resign_with_active_report(case: Case, signer: Signer, evk: Runner) -> None:
+    """What someone with their own key can do: put a script in the report, then sign."""
+    page, text = _report_page(evk, case)
+    page.chmod(0o644)
+    page.write_text(text.replace("</h1>", "</h1><script>document.title='pwned'</script>", 1))
+    with case.session(signer, "report") as sess:  # the change is recorded and sealed
+        sess.log("note", {"text": "report edited"})
+
+
+def test_defect_9_signed_package_with_a_script_in_its_report_does_not_verify(
+        case: Case, signer: Signer, tmp_path: Path, evk: Runner) -> None:
+    _resign_with_active_report(case, signer, evk)
+    code, text = evk("verify", "--json", case.root)
+    codes = [f["code"] for f in json.loads(text)["findings"]]
+    assert code == 1 and codes == ["report.active"], text
+    out = tmp_path / "out"
+    out.mkdir()
+    code, text = evk("-C", case.root, "export", "--to", out / "p.zip", "--recipient", RECIPIENT)
+    assert code == 1 and "will not hand it over" in text, text  # evkit refuses to send it
+
+    # Someone else's tool made the package anyway: build it from the signed state.
+    from evidence_kit.export import build_zip
+
+    with case.session(signer, "export") as sess:
+        sess.log("transfer", {"export": "X0001", "recipient": RECIPIENT, "package": "p.zip",
+                              "included": sorted(case.items()), "withheld": []})
+    build_zip(case.root, signer, out / "p.zip", check_case=False)
+    code, text = evk("verify", "--json", out / "p.zip")
+    assert code == 1, text
+    found = json.loads(text)["findings"]
+    assert [f["code"] for f in found] == ["report.active"], found
+    assert found[0]["path"] == "evkit/report/index.html"
+    assert "script" in found[0]["message"]
+    code, text = evk("verify", out / "p.zip")
+    assert code == 1 and "CHANGED" in text.upper(), text
+    # evkit import refuses to put the page where someone may open it.
+    code, text = evk("import", out / "p.zip", tmp_path / "unpacked")
+    assert code == 1 and "not unpacked" in text and "index.html" in text, text
+    assert not (tmp_path / "unpacked").exists()
