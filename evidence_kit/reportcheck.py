@@ -161,7 +161,7 @@ class _Inspector(HTMLParser):
                 elif scheme or url.startswith(("//", "\\\\", "/\\")):
                     self._note(f"a reference to an outside resource ({name}={url[:60]!r})")
                 else:
-                    self._note(f"a link ({name}={url[:60]!r})")
+                    self._note(f"a reference to another file ({name}={url[:60]!r})")
 
     def handle_data(self, data: str) -> None:
         if self._stack:
