@@ -830,10 +830,8 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
     head = "\n".join(f"  {label + ':':<18}{' '.join(value.split())}"
                      for label, value in rows if value)
     if meta.included:
-        step1 = ("Step 1. Check every evidence file against its recorded SHA-256:\n\n"
-                 "    $ sha256sum -c manifest-sha256.txt\n\n"
-                 '  Every line must end in "OK" (on macOS: shasum -a 256 -c '
-                 "manifest-sha256.txt).\n  Then check the record files the same way:\n")
+        step1 = ("Step 1. Check every evidence file, then every record file, against its "
+                 "recorded SHA-256:\n\n    $ sha256sum -c manifest-sha256.txt")
     else:
         step1 = ("Step 1. This package holds no evidence files, so manifest-sha256.txt is "
                  "empty and there\n  is nothing to check in it (sha256sum -c would only "
@@ -888,7 +886,7 @@ Every command below is run there.
 {step1}
     $ sha256sum -c tagmanifest-sha256.txt
 
-  Every line must end in "OK" (on macOS: shasum -a 256 -c tagmanifest-sha256.txt).
+  Every line must end in "OK" (on macOS, type shasum -a 256 -c instead of sha256sum -c).
 
 Step 2. Validate the bag with the Library of Congress BagIt validator, bagit.py:
 
@@ -896,7 +894,7 @@ Step 2. Validate the bag with the Library of Congress BagIt validator, bagit.py:
 
   It must report ". is valid". If bagit.py is not installed, install it once (a plain
   "pip install bagit" is refused on current Debian and Ubuntu), either with pipx:
-      pipx install bagit
+      pipx install bagit        (it puts bagit.py in ~/.local/bin)
   or with Python alone (Debian/Ubuntu may first need: sudo apt install python3-venv):
       python3 -m venv ~/bagit-venv && ~/bagit-venv/bin/pip install bagit
   and then type ~/bagit-venv/bin/bagit.py --validate . instead.
