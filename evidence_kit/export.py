@@ -552,9 +552,15 @@ def settle_export(case: Case, signer: Signer, folder: Path, *, reason: str = "in
         return None
     export_id = str(doc.get("export") or "")
     dest = Path(str(doc.get("dest")))
-    receipt_json = Path(str(doc.get("receipt_json")))
-    receipt_txt = Path(str(doc.get("receipt_txt")))
-    pid = int(doc.get("pid") or 0)
+    try:
+        pid = int(doc.get("pid") or 0)
+    except (TypeError, ValueError):
+        pid = 0
+    if not dest.is_absolute() or not dest.name.lower().endswith(".zip") or pid <= 0:
+        return None  # not a journal evkit wrote: touch nothing outside the case
+    # Only names an export makes are derived from the journal (never taken from it as they
+    # are): a case folder from someone else must not make evkit delete other files.
+    receipt_json, receipt_txt = _receipt_paths(dest)
     log = case.read_log()
     transfer = transfers(log).get(export_id)
     zip_sha = doc.get("zip_sha256")
@@ -575,7 +581,7 @@ def settle_export(case: Case, signer: Signer, folder: Path, *, reason: str = "in
         _store_receipt(receipt, transfer)  # best effort; the receipts beside the zip matter
         return (f"The handover {export_id} had been completed: its package {dest} and its "
                 "receipt are in place.")
-    removed = [p for p in (Path(str(doc.get("part"))), _part_path(dest, pid),
+    removed = [p for p in (_part_path(dest, pid),
                            *(p.with_name(f".{p.name}.tmp-{pid}")
                              for p in (receipt_json, receipt_txt)))
                if _unlink(p)]

@@ -167,6 +167,28 @@ def test_defect_4_export_killed_after_its_receipts_is_kept_as_complete(
     assert code == 0, text
 
 
+def test_defect_4_an_export_journal_only_ever_removes_files_an_export_makes(
+        case: Case, tmp_path: Path, evk: Runner) -> None:
+    """The journal is data in the case folder: it cannot make evkit delete other files."""
+    victim = tmp_path / "precious.doc"
+    victim.write_text("keep me")
+    zip_victim = tmp_path / "other.zip"
+    zip_victim.write_text("not evkit's")
+    txn = case.root / "evkit" / "txn" / "20260101T000000-1-export"
+    txn.mkdir(parents=True)
+    (txn / "intent.json").write_text('{"op":"export"}')
+    (txn / "export.json").write_text(json.dumps({
+        "export": "X0001", "pid": 1, "dest": str(zip_victim), "part": str(victim),
+        "receipt_json": str(victim), "receipt_txt": str(victim),
+        "zip_sha256": "0" * 64}))
+    code, text = evk("-C", case.root, "exports")
+    assert code == 0, text
+    assert victim.read_text() == "keep me" and zip_victim.read_text() == "not evkit's"
+    assert not txn.exists()
+    code, text = evk("verify", case.root)
+    assert code == 0, text
+
+
 # ---- defect 5: a full disk -------------------------------------------------------------------
 class _FullDisk(io.FileIO):
     """A file on a disk that fills up after ``room`` bytes."""
