@@ -669,6 +669,9 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
     if parsed.torn_tail:  # a torn append outside any journal cannot be ours to keep
         truncate(log_path, parsed.complete_size)
         parsed = parse_log(log_path.read_bytes())
+    settled = _settle_exports(case, signer, pending, reason)
+    if settled:
+        parsed = parse_log(log_path.read_bytes())
     items = case.items()
     line = make_event(
         signer, seq=parsed.head.events + 1, prev=parsed.head.head, action="recover",
@@ -689,10 +692,24 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
     if discarded:
         shown = ", ".join(discarded[:5]) + (" ..." if len(discarded) > 5 else "")
         parts.append(f"{len(discarded)} file(s) in progress were not added: {shown}.")
+    parts.extend(settled)
     if "add" in ops:
         parts.append("Run the same 'evkit add' again to add the rest: files already in the case "
                      "are recognised and not stored twice.")
     return " ".join(parts)
+
+
+def _settle_exports(case: Case, signer: Signer, pending: Sequence[Path],
+                    reason: str) -> list[str]:
+    """An interrupted export's journal names the files it wrote beside the zip: the export
+    module removes them and cancels the handover (or finds it complete)."""
+    journals = [txn for txn in pending if (txn / "export.json").is_file()]
+    if not journals:
+        return []
+    from evidence_kit.export import settle_export  # only when there is one: import cycle
+
+    notes = [settle_export(case, signer, txn, reason=reason) for txn in journals]
+    return [n for n in notes if n]
 
 
 def new_item_record(

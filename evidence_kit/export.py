@@ -44,11 +44,11 @@ import dataclasses
 import errno
 import hashlib
 import json
-import mmap
 import os
 import re
 import shutil
 import stat
+import time
 import unicodedata
 import zipfile
 import zlib
@@ -77,10 +77,13 @@ from evidence_kit.case import (
     PUBKEY_PATH,
     SEAL_PATH,
     SEAL_SIG_PATH,
+    TXN_DIR,
     Case,
+    actor_of,
     list_tag_files,
+    write_seal,
 )
-from evidence_kit.custody import LOG_PATH, ParsedLog, utc_now
+from evidence_kit.custody import LOG_PATH, ParsedLog, make_event, utc_now
 from evidence_kit.errors import (
     IncompleteError,
     IntegrityError,
@@ -89,7 +92,13 @@ from evidence_kit.errors import (
     UsageError,
     WrongKeyError,
 )
-from evidence_kit.fsutil import CaseLock, atomic_write, fsync_dir
+from evidence_kit.fsutil import (
+    CaseLock,
+    append_durable,
+    atomic_write,
+    fsync_dir,
+    sync_filesystem,
+)
 from evidence_kit.hashing import HashOutcome, sha256_bytes, sha256_file
 from evidence_kit.models import ITEM_TYPE, SEAL_TYPE, Check, Finding, Item, VerificationReport
 from evidence_kit.signing import PublicKey, Signer, fingerprint, key_home
@@ -100,6 +109,9 @@ WITHHELD_PATH = "evkit/withheld.json"
 WITHHELD_TYPE = "evkit/withheld/v1"
 RECEIPT_TYPE = "evkit/receipt/v1"
 VERIFY_TXT = "VERIFY.txt"
+#: The journal of an export in progress, in its own ``evkit/txn/<id>-export/`` folder: where
+#: the partial zip, the zip and its receipts go, so that a killed export can be undone.
+EXPORT_JOURNAL = "export.json"
 TRANSFER = "transfer"
 TRANSFER_CANCELLED = "transfer.cancelled"
 REASON_SENSITIVE = "sensitive"
@@ -429,8 +441,11 @@ def export_case(case: Case, signer: Signer, request: ExportRequest, *,
                 cwd: Path | None = None) -> ExportResult:
     """Record a handover in the custody log, then write the zip and its receipts.
 
-    Nothing is logged if the request is impossible or the case does not verify. If writing the
-    zip fails after the ``transfer`` event was logged, a ``transfer.cancelled`` event says so.
+    Nothing is logged if the request is impossible or the case does not verify. Before the
+    ``transfer`` event is logged, an export journal (``evkit/txn/<id>-export/export.json``)
+    names every file the export will write outside the case. If writing the zip or its receipt
+    fails, those files are removed and a ``transfer.cancelled`` event says why; if the process
+    dies instead, the next evkit command does the same from the journal (:func:`settle_export`).
     """
     if signer.key_id != case.key_id:
         raise WrongKeyError("This case was created with another signing key, so your key "
@@ -442,24 +457,181 @@ def export_case(case: Case, signer: Signer, request: ExportRequest, *,
     receipts = _known_receipts(case, signer.public)
     with case.session(signer, "export", on_recover) as sess:
         plan = plan_export(sess.items, case.read_log(), request)
+        journal = _start_journal(case, plan.export_id, dest)
         sess.log(TRANSFER, _event_data(plan, request, dest.name, receipts))
     try:
         package = build_zip(case.root, signer, dest, export_id=plan.export_id,
-                            progress=progress, check_case=False)
+                            progress=progress, check_case=False, journal=journal)
+        result = _write_receipts(package, signer, request)
     except BaseException as exc:
         reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else (
             getattr(exc, "message", None) or str(exc) or type(exc).__name__)
-        with contextlib.suppress(Exception), case.session(signer, "export") as sess:
-            sess.log(TRANSFER_CANCELLED, {"export": plan.export_id,
-                                          "reason": f"the package was not written: {reason}"})
+        _abandon(case, signer, journal, f"the package was not written: {reason}")
+        if isinstance(exc, OSError | StorageError) and _disk_full(exc):
+            raise _full_error(dest) from exc
         raise
+    shutil.rmtree(journal, ignore_errors=True)  # the handover is complete
+    fsync_dir(journal.parent)
+    return result
+
+
+# ==== a handover that did not complete =======================================================
+def _part_path(dest: Path, pid: int | None = None) -> Path:
+    return dest.with_name(f".{dest.name}.{pid or os.getpid()}.part")
+
+
+def _start_journal(case: Case, export_id: str, dest: Path) -> Path:
+    """Name, before anything is written, every file this export may leave outside the case."""
+    folder = case.root / TXN_DIR / f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-" \
+        f"{os.getpid()}-export"
+    receipt_json, receipt_txt = _receipt_paths(dest)
     try:
-        return _write_receipts(package, signer, request)
-    except StorageError as exc:
-        raise StorageError(
-            f"The package {dest} was written (SHA-256 {package.sha256}), but its receipt could "
-            f"not be saved: {exc.message}",
-            hint="Write the SHA-256 down; 'evkit exports' lists the handover.") from exc
+        folder.mkdir(parents=True)
+        atomic_write(folder / "intent.json", canonical_bytes(
+            {"op": "export", "started": utc_now(), "pid": os.getpid()}))
+        atomic_write(folder / EXPORT_JOURNAL, canonical_bytes({
+            "export": export_id, "pid": os.getpid(), "dest": str(dest),
+            "part": str(_part_path(dest)), "receipt_json": str(receipt_json),
+            "receipt_txt": str(receipt_txt), "zip_sha256": None}))
+        fsync_dir(folder.parent)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise StorageError(f"Could not start the handover: {exc.strerror or exc}.") from exc
+    return folder
+
+
+def _journal_zip(folder: Path, digest: str) -> None:
+    """Record the finished zip's SHA-256 before it takes its name (only that zip is ours)."""
+    doc = loads((folder / EXPORT_JOURNAL).read_bytes())
+    atomic_write(folder / EXPORT_JOURNAL, canonical_bytes({**doc, "zip_sha256": digest}))
+
+
+def _abandon(case: Case, signer: Signer, journal: Path, reason: str) -> None:
+    """After a failed export: remove what it wrote, log ``transfer.cancelled``, re-seal.
+
+    If this cannot be done now (the case is busy, the disk is full), the journal stays and the
+    next evkit command finishes the job.
+    """
+    lock = CaseLock(case.root / LOCK_PATH)
+    with contextlib.suppress(Exception):
+        lock.acquire(exclusive=True)
+        try:
+            if journal.is_dir():
+                settle_export(case, signer, journal, reason=reason, failed=True)
+                write_seal(case, signer, case.items())
+                sync_filesystem(case.root)
+                shutil.rmtree(journal, ignore_errors=True)
+                fsync_dir(journal.parent)
+        finally:
+            lock.release()
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False
+    return True
+
+
+def settle_export(case: Case, signer: Signer, folder: Path, *, reason: str = "interrupted",
+                  failed: bool = False) -> str | None:
+    """Finish or undo an export named by the journal in ``folder`` (called with the case lock
+    held, by recovery or after a failure). Idempotent; returns a sentence for the user.
+
+    The export is complete only if its zip (the one whose SHA-256 the journal recorded) and
+    both receipts beside it, signed for this case's own transfer event, are all there: then
+    nothing is removed. Otherwise the partial and temporary files, the zip and receipts it
+    wrote are removed, and a ``transfer.cancelled`` event is appended (not sealed: the caller
+    re-seals).
+    """
+    try:
+        doc = loads((folder / EXPORT_JOURNAL).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    export_id = str(doc.get("export") or "")
+    dest = Path(str(doc.get("dest")))
+    try:
+        pid = int(doc.get("pid") or 0)
+    except (TypeError, ValueError):
+        pid = 0
+    if not dest.is_absolute() or not dest.name.lower().endswith(".zip") or pid <= 0:
+        return None  # not a journal evkit wrote: touch nothing outside the case
+    # Only names an export makes are derived from the journal (never taken from it as they
+    # are): a case folder from someone else must not make evkit delete other files.
+    receipt_json, receipt_txt = _receipt_paths(dest)
+    log = case.read_log()
+    transfer = transfers(log).get(export_id)
+    zip_sha = doc.get("zip_sha256")
+    ours = False
+    with contextlib.suppress(OSError):
+        ours = bool(zip_sha) and dest.is_file() and not dest.is_symlink() and \
+            sha256_file(dest)[0] == zip_sha
+    receipt: dict[str, Any] | None = None
+    with contextlib.suppress(OSError, ValueError):
+        rec = json.loads(receipt_json.read_bytes())
+        if (ours and transfer is not None and isinstance(rec, dict)
+                and rec.get("package_sha256") == zip_sha
+                and receipt_matches(rec, transfer, case.case_id)
+                and receipt_valid(rec, case.public_key())):
+            receipt = rec
+    if (not failed and receipt is not None and transfer is not None
+            and transfer.cancelled is None and receipt_txt.is_file()):
+        _store_receipt(receipt, transfer)  # best effort; the receipts beside the zip matter
+        return (f"The handover {export_id} had been completed: its package {dest} and its "
+                "receipt are in place.")
+    removed = [p for p in (_part_path(dest, pid),
+                           *(p.with_name(f".{p.name}.tmp-{pid}")
+                             for p in (receipt_json, receipt_txt)))
+               if _unlink(p)]
+    if receipt is not None:
+        with contextlib.suppress(OSError):
+            if receipt_txt.read_text("utf-8") == receipt_text(receipt, dest):
+                _unlink(receipt_txt)
+        _unlink(receipt_json)
+        stored = _store_path(case.case_id, transfer) if transfer is not None else None
+        with contextlib.suppress(OSError, ValueError):
+            if stored is not None and json.loads(stored.read_bytes()) == receipt:
+                _unlink(stored)
+    if ours:
+        removed.append(dest)
+        _unlink(dest)
+    if transfer is None or transfer.cancelled is not None:
+        return None
+    line = make_event(signer, seq=log.head.events + 1, prev=log.head.head,
+                      action=TRANSFER_CANCELLED, actor=actor_of(case.info),
+                      data={"export": export_id, "reason": reason if failed else
+                            f"the package was not completed: evkit was stopped ({reason})"})
+    append_durable(case.root / LOG_PATH, line + b"\n")
+    if failed:
+        return None
+    return (f"The handover {export_id} was not completed, so the case's record now says it was "
+            f"cancelled{' and its unfinished files were removed' if removed else ''}. Run the "
+            "same 'evkit export' again to make it.")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether a failure (or one it happened while handling) was a full disk."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and cur.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(cur, StorageError) and "disk is full" in cur.message:
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _full_error(dest: Path) -> StorageError:
+    return StorageError(f"The disk is full while writing {dest.name}; nothing was written.",
+                        hint="Free some space or choose another --to, then run the same "
+                             "'evkit export' again.")
 
 
 @dataclass
@@ -473,12 +645,14 @@ class _Entry:
 
 
 def build_zip(case_root: Path, signer: Signer, dest: Path, *, export_id: str | None = None,
-              progress: Progress | None = None, check_case: bool = True) -> Package:
+              progress: Progress | None = None, check_case: bool = True,
+              journal: Path | None = None) -> Package:
     """Write the handover zip for a recorded export from the current sealed case state.
 
     ``export_id`` defaults to the latest handover, whose ``transfer`` event must be the last
     event in the log. Deterministic: the same sealed state gives byte-identical zips. The zip
-    is written to a temporary file beside ``dest`` and renamed only when complete.
+    is written to a temporary file beside ``dest`` and renamed only when complete (its SHA-256
+    first recorded in the export ``journal``, if given).
     """
     case = Case.open(case_root)
     root = case.root
@@ -495,10 +669,9 @@ def build_zip(case_root: Path, signer: Signer, dest: Path, *, export_id: str | N
         entries, meta = _package_entries(case, signer, export_id)
         folder = _folder(case, meta.transfer.export_id)
         date_time = _zip_time(meta.sealed_at)
-        _write_zip(dest, folder, entries, date_time, progress)
+        digest, size = _write_zip(dest, folder, entries, date_time, progress, journal)
     finally:
         lock.release()
-    digest, size = sha256_file(dest)
     return Package(
         path=dest, sha256=digest, size=size, export_id=meta.transfer.export_id, folder=folder,
         seal_sha256=meta.seal_sha256, key_id=case.key_id,
@@ -731,9 +904,14 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
     ]
     head = "\n".join(f"  {label + ':':<18}{' '.join(value.split())}"
                      for label, value in rows if value)
-    no_payload = ("\n  (This package holds no evidence files, so this manifest is empty and "
-                  "sha256sum reports\n  that it found nothing to check.)\n"
-                  if not meta.included else "")
+    if meta.included:
+        step1 = ("Step 1. Check every evidence file, then every record file, against its "
+                 "recorded SHA-256:\n\n    $ sha256sum -c manifest-sha256.txt")
+    else:
+        step1 = ("Step 1. This package holds no evidence files, so manifest-sha256.txt is "
+                 "empty and there\n  is nothing to check in it (sha256sum -c would only "
+                 'report "no properly formatted\n  checksum lines"). Check the record files '
+                 "against their recorded SHA-256:\n")
     report = ""
     if reports:
         report = ("\nThe collector's report (covered by the seal like every record file):\n"
@@ -778,31 +956,31 @@ gave you this package (by phone, in person, or from their signed custody form).
 
 Unzipping the package creates the folder {folder}/, which holds this file.
 Open a terminal in that folder and type each command shown after "$ " (without the "$").
+Every command below is run there.
 
-Step 1. Check every evidence file against its recorded SHA-256:
-
-    $ sha256sum -c manifest-sha256.txt
-
-  Every line must end in "OK" (on macOS: shasum -a 256 -c manifest-sha256.txt).{no_payload}
-  Then check the record files the same way:
-
+{step1}
     $ sha256sum -c tagmanifest-sha256.txt
 
-Step 2. Validate the bag with the Library of Congress BagIt validator
-  (install it once with: pip install bagit). Run it from the folder that CONTAINS
-  {folder}/, that is one level up (cd ..):
+  Every line must end in "OK" (on macOS, type shasum -a 256 -c instead of sha256sum -c).
 
-    $ bagit.py --validate {folder}
+Step 2. Validate the bag with the Library of Congress BagIt validator, bagit.py:
 
-  It must report that the bag is valid.
+    $ bagit.py --validate .
 
-Step 3. Check the collector's signature on the seal (OpenSSL 3.0 or later), in {folder}/:
+  It must report ". is valid". If bagit.py is not installed, install it once (a plain
+  "pip install bagit" is refused on current Debian and Ubuntu), either with pipx:
+      pipx install bagit        (it puts bagit.py in ~/.local/bin)
+  or with Python alone (Debian/Ubuntu may first need: sudo apt install python3-venv):
+      python3 -m venv ~/bagit-venv && ~/bagit-venv/bin/pip install bagit
+  and then type ~/bagit-venv/bin/bagit.py --validate . instead.
+
+Step 3. Check the collector's signature on the seal (OpenSSL 3.0 or later):
 
     $ {OPENSSL_VERIFY}
 
   It must print "Signature Verified Successfully".
 
-Step 4. Check that the seal and the key are the ones named above, in {folder}/:
+Step 4. Check that the seal and the key are the ones named above:
 
     $ sha256sum evkit/seal.json
     $ openssl pkey -pubin -in evkit/collector.pub.pem -outform DER | tail -c 32 | sha256sum
@@ -821,9 +999,12 @@ log evkit/custody.jsonl holds one signed, hash-chained event per line; its last 
 "transfer" event that records this handover ({t.export_id}).
 {report}{stamps}{withheld}
 With evkit installed, one command does all of the above and also checks the signature of
-every custody event and item record (it reads the zip without unpacking it):
+every custody event and item record:
 
-    evkit verify {t.data.get("package") or folder + ".zip"}
+    $ evkit verify .
+
+  (Or, without unpacking, in the folder that holds the zip:
+  evkit verify {t.data.get("package") or folder + ".zip"})
 
 Files outside data/ and evkit/: VERIFY.txt (this file) is listed in tagmanifest-sha256.txt
 but is not covered by the seal, because it quotes the seal's own SHA-256.
@@ -887,16 +1068,19 @@ def _zip_info(name: str, date_time: tuple[int, int, int, int, int, int], *,
 
 def _write_zip(dest: Path, folder: str, entries: list[_Entry],
                date_time: tuple[int, int, int, int, int, int],
-               progress: Progress | None) -> None:
+               progress: Progress | None, journal: Path | None = None) -> tuple[str, int]:
+    """Write the zip to a partial file beside ``dest``, then rename it; returns its SHA-256 and
+    size. On any failure the partial file is removed; a full disk is a StorageError."""
     names = {f"{folder}/{e.rel}": e for e in entries}
     dirs = {f"{folder}/", f"{folder}/data/"}
     for name in names:
         parts = name.split("/")[:-1]
         dirs.update("/".join(parts[: i + 1]) + "/" for i in range(len(parts)))
     order = sorted([*names, *dirs])
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    buf = mmap.mmap(-1, CHUNK)
-    view = memoryview(buf)
+    tmp = _part_path(dest)
+    # A plain bytearray, not an mmap: slices of it may outlive a failed write (held by the
+    # traceback or by zipfile), and an mmap cannot be closed while they exist (BufferError).
+    view = memoryview(bytearray(CHUNK))
     try:
         with open(tmp, "xb") as raw:
             with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
@@ -918,23 +1102,24 @@ def _write_zip(dest: Path, folder: str, entries: list[_Entry],
                         _write_payload(zf, name, entry, date_time, view, progress)
             raw.flush()
             os.fsync(raw.fileno())
+        digest, size = sha256_file(tmp)
+        if journal is not None:
+            _journal_zip(journal, digest)
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
-    except OSError as exc:
+    except (OSError, StorageError) as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        if exc.errno == errno.ENOSPC:
-            raise StorageError(f"The disk is full while writing {dest.name}; nothing was "
-                               "written.", hint="Free some space or choose another --to.") \
-                from exc
+        if _disk_full(exc):
+            raise _full_error(dest) from exc
+        if isinstance(exc, StorageError):
+            raise
         raise StorageError(f"Could not write {dest}: {exc.strerror or exc}.") from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    finally:
-        view.release()
-        buf.close()
+    return digest, size
 
 
 def _write_payload(zf: zipfile.ZipFile, name: str, entry: _Entry,
@@ -1031,13 +1216,37 @@ def _write_receipts(package: Package, signer: Signer, request: ExportRequest) ->
     json_path, txt_path = _receipt_paths(package.path)
     atomic_write(json_path, body)
     atomic_write(txt_path, receipt_text(receipt, package.path).encode("utf-8"))
-    copy = receipt_store(package.case_id) / f"{package.export_id}.json"
+    copy = _store_receipt(receipt, t)
+    return ExportResult(package, receipt, json_path, txt_path, copy)
+
+
+def _store_path(case_id: str, transfer: Transfer) -> Path:
+    # Copies of a case folder share its case_id, and each numbers its handovers from X0001:
+    # the transfer event's line hash keeps their receipts apart.
+    digest = transfer.line_sha256.removeprefix("sha256:")[:16]
+    return receipt_store(case_id) / f"{transfer.export_id}-{digest}.json"
+
+
+def _store_receipt(receipt: dict[str, Any], transfer: Transfer) -> Path | None:
+    """Keep a copy of a receipt in the user's evkit data folder (best effort)."""
+    body = json.dumps(receipt, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    copy = _store_path(str(receipt.get("case_id")), transfer)
     try:
         copy.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(copy, body)
     except (OSError, StorageError):  # the receipt beside the zip is the one that matters
-        return ExportResult(package, receipt, json_path, txt_path, None)
-    return ExportResult(package, receipt, json_path, txt_path, copy)
+        return None
+    return copy
+
+
+def receipt_matches(receipt: dict[str, Any], transfer: Transfer, case_id: str) -> bool:
+    """The receipt names this case's own signed transfer event: its export ID, sequence
+    number, time and the SHA-256 of its log line (a copy of the case has its own events)."""
+    event = receipt.get("transfer_event")
+    return (receipt.get("type") == RECEIPT_TYPE and receipt.get("case_id") == case_id
+            and receipt.get("export") == transfer.export_id and isinstance(event, dict)
+            and event.get("seq") == transfer.seq and event.get("at") == transfer.at
+            and event.get("line_sha256") == transfer.line_sha256)
 
 
 def receipt_text(receipt: dict[str, Any], zip_path: Path | None = None) -> str:
@@ -1080,17 +1289,23 @@ def receipt_text(receipt: dict[str, Any], zip_path: Path | None = None) -> str:
 
 
 def _known_receipts(case: Case, key: PublicKey) -> dict[str, dict[str, Any]]:
-    """Signed receipts of this case's earlier handovers found in the user's data folder."""
+    """Signed receipts of this case's earlier handovers found in the user's data folder.
+
+    Only a receipt for one of this case's own, not cancelled, transfer events counts: a copy of
+    the case folder has the same case ID and export IDs but its own events.
+    """
     out: dict[str, dict[str, Any]] = {}
     store = receipt_store(case.case_id)
     if not store.is_dir():
         return out
+    done = {k: t for k, t in transfers(case.read_log()).items() if t.cancelled is None}
     for path in sorted(store.glob("X*.json")):
         with contextlib.suppress(OSError, ValueError):
             rec = loads(path.read_bytes())
-            if (isinstance(rec, dict) and rec.get("type") == RECEIPT_TYPE
-                    and rec.get("case_id") == case.case_id and receipt_valid(rec, key)):
-                out[str(rec.get("export"))] = rec
+            t = done.get(str(rec.get("export"))) if isinstance(rec, dict) else None
+            if (isinstance(rec, dict) and t is not None and receipt_matches(rec, t, case.case_id)
+                    and receipt_valid(rec, key)):
+                out[t.export_id] = rec
     return out
 
 
@@ -1469,12 +1684,16 @@ def import_zip(zip_path: Path, dest: Path, *, expected_key: str | None = None,
                              "folder.", hint="Give a new folder name.")
     elif not dest.parent.is_dir():
         raise UsageError(f"The folder {dest.parent} does not exist.")
+    from evidence_kit.reportcheck import report_findings
+
     with open_zip(zip_path) as src:
-        src.files()  # reads the record files: damage found there is a problem too
-        if src.problems:
-            shown = "; ".join(f.message for f in src.problems[:3])
-            more = f" (and {len(src.problems) - 3} more)" if len(src.problems) > 3 else ""
-            err = IntegrityError if any(f.integrity for f in src.problems) else \
+        files = src.files()  # reads the record files: damage found there is a problem too
+        # A report page with active content is never put where someone may open it.
+        problems = [*src.problems, *report_findings(list(files), src.read)]
+        if problems:
+            shown = "; ".join(f.message for f in problems[:3])
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            err = IntegrityError if any(f.integrity for f in problems) else \
                 UnreadableInputError
             raise err(f"{zip_path} was not unpacked: {shown}{more}",
                       hint="Nothing was written. Run 'evkit verify' on the zip for details.")

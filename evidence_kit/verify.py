@@ -12,7 +12,8 @@ The checks, in this fixed order (numbers match the comments below and docs/FORMA
       against the payload manifest;
   (8) the seal: signature, every file hash it binds, the log head and the counts;
   (9) an interrupted change that was never recovered;
- (10) checks contributed by other modules (trusted timestamps, handover records), each a
+ (10) checks contributed by other modules (trusted timestamps, handover records, report
+      pages without active content), each a
       ``verify_check(ctx: VerifyContext)`` function listed in ``EXTRA_CHECKS``.
 
 A problem never stops the later checks: the report names every difference it can see.
@@ -92,11 +93,17 @@ def _is_handover_package(ctx: VerifyContext) -> bool:
     return bool(ctx.seal.get("export")) or "evkit/withheld.json" in ctx.files
 
 
+def _has_report_pages(ctx: VerifyContext) -> bool:
+    return any(r.startswith("evkit/report/") and r.lower().endswith(
+        (".html", ".htm", ".xhtml", ".xht", ".svg")) for r in ctx.files)
+
+
 #: Modules that contribute a ``verify_check(ctx)``, each with a cheap test of whether it has
 #: anything to check here (so a plain case never imports them); skipped if not installed.
 EXTRA_CHECKS: tuple[tuple[str, Callable[[VerifyContext], bool]], ...] = (
     ("evidence_kit.timestamp", _has_timestamp_events),
     ("evidence_kit.export", _is_handover_package),
+    ("evidence_kit.reportcheck", _has_report_pages),
 )
 
 

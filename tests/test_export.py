@@ -142,10 +142,10 @@ def test_package_passes_bagit_sha256sum_and_openssl_from_verify_txt(
     fp = " ".join(key_hex[i:i + 4] for i in range(0, 32, 4)).upper()
     assert fp in text
 
-    # Step 2, exactly as written, from the folder that contains the bag.
+    # Step 2, exactly as written, in the bag folder.
     (validate,) = [c for c in commands if c.startswith("bagit.py")]
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    res = subprocess.run(shlex.split(validate), cwd=bag.parent, capture_output=True, text=True,
+    res = subprocess.run(shlex.split(validate), cwd=bag, capture_output=True, text=True,
                          env=env)
     assert res.returncode == 0 and "is valid" in res.stderr, res.stderr
     if shutil.which("openssl") is None:
@@ -523,7 +523,9 @@ def test_report_files_travel_inside_the_bag(case: Case, signer: Signer, tmp_path
                                             evk: Runner) -> None:
     report = case.root / "evkit" / "report"
     report.mkdir()
-    (report / "summary.html").write_text("<h1>Case summary</h1>\n")
+    (report / "summary.html").write_text(  # inert, as report pages must be (report.active)
+        "<!DOCTYPE html><meta http-equiv=\"Content-Security-Policy\" "
+        "content=\"default-src 'none'\"><h1>Case summary</h1>\n")
     (report / "custody.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
     with case.session(signer, "report") as sess:  # a report is written, then sealed
         sess.log("report", {"files": ["evkit/report/summary.html", "evkit/report/custody.pdf"]})

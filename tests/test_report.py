@@ -221,6 +221,29 @@ def test_html_is_inert_whatever_the_evidence_says(evkit: Any, hostile: dict[str,
     assert html.escape(HOSTILE_TITLE) in page
 
 
+def test_defect_9_evkit_own_report_passes_the_active_content_check(
+        evkit: Any, hostile: dict[str, Any], tmp_path: Path) -> None:
+    """verify's report check (report.active) accepts what evkit itself writes, whatever the
+    evidence says, in the case folder, in a handover zip and through import."""
+    from evidence_kit.reportcheck import active_content
+
+    root = hostile["root"]
+    _report(evkit, root)
+    page = (root / "evkit/report/index.html").read_bytes()
+    assert SCRIPT.encode() not in page and active_content(page) == []
+    r = evkit("verify", "--json", cwd=root)
+    assert r.exit_code == 0, r.output
+    checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    assert checks["Report pages"]["ok"], checks
+    out = tmp_path / "handover.zip"
+    r = evkit("export", "--to", str(out), "--recipient", "DC Test", "--include-sensitive",
+              cwd=root)
+    assert r.exit_code == 0, r.output
+    assert evkit("verify", str(out)).exit_code == 0
+    r = evkit("import", str(out), str(tmp_path / "unpacked"))
+    assert r.exit_code == 0, r.output
+
+
 def test_csv_cells_cannot_run_formulas(evkit: Any, hostile: dict[str, Any]) -> None:
     root = hostile["root"]
     _report(evkit, root, "--format", "csv")
