@@ -291,6 +291,11 @@ def mark(ctx: click.Context, item_ids: tuple[str, ...], sensitive: bool | None,
         else:
             changed = True
             click.echo(f"{item.id} is now marked {word} (record revision {item.rev}).")
+            last = case.read_log().events[-1].get("data") or {}
+            embedded = [str(i) for i in last.get("embedded") or []]
+            if embedded:
+                click.echo(f"The {len(embedded)} file(s) inside it ({', '.join(embedded)}) are "
+                           "marked sensitive too.")
     if changed and (case.root / "evkit" / "report").is_dir():
         cliutil.warn("The report in evkit/report/ was made before this change; run "
                      "'evkit report' again to update it.")

@@ -235,7 +235,8 @@ def test_defect_7_marking_an_email_sensitive_withholds_its_attachments(
     (mail,) = [i["id"] for i in listed if not i.get("parent")]
     children = [i["id"] for i in listed if (i.get("parent") or {}).get("id") == mail]
     assert children, "the sample e-mail has an attachment"
-    assert evkit("-C", str(root), "mark", mail, "--sensitive").exit_code == 0
+    run = evkit("-C", str(root), "mark", mail, "--sensitive")
+    assert run.exit_code == 0 and "marked sensitive too" in run.stdout, run.output
     now = {i["id"]: i["sensitive"] for i in json.loads(
         evkit("-C", str(root), "list", "--json").stdout)}
     assert all(now[c] for c in [mail, *children])
