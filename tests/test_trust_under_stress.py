@@ -246,9 +246,6 @@ def test_defect_3_full_disk_late_in_add_leaves_the_case_verifiable(
     assert message_ok, add_err
     recovers = [e for e in _events(root) if e["action"] == "recover"]
     assert len(recovers) == (1 if started else 0)
-    with open("/tmp/h4-stages.txt", "a") as f:
-        print(slack, [len(e["data"]["completed_items"]) for e in recovers],  # type: ignore[index]
-              [len(e["data"]["not_added"]) for e in recovers], file=f)  # type: ignore[index]
     assert not list(root.rglob("*.part"))
     assert not (root / "evkit" / "txn").exists() or not any((root / "evkit" / "txn").iterdir())
     bagit.Bag(str(root)).validate()
