@@ -276,3 +276,35 @@ def test_defect_3_nearly_no_space_says_disk_full_and_changes_nothing(
     assert (root / "evkit" / "custody.jsonl").read_bytes() == before
     assert _evkit(root, "verify", key_home=key_home).returncode == 0
     assert _evkit(root, "list", key_home=key_home).returncode == 0
+
+
+def test_defect_3_recovery_run_again_appends_one_recover_event(
+        make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recovery stopped after its event was appended (no room for the seal): run again, it
+    appends the same event line, never a second one, and the case verifies."""
+    import errno
+
+    from evidence_kit import case as case_mod
+    from evidence_kit.errors import StorageError
+    from evidence_kit.verify import FolderSource, verify_source
+
+    case = make_case()
+    src = tmp_path / "statement.txt"
+    src.write_text("I sent the money on Tuesday.\n")
+    _leave_mid_change(case, signer, src)
+    real_seal = case_mod.write_seal
+
+    def no_room(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(case_mod, "write_seal", no_room)
+    for _ in range(2):
+        with pytest.raises((OSError, StorageError)):
+            case_mod.recover(Case.open(case.root), signer)
+    monkeypatch.setattr(case_mod, "write_seal", real_seal)
+    message = case_mod.recover(Case.open(case.root), signer)
+    assert message and "interrupted 'add'" in message
+    actions = [e["action"] for e in _events(case.root)]
+    assert actions == ["case.created", "acquire", "recover"]
+    assert not Case.open(case.root).pending()
+    assert verify_source(FolderSource(case.root)).intact
