@@ -99,7 +99,8 @@ def reserve_space(path: Path, size: int) -> None:
                 zeros = bytes(min(size - have, 1 << 20))
                 while have < size:
                     have += os.write(fd, zeros[: size - have])
-            os.fsync(fd)
+            # Not synced: the space is taken when allocated; only a crash could lose it, and
+            # then the interrupted work's own staged copies free room as well.
         finally:
             os.close(fd)
     except OSError as exc:
