@@ -50,17 +50,21 @@ from evidence_kit.custody import (
     utc_now,
 )
 from evidence_kit.errors import (
+    DISK_FULL,
     CaseExistsError,
     IncompleteError,
     ItemNotFoundError,
     StorageError,
     WrongKeyError,
+    disk_full_error,
+    is_disk_full,
 )
 from evidence_kit.fsutil import (
     CaseLock,
     append_durable,
     atomic_write,
     fsync_dir,
+    reserve_space,
     sync_filesystem,
     truncate,
 )
@@ -90,6 +94,15 @@ from evidence_kit.util import human_size
 # A batch (one journal, one acquisition event) closes at whichever comes first.
 BATCH_FILES = 1000
 BATCH_BYTES = 1 << 30
+
+#: The space a change keeps in reserve (``txn/<id>/reserve``) so that undoing it never needs
+#: more room than it frees: a fixed part (the seal, bag-info, the recover event, page
+#: rounding), plus room for the rewritten manifests, the names of the files in progress and
+#: the largest journalled batch (see ``Session._reserve``).
+RESERVE_BASE = 256 * 1024
+RESERVE_PER_ITEM = 192  # one payload-manifest line, generously
+RESERVE_FILE = "reserve"
+RECOVER_PLAN = "recover.json"
 
 
 def list_tag_files(root: Path) -> list[str]:
@@ -250,10 +263,21 @@ class Case:
                 yield sess
             except BaseException as exc:
                 sess.abort()
+                full = is_disk_full(exc) or (isinstance(exc, StorageError)
+                                             and exc.message == DISK_FULL)
                 reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else (
-                    f"stopped by an error: {exc}")
+                    f"stopped by an error: {DISK_FULL if full else exc}")
+                recovered = False
                 with contextlib.suppress(Exception):
                     recover(self, signer, reason=reason)
+                    recovered = True
+                if full:  # the same plain words wherever the disk filled up, and the truth
+                    raise disk_full_error(
+                        "evkit finished (or undid) the work that was interrupted; nothing was "
+                        "lost ('evkit log' shows what was kept). Free some space, then run the "
+                        "same command again." if recovered else
+                        "Free some space, then run any evkit command in the case: it will "
+                        "finish (or undo) the work that was interrupted.") from exc
                 raise
             sess.finish()
         finally:
@@ -430,6 +454,9 @@ class Session:
     _by_hash: dict[str, str] = field(init=False)
     _sealed: bool = field(init=False, default=False)
     _staged_log: Any = field(init=False, default=None)
+    _names_bytes: int = field(init=False, default=0)  # staged-log names (for not_added)
+    _batch_bytes: int = field(init=False, default=0)  # the largest journalled batch's lines
+    _reserved: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         root = self.case.root
@@ -445,13 +472,33 @@ class Session:
         self.dir = root / TXN_DIR / txid
         try:
             self.dir.mkdir(parents=True)
+            self._reserve()  # before anything that recovery would have to undo
             atomic_write(self.dir / "intent.json", record_bytes(
                 {"op": self.op, "started": utc_now(), "pid": os.getpid(),
                  "private": self.private}))
             fsync_dir(self.dir.parent)
-        except OSError as exc:
+        except (OSError, StorageError) as exc:
+            # Nothing was changed yet: leave no transaction behind for recovery to log.
+            shutil.rmtree(self.dir, ignore_errors=True)
+            if is_disk_full(exc) or (isinstance(exc, StorageError) and exc.message == DISK_FULL):
+                raise disk_full_error("Nothing was changed. Free some space, then run the "
+                                      "same command again.") from exc
+            if isinstance(exc, StorageError):
+                raise
             raise StorageError(f"Could not start changing the case: {exc.strerror or exc}.") \
                 from exc
+
+    def _reserve(self) -> None:
+        """Grow ``txn/<id>/reserve`` to what undoing this change may need to write (see
+        RESERVE_BASE): recovery deletes it first, so it always has that room, disk full or
+        not. Raises StorageError (disk full) when the room is not there any more."""
+        root = self.case.root
+        need = (RESERVE_BASE + _size(root / PAYLOAD_MANIFEST) + _size(root / TAG_MANIFEST)
+                + RESERVE_PER_ITEM * (self._parts + len(self.items))
+                + 2 * self._names_bytes + self._batch_bytes)
+        if need > self._reserved:
+            reserve_space(self.dir / RESERVE_FILE, need)
+            self._reserved = need
 
     # -- identities and staging
     def new_id(self) -> ItemId:
@@ -472,8 +519,10 @@ class Session:
         if self._staged_log is None:
             self._staged_log = open(self.dir / "staged.jsonl", "ab")  # noqa: SIM115
         # Not synced: it only names files for the user if recovery has to discard them.
-        self._staged_log.write(record_bytes({"part": part.name, "original": original}) + b"\n")
+        line = record_bytes({"part": part.name, "original": original}) + b"\n"
+        self._staged_log.write(line)
         self._staged_log.flush()
+        self._names_bytes += len(line)
         return part
 
     def reserve_parts(self, originals: Sequence[str]) -> list[str]:
@@ -484,10 +533,12 @@ class Session:
         if self._staged_log is None:
             self._staged_log = open(self.dir / "staged.jsonl", "ab")  # noqa: SIM115
         names = [f"{n:06d}.part" for n in range(first, first + len(originals))]
-        self._staged_log.write(b"".join(
-            record_bytes({"part": name, "original": original}) + b"\n"
-            for name, original in zip(names, originals, strict=True)))
+        lines = b"".join(record_bytes({"part": name, "original": original}) + b"\n"
+                         for name, original in zip(names, originals, strict=True))
+        self._staged_log.write(lines)
         self._staged_log.flush()
+        self._names_bytes += len(lines)
+        self._reserve()
         base = str(self.dir) + os.sep
         return [base + name for name in names]
 
@@ -544,6 +595,10 @@ class Session:
             "items_lines": [ln.decode("utf-8") for ln in item_lines],
             "moves": [[s.part.name, s.record["stored"]] for s in staged],
         }
+        # Recovery may have to append this batch again: keep room for that in the reserve.
+        self._batch_bytes = max(self._batch_bytes, len(event) + 1 + sum(
+            len(ln) + 1 for ln in item_lines))
+        self._reserve()
         self._commits += 1
         commit_path = self.dir / f"commit-{self._commits:05d}.json"
         atomic_write(commit_path, json.dumps(journal, ensure_ascii=False).encode("utf-8"))
@@ -633,37 +688,68 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
     Journalled batches are re-applied (roll forward); staged copies that never reached a
     journal are deleted (roll back; the user's originals were never touched). A ``recover``
     event records both, and the case is re-sealed. Returns a sentence for the user, or None.
+
+    Written to work on a full disk, and to be run again if it is itself interrupted:
+
+    1. what will be said (what was kept, which originals must be added again) is worked out
+       and saved in ``txn/<first>/recover.json`` before anything is deleted; the change's
+       space reserve is deleted first, so that this fits;
+    2. space is freed: staged copies no journal claims, and extractors' scratch files;
+    3. journals are re-applied (idempotent), a torn last log line is cut;
+    4. the ``recover`` event is made once and kept in the plan with the log offset it goes at,
+       so a repeated recovery appends the same line, never a second event;
+    5. the case is re-sealed and synced; only then are the transactions removed.
     """
     pending = case.pending()
     if not pending:
         return None
     root = case.root
-    completed: list[str] = []
-    discarded: list[str] = []
-    ops: list[str] = []
-    private = False
+    plan_path = pending[0] / RECOVER_PLAN
+    plan = _load_plan(plan_path)
+    journals: list[tuple[Path, dict[str, Any]]] = []
     for txn in pending:
-        try:
-            intent = loads((txn / "intent.json").read_bytes())
-            ops.append(str(intent.get("op", "?")))
-            private = private or intent.get("private") is True
-        except (OSError, ValueError):
-            ops.append("?")
         for commit_path in sorted(txn.glob("commit-*.json")):
             try:
-                journal = json.loads(commit_path.read_bytes())
+                journals.append((txn, json.loads(commit_path.read_bytes())))
             except (OSError, ValueError):
                 continue  # never completed (written atomically): nothing was applied from it
-            apply_commit(root, txn, journal)
-            completed.extend(str(rec["id"]) for rec in map(json.loads, journal["items_lines"])
-                             if rec.get("type") == ITEM_TYPE)
-        originals: dict[str, str] = {}
+    claimed = {(txn, part) for txn, journal in journals for part, _stored in journal["moves"]}
+    for txn in pending:  # (1) its own reserve makes room for the plan and what follows
         with contextlib.suppress(OSError):
-            for line in (txn / "staged.jsonl").read_bytes().splitlines():
-                with contextlib.suppress(ValueError, KeyError):
-                    rec = json.loads(line)
-                    originals[rec["part"]] = rec["original"]
-        discarded.extend(originals.get(p.name, p.name) for p in sorted(txn.glob("*.part")))
+            (txn / RESERVE_FILE).unlink()
+    if plan is None:
+        ops: list[str] = []
+        discarded: list[str] = []
+        private = False
+        for txn in pending:
+            try:
+                intent = loads((txn / "intent.json").read_bytes())
+                ops.append(str(intent.get("op", "?")))
+                private = private or intent.get("private") is True
+            except (OSError, ValueError):
+                ops.append("?")
+            originals: dict[str, str] = {}
+            with contextlib.suppress(OSError):
+                for line in (txn / "staged.jsonl").read_bytes().splitlines():
+                    with contextlib.suppress(ValueError, KeyError):
+                        rec = json.loads(line)
+                        originals[rec["part"]] = rec["original"]
+            discarded.extend(originals.get(p.name, p.name) for p in sorted(txn.glob("*.part"))
+                             if (txn, p.name) not in claimed)
+        completed = [str(rec["id"]) for _txn, j in journals
+                     for rec in map(json.loads, j["items_lines"]) if rec.get("type") == ITEM_TYPE]
+        plan = {"interrupted": sorted(set(ops)), "reason": reason,
+                "completed_items": sorted(set(completed)), "not_added": discarded,
+                "private": private}
+        atomic_write(plan_path, json.dumps(plan, ensure_ascii=False).encode("utf-8"))
+    for txn in pending:  # (2) free the space the interrupted work took
+        for part in txn.glob("*.part"):
+            if (txn, part.name) not in claimed:
+                with contextlib.suppress(OSError):
+                    part.unlink()
+        shutil.rmtree(txn / "scratch", ignore_errors=True)
+    for txn, journal in journals:  # (3)
+        apply_commit(root, txn, journal)
     log_path = root / LOG_PATH
     parsed = parse_log(log_path.read_bytes()) if log_path.exists() else parse_log(b"")
     if parsed.torn_tail:  # a torn append outside any journal cannot be ours to keep
@@ -672,23 +758,40 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
     settled = _settle_exports(case, signer, pending, reason)
     if settled:
         parsed = parse_log(log_path.read_bytes())
-    items = case.items()
-    line = make_event(
-        signer, seq=parsed.head.events + 1, prev=parsed.head.head, action="recover",
-        actor=actor_of(case.info),
-        data={"interrupted": sorted(set(ops)), "reason": reason,
-              "completed_items": sorted(set(completed)),
-              # Paths of sensitive files stay out of the signed log: only how many.
-              **({"not_added_count": len(discarded)} if private else {"not_added": discarded})})
-    append_durable(log_path, line + b"\n")
-    write_seal(case, signer, items)
+    event_line = plan.get("line")
+    offset = plan.get("log_offset")
+    if not isinstance(event_line, str) or not isinstance(offset, int) or offset > _size(log_path):
+        # (4) made once; the lines before it are final now (journals applied, tail cut, an
+        # interrupted export settled)
+        data = {k: plan[k] for k in ("interrupted", "reason", "completed_items")}
+        if plan.get("private"):  # paths of sensitive files stay out of the signed log
+            data["not_added_count"] = len(plan["not_added"])
+        else:
+            data["not_added"] = plan["not_added"]
+        event_line = make_event(signer, seq=parsed.head.events + 1, prev=parsed.head.head,
+                                action="recover", actor=actor_of(case.info),
+                                data=data).decode("utf-8")
+        offset = _size(log_path)
+        plan = {**plan, "line": event_line, "log_offset": offset}
+        atomic_write(plan_path, json.dumps(plan, ensure_ascii=False).encode("utf-8"))
+    if _size(log_path) != offset:
+        truncate(log_path, offset)
+    append_durable(log_path, event_line.encode("utf-8") + b"\n")
+    write_seal(case, signer, case.items())  # (5)
     sync_filesystem(root)
-    for txn in pending:
+    for txn in pending:  # journals first: a half-removed transaction is never re-applied
+        for commit_path in txn.glob("commit-*.json"):
+            with contextlib.suppress(OSError):
+                commit_path.unlink()
+    for txn in reversed(pending):  # the plan's transaction last
         shutil.rmtree(txn, ignore_errors=True)
     fsync_dir(root / TXN_DIR)
-    parts = [f"evkit finished an interrupted '{', '.join(sorted(set(ops)))}' ({reason})."]
+    ops = list(plan["interrupted"])
+    completed = list(plan["completed_items"])
+    discarded = list(plan["not_added"])
+    parts = [f"evkit finished an interrupted '{', '.join(ops)}' ({plan['reason']})."]
     if completed:
-        parts.append(f"{len(set(completed))} item(s) were kept.")
+        parts.append(f"{len(completed)} item(s) were kept.")
     if discarded:
         shown = ", ".join(discarded[:5]) + (" ..." if len(discarded) > 5 else "")
         parts.append(f"{len(discarded)} file(s) in progress were not added: {shown}.")
@@ -710,6 +813,18 @@ def _settle_exports(case: Case, signer: Signer, pending: Sequence[Path],
 
     notes = [settle_export(case, signer, txn, reason=reason) for txn in journals]
     return [n for n in notes if n]
+
+
+def _load_plan(path: Path) -> dict[str, Any] | None:
+    """A recovery's plan saved by an earlier, interrupted attempt (see :func:`recover`)."""
+    try:
+        plan = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    keys = ("interrupted", "reason", "completed_items", "not_added")
+    if not isinstance(plan, dict) or any(k not in plan for k in keys):
+        return None
+    return plan
 
 
 def new_item_record(

@@ -24,9 +24,12 @@ from evidence_kit.errors import (
     EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_USAGE,
+    CaseLockedError,
     EvkitError,
     PathNotFoundError,
     UsageError,
+    disk_full_error,
+    is_disk_full,
 )
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
@@ -345,7 +348,8 @@ def verify(
     Exit 0 intact, 1 something changed (each difference is named), 3 could not check.
     """
     # Only what finds the case and starts the hashing is imported first (see layout.py).
-    from evidence_kit.layout import find_case, has_pending
+    from evidence_kit.fsutil import CaseLock
+    from evidence_kit.layout import LOCK_PATH, find_case, has_pending
     from evidence_kit.verify import FolderSource, verify_source
 
     if target is not None and not Path(target).exists():
@@ -366,29 +370,56 @@ def verify(
                 )
         _show_report_and_exit(ctx, rep, as_json)
     root = find_case(Path(target) if target else cliutil.case_start(ctx))
-    case = None
-    if record or has_pending(root):
+    # A shared lock for the whole check: a command changing the case holds it exclusively
+    # until the case is sealed again, so what is read here is always a sealed state, never
+    # work in progress (which would look like changes).
+    lock = CaseLock(root / LOCK_PATH)
+    _lock_to_verify(lock)
+    if has_pending(root):  # left by a command that stopped: nobody is working on it now
         from evidence_kit.case import Case
 
-        case = Case.open(root)
-    if case is not None and not record:
+        lock.release()
         try:
-            message = case.recover_if_needed(cliutil.signer())
+            message = Case.open(root).recover_if_needed(cliutil.signer())
+        except CaseLockedError:
+            raise _busy() from None
         except EvkitError:
-            message = None  # not the collector: report the interruption as found
+            # Not the collector (no key here), or still no room to finish: the interruption
+            # is reported as found, "could not check" (exit 3), never as a change.
+            message = None
         if message:
             cliutil.warn(message)
-    with cliutil.progress(_payload_size(root) if cliutil.tty_err() else 0, "Verifying") as step:
-        rep = verify_source(
-            FolderSource(root),
-            expected_key=expected_key,
-            progress=(lambda n: step(n, "")) if step else None,
-        )
-    if case is not None and record:
+        _lock_to_verify(lock)
+    try:
+        with cliutil.progress(_payload_size(root) if cliutil.tty_err() else 0,
+                              "Verifying") as step:
+            rep = verify_source(
+                FolderSource(root),
+                expected_key=expected_key,
+                progress=(lambda n: step(n, "")) if step else None,
+            )
+    finally:
+        lock.release()
+    if record:
+        from evidence_kit.case import Case
         from evidence_kit.narrative import record_verification
 
-        record_verification(case, cliutil.signer(), rep)
+        record_verification(Case.open(root), cliutil.signer(), rep)
     _show_report_and_exit(ctx, rep, as_json)
+
+
+def _busy() -> CaseLockedError:
+    return CaseLockedError(
+        "Another evkit command is changing this case right now, so it cannot be checked yet.",
+        hint="Run 'evkit verify' again when that command has finished.",
+    )
+
+
+def _lock_to_verify(lock: Any) -> None:
+    try:
+        lock.acquire(exclusive=False)
+    except CaseLockedError:
+        raise _busy() from None
 
 
 #: Set by a command that has finished everything it does (all output written, nothing left to
@@ -454,7 +485,7 @@ def _render_report(rep: Any) -> None:
 @click.pass_context
 def list_items(ctx: click.Context, as_json: bool) -> None:
     """List the items in the case."""
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     items = case.items()
     if as_json:
         cliutil.emit_json([it.to_dict() for it in items.values()])
@@ -480,7 +511,7 @@ def list_items(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     """Show everything recorded about one item (e.g. evkit show E0003)."""
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     item = case.item(item_id)
     if as_json:
         cliutil.emit_json(item.to_dict())
@@ -520,7 +551,7 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
 def log(ctx: click.Context, as_json: bool) -> None:
     """Show the custody log: every event, in order (a duplicate shows where the copy was
     found, from its record)."""
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     events = case.events_with_duplicates()
     if as_json:
         cliutil.emit_json(events)
@@ -673,6 +704,10 @@ def run(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
+        if is_disk_full(exc):  # the same plain words as every other disk-full path
+            full = disk_full_error()
+            click.echo(f"evkit: {full.message}\n       {full.hint}", err=True)
+            return EXIT_INCOMPLETE
         click.echo(cliutil.printable(
             f"evkit: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), err=True)
         return EXIT_INCOMPLETE

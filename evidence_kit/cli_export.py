@@ -100,7 +100,7 @@ def exports(ctx: click.Context, as_json: bool) -> None:
     """List the handovers of this case (from the signed custody log)."""
     from evidence_kit.export import list_exports
 
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     found = list_exports(case)
     if as_json:
         cliutil.emit_json([s.to_dict() for s in found])

@@ -109,7 +109,7 @@ def suspect_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
     """List the suspects recorded."""
     from evidence_kit.narrative import read_narrative
 
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     nar = read_narrative(case.read_log().events)
     entries = nar.all("suspect") if show_all else nar.current("suspect")
     if as_json:
@@ -182,7 +182,7 @@ def loss_list(ctx: click.Context, as_json: bool) -> None:
     """List the losses, with totals per currency."""
     from evidence_kit.narrative import loss_totals, read_narrative
 
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     nar = read_narrative(case.read_log().events)
     entries = nar.current("loss")
     totals = loss_totals(entries)
@@ -242,7 +242,7 @@ def ref_list(ctx: click.Context, as_json: bool) -> None:
     """List the reference numbers (from 'evkit init --ref' and 'evkit ref add')."""
     from evidence_kit.narrative import read_narrative, references
 
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     refs = references(case.info, read_narrative(case.read_log().events))
     if as_json:
         cliutil.emit_json(refs)
@@ -310,7 +310,7 @@ def identifiers(ctx: click.Context, as_json: bool, kind: str | None) -> None:
     """List e-mail addresses, URLs, IPs, phones, accounts and wallets found in the evidence."""
     from evidence_kit.narrative import collect_identifiers
 
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     found = collect_identifiers(case.items().values())
     if kind:
         found = [i for i in found if i["kind"] == kind.strip().lower()]
@@ -342,7 +342,7 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
     from evidence_kit.narrative import read_narrative
     from evidence_kit.timeline import build_timeline
 
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     events = case.read_log().events
     entries = build_timeline(case.info, case.items().values(), read_narrative(events), events)
     if as_json:

@@ -215,7 +215,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     """List the case's timestamps and requests still waiting for an answer."""
     from evidence_kit.timestamp import list_timestamps
 
-    case = cliutil.open_case(ctx)
+    case = cliutil.read_case(ctx)
     entries = list_timestamps(case.root, include_pending=True)
     if as_json:
         cliutil.emit_json(entries)

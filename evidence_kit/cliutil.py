@@ -82,6 +82,30 @@ def open_case(ctx: click.Context) -> Case:
     return case
 
 
+def read_case(ctx: click.Context) -> Case:
+    """Open the case for a command that only reads it (list, show, log, ...).
+
+    As :func:`open_case`, then a shared lock is held until the command ends: a command changing
+    the case holds it exclusively until the case is sealed again, so what is read is never
+    its work in progress (that command is waited for briefly, else "another evkit command is
+    working on this case", exit 3).
+    """
+    from evidence_kit.fsutil import CaseLock
+    from evidence_kit.layout import LOCK_PATH
+
+    case = open_case(ctx)
+    lock = CaseLock(case.root / LOCK_PATH)
+    lock.acquire(exclusive=False)
+    if case.pending():  # a command stopped after the check above: finish it first
+        lock.release()
+        message = case.recover_if_needed(signer())
+        if message:
+            warn(message)
+        lock.acquire(exclusive=False)
+    ctx.call_on_close(lock.release)
+    return case
+
+
 def signer() -> Signer:
     from evidence_kit.signing import load_signer
 

@@ -80,3 +80,20 @@ class IntegrityError(EvkitError):
     """The case or package does not match its own records (exit 1)."""
 
     exit_code = EXIT_INTEGRITY
+
+
+#: What every "no space left" failure says, wherever it happens (one wording for the user).
+DISK_FULL = "The disk is full."
+DISK_FULL_HINT = "Free some space on the disk that holds the case, then run the same command again."
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """An OSError that means the disk (or the user's quota) has no room left."""
+    import errno
+
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_error(hint: str | None = None) -> StorageError:
+    """The one error every disk-full path raises (see :func:`is_disk_full`)."""
+    return StorageError(DISK_FULL, hint=hint or DISK_FULL_HINT)

@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evidence_kit.errors import CaseLockedError, StorageError
+from evidence_kit.errors import CaseLockedError, StorageError, disk_full_error, is_disk_full
 
 
 def _storage_error(exc: OSError, what: str) -> StorageError:
-    if exc.errno == errno.ENOSPC:
-        return StorageError(f"The disk is full while {what}.", hint="Free some space and run the "
-                            "command again; the case was left consistent.")
+    if is_disk_full(exc):
+        return disk_full_error()  # one wording for every disk-full path (errors.py)
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return StorageError(f"The case folder cannot be written to while {what}: {exc.strerror}.")
     return StorageError(f"A write failed while {what}: {exc.strerror or exc}.")
@@ -77,6 +76,35 @@ def append_durable(path: Path, data: bytes, *, sync: bool = True) -> int:
     except OSError as exc:
         raise _storage_error(exc, f"appending to {path.name}") from exc
     return before
+
+
+def reserve_space(path: Path, size: int) -> None:
+    """Make ``path`` a file holding at least ``size`` bytes of allocated disk space.
+
+    A change keeps such a reserve in its transaction folder: undoing the change deletes it
+    first, so that the few records undoing needs to write fit even when the disk is full.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            have = os.fstat(fd).st_size
+            if size <= have:
+                return
+            try:
+                os.posix_fallocate(fd, have, size - have)  # really allocates, also on tmpfs
+            except (AttributeError, OSError) as exc:
+                if isinstance(exc, OSError) and is_disk_full(exc):
+                    raise
+                os.lseek(fd, have, os.SEEK_SET)  # no fallocate here: write the zeros
+                zeros = bytes(min(size - have, 1 << 20))
+                while have < size:
+                    have += os.write(fd, zeros[: size - have])
+            # Not synced: the space is taken when allocated; only a crash could lose it, and
+            # then the interrupted work's own staged copies free room as well.
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _storage_error(exc, "reserving space") from exc
 
 
 def truncate(path: Path, size: int) -> None:
@@ -166,31 +194,42 @@ class CaseLock:
         self.path = path
         self._fd: int | None = None
 
-    def acquire(self, *, exclusive: bool) -> None:
+    def acquire(self, *, exclusive: bool, wait: float = 2.0) -> None:
+        """Take the lock, waiting up to ``wait`` seconds (to ride out a command that is just
+        finishing); :class:`CaseLockedError` if another process still holds it then.
+
+        Writers hold it exclusively from before their first change until the case is sealed
+        again, so a reader holding it shared sees only sealed states. A shared lock opens an
+        existing lock file read-only, so that reading a case changes nothing in it.
+        """
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows: fall back to no locking
             return
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR if exclusive else os.O_RDONLY)
+            except FileNotFoundError:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             if not exclusive:
                 return  # a read-only medium: reading without a lock is the best we can do
             raise _storage_error(exc, "locking the case") from exc
         mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
-        for attempt in range(20):  # ~2 s: ride out a process that is just finishing
+        deadline = time.monotonic() + wait
+        while True:
             try:
                 fcntl.flock(fd, mode)
                 break
             except OSError:
-                if attempt < 19:
+                if time.monotonic() < deadline:
                     time.sleep(0.1)
-        else:
-            os.close(fd)
-            raise CaseLockedError(
-                "Another evkit command is working on this case right now.",
-                hint="Wait for it to finish, then run your command again.",
-            )
+                    continue
+                os.close(fd)
+                raise CaseLockedError(
+                    "Another evkit command is working on this case right now.",
+                    hint="Wait for it to finish, then run your command again.",
+                ) from None
         self._fd = fd
         _HELD.add(fd)
 

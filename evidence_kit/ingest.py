@@ -31,7 +31,7 @@ from typing import Any
 
 from evidence_kit import __version__
 from evidence_kit.case import BATCH_BYTES, BATCH_FILES, Case, Session, StagedItem, new_item_record
-from evidence_kit.errors import EvkitError, StorageError
+from evidence_kit.errors import EvkitError, StorageError, disk_full_error, is_disk_full
 from evidence_kit.fsutil import forget_locks
 from evidence_kit.hashing import CopyResult, copy_and_hash
 from evidence_kit.models import Item
@@ -262,17 +262,17 @@ def _copy_file(fd: int, part: Path, shown: str) -> CopyResult:
         dfd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                       0o600)
     except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error() from exc
         raise StorageError(f"Could not write into the case: {exc.strerror}.") from exc
     try:
         try:
             result = copy_and_hash(fd, dfd, cancel=_CANCEL)
         except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-                raise StorageError(
-                    "The disk is full." if exc.errno != errno.EROFS else
-                    "The case folder is on a read-only disk.",
-                    hint="Free some space and run 'evkit add' again for the files not added.",
-                ) from exc
+            if is_disk_full(exc):
+                raise disk_full_error() from exc
+            if exc.errno == errno.EROFS:
+                raise StorageError("The case folder is on a read-only disk.") from exc
             raise _SkipFileError(Problem(shown, f"could not be read completely "
                                          f"({exc.strerror}); skipped.", "unreadable")) from exc
         os.fchmod(dfd, 0o444)  # stored evidence is read-only

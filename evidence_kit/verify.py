@@ -761,11 +761,7 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
     checks.insert(tag_check_at, tag_check)
 
     # (9) interrupted work
-    if any(r.startswith(TXN_DIR + "/") for r in record_files):
-        findings.append(Finding("case.interrupted", "A change to this case was interrupted and "
-                                "has not been finished; run any evkit command in the case "
-                                "with the collector's key to finish it.", TXN_DIR,
-                                integrity=False))
+    interrupted = any(r.startswith(TXN_DIR + "/") for r in record_files)
 
     # (10) contributed checks
     ctx = VerifyContext(source, files, entries, log, key, case_info, latest, seal)
@@ -780,6 +776,18 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
             extra_check, extra_findings = result
             checks.append(extra_check)
             findings.extend(extra_findings)
+
+    if interrupted:
+        # Half-done work explains differences that are not changes: report none of them, so
+        # the result is "could not check" (exit 3), never "changed". Finishing the work (any
+        # evkit command with the collector's key) makes the case checkable again.
+        seen = len(findings)
+        findings[:] = [Finding(
+            "case.interrupted", "A change to this case was interrupted and has not been "
+            "finished, so the case cannot be checked yet"
+            + (f" ({seen} difference(s) seen may be only that unfinished work)" if seen else "")
+            + "; run any evkit command in the case with the collector's key to finish it, then "
+            "'evkit verify' again.", TXN_DIR, integrity=False)]
 
     return VerificationReport(
         target=source.label,
