@@ -542,6 +542,14 @@ class Session:
         base = str(self.dir) + os.sep
         return [base + name for name in names]
 
+    def stage_file(self, rel: str, data: bytes) -> tuple[Path, str]:
+        """Write a record file (a report) into the transaction, for :meth:`commit` to move to
+        ``rel``: a command stopped before its commit leaves the case's files as they were."""
+        self._parts += 1
+        part = self.dir / f"{self._parts:06d}.file"  # not "*.part": no original to name
+        atomic_write(part, data)
+        return part, rel
+
     def scratch(self) -> Path:
         path = self.dir / "scratch"
         path.mkdir(exist_ok=True)
@@ -551,7 +559,8 @@ class Session:
     def commit(self, action: str, data: dict[str, Any],
                staged: list[StagedItem] | None = None,
                records: list[dict[str, Any]] | None = None,
-               duplicates: list[dict[str, Any]] | None = None) -> list[Item]:
+               duplicates: list[dict[str, Any]] | None = None,
+               files: list[tuple[Path, str]] | None = None) -> list[Item]:
         """Journal, then apply, one batch: new item records (with their copies) and one event.
 
         ``staged`` items get their copies moved into ``data/``; ``records`` are record-only
@@ -560,6 +569,8 @@ class Session:
         (``data.items``, ``data.duplicates``) and repeats only what is safe to show for a
         withheld item (ID, revision, SHA-256, size): names, paths and metadata stay in the
         salted record lines, so a handover can leave a record out and still verify.
+        ``files`` are record files staged with :meth:`stage_file`, moved to their place (a
+        path relative to the case) with the same journal: all of them or none.
         """
         root = self.case.root
         staged = staged or []
@@ -586,14 +597,15 @@ class Session:
         item_lines += dup_lines
         event = make_event(self.signer, seq=self._seq + 1, prev=self._head, action=action,
                            actor=actor_of(self.case.info), data=data)
-        if staged:
+        if staged or files:
             sync_filesystem(root)  # the copies are durable before any record claims them
         journal = {
             "log_offset": _size(root / LOG_PATH),
             "items_offset": _size(root / ITEMS_PATH),
             "log_lines": [event.decode("utf-8")],
             "items_lines": [ln.decode("utf-8") for ln in item_lines],
-            "moves": [[s.part.name, s.record["stored"]] for s in staged],
+            "moves": [[s.part.name, s.record["stored"]] for s in staged]
+            + [[part.name, rel] for part, rel in files or []],
         }
         # Recovery may have to append this batch again: keep room for that in the reserve.
         self._batch_bytes = max(self._batch_bytes, len(event) + 1 + sum(
@@ -669,8 +681,8 @@ def apply_commit(root: Path, txn_dir: Path, journal: dict[str, Any]) -> None:
             if not os.path.exists(os.path.join(base, stored)):  # not already moved: lost
                 raise IncompleteError(f"The staged copy for {stored} is missing; the case "
                                       "cannot be repaired automatically.") from None
-    if journal["moves"]:
-        fsync_dir(root / "data")
+    for folder in sorted({os.path.dirname(stored) for _part, stored in journal["moves"]}):
+        fsync_dir(root / folder)
     for rel, offset_key, lines_key in ((ITEMS_PATH, "items_offset", "items_lines"),
                                        (LOG_PATH, "log_offset", "log_lines")):
         lines = journal[lines_key]

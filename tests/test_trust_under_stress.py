@@ -308,3 +308,34 @@ def test_defect_2_interrupted_add_names_a_non_utf8_file_it_did_not_add(
     top = os.fsencode(src).decode()
     assert event["data"]["not_added"] == [top + "/a.txt", top + "/caf\ufffd.txt"]
     assert verify_source(FolderSource(case.root)).intact
+
+
+# ---- a report stopped before its event (found by the stress kills) ---------------------------
+def test_report_stopped_before_its_event_leaves_the_earlier_report(
+        evkit, tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Report files are staged in the transaction and moved in with the signed event, so a
+    report stopped before it is logged changes no file of the case (it used to leave new,
+    unlogged report files that the recovery then sealed)."""
+    from evidence_kit.case import Session
+
+    case = init_case(evkit, tmp_path)
+    assert evkit("add", str(evidence / "note.txt"), cwd=case).exit_code == 0
+    assert evkit("report", cwd=case).exit_code == 0
+    before = {p.name: p.read_bytes() for p in (case / "evkit/report").iterdir()}
+    assert evkit("add", str(evidence / "photo.jpg"), cwd=case).exit_code == 0
+    real_commit = Session.commit
+
+    def stopped(self, action, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if action == "report":
+            raise KeyboardInterrupt
+        return real_commit(self, action, data, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "commit", stopped)
+    assert evkit("report", cwd=case).exit_code == 3
+    monkeypatch.undo()
+    after = {p.name: p.read_bytes() for p in (case / "evkit/report").iterdir()}
+    assert after == before
+    actions = [e["action"] for e in json.loads(evkit("log", "--json", cwd=case).stdout)]
+    assert actions.count("report") == 1 and actions[-1] == "recover"
+    assert evkit("verify", cwd=case).exit_code == 0
+    assert not list((case / "evkit" / "txn").glob("*/*.file"))

@@ -111,7 +111,6 @@ def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = No
                   ) -> ReportResult:
     """Render the requested formats and write them into the case, logged and sealed."""
     from evidence_kit.case import SEAL_PATH
-    from evidence_kit.fsutil import atomic_write
     from evidence_kit.hashing import sha256_bytes
     from evidence_kit.report.interface import ReportInput
     from evidence_kit.report.model import build_snapshot
@@ -132,16 +131,17 @@ def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = No
             rendered.append((name, f"{REPORT_DIR}/{r.filename}", r.render(report_input)))
         (case.root / REPORT_DIR).mkdir(parents=True, exist_ok=True)
         written: list[WrittenFile] = []
-        for name, rel, data in rendered:
-            atomic_write(case.root / rel, data)
+        staged = []
+        for name, rel, data in rendered:  # moved into evkit/report/ with the event, or not at all
+            staged.append(sess.stage_file(rel, data))
             written.append(WrittenFile(name, rel, sha256_bytes(data), len(data)))
         seal = snapshot["seal"]
-        sess.log("report", {
+        sess.commit("report", {
             "files": [{"format": w.format, "path": w.path, "sha256": w.sha256, "size": w.size}
                       for w in written],
             "describes_seal": seal.get("sha256"),
             "covers_events": len(snapshot["custody"]),
             "item_count": snapshot["counts"]["items"],
-        })
+        }, files=staged)
         seq = case.read_log().head.events
     return ReportResult(tuple(written), seal.get("sha256"), seq)
