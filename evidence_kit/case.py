@@ -733,6 +733,9 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
         ops: list[str] = []
         discarded: list[str] = []
         private = False
+        records = [json.loads(ln) for _txn, j in journals for ln in j["items_lines"]]
+        kept_duplicates = {str(rec.get("original_path")) for rec in records
+                           if rec.get("type") == DUPLICATE_TYPE}
         for txn in pending:
             try:
                 intent = loads((txn / "intent.json").read_bytes())
@@ -740,16 +743,19 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
                 private = private or intent.get("private") is True
             except (OSError, ValueError):
                 ops.append("?")
-            originals: dict[str, str] = {}
+            # Every file the command set out to add is named in staged.jsonl before it is
+            # read: those no journal kept (as an item or as a duplicate) were not added,
+            # whether their copy had begun or not. Embedded files ("E0002: invoice.pdf") go
+            # with their container.
             with contextlib.suppress(OSError):
                 for line in (txn / "staged.jsonl").read_bytes().splitlines():
-                    with contextlib.suppress(ValueError, KeyError):
+                    with contextlib.suppress(ValueError, KeyError, TypeError):
                         rec = json.loads(line)
-                        originals[rec["part"]] = rec["original"]
-            discarded.extend(originals.get(p.name, p.name) for p in sorted(txn.glob("*.part"))
-                             if (txn, p.name) not in claimed)
-        completed = [str(rec["id"]) for _txn, j in journals
-                     for rec in map(json.loads, j["items_lines"]) if rec.get("type") == ITEM_TYPE]
+                        original = str(rec["original"])
+                        if ((txn, rec["part"]) not in claimed and os.path.isabs(original)
+                                and original not in kept_duplicates):
+                            discarded.append(original)
+        completed = [str(rec["id"]) for rec in records if rec.get("type") == ITEM_TYPE]
         plan = {"interrupted": sorted(set(ops)), "reason": reason,
                 "completed_items": sorted(set(completed)), "not_added": discarded,
                 "private": private}

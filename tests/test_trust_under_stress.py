@@ -332,10 +332,40 @@ def test_report_stopped_before_its_event_leaves_the_earlier_report(
 
     monkeypatch.setattr(Session, "commit", stopped)
     assert evkit("report", cwd=case).exit_code == 3
-    monkeypatch.undo()
+    monkeypatch.setattr(Session, "commit", real_commit)
     after = {p.name: p.read_bytes() for p in (case / "evkit/report").iterdir()}
     assert after == before
     actions = [e["action"] for e in json.loads(evkit("log", "--json", cwd=case).stdout)]
     assert actions.count("report") == 1 and actions[-1] == "recover"
     assert evkit("verify", cwd=case).exit_code == 0
     assert not list((case / "evkit" / "txn").glob("*/*.file"))
+
+
+def test_interrupted_add_names_every_file_it_did_not_add(
+        evkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recover event lists every source that was not added, not only the copies in
+    progress when the add stopped (found by a tester: a full disk logged 0 of 500)."""
+    from evidence_kit import ingest
+
+    case = init_case(evkit, tmp_path)
+    src = tmp_path / "many"
+    src.mkdir()
+    for n in range(12):
+        (src / f"f{n:02d}.txt").write_text(f"file {n}\n")
+    real = ingest._register
+    calls = []
+
+    def stop_at_third(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_register", stop_at_third)
+    assert evkit("add", str(src), cwd=case).exit_code == 3
+    monkeypatch.setattr(ingest, "_register", real)
+    (event,) = [e for e in json.loads(evkit("log", "--json", cwd=case).stdout)
+                if e["action"] == "recover"]
+    assert sorted(event["data"]["not_added"]) == sorted(str(p) for p in src.iterdir())
+    r = evkit("add", str(src), cwd=case)
+    assert r.exit_code == 0 and "Added 12 item(s)" in r.stdout, r.output
