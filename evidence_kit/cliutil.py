@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from evidence_kit.util import human_size
+from evidence_kit.util import human_size, visible_char
+from evidence_kit.util import printable as printable
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
     from evidence_kit.case import Case
@@ -51,7 +52,7 @@ _INVISIBLE_IN_JSON = re.compile(r"[^\n\x20-\x7e]")
 
 def _json_escape(match: re.Match[str]) -> str:
     ch = match.group()
-    if _visible(ch) == ch:
+    if visible_char(ch) == ch:
         return ch
     code = ord(ch)
     if code > 0xFFFF:  # as a UTF-16 surrogate pair, the only way JSON escapes it
@@ -131,37 +132,6 @@ def progress(total: int, label: str) -> Iterator[Callable[[int, str], None] | No
             bar.update(n)
 
         yield step
-
-
-def printable(text: str) -> str:
-    """Recorded or foreign text made safe to show on a terminal: THE one function every
-    command uses for names, titles, notes, paths and messages that quote them.
-
-    Hostile text must neither drive the terminal nor disguise itself, so every character
-    that could is shown as a visible escape: control characters (ESC ``\\x1b``, BEL
-    ``\\x07``, CR ``\\r``, LF ``\\n``, tab, DEL, C1), line and paragraph separators,
-    invisible format characters such as the bidirectional overrides (U+202E ``\\u202e``) and
-    zero-width characters, and private-use or unassigned code points. Bytes of a file name
-    that are not UTF-8 (lone surrogates) are shown as the byte, ``\\xe9``. Letters of any
-    script, symbols, emoji and spaces (including no-break spaces) are kept as they are.
-    ``--json`` output does not use this: escaping there is JSON's job.
-    """
-    if text.isprintable():
-        return text
-    return "".join(_visible(ch) for ch in text)
-
-
-def _visible(ch: str) -> str:
-    if ch.isprintable():
-        return ch
-    code = ord(ch)
-    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
-        return f"\\x{code - 0xDC00:02x}"
-    import unicodedata
-
-    if unicodedata.category(ch) == "Zs":  # a space of another width: harmless, keep it
-        return ch
-    return repr(ch)[1:-1]  # \\x1b, \\n, \\u202e, \\U000f0000
 
 
 def original_text(original: dict[str, Any], key: str) -> str:

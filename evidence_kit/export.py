@@ -102,6 +102,7 @@ from evidence_kit.fsutil import (
 from evidence_kit.hashing import HashOutcome, sha256_bytes, sha256_file
 from evidence_kit.models import ITEM_TYPE, SEAL_TYPE, Check, Finding, Item, VerificationReport
 from evidence_kit.signing import PublicKey, Signer, fingerprint, key_home
+from evidence_kit.util import printable
 from evidence_kit.verify import FolderSource, VerifyContext, verify_source
 
 #: Same literal as in verify.py check (7), which honours it.
@@ -902,7 +903,7 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
         ("Withheld items", f"{len(meta.withheld)}, listed with their SHA-256 in "
                            "evkit/withheld.json" if meta.withheld else "none"),
     ]
-    head = "\n".join(f"  {label + ':':<18}{' '.join(value.split())}"
+    head = "\n".join(f"  {label + ':':<18}{printable(' '.join(value.split()))}"
                      for label, value in rows if value)
     if meta.included:
         step1 = ("Step 1. Check every evidence file, then every record file, against its "
@@ -1277,12 +1278,14 @@ def receipt_text(receipt: dict[str, Any], zip_path: Path | None = None) -> str:
                           f"{(receipt.get('transfer_event') or {}).get('at')}"),
         ("Written", str(receipt.get("written_at"))),
     ]
+    # A text file people print or `cat`: recorded values cannot drive a terminal or start a
+    # line of their own.
     lines = ["evkit handover receipt", ""]
-    lines += [f"  {label + ':':<18}{value}" for label, value in rows if value]
+    lines += [f"  {label + ':':<18}{printable(value)}" for label, value in rows if value]
     if withheld:
         lines += ["", "Withheld items (not in the package; identified by SHA-256):"]
-        lines += [f"  {w.get('id')}  {w.get('sha256')}  {w.get('size')} bytes  ({w.get('reason')})"
-                  for w in withheld]
+        lines += [printable(f"  {w.get('id')}  {w.get('sha256')}  {w.get('size')} bytes  "
+                            f"({w.get('reason')})") for w in withheld]
     lines += ["", "The recipient can check the package with the steps in VERIFY.txt inside it,",
               "and that it is this package by comparing its SHA-256 with the one above."]
     return "\n".join(lines) + "\n"

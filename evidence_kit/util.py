@@ -70,3 +70,36 @@ def fs_hex(name: str) -> str | None:
     except UnicodeEncodeError:
         return _fs_bytes(name).hex()
     return None
+
+
+def printable(text: str) -> str:
+    """Recorded or foreign text made safe to show on a terminal: THE one function every
+    command uses for names, titles, notes, paths and messages that quote them.
+
+    Hostile text must neither drive the terminal nor disguise itself, so every character
+    that could is shown as a visible escape: control characters (ESC ``\\x1b``, BEL
+    ``\\x07``, CR ``\\r``, LF ``\\n``, tab, DEL, C1), line and paragraph separators,
+    invisible format characters such as the bidirectional overrides (U+202E ``\\u202e``) and
+    zero-width characters, and private-use or unassigned code points. Bytes of a file name
+    that are not UTF-8 (lone surrogates) are shown as the byte, ``\\xe9``. Letters of any
+    script, symbols, emoji and spaces (including no-break spaces) are kept as they are.
+    ``--json`` output does not use this: escaping there is JSON's job. Text files meant to
+    be read in a terminal (VERIFY.txt, receipts) use it for every recorded value too.
+    """
+    if text.isprintable():
+        return text
+    return "".join(visible_char(ch) for ch in text)
+
+
+def visible_char(ch: str) -> str:
+    """One character as :func:`printable` shows it."""
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    import unicodedata
+
+    if unicodedata.category(ch) == "Zs":  # a space of another width: harmless, keep it
+        return ch
+    return repr(ch)[1:-1]  # \\x1b, \\n, \\u202e, \\U000f0000

@@ -369,3 +369,31 @@ def test_interrupted_add_names_every_file_it_did_not_add(
     assert sorted(event["data"]["not_added"]) == sorted(str(p) for p in src.iterdir())
     r = evkit("add", str(src), cwd=case)
     assert r.exit_code == 0 and "Added 12 item(s)" in r.stdout, r.output
+
+
+def test_defect_8_files_people_read_in_a_terminal_carry_no_raw_control_characters(
+        evkit, tmp_path: Path, evidence: Path) -> None:
+    """VERIFY.txt and the receipt are read with `cat`; the PDF form is printed: a hostile
+    title or collector name drives no terminal there and starts no line of its own (found by
+    a tester after the first fix, which covered evkit's own output)."""
+    import zipfile
+
+    case = init_case(evkit, tmp_path, title=HOSTILE)
+    assert evkit("add", str(evidence / "note.txt"), cwd=case).exit_code == 0
+    assert evkit("report", cwd=case).exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    r = evkit("export", "--to", str(out / "h.zip"), "--recipient", "DC\x1b[2J Sam", cwd=case)
+    assert r.exit_code == 0, r.output
+    with zipfile.ZipFile(out / "h.zip") as zf:
+        (name,) = [n for n in zf.namelist() if n.endswith("/VERIFY.txt")]
+        verify_txt = zf.read(name).decode("utf-8")
+    receipt = (out / "h.receipt.txt").read_text("utf-8")
+    for text in (verify_txt, receipt):
+        assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+        assert not any(line.lstrip().startswith("Result:") for line in text.splitlines())
+        assert "\\x1b" in text
+    if shutil.which("pdftotext"):
+        pdf = subprocess.run(["pdftotext", str(case / "evkit/report/custody-form.pdf"), "-"],
+                             capture_output=True, text=True, check=True).stdout
+        assert not any(line.startswith("Result: INTACT") for line in pdf.splitlines())

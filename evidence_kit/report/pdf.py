@@ -75,9 +75,11 @@ def find_fonts() -> FontSet:
     return FontSet(None, None, None)
 
 
-def clean(text: Any, covered: Any = None, limit: int = 2000) -> str:
+def clean(text: Any, covered: Any = None, limit: int = 2000, *, multiline: bool = True) -> str:
     """Text safe to draw: control and invisible characters, and characters the font lacks
-    (``covered``: a set/dict of code points, or None for Latin-1 core fonts), as <U+XXXX>."""
+    (``covered``: a set/dict of code points, or None for Latin-1 core fonts), as <U+XXXX>.
+    A line break is kept only in ``multiline`` text: in a one-line value (a title, a name) it
+    is shown too, so that recorded text cannot start a line of the form of its own."""
     if text is None:
         return ""
     s = text if isinstance(text, str) else str(text)
@@ -86,7 +88,7 @@ def clean(text: Any, covered: Any = None, limit: int = 2000) -> str:
     out: list[str] = []
     for ch in s:
         cp = ord(ch)
-        if ch == "\n":
+        if ch == "\n" and multiline:
             out.append(ch)
         elif cp in _INVISIBLE or cp < 32 or 0x7F <= cp < 0xA0 or 0xD800 <= cp < 0xE000:
             out.append(f"<U+{cp:04X}>")
@@ -147,11 +149,12 @@ class _Form:
 
     # -- primitives
     def text(self, text: Any, size: float = 9, bold: bool = False, h: float = 4.6,
-             limit: int = 2000) -> None:
+             limit: int = 2000, *, multiline: bool = True) -> None:
         from fpdf.enums import WrapMode, XPos, YPos
 
         self.pdf.set_font(self.sans, "B" if bold else "", size)
-        self.pdf.multi_cell(0, h, clean(text, self.covered, limit), new_x=XPos.LMARGIN,
+        self.pdf.multi_cell(0, h, clean(text, self.covered, limit, multiline=multiline),
+                            new_x=XPos.LMARGIN,
                             new_y=YPos.NEXT, wrapmode=WrapMode.WORD, align="L")
 
     def heading(self, text: str) -> None:
@@ -180,7 +183,7 @@ class _Form:
                 row = table.row()
                 row.cell(clean(label, self.covered), style=FontFace(emphasis="BOLD"))
                 style = FontFace(family=self.mono, size_pt=8.5) if mono else None
-                row.cell(clean(value, self.covered, 1500), style=style)
+                row.cell(clean(value, self.covered, 1500, multiline=False), style=style)
 
     # -- sections
     def build(self) -> bytes:
@@ -189,7 +192,7 @@ class _Form:
         pdf.add_page()
         case = s.get("case") or {}
         self.text("Chain of custody record: digital evidence", 16, bold=True, h=8)
-        self.text(case.get("title"), 11, h=6, limit=300)
+        self.text(case.get("title"), 11, h=6, limit=300, multiline=False)
         pdf.ln(2)
         if not self.fonts.unicode:
             self.text("Note: no Unicode font was available when this form was made, so "
@@ -280,16 +283,18 @@ class _Form:
                 parent = it.get("parent") or {}
                 size = it.get("size")
                 size_text = f"{size:,} bytes" if isinstance(size, int) else "size unknown"
-                desc = f"{clean(name, self.covered, 300)}\n" + clean(
+                desc = f"{clean(name, self.covered, 300, multiline=False)}\n" + clean(
                     f"{it.get('mime')}, {size_text}", self.covered)
                 if parent:
                     desc += f"\ninside {parent.get('id')} ({parent.get('role')})"
                 if it.get("sensitive"):
                     desc += "\nSENSITIVE"
                 if it.get("description"):
-                    desc += f"\nNote: {clean(it.get('description'), self.covered, 200)}"
-                acquired = clean(f"{acq.get('local')}\nby {acq.get('by')}\non {acq.get('host')}",
-                                 self.covered, 300)
+                    desc += "\nNote: " + clean(it.get("description"), self.covered, 200,
+                                                multiline=False)
+                by, host = (clean(acq.get(k), self.covered, multiline=False)
+                            for k in ("by", "host"))
+                acquired = clean(f"{acq.get('local')}\nby {by}\non {host}", self.covered, 300)
                 row = table.row()
                 row.cell(clean(it.get("id"), self.covered))
                 row.cell(desc)
@@ -332,7 +337,8 @@ class _Form:
                     row.cell("")
         pdf.ln(4)
         self.text("Collector's declaration", 10, bold=True, h=5)
-        col = ((self.s.get("case") or {}).get("collector") or {}).get("name") or ""
+        col = clean(((self.s.get("case") or {}).get("collector") or {}).get("name") or "",
+                    self.covered, multiline=False)
         self.text(f"I, {col}, preserved the items listed above with evkit and signed the custody "
                   "record with the key whose fingerprint is shown above.", 8.5, h=4.2)
         pdf.ln(8)
