@@ -560,7 +560,8 @@ class Session:
                staged: list[StagedItem] | None = None,
                records: list[dict[str, Any]] | None = None,
                duplicates: list[dict[str, Any]] | None = None,
-               files: list[tuple[Path, str]] | None = None) -> list[Item]:
+               files: list[tuple[Path, str]] | None = None,
+               renames: list[tuple[str, str]] | None = None) -> list[Item]:
         """Journal, then apply, one batch: new item records (with their copies) and one event.
 
         ``staged`` items get their copies moved into ``data/``; ``records`` are record-only
@@ -570,7 +571,8 @@ class Session:
         withheld item (ID, revision, SHA-256, size): names, paths and metadata stay in the
         salted record lines, so a handover can leave a record out and still verify.
         ``files`` are record files staged with :meth:`stage_file`, moved to their place (a
-        path relative to the case) with the same journal: all of them or none.
+        path relative to the case) with the same journal: all of them or none. ``renames``
+        move stored copies within ``data/`` (bytes untouched), as the records revised here say.
         """
         root = self.case.root
         staged = staged or []
@@ -606,6 +608,7 @@ class Session:
             "items_lines": [ln.decode("utf-8") for ln in item_lines],
             "moves": [[s.part.name, s.record["stored"]] for s in staged]
             + [[part.name, rel] for part, rel in files or []],
+            "renames": [[old, new] for old, new in renames or []],
         }
         # Recovery may have to append this batch again: keep room for that in the reserve.
         self._batch_bytes = max(self._batch_bytes, len(event) + 1 + sum(
@@ -674,6 +677,15 @@ def _size(path: Path) -> int:
 def apply_commit(root: Path, txn_dir: Path, journal: dict[str, Any]) -> None:
     """Apply a journalled batch. Idempotent: re-applying gives exactly the same bytes."""
     txn, base = str(txn_dir), str(root)
+    for old, new in journal.get("renames") or []:
+        try:
+            os.replace(os.path.join(base, old), os.path.join(base, new))
+        except FileNotFoundError:
+            if not os.path.exists(os.path.join(base, new)):
+                raise IncompleteError(f"The stored copy {old} is missing; the case cannot be "
+                                      "repaired automatically.") from None
+    if journal.get("renames"):
+        fsync_dir(root / "data")
     for part_name, stored in journal["moves"]:
         try:
             os.replace(os.path.join(txn, part_name), os.path.join(base, stored))

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from evidence_kit.bag import neutral_name
 from evidence_kit.case import Case, normalize_item_id
 from evidence_kit.errors import UsageError
 from evidence_kit.models import Item, VerificationReport
@@ -465,14 +466,22 @@ def mark_sensitive(case: Case, signer: Signer, item_id: str, sensitive: bool,
                     if not other.sensitive:
                         marked.append(other)
         records = []
+        renames: list[tuple[str, str]] = []
         for it in marked:
             rec = it.to_dict()
             rec["rev"] = it.rev + 1
             rec["sensitive"] = sensitive
+            # Stored from now on under its ID and type only, like a file added as sensitive:
+            # the copy is renamed within data/, its bytes untouched (the name may say what
+            # it shows).
+            neutral = "data/" + neutral_name(it.id, it.name, it.mime)
+            if sensitive and it.stored != neutral and it.stored.startswith("data/"):
+                renames.append((it.stored, neutral))
+                rec["stored"] = neutral
             records.append(rec)
         data: dict[str, Any] = {"item": item.id, "sensitive": sensitive}
         if why:
             data["reason"] = why
         if len(marked) > 1:
             data["embedded"] = [it.id for it in marked[1:]]
-        return sess.commit("mark", data, records=records)[0]
+        return sess.commit("mark", data, records=records, renames=renames)[0]

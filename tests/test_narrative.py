@@ -218,7 +218,11 @@ def test_mark_appends_a_revision_and_keeps_the_bag_valid(evkit: Any, case_root: 
     assert r.exit_code == 0, r.output
     after = Case.open(case_root).item("E0002")
     assert after.sensitive and after.rev == before.rev + 1
-    assert (after.sha256, after.stored, after.size) == (before.sha256, before.stored, before.size)
+    assert (after.sha256, after.size) == (before.sha256, before.size)
+    # Issue 12, defect 7: a sensitive item's stored name says only its ID and type; the copy
+    # is renamed within data/, its bytes untouched.
+    assert before.stored == "data/E0002_note.txt" and after.stored == "data/E0002.txt"
+    assert (case_root / after.stored).read_bytes() and not (case_root / before.stored).exists()
     ev = events(case_root)[-1]
     assert ev["action"] == "mark" and ev["data"]["sensitive"] is True
     assert ev["data"]["items"][0]["rev"] == after.rev

@@ -237,9 +237,13 @@ def test_defect_7_marking_an_email_sensitive_withholds_its_attachments(
     assert children, "the sample e-mail has an attachment"
     run = evkit("-C", str(root), "mark", mail, "--sensitive")
     assert run.exit_code == 0 and "marked sensitive too" in run.stdout, run.output
-    now = {i["id"]: i["sensitive"] for i in json.loads(
-        evkit("-C", str(root), "list", "--json").stdout)}
-    assert all(now[c] for c in [mail, *children])
+    now = {i["id"]: i for i in json.loads(evkit("-C", str(root), "list", "--json").stdout)}
+    assert all(now[c]["sensitive"] for c in [mail, *children])
+    # Their stored copies are renamed to their ID and type: the bytes are untouched.
+    assert now[mail]["stored"] == f"data/{mail}.eml"
+    assert sorted(p.name for p in (root / "data").iterdir()) == sorted(
+        now[i]["stored"].removeprefix("data/") for i in now)
+    assert evkit("verify", str(root)).exit_code == 0
     zip_path = tmp_path / "h.zip"
     _export(evkit, root, zip_path)
     text = _all_text(_unzip(zip_path, tmp_path / "u"))
