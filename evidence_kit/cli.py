@@ -351,6 +351,7 @@ def verify(
     from evidence_kit.fsutil import CaseLock
     from evidence_kit.layout import LOCK_PATH, find_case, has_pending
     from evidence_kit.verify import FolderSource, verify_source
+    from evidence_kit.verify_extras import standard_checks
 
     if target is not None and not Path(target).exists():
         raise PathNotFoundError(f"{target} does not exist.")
@@ -397,6 +398,7 @@ def verify(
                 FolderSource(root),
                 expected_key=expected_key,
                 progress=(lambda n: step(n, "")) if step else None,
+                extra_checks=standard_checks(),
             )
     finally:
         lock.release()

@@ -104,6 +104,7 @@ from evidence_kit.models import ITEM_TYPE, SEAL_TYPE, Check, Finding, Item, Veri
 from evidence_kit.signing import PublicKey, Signer, fingerprint, key_home
 from evidence_kit.util import printable
 from evidence_kit.verify import FolderSource, VerifyContext, verify_source
+from evidence_kit.verify_extras import standard_checks
 
 #: Same literal as in verify.py check (7), which honours it.
 WITHHELD_PATH = "evkit/withheld.json"
@@ -424,7 +425,7 @@ def check_case_records(root: Path) -> VerificationReport:
                  progress: Callable[[int], None] | None) -> Iterable[HashOutcome]:
             return ()
 
-    return verify_source(_RecordsOnly(root))
+    return verify_source(_RecordsOnly(root), extra_checks=standard_checks())
 
 
 def _refuse_if_changed(report: VerificationReport) -> None:
@@ -1658,7 +1659,8 @@ def open_zip(path: Path, *, max_total: int = MAX_TOTAL_BYTES) -> ZipSource:
 def verify_zip(source: ZipSource, *, expected_key: str | None = None,
                progress: Progress | None = None) -> VerificationReport:
     """Run every check of ``evkit verify`` on a zip, without unpacking it."""
-    rep = verify_source(source, expected_key=expected_key, progress=progress)
+    rep = verify_source(source, expected_key=expected_key, progress=progress,
+                        extra_checks=standard_checks())
     findings = [f for f in rep.findings
                 if not (f.code == "payload.unreadable" and f.path in source.damaged)]
     findings.extend(source.late)
@@ -1724,7 +1726,8 @@ def import_zip(zip_path: Path, dest: Path, *, expected_key: str | None = None,
                 raise StorageError(f"Could not unpack into {dest}: {exc.strerror or exc}; "
                                    "nothing was kept.") from exc
             raise
-    return count, verify_source(FolderSource(dest.resolve()), expected_key=expected_key)
+    return count, verify_source(FolderSource(dest.resolve()), expected_key=expected_key,
+                                extra_checks=standard_checks())
 
 
 # ==== verification of a package's handover record (verify.py check 10) =====================

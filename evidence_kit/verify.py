@@ -1,6 +1,6 @@
 """Verification: ordered checks over a case folder (or any bag source) -> a report of everything.
 
-The checks, in this fixed order (numbers match the comments below and docs/FORMAT.md):
+The checks, in this fixed order (numbers match docs/FORMAT.md, "What evkit verify checks"):
 
   (1) the bag declaration ``bagit.txt``;
   (2) the tag manifest: every listed tag file exists and matches; no unlisted evkit files;
@@ -12,9 +12,13 @@ The checks, in this fixed order (numbers match the comments below and docs/FORMA
       against the payload manifest;
   (8) the seal: signature, every file hash it binds, the log head and the counts;
   (9) an interrupted change that was never recovered;
- (10) checks contributed by other modules (trusted timestamps, handover records, report
-      pages without active content), each a
-      ``verify_check(ctx: VerifyContext)`` function listed in ``EXTRA_CHECKS``.
+ (10) checks the caller passes in (trusted timestamps, handover records, report pages
+      without active content: :func:`evidence_kit.verify_extras.standard_checks`).
+
+Each of (1)-(8) is a function ``check_xxx(ctx) -> (Check, findings)`` over a shared
+:class:`VerifyContext` that the checks fill in as they go; :data:`CHECKS` lists them in order.
+The slow work (re-hashing the evidence, and the item records' digests) is a
+:class:`HashingPlan`, started before the checks and awaited by the checks that need it.
 
 A problem never stops the later checks: the report names every difference it can see.
 "Changed" (exit 1) is kept apart from "could not check" (exit 3).
@@ -29,9 +33,9 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias, cast
 
 from evidence_kit.bag import (
     BAG_INFO,
@@ -69,42 +73,57 @@ if TYPE_CHECKING:
     from evidence_kit.custody import ParsedLog
     from evidence_kit.signing import PublicKey
 
+#: What one check gives: its line in the summary, and its findings in order.
+CheckResult: TypeAlias = tuple[Check, list[Finding]]
 
-@dataclass
+
+def _no_log() -> ParsedLog:
+    """An empty custody log, until check (6) reads the real one (custody is imported only
+    once the evidence is being hashed)."""
+    from evidence_kit.custody import parse_log
+
+    return parse_log(b"")
+
+
+@dataclass(slots=True)
 class VerifyContext:
-    """What the core checks learned, handed to the extra checks of (10)."""
+    """What verification has learned so far, filled in by the checks in their order (each field
+    says which check fills it); the checks of (10) read it once (1)-(8) have run."""
 
     source: BagSource
     files: dict[str, int | None]  # every file in the bag -> size (None: evidence files)
-    manifest: dict[str, str]  # payload manifest entries
-    log: ParsedLog
-    key: PublicKey | None
-    case_info: dict[str, Any]
-    items: dict[str, dict[str, Any]]  # latest item by ID: its signed entry (id, rev, sha256,
-    # size, stored, record)
-    seal: dict[str, Any]
+    hashing: HashingPlan  # check (4)'s work and the item records' digests, started early
+    expected_key: str | None = None  # the key ID the user expects (``--key``), for (5)
+    manifest: dict[str, str] = field(default_factory=dict)  # (3): payload manifest entries
+    key: PublicKey | None = None  # (5)
+    case_info: dict[str, Any] = field(default_factory=dict)  # (5)
+    log: ParsedLog = field(default_factory=_no_log)  # (6)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # (7): latest item by ID:
+    # its signed entry (id, rev, sha256, size, stored, record)
+    seal: dict[str, Any] = field(default_factory=dict)  # (8)
+    seal_raw: bytes | None = None  # (8)
+    record_files: list[str] = field(init=False)  # the files under evkit/, sorted
+
+    def __post_init__(self) -> None:
+        self.record_files = sorted(r for r in self.files if r.startswith("evkit/"))
+
+    @property
+    def payload_files(self) -> dict[str, int | None]:
+        """The files under ``data/``, in listing order."""
+        return self.hashing.payload_files
 
 
-def _has_timestamp_events(ctx: VerifyContext) -> bool:
-    return any(str(e.get("action", "")).startswith("timestamp") for e in ctx.log.events)
+class ExtraCheck(Protocol):
+    """A check of (10), passed in by the caller (see :mod:`evidence_kit.verify_extras`)."""
 
+    def applies(self, ctx: VerifyContext) -> bool:
+        """Whether there is anything to check here: cheap, so that a plain case never imports
+        the code of a check that has nothing to do."""
+        ...
 
-def _is_handover_package(ctx: VerifyContext) -> bool:
-    return bool(ctx.seal.get("export")) or "evkit/withheld.json" in ctx.files
-
-
-def _has_report_pages(ctx: VerifyContext) -> bool:
-    return any(r.startswith("evkit/report/") and r.lower().endswith(
-        (".html", ".htm", ".xhtml", ".xht", ".svg")) for r in ctx.files)
-
-
-#: Modules that contribute a ``verify_check(ctx)``, each with a cheap test of whether it has
-#: anything to check here (so a plain case never imports them); skipped if not installed.
-EXTRA_CHECKS: tuple[tuple[str, Callable[[VerifyContext], bool]], ...] = (
-    ("evidence_kit.timestamp", _has_timestamp_events),
-    ("evidence_kit.export", _is_handover_package),
-    ("evidence_kit.reportcheck", _has_report_pages),
-)
+    def run(self, ctx: VerifyContext) -> CheckResult | None:
+        """The check's line and findings; None if it found nothing to check after all."""
+        ...
 
 
 class BagSource(Protocol):
@@ -380,211 +399,239 @@ def _changed(rel: str, found: str, want: str) -> Finding:
                    f"{found}, the manifest records {want}.", rel)
 
 
-def verify_source(source: BagSource, *, expected_key: str | None = None,
-                  progress: Callable[[int], None] | None = None) -> VerificationReport:
-    """Run every check; never raises for a damaged bag (only for bugs)."""
-    # A big case makes tens of thousands of objects (the parsed log, the manifests) and no
-    # reference cycles: the cyclic collector would only scan them again and again (~10 ms on
-    # 20,000 files). Reference counting still frees everything.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _verify_source(source, expected_key=expected_key, progress=progress)
-    finally:
-        if collecting:
-            gc.enable()
 
+class HashingPlan:
+    """The slow work of verification, scheduled apart from the checks: every evidence file
+    re-hashed (check 4, in listing order, whether or not the manifest lists it) and the item
+    records' digests (check 7). :meth:`start` puts it on the other cores before the checks run,
+    so it overlaps them; :meth:`result` waits for it. Evidence files are not stat'ed one by
+    one: hashing tells their sizes."""
 
-def _verify_source(source: BagSource, *, expected_key: str | None,
-                   progress: Callable[[int], None] | None) -> VerificationReport:
-    findings: list[Finding] = []
-    checks: list[Check] = []
-    notes: list[str] = []
-    files = source.files()
-    findings.extend(getattr(source, "problems", []))
+    def __init__(self, source: BagSource, files: dict[str, int | None],
+                 progress: Callable[[int], None] | None) -> None:
+        self.source = source
+        self.payload_files = {r: s for r, s in files.items() if r.startswith("data/")}
+        # In listing order: findings are sorted where they are made.
+        self.to_hash = list(self.payload_files)
+        self.info_raw = source.read(BAG_INFO)
+        self.oxum: str | None = (parse_bag_info(self.info_raw).get("Payload-Oxum", [None])[0]
+                                 if self.info_raw else None)
+        self._progress = progress
+        self._outcomes: list[HashOutcome] = []
+        self._job: ForkedHashing | None = None
+        self._waiter: threading.Thread | None = None
+        self._result: _Hashed | None = None
 
-    # (4) starts first: every evidence file is re-hashed on the other cores (in listing order,
-    # whether or not the manifest lists it) while this thread runs the other checks; its
-    # findings are put back in their place in the order afterwards. Evidence files are not
-    # stat'ed one by one: hashing tells their sizes.
-    payload_files = {r: s for r, s in files.items() if r.startswith("data/")}
-    to_hash = list(payload_files)  # in listing order: findings are sorted where they are made
-    info_raw = source.read(BAG_INFO)
-    oxum = parse_bag_info(info_raw).get("Payload-Oxum", [None])[0] if info_raw else None
-    mean = _oxum_mean(oxum)
-    outcomes: list[HashOutcome] = []
+    def _hash(self) -> Iterable[HashOutcome]:
+        mean = _oxum_mean(self.oxum)
+        sizes = [self.payload_files[r] if self.payload_files[r] is not None else mean
+                 for r in self.to_hash]
+        return self.source.hash(self.to_hash, [s or 0 for s in sizes], self._progress)
 
-    def hash_payload() -> Iterable[HashOutcome]:
-        sizes = [payload_files[r] if payload_files[r] is not None else mean for r in to_hash]
-        return source.hash(to_hash, [s or 0 for s in sizes], progress)
-
-    hasher: threading.Thread | None = None
-    job: ForkedHashing | None = None
-    if getattr(source, "concurrent_reads", False) and len(to_hash) > 1:
+    def start(self) -> None:
+        """Start the workers (call from the main thread) if the source can read two files at
+        once; a source that cannot (a zip) is hashed on this thread when :meth:`result` is
+        first asked for."""
+        if not (getattr(self.source, "concurrent_reads", False) and len(self.to_hash) > 1):
+            return
         # Workers are started here, on this thread; another thread waits for them (and passes
         # on their progress) or collects their outcomes.
-        started = hash_payload()
-        prefetch = getattr(source, "prefetch_line_digests", None)
+        started = self._hash()
+        prefetch = getattr(self.source, "prefetch_line_digests", None)
         if prefetch is not None:
             prefetch(ITEMS_PATH)  # the item records' digests (check 7) on another core too
         if isinstance(started, ForkedHashing):
-            job = started
-            hasher = threading.Thread(target=job.wait, name="evkit-verify-hash", daemon=True)
+            self._job = started
+            self._waiter = threading.Thread(target=started.wait, name="evkit-verify-hash",
+                                            daemon=True)
         else:
-            hasher = threading.Thread(target=outcomes.extend, args=(started,),
-                                      name="evkit-verify-hash", daemon=True)
-        hasher.start()
-    # Imported only now, while the evidence is being hashed: the log and signature checks.
-    from evidence_kit.custody import check_log, parse_log
-    from evidence_kit.signing import PublicKey
-    from evidence_kit.util import optional_module
+            self._waiter = threading.Thread(target=self._outcomes.extend, args=(started,),
+                                            name="evkit-verify-hash", daemon=True)
+        self._waiter.start()
 
-    hash_state: list[_Hashed] = []
+    def result(self, manifest: dict[str, str]) -> _Hashed:
+        """Check (4)'s results against the payload manifest's entries, once hashing has
+        finished (waits for it); worked out once."""
+        if self._result is None:
+            expected = _expected_digests(self.to_hash, manifest)  # before waiting: no hash needed
+            if self._waiter is not None:
+                self._waiter.join()
+            else:
+                self._outcomes.extend(self._hash())
+            self._result = _compare_hashes(self.source, self.to_hash, self.payload_files,
+                                           expected, self._job, self._outcomes)
+        return self._result
 
-    def payload_hashes() -> _Hashed:
-        """Check (4)'s results, once hashing has finished (waits for it); computed once."""
-        if not hash_state:
-            expected = _expected_digests(to_hash, entries)  # before waiting: no hash needed
-            if hasher is not None:
-                hasher.join()
-            hash_state.append(_compare_hashes(source, to_hash, payload_files, expected, job,
-                                              outcomes))
-        return hash_state[0]
 
-    def check(name: str, before: int, ok_detail: str) -> None:
-        n = len(findings) - before
-        checks.append(Check(name, n == 0, ok_detail if n == 0 else f"{n} problem(s)"))
+def _result(name: str, found: list[Finding], ok_detail: str) -> CheckResult:
+    """A check's summary line: ``ok_detail`` if it found nothing, else how many problems."""
+    return Check(name, not found, ok_detail if not found else f"{len(found)} problem(s)"), found
 
-    # (1) bag declaration
-    start = len(findings)
-    bagit = source.read(BAGIT)
+
+def check_bag_declaration(ctx: VerifyContext) -> CheckResult:
+    """(1) ``bagit.txt`` declares BagIt 1.0."""
+    found: list[Finding] = []
+    bagit = ctx.source.read(BAGIT)
     if bagit is None:
-        findings.append(Finding("bag.declaration", "bagit.txt is missing: this is not a "
-                                "complete BagIt bag.", BAGIT))
+        found.append(Finding("bag.declaration", "bagit.txt is missing: this is not a "
+                             "complete BagIt bag.", BAGIT))
     elif not bagit.startswith(b"BagIt-Version: 1.0"):
-        findings.append(Finding("bag.declaration", "bagit.txt was changed (it should declare "
-                                "BagIt-Version 1.0).", BAGIT))
-    check("BagIt declaration", start, "BagIt 1.0")
+        found.append(Finding("bag.declaration", "bagit.txt was changed (it should declare "
+                             "BagIt-Version 1.0).", BAGIT))
+    return _result("BagIt declaration", found, "BagIt 1.0")
 
-    record_files = sorted(r for r in files if r.startswith("evkit/"))
 
-    # (2) tag manifest: run last (the item records' digest is worked out on another core
-    # meanwhile), its findings and check put back in their place.
-    tag_at, tag_check_at = len(findings), len(checks)
+def check_tag_manifest(ctx: VerifyContext) -> CheckResult:
+    """(2) Every file the tag manifest lists is present and matches; no unlisted record file."""
+    found: list[Finding] = []
+    tag_raw = ctx.source.read(TAG_MANIFEST)
+    tag_entries: dict[str, str] = {}
+    if tag_raw is None:
+        found.append(Finding("tagmanifest.missing", "The tag manifest "
+                             "tagmanifest-sha256.txt is missing.", TAG_MANIFEST))
+    else:
+        parsed = parse_manifest(tag_raw)
+        tag_entries = parsed.entries
+        found.extend(Finding("tagmanifest.malformed", f"The tag manifest {p}.",
+                             TAG_MANIFEST) for p in parsed.problems)
+        for rel, expected in sorted(tag_entries.items()):
+            actual = _digest(ctx.source, rel)
+            if actual is None:
+                found.append(Finding("tag.missing", f"{rel} is missing (it is listed in "
+                                     "the tag manifest).", rel))
+            elif actual != expected:
+                found.append(Finding("tag.changed", f"{rel} was changed after the case "
+                                     "was sealed (its SHA-256 differs from the tag "
+                                     "manifest).", rel))
+        found.extend(
+            Finding("tag.unexpected", f"{rel} was added to the case's records folder; "
+                    "evkit did not write it.", rel)
+            for rel in ctx.record_files
+            if rel not in tag_entries and not is_unrecorded(rel))
+    return _result("Tag manifest", found, f"{len(tag_entries)} record files match")
 
-    def tag_manifest() -> tuple[list[Finding], Check]:
-        found: list[Finding] = []
-        tag_raw = source.read(TAG_MANIFEST)
-        tag_entries: dict[str, str] = {}
-        if tag_raw is None:
-            found.append(Finding("tagmanifest.missing", "The tag manifest "
-                                 "tagmanifest-sha256.txt is missing.", TAG_MANIFEST))
-        else:
-            parsed = parse_manifest(tag_raw)
-            tag_entries = parsed.entries
-            found.extend(Finding("tagmanifest.malformed", f"The tag manifest {p}.",
-                                 TAG_MANIFEST) for p in parsed.problems)
-            for rel, expected in sorted(tag_entries.items()):
-                actual = _digest(source, rel)
-                if actual is None:
-                    found.append(Finding("tag.missing", f"{rel} is missing (it is listed in "
-                                         "the tag manifest).", rel))
-                elif actual != expected:
-                    found.append(Finding("tag.changed", f"{rel} was changed after the case "
-                                         "was sealed (its SHA-256 differs from the tag "
-                                         "manifest).", rel))
-            found.extend(
-                Finding("tag.unexpected", f"{rel} was added to the case's records folder; "
-                        "evkit did not write it.", rel)
-                for rel in record_files
-                if rel not in tag_entries and not is_unrecorded(rel))
-        return found, Check("Tag manifest", not found, f"{len(tag_entries)} record files match"
-                            if not found else f"{len(found)} problem(s)")
 
-    # (3) payload manifest: listed vs present
-    start = len(findings)
-    man_raw = source.read(PAYLOAD_MANIFEST)
+def check_payload_manifest(ctx: VerifyContext) -> CheckResult:
+    """(3) The payload manifest is well-formed and safe; listed files vs present files.
+    Fills ``ctx.manifest``."""
+    found: list[Finding] = []
+    man_raw = ctx.source.read(PAYLOAD_MANIFEST)
     entries: dict[str, str] = {}
     if man_raw is None:
-        findings.append(Finding("manifest.missing", "The payload manifest manifest-sha256.txt "
-                                "is missing.", PAYLOAD_MANIFEST))
+        found.append(Finding("manifest.missing", "The payload manifest manifest-sha256.txt "
+                             "is missing.", PAYLOAD_MANIFEST))
     else:
         parsed = parse_manifest(man_raw)
-        findings.extend(Finding("manifest.malformed", f"The payload manifest {p}.",
-                                PAYLOAD_MANIFEST) for p in parsed.problems)
+        found.extend(Finding("manifest.malformed", f"The payload manifest {p}.",
+                             PAYLOAD_MANIFEST) for p in parsed.problems)
         outside = [rel for rel in parsed.entries if not rel.startswith("data/")]
-        findings.extend(Finding("manifest.malformed", f"The payload manifest lists {rel!r}, "
-                                "which is outside data/.", PAYLOAD_MANIFEST) for rel in outside)
+        found.extend(Finding("manifest.malformed", f"The payload manifest lists {rel!r}, "
+                             "which is outside data/.", PAYLOAD_MANIFEST) for rel in outside)
         entries = parsed.entries
         for rel in outside:
             del entries[rel]
+    ctx.manifest = entries
+    payload_files = ctx.payload_files
     missing = sorted(entries.keys() - payload_files.keys())
     extra = sorted(payload_files.keys() - entries.keys())
-    findings.extend(Finding("payload.missing", f"Evidence file {r} is missing (it was deleted "
-                            "or renamed).", r) for r in missing)
-    findings.extend(Finding("payload.extra", f"{r} was added to the evidence folder after "
-                            "sealing; evkit did not record it.", r) for r in extra)
-    check("Evidence files present", start, f"{len(entries)} listed, all present, none extra")
+    found.extend(Finding("payload.missing", f"Evidence file {r} is missing (it was deleted "
+                         "or renamed).", r) for r in missing)
+    found.extend(Finding("payload.extra", f"{r} was added to the evidence folder after "
+                         "sealing; evkit did not record it.", r) for r in extra)
+    return _result("Evidence files present", found,
+                   f"{len(entries)} listed, all present, none extra")
 
-    # (4) runs since the start (above); a source that cannot read two files at once (a zip)
-    # hashes here instead.
-    present = entries.keys() & payload_files.keys()
-    if hasher is None:
-        outcomes.extend(hash_payload())
-    step4_at, step4_check_at = len(findings), len(checks)
 
-    # (5) public key and case description
-    start = len(findings)
+def check_payload_hashes(ctx: VerifyContext) -> CheckResult:
+    """(4) Every evidence file's hash against the manifest (the work of ``ctx.hashing``, which
+    ran since before check 1); Payload-Oxum."""
+    present = ctx.manifest.keys() & ctx.payload_files.keys()
+    bytes_all, bytes_listed, problems, complete = ctx.hashing.result(ctx.manifest)
+    found = list(problems)
+    if not complete:
+        found.append(Finding("payload.unreadable", "Not every evidence file could be hashed.",
+                             None, integrity=False))
+    oxum = ctx.hashing.oxum
+    if ctx.hashing.info_raw is None:
+        found.append(Finding("bag.info-missing", "bag-info.txt is missing.", BAG_INFO))
+    elif oxum is not None and oxum != (actual := f"{bytes_all}.{len(ctx.hashing.to_hash)}"):
+        found.append(Finding("bag.oxum", f"bag-info.txt's Payload-Oxum is {oxum}, but the "
+                             f"evidence folder holds {actual} (bytes.files).", BAG_INFO))
+    return _result("Evidence hashes", found,
+                   f"{len(present)} files, {bytes_listed} bytes re-hashed")
+
+
+def check_key(ctx: VerifyContext) -> CheckResult:
+    """(5) The collector's public key and the case description. Fills ``ctx.key`` and
+    ``ctx.case_info``."""
+    # Imported only now, while the evidence is being hashed.
+    from evidence_kit.signing import PublicKey
+
+    found: list[Finding] = []
     key: PublicKey | None = None
     case_info: dict[str, Any] = {}
-    pem = source.read(PUBKEY_PATH)
+    pem = ctx.source.read(PUBKEY_PATH)
     try:
         key = PublicKey.from_pem(pem) if pem is not None else None
     except ValueError:
         key = None
     if key is None:
-        findings.append(Finding("key.unreadable", "The collector's public key "
-                                f"{PUBKEY_PATH} is missing or damaged, so no signature can be "
-                                "checked.", PUBKEY_PATH))
-    raw_info = source.read(CASE_JSON)
+        found.append(Finding("key.unreadable", "The collector's public key "
+                             f"{PUBKEY_PATH} is missing or damaged, so no signature can be "
+                             "checked.", PUBKEY_PATH))
+    raw_info = ctx.source.read(CASE_JSON)
     try:
         parsed_info = loads(raw_info) if raw_info is not None else None
         case_info = parsed_info if isinstance(parsed_info, dict) else {}
     except ValueError:
         case_info = {}
     if not case_info:
-        findings.append(Finding("case.unreadable", "The case description evkit/case.json is "
-                                "missing or damaged.", CASE_JSON))
+        found.append(Finding("case.unreadable", "The case description evkit/case.json is "
+                             "missing or damaged.", CASE_JSON))
     key_id = key.key_id if key else None
     if key and case_info and case_info.get("key_id") != key.key_id:
-        findings.append(Finding("key.mismatch", "The public key in the case is not the key the "
-                                "case was created with: it was replaced.", PUBKEY_PATH))
+        found.append(Finding("key.mismatch", "The public key in the case is not the key the "
+                             "case was created with: it was replaced.", PUBKEY_PATH))
+    expected_key = ctx.expected_key
     if expected_key and key_id:
         want = expected_key.replace(" ", "").lower().removeprefix("sha256:")
         if not key_id.removeprefix("sha256:").startswith(want) or len(want) < 16:
-            findings.append(Finding("key.unexpected", "The case was signed with key "
-                                    f"{key_id}, not the key you expected ({expected_key}).",
-                                    PUBKEY_PATH))
-    check("Collector key", start, f"{key_id}")
+            found.append(Finding("key.unexpected", "The case was signed with key "
+                                 f"{key_id}, not the key you expected ({expected_key}).",
+                                 PUBKEY_PATH))
+    ctx.key, ctx.case_info = key, case_info
+    return _result("Collector key", found, f"{key_id}")
 
-    # (6) custody log
-    start = len(findings)
-    log_raw = source.read(LOG_PATH)
-    log = parse_log(log_raw or b"")
+
+def check_custody_log(ctx: VerifyContext) -> CheckResult:
+    """(6) The custody log: every line's JSON, sequence, hash chain and signature. Fills
+    ``ctx.log``."""
+    from evidence_kit.custody import check_log, parse_log
+
+    found: list[Finding] = []
+    log_raw = ctx.source.read(LOG_PATH)
+    ctx.log = log = parse_log(log_raw or b"")
     if log_raw is None:
-        findings.append(Finding("log.missing", "The custody log evkit/custody.jsonl is "
-                                "missing.", LOG_PATH))
-    elif key is not None:
-        findings.extend(check_log(log, key.verifier(), key.key_id))
-    check("Custody log", start, f"{len(log.events)} events, chain and signatures intact")
+        found.append(Finding("log.missing", "The custody log evkit/custody.jsonl is "
+                             "missing.", LOG_PATH))
+    elif ctx.key is not None:
+        found.extend(check_log(log, ctx.key.verifier(), ctx.key.key_id))
+    return _result("Custody log", found,
+                   f"{len(log.events)} events, chain and signatures intact")
 
-    # (7) item records vs log and manifest. Each record line's hash must be bound by a signed
-    # event, whose entry carries the record's id, rev, sha256 and size: those are what the
-    # checks use, so the 20,000 records of a big case are hashed, not parsed.
-    start = len(findings)
+
+def check_item_records(ctx: VerifyContext) -> CheckResult:
+    """(7) Item records vs the log and the payload manifest. Fills ``ctx.items``.
+
+    Each record line's hash must be bound by a signed event, whose entry carries the record's
+    id, rev, sha256 and size: those are what the checks use, so the 20,000 records of a big
+    case are hashed, not parsed.
+    """
+    source, entries = ctx.source, ctx.manifest
+    found: list[Finding] = []
     bound: dict[str, dict[str, Any]] = {}
     dup_bound: dict[str, dict[str, Any]] = {}  # records of files not stored twice
-    for event in log.events:
+    for event in ctx.log.events:
         data = event.get("data")
         if not isinstance(data, dict):
             continue
@@ -609,9 +656,9 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
             try:
                 json.loads(line)
             except ValueError:
-                findings.append(Finding("items.malformed", f"Item record line {n} is damaged.",
-                                        ITEMS_PATH))
-    findings.extend(
+                found.append(Finding("items.malformed", f"Item record line {n} is damaged.",
+                                     ITEMS_PATH))
+    found.extend(
         Finding("items.unbound", "An item record is not bound by any custody event: it was "
                 "added or edited after the fact.", ITEMS_PATH)
         for _ in unbound)
@@ -636,18 +683,18 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
         if h in record_hashes or item_id in withheld:
             latest[item_id] = entry
         else:
-            findings.append(Finding("items.missing", f"The record of item {entry.get('id')} "
-                                    "(rev {}) that the custody log refers to is missing or was "
-                                    "edited.".format(entry.get("rev")), ITEMS_PATH))
-    findings.extend(
+            found.append(Finding("items.missing", f"The record of item {entry.get('id')} "
+                                 "(rev {}) that the custody log refers to is missing or was "
+                                 "edited.".format(entry.get("rev")), ITEMS_PATH))
+    found.extend(
         Finding("items.missing", f"The record of a copy of item {entry.get('same_as')} (a file "
                 "with the same content, not stored twice) that the custody log refers to is "
                 "missing or was edited.", ITEMS_PATH)
         for h, entry in dup_bound.items()
         if h not in record_hashes and str(entry.get("same_as")) not in withheld)
     if withheld_damaged:
-        findings.append(Finding("withheld.malformed", "evkit/withheld.json (the list of items "
-                                "withheld from this package) is damaged.", withheld_path))
+        found.append(Finding("withheld.malformed", "evkit/withheld.json (the list of items "
+                             "withheld from this package) is damaged.", withheld_path))
     # Entries written before evkit 0.2 name the stored path; later ones do not (it may say what
     # a sensitive file shows), and the manifest's path for an item is the one with its ID.
     by_id = {item_id_of_stored(rel): rel for rel in entries}
@@ -675,25 +722,30 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
                                               "not listed in the payload manifest with its "
                                               "recorded hash.", str(stored))))
     per_item.sort(key=lambda pair: pair[0])  # stable: an item's findings keep their order
-    findings.extend(f for _, f in per_item)
-    findings.extend(Finding("withheld.unknown", f"evkit/withheld.json lists item {item_id}, "
-                            "which no item record describes.", withheld_path)
-                    for item_id in sorted(set(withheld) - set(latest)))
+    found.extend(f for _, f in per_item)
+    found.extend(Finding("withheld.unknown", f"evkit/withheld.json lists item {item_id}, "
+                         "which no item record describes.", withheld_path)
+                 for item_id in sorted(set(withheld) - set(latest)))
     recorded = {stored_of(item_id, r) for item_id, r in latest.items()}
-    findings.extend(
+    found.extend(
         Finding("manifest.unrecorded", f"{rel} is in the payload manifest but no item record "
                 "describes it.", rel)
         for rel in sorted(set(entries) - recorded))
-    check("Item records", start, f"{len(latest)} items bound to signed events")
+    ctx.items = latest
+    return _result("Item records", found, f"{len(latest)} items bound to signed events")
 
-    # (8) seal
-    start = len(findings)
+
+def check_seal(ctx: VerifyContext) -> CheckResult:
+    """(8) The seal: signature, every file hash it binds, the log head and the counts (the
+    latter wait for ``ctx.hashing``). Fills ``ctx.seal`` and ``ctx.seal_raw``."""
+    source, key, log = ctx.source, ctx.key, ctx.log
+    found: list[Finding] = []
     seal_raw = source.read(SEAL_PATH)
     sig_raw = source.read(SEAL_SIG_PATH)
     seal: dict[str, Any] = {}
     if seal_raw is None or sig_raw is None:
-        findings.append(Finding("seal.missing", "The seal (evkit/seal.json and seal.sig) is "
-                                "missing.", SEAL_PATH))
+        found.append(Finding("seal.missing", "The seal (evkit/seal.json and seal.sig) is "
+                             "missing.", SEAL_PATH))
     else:
         try:
             parsed_seal = loads(seal_raw)
@@ -701,19 +753,19 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
         except ValueError:
             seal = {}
         if key is not None and not key.verify(sig_raw, seal_raw):
-            findings.append(Finding("seal.signature", "The seal's signature does not match: "
-                                    "evkit/seal.json was edited or re-signed with another key.",
-                                    SEAL_PATH))
+            found.append(Finding("seal.signature", "The seal's signature does not match: "
+                                 "evkit/seal.json was edited or re-signed with another key.",
+                                 SEAL_PATH))
         if not seal:
-            findings.append(Finding("seal.malformed", "evkit/seal.json is damaged.", SEAL_PATH))
+            found.append(Finding("seal.malformed", "evkit/seal.json is damaged.", SEAL_PATH))
         for rel, expected in sorted((seal.get("files") or {}).items()):
             actual = _digest(source, str(rel))
             if actual is None:
-                findings.append(Finding("seal.file-missing", f"{rel}, bound by the seal, is "
-                                        "missing.", rel))
+                found.append(Finding("seal.file-missing", f"{rel}, bound by the seal, is "
+                                     "missing.", rel))
             elif actual != expected:
-                findings.append(Finding("seal.file-changed", f"{rel} differs from the version "
-                                        "the seal was signed over.", rel))
+                found.append(Finding("seal.file-changed", f"{rel} differs from the version "
+                                     "the seal was signed over.", rel))
         custody = seal.get("custody") or {}
         if seal and (custody.get("events") != log.head.events
                      or custody.get("head") != log.head.head):
@@ -726,80 +778,130 @@ def _verify_source(source: BagSource, *, expected_key: str | None,
                        f"{sealed_n}: events were appended without sealing.")
             else:
                 msg = "The custody log's last event is not the one the seal records."
-            findings.append(Finding("seal.log-head", msg, LOG_PATH))
+            found.append(Finding("seal.log-head", msg, LOG_PATH))
         payload = seal.get("payload") or {}
-        hashed_payload = payload_hashes()
-        if seal and (payload.get("items") != len(entries)
+        hashed_payload = ctx.hashing.result(ctx.manifest)
+        if seal and (payload.get("items") != len(ctx.manifest)
                      or payload.get("bytes") != hashed_payload.bytes_listed):
-            findings.append(Finding("seal.counts", "The number or size of evidence files differs "
-                                    "from what the seal records.", PAYLOAD_MANIFEST))
-        if seal and case_info and seal.get("case_id") != case_info.get("case_id"):
-            findings.append(Finding("seal.case", "The seal belongs to a different case.",
-                                    SEAL_PATH))
-    check("Seal", start, "signature valid, binds every record file and the log head")
+            found.append(Finding("seal.counts", "The number or size of evidence files differs "
+                                 "from what the seal records.", PAYLOAD_MANIFEST))
+        if seal and ctx.case_info and seal.get("case_id") != ctx.case_info.get("case_id"):
+            found.append(Finding("seal.case", "The seal belongs to a different case.",
+                                 SEAL_PATH))
+    ctx.seal, ctx.seal_raw = seal, seal_raw
+    return _result("Seal", found, "signature valid, binds every record file and the log head")
 
-    # (4), completed: the payload hashes, in their place among the findings and checks.
-    bytes_all, bytes_listed, problems, complete = payload_hashes()
-    hashed = list(problems)
-    if not complete:
-        hashed.append(Finding("payload.unreadable", "Not every evidence file could be hashed.",
-                              None, integrity=False))
-    if info_raw is None:
-        hashed.append(Finding("bag.info-missing", "bag-info.txt is missing.", BAG_INFO))
-    elif oxum is not None and oxum != (actual := f"{bytes_all}.{len(to_hash)}"):
-        hashed.append(Finding("bag.oxum", f"bag-info.txt's Payload-Oxum is {oxum}, but the "
-                              f"evidence folder holds {actual} (bytes.files).", BAG_INFO))
-    step4 = hashed
-    findings[step4_at:step4_at] = step4
-    checks.insert(step4_check_at, Check(
-        "Evidence hashes", not step4,
-        f"{len(present)} files, {bytes_listed} bytes re-hashed" if not step4
-        else f"{len(step4)} problem(s)"))
-    # (2), run now, in its place (before (4), so inserted after it).
-    tag_findings, tag_check = tag_manifest()
-    findings[tag_at:tag_at] = tag_findings
-    checks.insert(tag_check_at, tag_check)
+
+def interrupted_work(ctx: VerifyContext, findings: list[Finding]) -> list[Finding]:
+    """(9) An interrupted change never recovered: it replaces every other finding.
+
+    Half-done work explains differences that are not changes: report none of them, so the
+    result is "could not check" (exit 3), never "changed". Finishing the work (any evkit
+    command with the collector's key) makes the case checkable again.
+    """
+    if not any(r.startswith(TXN_DIR + "/") for r in ctx.record_files):
+        return findings
+    seen = len(findings)
+    return [Finding(
+        "case.interrupted", "A change to this case was interrupted and has not been "
+        "finished, so the case cannot be checked yet"
+        + (f" ({seen} difference(s) seen may be only that unfinished work)" if seen else "")
+        + "; run any evkit command in the case with the collector's key to finish it, then "
+        "'evkit verify' again.", TXN_DIR, integrity=False)]
+
+
+@dataclass(frozen=True, slots=True)
+class CoreCheck:
+    """One of the numbered checks (1)-(8) of every bag."""
+
+    number: int  # as docs/FORMAT.md numbers it
+    run: Callable[[VerifyContext], CheckResult]
+    #: Run after the checks without it (still reported in its place): it waits on the slow
+    #: work of ``ctx.hashing``, which the others overlap.
+    late: bool = False
+
+
+#: The checks of every bag, in the order they are reported. (2) runs late because it digests
+#: ``items.jsonl``, which is worked out on another core meanwhile; (4) because it waits for the
+#: evidence to be hashed.
+CHECKS: tuple[CoreCheck, ...] = (
+    CoreCheck(1, check_bag_declaration),
+    CoreCheck(2, check_tag_manifest, late=True),
+    CoreCheck(3, check_payload_manifest),
+    CoreCheck(4, check_payload_hashes, late=True),
+    CoreCheck(5, check_key),
+    CoreCheck(6, check_custody_log),
+    CoreCheck(7, check_item_records),
+    CoreCheck(8, check_seal),
+)
+
+
+def verify_source(source: BagSource, *, expected_key: str | None = None,
+                  progress: Callable[[int], None] | None = None,
+                  extra_checks: Sequence[ExtraCheck] | None = None) -> VerificationReport:
+    """Run every check; never raises for a damaged bag (only for bugs).
+
+    ``extra_checks`` are the checks of (10), in order; None (for tests and library use) means
+    :func:`evidence_kit.verify_extras.standard_checks`, which the commands pass explicitly.
+    """
+    if extra_checks is None:
+        from evidence_kit.verify_extras import standard_checks
+
+        extra_checks = standard_checks()
+    # A big case makes tens of thousands of objects (the parsed log, the manifests) and no
+    # reference cycles: the cyclic collector would only scan them again and again (~10 ms on
+    # 20,000 files). Reference counting still frees everything.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _verify_source(source, expected_key=expected_key, progress=progress,
+                              extra_checks=extra_checks)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _verify_source(source: BagSource, *, expected_key: str | None,
+                   progress: Callable[[int], None] | None,
+                   extra_checks: Sequence[ExtraCheck]) -> VerificationReport:
+    files = source.files()
+    findings: list[Finding] = list(getattr(source, "problems", []))  # found while listing
+    hashing = HashingPlan(source, files, progress)
+    hashing.start()
+    ctx = VerifyContext(source, files, hashing, expected_key=expected_key)
+
+    # (1)-(8), each in its place in the report whenever it runs.
+    results: list[CheckResult | None] = [None] * len(CHECKS)
+    for i in sorted(range(len(CHECKS)), key=lambda i: CHECKS[i].late):  # stable
+        results[i] = CHECKS[i].run(ctx)
+    checks = [cast(CheckResult, r)[0] for r in results]
+    for result in results:
+        findings.extend(cast(CheckResult, result)[1])
+
+    # (10) the caller's checks (before (9), which may replace every finding).
+    for extra in extra_checks:
+        if not extra.applies(ctx):
+            continue
+        contributed = extra.run(ctx)
+        if contributed is not None:
+            checks.append(contributed[0])
+            findings.extend(contributed[1])
 
     # (9) interrupted work
-    interrupted = any(r.startswith(TXN_DIR + "/") for r in record_files)
+    findings = interrupted_work(ctx, findings)
 
-    # (10) contributed checks
-    ctx = VerifyContext(source, files, entries, log, key, case_info, latest, seal)
-    for name, applies in EXTRA_CHECKS:
-        if not applies(ctx):
-            continue
-        module = optional_module(name)
-        if module is None:
-            continue
-        result = module.verify_check(ctx)
-        if result is not None:
-            extra_check, extra_findings = result
-            checks.append(extra_check)
-            findings.extend(extra_findings)
-
-    if interrupted:
-        # Half-done work explains differences that are not changes: report none of them, so
-        # the result is "could not check" (exit 3), never "changed". Finishing the work (any
-        # evkit command with the collector's key) makes the case checkable again.
-        seen = len(findings)
-        findings[:] = [Finding(
-            "case.interrupted", "A change to this case was interrupted and has not been "
-            "finished, so the case cannot be checked yet"
-            + (f" ({seen} difference(s) seen may be only that unfinished work)" if seen else "")
-            + "; run any evkit command in the case with the collector's key to finish it, then "
-            "'evkit verify' again.", TXN_DIR, integrity=False)]
-
+    case_info, seal, seal_raw = ctx.case_info, ctx.seal, ctx.seal_raw
     return VerificationReport(
         target=source.label,
         case_id=str(case_info.get("case_id")) if case_info else None,
         title=str(case_info.get("title")) if case_info.get("title") else None,
-        key_id=key_id,
-        items=len(entries),
-        events=len(log.events),
-        payload_bytes=bytes_all,
+        key_id=ctx.key.key_id if ctx.key else None,
+        items=len(ctx.manifest),
+        events=len(ctx.log.events),
+        payload_bytes=hashing.result(ctx.manifest).bytes_all,
         sealed_at=str(seal.get("sealed_at")) if seal.get("sealed_at") else None,
         seal_sha256=sha256_bytes(seal_raw) if seal_raw else None,
         checks=tuple(checks),
         findings=tuple(findings),
-        notes=tuple(notes),
+        notes=(),
     )
