@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, NewType
 
 from evidence_kit.canonical import canonical_bytes, loads
@@ -352,7 +351,8 @@ class Seal:
     """``evkit/seal.json``: the signed statement binding the log head and every record file.
 
     A package's seal is the same plus an ``export`` block. ``files`` maps bag-relative paths to
-    the hex SHA-256 of each tag file (read-only).
+    the hex SHA-256 of each tag file (a private copy, typed read-only; a plain dict so that
+    a Seal pickles and deep-copies).
     """
 
     case_id: CaseId
@@ -387,7 +387,7 @@ class Seal:
             custody=LogHead(_int(custody, "events", "seal custody"),
                             _digest(custody, "head", "seal custody")),
             payload=SealPayload.from_dict(_obj(d["payload"], "seal payload")),
-            files=MappingProxyType(dict(files)),
+            files=dict(files),
             export=SealExport.from_dict(_obj(d["export"], "seal export")) if "export" in d
             else None,
         )

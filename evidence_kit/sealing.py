@@ -8,7 +8,6 @@ is the caller's business (``case.write_seal``, ``export._package_entries``).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from types import MappingProxyType
 
 from evidence_kit.bag import PAYLOAD_MANIFEST
 from evidence_kit.models import CaseId, Item, KeyId, LogHead, Seal, SealExport, SealPayload
@@ -27,7 +26,7 @@ def build_seal(*, case_id: str, sealed_at: str, key_id: str, head: LogHead,
         custody=LogHead(head.events, head.head),
         payload=SealPayload(items=len(items), size=sum(it.size for it in items),
                             manifest_sha256=files.get(PAYLOAD_MANIFEST, "")),
-        files=MappingProxyType(dict(files)),
+        files=dict(files),
         export=export,
     )
 
