@@ -83,11 +83,14 @@ from evidence_kit.layout import is_unrecorded as is_unrecorded
 from evidence_kit.models import (
     CASE_TYPE,
     DUPLICATE_TYPE,
+    GENESIS,
     ITEM_TYPE,
-    SEAL_TYPE,
     Item,
     ItemId,
+    Seal,
+    digest,
 )
+from evidence_kit.sealing import build_seal, sign_seal
 from evidence_kit.signing import PublicKey, Signer
 from evidence_kit.util import human_size
 
@@ -186,7 +189,7 @@ class Case:
         for line in self.item_lines():
             if b'"evkit/duplicate/v1"' in line:
                 with contextlib.suppress(ValueError):
-                    records["sha256:" + sha256_bytes(line)] = loads(line)
+                    records[digest(sha256_bytes(line))] = loads(line)
         out = []
         for ev in events:
             data = ev.get("data")
@@ -223,12 +226,13 @@ class Case:
                                     hint="'evkit list' shows the item IDs.")
         return items[key]
 
-    def seal(self) -> dict[str, Any] | None:
+    def seal(self) -> Seal | None:
+        """The case's seal as written (not checked against its signature); None if it is
+        missing or damaged."""
         try:
-            seal = loads((self.root / SEAL_PATH).read_bytes())
+            return Seal.from_bytes((self.root / SEAL_PATH).read_bytes())
         except (OSError, ValueError):
             return None
-        return seal if isinstance(seal, dict) else None
 
     def pending(self) -> list[Path]:
         txn = self.root / TXN_DIR
@@ -350,7 +354,7 @@ def create_case(root: Path, info: dict[str, Any], signer: Signer) -> Case:
         (build / PUBKEY_PATH).write_bytes(signer.public.pem)
         (build / ITEMS_PATH).write_bytes(b"")
         case = Case(root=build, info=case_info)
-        line = make_event(signer, seq=1, prev="sha256:" + "0" * 64, action="case.created",
+        line = make_event(signer, seq=1, prev=GENESIS, action="case.created",
                           actor=actor_of(case_info),
                           data={"case_id": case_info["case_id"], "title": info.get("title"),
                                 "case_sha256": sha256_bytes((build / CASE_JSON).read_bytes())})
@@ -372,7 +376,7 @@ def create_case(root: Path, info: dict[str, Any], signer: Signer) -> Case:
 
 
 # ---- sealing --------------------------------------------------------------------------------
-def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> dict[str, Any]:
+def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> Seal:
     """Rewrite the derived files and sign a new seal over everything.
 
     Order: payload manifest, bag-info, seal (which hashes every other tag file), then the tag
@@ -405,18 +409,9 @@ def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> dict[str, 
         if rel in (SEAL_PATH, SEAL_SIG_PATH, TAG_MANIFEST):
             continue
         files[rel] = sha256_file(root / rel)[0]  # streamed: items.jsonl can be tens of MB
-    seal: dict[str, Any] = {
-        "type": SEAL_TYPE,
-        "case_id": case.case_id,
-        "sealed_at": utc_now(),
-        "key_id": signer.key_id,
-        "custody": {"events": log.events, "head": log.head},
-        "payload": {"items": len(items), "bytes": sum(it.size for it in items.values()),
-                    "manifest_sha256": files.get(PAYLOAD_MANIFEST, "")},
-        "files": files,
-    }
-    body = canonical_bytes(seal)
-    signature = signer.sign(body)
+    seal = build_seal(case_id=case.case_id, sealed_at=utc_now(), key_id=signer.key_id, head=log,
+                      items=items.values(), files=files)
+    body, signature = sign_seal(seal, signer)
     atomic_write(root / SEAL_PATH, body, sync=False)
     atomic_write(root / SEAL_SIG_PATH, signature, sync=False)
     # Every other tag file was just hashed for the seal: reuse those digests.
@@ -587,13 +582,13 @@ class Session:
         if all_records:
             data["items"] = [
                 {"id": r["id"], "rev": r.get("rev", 1), "sha256": r["sha256"], "size": r["size"],
-                 "record": "sha256:" + sha256_bytes(line)}
+                 "record": digest(sha256_bytes(line))}
                 for r, line in zip(all_records, item_lines, strict=True)
             ]
         if dup_records:
             data["duplicates"] = [
                 {"sha256": r["sha256"], "same_as": r["same_as"], "parent": r["parent"],
-                 "record": "sha256:" + sha256_bytes(line)}
+                 "record": digest(sha256_bytes(line))}
                 for r, line in zip(dup_records, dup_lines, strict=True)
             ]
         item_lines += dup_lines

@@ -13,14 +13,15 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from evidence_kit import __version__
 from evidence_kit.canonical import canonical_bytes, json_safe, loads
 from evidence_kit.layout import LOG_PATH as LOG_PATH
-from evidence_kit.models import EVENT_TYPE, GENESIS, Finding
+from evidence_kit.models import EVENT_TYPE, GENESIS, CustodyEvent, Finding, KeyId, digest
+from evidence_kit.models import LogHead as LogHead
 from evidence_kit.signing import Signer
 from evidence_kit.util import hostname
 
@@ -31,7 +32,25 @@ def utc_now() -> str:
 
 
 def line_hash(line: bytes) -> str:
-    return "sha256:" + hashlib.sha256(line).hexdigest()
+    """``sha256:<hex>`` of one log line's bytes (without its newline): the next ``prev``."""
+    return digest(hashlib.sha256(line).hexdigest())
+
+
+def sign_event(
+    signer: Signer,
+    *,
+    seq: int,
+    prev: str,
+    action: str,
+    actor: dict[str, Any],
+    data: dict[str, Any],
+    at: str | None = None,
+) -> CustodyEvent:
+    """Build and sign one event (its ``sig`` is over the canonical JSON of its body)."""
+    event = CustodyEvent(seq=seq, prev=prev, at=at or utc_now(), action=action, actor=actor,
+                         key_id=KeyId(signer.key_id), host=hostname(),
+                         tool=f"evkit {__version__}", data=json_safe(data))
+    return replace(event, sig=signer.sign_b64(canonical_bytes(event.body())))
 
 
 def make_event(
@@ -45,28 +64,8 @@ def make_event(
     at: str | None = None,
 ) -> bytes:
     """Build, sign and serialise one event; returns the line bytes (no newline)."""
-    event: dict[str, Any] = {
-        "type": EVENT_TYPE,
-        "seq": seq,
-        "prev": prev,
-        "at": at or utc_now(),
-        "action": action,
-        "actor": actor,
-        "key_id": signer.key_id,
-        "host": hostname(),
-        "tool": f"evkit {__version__}",
-        "data": json_safe(data),
-    }
-    event["sig"] = signer.sign_b64(canonical_bytes(event))
-    return canonical_bytes(event)
-
-
-@dataclass(frozen=True, slots=True)
-class LogHead:
-    """Where the chain ends: the number of events and the hash of the last line."""
-
-    events: int
-    head: str
+    return sign_event(signer, seq=seq, prev=prev, action=action, actor=actor, data=data,
+                      at=at).line()
 
 
 @dataclass

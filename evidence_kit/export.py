@@ -100,7 +100,19 @@ from evidence_kit.fsutil import (
     sync_filesystem,
 )
 from evidence_kit.hashing import HashOutcome, sha256_bytes, sha256_file
-from evidence_kit.models import ITEM_TYPE, SEAL_TYPE, Check, Finding, Item, VerificationReport
+from evidence_kit.models import (
+    ITEM_TYPE,
+    Check,
+    ExportId,
+    Finding,
+    Item,
+    Seal,
+    SealExport,
+    VerificationReport,
+    digest,
+    digest_hex,
+)
+from evidence_kit.sealing import build_seal, sign_seal
 from evidence_kit.signing import PublicKey, Signer, fingerprint, key_home
 from evidence_kit.util import printable
 from evidence_kit.verify import FolderSource, VerifyContext, verify_source
@@ -714,7 +726,7 @@ def _leave_out_private(records: dict[str, bytes], log: ParsedLog,
         about = str(rec.get("id") or rec.get("same_as")) if isinstance(rec, dict) else ""
         if about in private:
             if rec.get("type") == ITEM_TYPE:
-                states.setdefault(about, {})["sha256:" + sha256_bytes(line)] = bool(
+                states.setdefault(about, {})[digest(sha256_bytes(line))] = bool(
                     rec.get("sensitive"))
             continue
         kept.append(line + b"\n")
@@ -774,14 +786,15 @@ def _package_entries(case: Case, signer: Signer,
     case_seal_raw = _read(root / SEAL_PATH)
     seal_sig = _read(root / SEAL_SIG_PATH)
     key = PublicKey.from_pem(_read(root / PUBKEY_PATH))
-    case_seal = loads(case_seal_raw)
-    if key.key_id != case.key_id or not key.verify(seal_sig, case_seal_raw) or not isinstance(
-            case_seal, dict):
+    try:
+        case_seal: Seal | None = Seal.from_bytes(case_seal_raw)
+    except ValueError:
+        case_seal = None
+    if key.key_id != case.key_id or not key.verify(seal_sig, case_seal_raw) or case_seal is None:
         raise IntegrityError("The case's seal does not verify, so evkit will not hand it over.",
                              hint="Run 'evkit verify' to see what changed.")
-    bound: dict[str, str] = dict(case_seal.get("files") or {})
-    custody = case_seal.get("custody") or {}
-    if custody.get("events") != log.head.events or custody.get("head") != log.head.head:
+    bound: dict[str, str] = dict(case_seal.files)
+    if case_seal.custody != log.head:
         raise IntegrityError("The custody log does not match the case's seal.",
                              hint="Run 'evkit verify' to see what changed.")
     records: dict[str, bytes] = {}
@@ -817,23 +830,16 @@ def _package_entries(case: Case, signer: Signer,
         {"type": WITHHELD_TYPE, "export": transfer.export_id,
          "items": [w.to_dict() for w in withheld]}) + b"\n"
     files = {rel: sha256_bytes(data) for rel, data in sorted(records.items())}
-    sealed_at = str(case_seal.get("sealed_at") or "")
-    seal: dict[str, Any] = {
-        "type": SEAL_TYPE,
-        "case_id": case.case_id,
-        "sealed_at": sealed_at,
-        "key_id": signer.key_id,
-        "custody": {"events": log.head.events, "head": log.head.head},
-        "payload": {"items": len(included), "bytes": total,
-                    "manifest_sha256": files[PAYLOAD_MANIFEST]},
-        "files": files,
-        "export": {"id": transfer.export_id, "transfer_event": transfer.seq,
-                   "case_seal_sha256": sha256_bytes(case_seal_raw),
-                   "withheld": len(withheld), "supplementary_to": transfer.base},
-    }
-    seal_bytes = canonical_bytes(seal)
+    sealed_at = case_seal.sealed_at
+    seal = build_seal(
+        case_id=case.case_id, sealed_at=sealed_at, key_id=signer.key_id, head=log.head,
+        items=included, files=files,
+        export=SealExport(id=ExportId(transfer.export_id), transfer_event=transfer.seq,
+                          case_seal_sha256=sha256_bytes(case_seal_raw), withheld=len(withheld),
+                          supplementary_to=ExportId(transfer.base) if transfer.base else None))
+    seal_bytes, seal_signature = sign_seal(seal, signer)
     records[SEAL_PATH] = seal_bytes
-    records[SEAL_SIG_PATH] = signer.sign(seal_bytes)
+    records[SEAL_SIG_PATH] = seal_signature
     meta = _Meta(transfer, included, withheld, total, sha256_bytes(seal_bytes), sealed_at,
                  notes)
     reports = tuple(sorted(r for r in records if r.startswith("evkit/report/")))
@@ -886,7 +892,7 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
     who = str(collector.get("name") or "")
     if collector.get("email"):
         who += f" <{collector['email']}>"
-    key_hex = case.key_id.removeprefix("sha256:")
+    key_hex = digest_hex(case.key_id)
     seal_hex = meta.seal_sha256
     rows = [
         ("Case", str(info.get("title") or "")),
@@ -1225,8 +1231,8 @@ def _write_receipts(package: Package, signer: Signer, request: ExportRequest) ->
 def _store_path(case_id: str, transfer: Transfer) -> Path:
     # Copies of a case folder share its case_id, and each numbers its handovers from X0001:
     # the transfer event's line hash keeps their receipts apart.
-    digest = transfer.line_sha256.removeprefix("sha256:")[:16]
-    return receipt_store(case_id) / f"{transfer.export_id}-{digest}.json"
+    short = digest_hex(transfer.line_sha256)[:16]
+    return receipt_store(case_id) / f"{transfer.export_id}-{short}.json"
 
 
 def _store_receipt(receipt: dict[str, Any], transfer: Transfer) -> Path | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evidence_kit.errors import KeyUnavailableError, StorageError
+from evidence_kit.models import digest
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -42,7 +43,7 @@ def key_home() -> Path:
 
 
 def key_id_of_raw(raw: bytes) -> str:
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+    return digest(hashlib.sha256(raw).hexdigest())
 
 
 def fingerprint(key_id: str) -> str:

@@ -47,7 +47,7 @@ from evidence_kit.case import SEAL_PATH, SEAL_SIG_PATH, Case
 from evidence_kit.custody import LOG_PATH, parse_log
 from evidence_kit.errors import IncompleteError, IntegrityError, StorageError, UsageError
 from evidence_kit.fsutil import atomic_write, fsync_dir
-from evidence_kit.models import Check, Finding
+from evidence_kit.models import Check, Finding, LogHead, Seal, digest
 from evidence_kit.signing import PublicKey, Signer
 
 if TYPE_CHECKING:  # typing only: rfc3161_client and cryptography load when first needed
@@ -83,7 +83,7 @@ def ts_path(ts_id: str, kind: str) -> str:
 
 
 def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return digest(hashlib.sha256(data).hexdigest())
 
 
 def _utc_text(moment: datetime) -> str:
@@ -211,12 +211,11 @@ def _seal_problem(seal_raw: bytes | None, sig_raw: bytes | None, key: PublicKey,
     if not key.verify(sig_raw, seal_raw):
         return "the seal's signature does not match"
     try:
-        seal = loads(seal_raw)
-        custody = seal["custody"]
-        if custody["events"] != events or custody["head"] != head:
-            return "the seal does not record the custody log's last event"
-    except (ValueError, KeyError, TypeError):
+        seal = Seal.from_bytes(seal_raw)
+    except ValueError:
         return "the seal is damaged"
+    if seal.custody != LogHead(events, head):
+        return "the seal does not record the custody log's last event"
     return None
 
 
@@ -256,17 +255,17 @@ def create_request(case: Case, signer: Signer, *, tsa: str | None = None,
         now = (_read(root / SEAL_PATH), _read(root / SEAL_SIG_PATH))
         # re-sealed meanwhile (e.g. a recovery): check the seal that is there now
         seal_raw, sig_raw = checked if now == checked else current_seal()
-        seal = loads(seal_raw)
+        seal = Seal.from_bytes(seal_raw)  # checked by current_seal()
         ts_id = scan_log(log.events).next_id()
         req = (TimestampRequestBuilder().data(seal_raw).hash_algorithm(HashAlgorithm.SHA256)
                .nonce(nonce=True).cert_request(cert_request=True).build())
         imprint = _digest(seal_raw)
-        if "sha256:" + req.message_imprint.message.hex() != imprint or req.nonce is None:
+        if digest(req.message_imprint.message.hex()) != imprint or req.nonce is None:
             raise IncompleteError("The timestamp request could not be built correctly.")
         tsq = req.as_bytes()
         record = RequestRecord(
             id=ts_id, seq=log.head.events + 1, imprint=imprint, nonce=req.nonce,
-            sealed_at=str(seal.get("sealed_at", "")), events=log.head.events,
+            sealed_at=seal.sealed_at, events=log.head.events,
             head=log.head.head, tsa=tsa)
         files = {"seal": seal_raw, "seal_sig": sig_raw, "request": tsq}
         data = {
@@ -548,7 +547,7 @@ def _imprint_of(resp: TimeStampResponse) -> str | None:
     imprint = resp.tst_info.message_imprint
     if imprint.hash_algorithm.dotted_string != SHA256_OID:
         return None
-    return "sha256:" + imprint.message.hex()
+    return digest(imprint.message.hex())
 
 
 def _nonce_of(resp: TimeStampResponse) -> int | None:

@@ -67,7 +67,7 @@ from evidence_kit.layout import (
     TXN_DIR,
     is_unrecorded,
 )
-from evidence_kit.models import Check, Finding, VerificationReport
+from evidence_kit.models import Check, Finding, VerificationReport, digest, digest_hex
 
 if TYPE_CHECKING:
     from evidence_kit.custody import ParsedLog
@@ -594,8 +594,8 @@ def check_key(ctx: VerifyContext) -> CheckResult:
                              "case was created with: it was replaced.", PUBKEY_PATH))
     expected_key = ctx.expected_key
     if expected_key and key_id:
-        want = expected_key.replace(" ", "").lower().removeprefix("sha256:")
-        if not key_id.removeprefix("sha256:").startswith(want) or len(want) < 16:
+        want = digest_hex(expected_key.replace(" ", "").lower())
+        if not digest_hex(key_id).startswith(want) or len(want) < 16:
             found.append(Finding("key.unexpected", "The case was signed with key "
                                  f"{key_id}, not the key you expected ({expected_key}).",
                                  PUBKEY_PATH))
@@ -643,7 +643,7 @@ def check_item_records(ctx: VerifyContext) -> CheckResult:
     digests_of = getattr(source, "line_digests", None)
     digests: list[str] = (digests_of(ITEMS_PATH) if digests_of else [
         sha256_bytes(line) for line in _lines(source.read(ITEMS_PATH) or b"")])
-    hashes = ["sha256:" + h for h in digests]
+    hashes = [digest(h) for h in digests]
     record_hashes = set(hashes)
     unbound = [n for n, h in enumerate(hashes, start=1) if h not in bound and h not in dup_bound]
     if unbound:  # edited or added records: tell "damaged" from "edited" (rare: read again)

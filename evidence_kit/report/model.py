@@ -91,20 +91,19 @@ def seal_summary(case: Case, seal_raw: bytes | None) -> dict[str, Any]:
     if seal_raw is None:
         return {"path": SEAL_PATH, "sha256": None, "sealed_at": None, "custody_events": None,
                 "custody_head": None, "signature_valid": False}
-    seal = case.seal() or {}
+    seal = case.seal()
     valid = False
     try:
         sig = (case.root / "evkit/seal.sig").read_bytes()
         valid = case.public_key().verify(sig, seal_raw)
     except (OSError, ValueError):
         valid = False
-    custody = seal.get("custody") or {}
     return {
         "path": SEAL_PATH,
         "sha256": sha256_bytes(seal_raw),
-        "sealed_at": seal.get("sealed_at"),
-        "custody_events": custody.get("events"),
-        "custody_head": custody.get("head"),
+        "sealed_at": seal.sealed_at if seal else None,
+        "custody_events": seal.custody.events if seal else None,
+        "custody_head": seal.custody.head if seal else None,
         "signature_valid": valid,
     }
 
