@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence_kit.app.session import GetSigner, OnRecover, Progress, open_case, reading
+from evidence_kit.app.session import GetSigner, OnRecover, Progress, Step, open_case, reading
 from evidence_kit.errors import UsageError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
@@ -87,9 +88,7 @@ def add_files(
     )
 
 
-def _no_progress(_total: int, _label: str) -> Any:
-    from contextlib import nullcontext
-
+def _no_progress(_total: int, _label: str) -> AbstractContextManager[Step | None]:
     return nullcontext(None)
 
 
