@@ -13,7 +13,7 @@ from pathlib import Path
 import bagit
 import pytest
 
-from evidence_kit import cliutil
+from evidence_kit.cli import util as cliutil
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,20 +1,59 @@
-"""``evkit export``, ``evkit exports`` and ``evkit import``: handover packages for the police.
-
-Thin commands over :mod:`evidence_kit.export`: parse, call one core function, print, exit.
-Only click, cliutil and errors are imported at start-up; the core is imported inside commands.
+"""``evkit verify``, ``export``, ``exports`` and ``import``: checking the case and handing it
+over (packages for the police). Thin commands over :mod:`evidence_kit.app.verify` and
+:mod:`evidence_kit.app.handover`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from evidence_kit import cliutil
+from evidence_kit.cli import util
+from evidence_kit.cli.views import printable_values, render_report
 from evidence_kit.errors import UsageError
 
 
+# ---- verify ---------------------------------------------------------------------------------
+@click.command()
+@click.argument("target", required=False, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also log this verification in the case's "
+    "custody log (changes the case; default is read-only).",
+)
+@click.option(
+    "--key",
+    "expected_key",
+    metavar="FINGERPRINT",
+    help="Fail unless the case was signed with this key (from the custody form).",
+)
+@click.pass_context
+def verify(
+    ctx: click.Context, target: str | None, as_json: bool, record: bool, expected_key: str | None
+) -> None:
+    """Check that nothing in the case changed since it was sealed.
+
+    Re-hashes every evidence file and checks every manifest, the custody log's chain and
+    signatures, and the seal. TARGET is a case folder (default: the current case) or a
+    handover .zip made by 'evkit export' (read in place, never unpacked).
+    Exit 0 intact, 1 something changed (each difference is named), 3 could not check.
+    """
+    from evidence_kit.app.verify import verify as check
+
+    rep = check(target, util.case_start(ctx), expected_key=expected_key, record=record,
+                get_signer=util.signer, on_recover=util.warn, progress=util.shown_progress())
+    if as_json:
+        util.emit_json(rep.to_dict())
+    else:
+        render_report(rep)
+    util.exit_without_teardown()
+    ctx.exit(rep.exit_code)
+
+
+# ---- export ---------------------------------------------------------------------------------
 @click.command()
 @click.option("--to", "dest", type=click.Path(), metavar="FILE.zip",
               help="Where to write the package (default: <case>-X0001.zip next to the case "
@@ -45,36 +84,32 @@ def export(ctx: click.Context, dest: str | None, recipient: str | None, referenc
     evidence not yet handed over in that handover (or the ones it added to); the others are
     listed as withheld, "previously handed over in X0001", and the package checks on its own.
     """
-    from evidence_kit.export import ExportRequest, export_case, plan_export
+    from evidence_kit.app.handover import Handover
+    from evidence_kit.app.handover import export as hand_over
 
-    if recipient is None and cliutil.tty_in():
+    if recipient is None and util.tty_in():
         recipient = click.prompt('Who receives it (e.g. "DC Sam Patel, Metropolitan Police")',
                                  err=True)
     if not recipient or not recipient.strip():
         raise UsageError("A handover needs a recipient.",
                          hint='Give --recipient "DC Sam Patel, Metropolitan Police".')
-    case = cliutil.open_case(ctx)
-    request = ExportRequest(recipient=recipient, reference=reference, purpose=purpose,
-                            include_sensitive=include_sensitive, since=since,
-                            since_last=since_last, dest=Path(dest) if dest else None)
-    total = plan_export(case.items(), case.read_log(), request).payload_bytes
-    signer = cliutil.signer()
-    with cliutil.progress(total, "Packing") as step:
-        result = export_case(case, signer, request,
-                             progress=(lambda n: step(n, "")) if step else None,
-                             on_recover=cliutil.warn)
+    handover = Handover(recipient=recipient, reference=reference, purpose=purpose,
+                        include_sensitive=include_sensitive, since=since,
+                        since_last=since_last, dest=Path(dest) if dest else None)
+    result = hand_over(util.case_start(ctx), handover, get_signer=util.signer,
+                       on_recover=util.warn, progress=util.shown_progress())
     if as_json:
-        cliutil.emit_json(result.receipt)
+        util.emit_json(result.receipt)
         return
     from evidence_kit.export import receipt_text
 
     # The receipt quotes the case title and the recipient: shown with control characters
     # visible, so that a line break in them cannot forge a line of the receipt.
-    shown = receipt_text(_printable_values(result.receipt), result.package.path)
+    shown = receipt_text(printable_values(result.receipt), result.package.path)
     for line in shown.splitlines():
-        click.echo(cliutil.printable(line))
+        click.echo(util.printable(line))
     click.echo("")
-    click.echo(cliutil.printable(
+    click.echo(util.printable(
         f"Receipt saved as {result.receipt_txt} and {result.receipt_json.name}."))
     for note in result.package.notes:
         click.echo(f"Note: {note}")
@@ -82,28 +117,16 @@ def export(ctx: click.Context, dest: str | None, recipient: str | None, referenc
                "with the steps in VERIFY.txt inside it.")
 
 
-def _printable_values(value: Any) -> Any:
-    """A copy of a receipt with every text value made terminal-safe (``cliutil.printable``)."""
-    if isinstance(value, str):
-        return cliutil.printable(value)
-    if isinstance(value, dict):
-        return {k: _printable_values(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_printable_values(v) for v in value]
-    return value
-
-
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def exports(ctx: click.Context, as_json: bool) -> None:
     """List the handovers of this case (from the signed custody log)."""
-    from evidence_kit.export import list_exports
+    from evidence_kit.app.handover import list_exports
 
-    case = cliutil.read_case(ctx)
-    found = list_exports(case)
+    found = list_exports(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
     if as_json:
-        cliutil.emit_json([s.to_dict() for s in found])
+        util.emit_json([s.to_dict() for s in found])
         return
     if not found:
         click.echo("No handovers yet. Make one with: evkit export --recipient \"...\"")
@@ -111,22 +134,22 @@ def exports(ctx: click.Context, as_json: bool) -> None:
     for summary in found:
         d = summary.to_dict()
         state = f"  CANCELLED: {d['cancelled']}" if d["cancelled"] else ""
-        click.echo(cliutil.printable(
+        click.echo(util.printable(
             f"{d['export']}  {d['at']}  to {d['recipient']}"
             + (f"  ref {d['reference']}" if d["reference"] else "") + state))
         reasons: dict[str, int] = {}
         for w in d["withheld"]:
             reasons[str(w.get("reason"))] = reasons.get(str(w.get("reason")), 0) + 1
         held = ", ".join(f"{n} {r}" for r, n in reasons.items()) or "none"
-        click.echo(cliutil.printable(
+        click.echo(util.printable(
             f"       {len(d['included'])} item(s) included; withheld: {held}"
             + (f"; supplementary to {d['supplementary_to']}" if d["supplementary_to"] else "")))
-        pkg = cliutil.printable(str(d["package"] or "?"))
+        pkg = util.printable(str(d["package"] or "?"))
         if d["cancelled"]:
             click.echo(f"       no package was written (it would have been {pkg})")
             continue
         sha = d["zip_sha256"] or "unknown here (see the receipt next to the zip)"
-        click.echo(f"       package {pkg}, SHA-256 {cliutil.printable(str(sha))}")
+        click.echo(f"       package {pkg}, SHA-256 {util.printable(str(sha))}")
 
 
 @click.command("import")
@@ -144,20 +167,13 @@ def import_cmd(ctx: click.Context, package: str, directory: str, expected_key: s
     entries (paths that climb out, links, duplicates, zip bombs) is refused as a whole.
     Exit code as for 'evkit verify': 0 intact, 1 changed, 3 could not check.
     """
-    from evidence_kit.cli import _render_report
-    from evidence_kit.errors import PathNotFoundError
-    from evidence_kit.export import import_zip
+    from evidence_kit.app.handover import import_package
 
-    if not Path(package).exists():
-        raise PathNotFoundError(f"{package} does not exist.")
-    count, rep = import_zip(Path(package), Path(directory), expected_key=expected_key)
+    result = import_package(package, directory, expected_key=expected_key)
     if as_json:
-        cliutil.emit_json({"unpacked": count, "folder": str(Path(directory).resolve()),
-                           "verification": rep.to_dict()})
+        util.emit_json({"unpacked": result.count, "folder": str(result.folder),
+                        "verification": result.report.to_dict()})
     else:
-        click.echo(cliutil.printable(f"Unpacked {count} file(s) into {Path(directory).resolve()}."))
-        _render_report(rep)
-    ctx.exit(rep.exit_code)
-
-
-COMMANDS = (export, exports, import_cmd)
+        click.echo(util.printable(f"Unpacked {result.count} file(s) into {result.folder}."))
+        render_report(result.report)
+    ctx.exit(result.report.exit_code)

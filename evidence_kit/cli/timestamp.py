@@ -3,58 +3,21 @@
 ``request`` writes a request for the case's current seal into the case and prints how to send
 it (evkit itself uses the network only with an explicit ``--tsa URL``); ``import`` checks the
 authority's answer and keeps it; ``list`` shows them. ``evkit verify`` re-checks every
-timestamp. The work is done in :mod:`evidence_kit.timestamp`; only click and cliutil here at
-import time.
+timestamp. The work is done by :mod:`evidence_kit.app.timestamp` over
+:mod:`evidence_kit.timestamp`; only click and the CLI helpers here at import time.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from evidence_kit import cliutil
-from evidence_kit.errors import IncompleteError, PathNotFoundError, UsageError
+from evidence_kit.cli import util
 
 if TYPE_CHECKING:
     from evidence_kit.timestamp import ImportResult
-
-
-def _shown(path: Path) -> str:
-    """A path as the user should type it: relative to the current folder when it is below it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-    return str(path) if rel.startswith("..") and len(rel) > len(str(path)) else rel
-
-
-def _response_out(root: Path, ts_id: str) -> Path:
-    """Where to tell curl to save the answer: here, but never inside the case folder."""
-    here = Path.cwd().resolve()
-    base = root.parent if here == root or root in here.parents else here
-    return base / f"{ts_id}.tsr"
-
-
-def _read_input(path: str, what: str, limit: int) -> bytes:
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise PathNotFoundError(f"{path} does not exist.")
-    if not p.is_file():
-        raise UsageError(f"{path} is not a file; give the {what}.")
-    try:
-        with open(p, "rb") as f:
-            data = f.read(limit + 1)
-    except OSError as exc:
-        from evidence_kit.errors import UnreadableInputError
-
-        raise UnreadableInputError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
-    if len(data) > limit:
-        raise UsageError(f"{path} is too large to be the {what}.")
-    return data
 
 
 @click.group("timestamp")
@@ -90,31 +53,23 @@ def request(ctx: click.Context, tsa_url: str | None, ca_file: str | None, timeou
     (T0001.tsq) asks for the SHA-256 of exactly those bytes, with a random nonce.
     """
     from evidence_kit import timestamp as ts
+    from evidence_kit.app.timestamp import as_typed, request_timestamp
 
-    if ca_file is not None and tsa_url is None:
-        raise UsageError("--ca goes with --tsa here.",
-                         hint="To check an answer you sent yourself, use "
-                         "'evkit timestamp import T0001.tsr --ca TSA-CA.pem'.")
-    ca_pem = _read_input(ca_file, "CA certificate", ts.MAX_CA_FILE) if ca_file else None
-    if ca_pem is not None:
-        ts.load_certificates(ca_pem, ca_file or "the CA file")  # refuse a bad file up front
-    if tsa_url is not None:
-        ts.check_tsa_url(tsa_url)  # before anything is written into the case
-    case = cliutil.open_case(ctx)
-    signer = cliutil.signer()
-    rec = ts.create_request(case, signer, tsa=tsa_url, on_recover=cliutil.warn)
-    tsq_path = case.root / ts.ts_path(rec.id, "request")
-    tsq = _shown(tsq_path)
-    out = _shown(_response_out(case.root, rec.id))
-    url = tsa_url or ts.DEFAULT_TSA
+    done = request_timestamp(util.case_start(ctx), tsa_url=tsa_url, ca_file=ca_file,
+                             timeout=timeout, get_signer=util.signer, on_recover=util.warn)
+    rec = done.record
+    tsq = as_typed(done.request_path)
+    out = as_typed(done.response_path)
     info: dict[str, Any] = {
-        "id": rec.id, "request": str(tsq_path), "imprint": rec.imprint, "nonce": str(rec.nonce),
+        "id": rec.id, "request": str(done.request_path), "imprint": rec.imprint,
+        "nonce": str(rec.nonce),
         "covers": {"sealed_at": rec.sealed_at, "events": rec.events, "head": rec.head},
-        "send": ts.curl_command(tsq, url, out), "inspect": ts.openssl_query_command(tsq),
+        "send": ts.curl_command(tsq, done.url, out), "inspect": ts.openssl_query_command(tsq),
     }
-    if tsa_url is None:
+    result = done.imported
+    if result is None:  # offline: the person sends the request
         if as_json:
-            cliutil.emit_json(info)
+            util.emit_json(info)
             return
         click.echo(f"Timestamp request {rec.id} saved as {tsq}")
         click.echo(f"It asks a timestamp authority to sign the case's seal of {rec.sealed_at} "
@@ -128,17 +83,8 @@ def request(ctx: click.Context, tsa_url: str | None, ca_file: str | None, timeou
         click.echo("  (TSA-CA.pem is the authority's CA certificate, from its web site; "
                    "for FreeTSA cacert.pem)")
         return
-    try:
-        answer = ts.send_request(tsa_url, ts.request_bytes(case.root, rec.id), timeout=timeout)
-    except IncompleteError as err:
-        raise IncompleteError(
-            f"{err.message} The request {rec.id} is saved in the case.",
-            hint=f"Send it later with: {info['send']}  then: evkit timestamp import "
-            f"{shlex.quote(out)}") from err
-    result = ts.import_response(case, signer, answer, ca_pem=ca_pem, request_id=rec.id,
-                                source=f"The answer from {tsa_url}", on_recover=cliutil.warn)
     if as_json:
-        cliutil.emit_json({**info, "imported": _result_dict(result)})
+        util.emit_json({**info, "imported": _result_dict(result)})
         return
     click.echo(f"Timestamp request {rec.id} sent to {tsa_url}.")
     _print_result(result)
@@ -160,16 +106,13 @@ def import_(ctx: click.Context, response: str, ca_file: str | None, request_id: 
     The answer must match a request of this case (its imprint and nonce); otherwise nothing
     is stored (exit 2). With --ca the signature and certificate chain are checked too.
     """
-    from evidence_kit import timestamp as ts
+    from evidence_kit.app.timestamp import import_timestamp
 
-    data = _read_input(response, "timestamp response (.tsr)", ts.MAX_RESPONSE)
-    ca_pem = _read_input(ca_file, "CA certificate", ts.MAX_CA_FILE) if ca_file else None
-    case = cliutil.open_case(ctx)
-    signer = cliutil.signer()
-    result = ts.import_response(case, signer, data, ca_pem=ca_pem, request_id=request_id,
-                                source=response, on_recover=cliutil.warn)
+    result = import_timestamp(util.case_start(ctx), response, ca_file=ca_file,
+                              request_id=request_id, get_signer=util.signer,
+                              on_recover=util.warn)
     if as_json:
-        cliutil.emit_json(_result_dict(result))
+        util.emit_json(_result_dict(result))
         return
     _print_result(result)
 
@@ -192,14 +135,14 @@ def _print_result(result: ImportResult) -> None:
         click.echo(f"Checked timestamp {result.id} against the CA certificate and kept it as "
                    f"{ts_path(result.id, 'ca')}.")
     else:
-        click.echo(f"Imported timestamp {result.id} from {cliutil.printable(result.tsa)}.")
+        click.echo(f"Imported timestamp {result.id} from {util.printable(result.tsa)}.")
     covers = result.covers
     click.echo(f"  Time:    {result.gen_time.replace('T', ' ').replace('Z', ' UTC')} "
                f"(serial {result.serial})")
     click.echo(f"  Covers:  the case's seal of {covers.get('sealed_at')} (custody log event "
                f"{covers.get('events')}), {covers.get('seal_sha256')}")
     if result.signature_checked:
-        who = "; ".join(cliutil.printable(s) for s in result.ca_names) or "the stored CA"
+        who = "; ".join(util.printable(s) for s in result.ca_names) or "the stored CA"
         click.echo(f"  Signature: verified against {who}")
     else:
         click.echo("  Signature: not checked (no CA certificate given). Import the same file "
@@ -213,12 +156,12 @@ def _print_result(result: ImportResult) -> None:
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List the case's timestamps and requests still waiting for an answer."""
-    from evidence_kit.timestamp import list_timestamps
+    from evidence_kit.app.timestamp import list_timestamps
 
-    case = cliutil.read_case(ctx)
-    entries = list_timestamps(case.root, include_pending=True)
+    entries = list_timestamps(util.case_start(ctx), get_signer=util.signer,
+                              on_recover=util.warn)
     if as_json:
-        cliutil.emit_json(entries)
+        util.emit_json(entries)
         return
     if not entries:
         click.echo("No timestamps yet. Request one with: evkit timestamp request")
@@ -227,11 +170,9 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         covers = e.get("covers") or {}
         what = f"seal of {covers.get('sealed_at')} (log event {covers.get('events')})"
         if e["status"] == "pending":
-            click.echo(cliutil.printable(f"{e['id']}  waiting for an answer   covers the {what}"))
+            click.echo(util.printable(f"{e['id']}  waiting for an answer   covers the {what}"))
             continue
         when = str(e.get("gen_time") or "?").replace("T", " ").replace("Z", " UTC")
-        click.echo(cliutil.printable(f"{e['id']}  {when}  by {e.get('tsa')}; covers the "
+        click.echo(util.printable(f"{e['id']}  {when}  by {e.get('tsa')}; covers the "
                                      f"{what}; signature {e.get('signature')}"))
 
-
-COMMANDS = (timestamp,)

@@ -1,25 +1,19 @@
-"""Commands for the story police read: notes, suspects, losses, references, marks, timeline,
-identifiers and the report. Registered by ``cli.py`` through :data:`COMMANDS`.
+"""Commands for the story police read: notes, suspects, losses, references, marks, timeline
+and the report. Thin commands over :mod:`evidence_kit.app.story`.
 
-Only click, cliutil and errors are imported at module level (``evkit --help`` stays fast); the
-core modules are imported inside each command.
+Only click, the CLI helpers and errors are imported at module level (``evkit --help`` stays
+fast); the application layer is imported inside each command.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from evidence_kit import cliutil
+from evidence_kit.cli import util
+from evidence_kit.cli.views import p as _p
 from evidence_kit.errors import UsageError
 
 _ITEM_HELP = "An item this is about (e.g. E0003). Repeatable."
-
-
-def _p(value: Any) -> str:
-    """Terminal-safe text (evidence values are attacker-controlled)."""
-    return cliutil.printable("" if value is None else str(value))
 
 
 # ---- note -------------------------------------------------------------------------------------
@@ -43,13 +37,13 @@ def note(ctx: click.Context, text: str | None, at: str | None, items: tuple[str,
     evkit note "Screenshot of the first message" --item E0003
     evkit note --correct 12 "The call was at 14:50, not 14:05"
     """
-    from evidence_kit.narrative import add_note, read_narrative
+    from evidence_kit.app import story
 
-    case = cliutil.open_case(ctx)
     if list_:
-        notes = read_narrative(case.read_log().events).all("note")
+        notes = story.list_notes(util.case_start(ctx), get_signer=util.signer,
+                                 on_recover=util.warn)
         if as_json:
-            cliutil.emit_json([e.to_dict() for e in notes])
+            util.emit_json([e.to_dict() for e in notes])
             return
         if not notes:
             click.echo('No notes yet. Add one with: evkit note "what happened"')
@@ -63,7 +57,8 @@ def note(ctx: click.Context, text: str | None, at: str | None, items: tuple[str,
         return
     if not text:
         raise UsageError('Give the note text, e.g. evkit note "He called at 14:05".')
-    seq = add_note(case, cliutil.signer(), text, at=at, item_ids=items, correct=correct)
+    seq = story.add_note(util.case_start(ctx), text, at=at, item_ids=items, correct=correct,
+                         get_signer=util.signer, on_recover=util.warn)
     verb = f"Corrected note {correct}" if correct else "Noted"
     click.echo(f"{verb}: event {seq} in the custody log (signed and sealed).")
 
@@ -93,11 +88,11 @@ def suspect() -> None:
 def suspect_add(ctx: click.Context, /, items: tuple[str, ...], from_identifier: str | None,
                 supersedes: int | None, **details: str | None) -> None:
     """Record a suspect (any details you have)."""
-    from evidence_kit.narrative import add_suspect
+    from evidence_kit.app.story import add_suspect
 
-    case = cliutil.open_case(ctx)
-    seq = add_suspect(case, cliutil.signer(), details, item_ids=items,
-                      from_identifier=from_identifier, supersedes=supersedes)
+    seq = add_suspect(util.case_start(ctx), details, item_ids=items,
+                      from_identifier=from_identifier, supersedes=supersedes,
+                      get_signer=util.signer, on_recover=util.warn)
     click.echo(f"Recorded the suspect as event {seq}.")
 
 
@@ -107,13 +102,12 @@ def suspect_add(ctx: click.Context, /, items: tuple[str, ...], from_identifier: 
 @click.pass_context
 def suspect_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
     """List the suspects recorded."""
-    from evidence_kit.narrative import read_narrative
+    from evidence_kit.app.story import list_suspects
 
-    case = cliutil.read_case(ctx)
-    nar = read_narrative(case.read_log().events)
-    entries = nar.all("suspect") if show_all else nar.current("suspect")
+    entries = list_suspects(util.case_start(ctx), include_replaced=show_all,
+                            get_signer=util.signer, on_recover=util.warn)
     if as_json:
-        cliutil.emit_json([e.to_dict() for e in entries])
+        util.emit_json([e.to_dict() for e in entries])
         return
     if not entries:
         click.echo("No suspects recorded. Add one with: evkit suspect add --name ... --email ...")
@@ -136,10 +130,10 @@ def suspect_withdraw(ctx: click.Context, event: int, reason: str | None) -> None
 
 
 def _withdraw(ctx: click.Context, action: str, event: int, reason: str | None) -> None:
-    from evidence_kit.narrative import withdraw
+    from evidence_kit.app.story import withdraw
 
-    case = cliutil.open_case(ctx)
-    seq = withdraw(case, cliutil.signer(), action, event, reason)
+    seq = withdraw(util.case_start(ctx), action, event, reason, get_signer=util.signer,
+                   on_recover=util.warn)
     click.echo(f"Withdrew {action} {event} (event {seq}); it stays in the custody log.")
 
 
@@ -166,12 +160,13 @@ def loss_add(ctx: click.Context, amount: str, currency: str, when: str | None,
              method: str | None, to_account: str | None, reference: str | None,
              items: tuple[str, ...], supersedes: int | None) -> None:
     """Record a payment you lost."""
-    from evidence_kit.narrative import add_loss
+    from evidence_kit.app.story import Loss, add_loss
 
-    case = cliutil.open_case(ctx)
-    seq = add_loss(case, cliutil.signer(), amount=amount, currency=currency, when=when,
-                   method=method, to_account=to_account, reference=reference, item_ids=items,
-                   supersedes=supersedes)
+    seq = add_loss(util.case_start(ctx),
+                   Loss(amount=amount, currency=currency, when=when, method=method,
+                        to_account=to_account, reference=reference),
+                   item_ids=items, supersedes=supersedes, get_signer=util.signer,
+                   on_recover=util.warn)
     click.echo(f"Recorded the loss as event {seq}.")
 
 
@@ -180,14 +175,12 @@ def loss_add(ctx: click.Context, amount: str, currency: str, when: str | None,
 @click.pass_context
 def loss_list(ctx: click.Context, as_json: bool) -> None:
     """List the losses, with totals per currency."""
-    from evidence_kit.narrative import loss_totals, read_narrative
+    from evidence_kit.app.story import list_losses
 
-    case = cliutil.read_case(ctx)
-    nar = read_narrative(case.read_log().events)
-    entries = nar.current("loss")
-    totals = loss_totals(entries)
+    losses = list_losses(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
+    entries, totals = losses.entries, losses.totals
     if as_json:
-        cliutil.emit_json({"losses": [e.to_dict() for e in entries], "totals": totals})
+        util.emit_json({"losses": [e.to_dict() for e in entries], "totals": totals})
         return
     if not entries:
         click.echo("No losses recorded. Add one with: evkit loss add --amount 250.00 "
@@ -227,11 +220,10 @@ def ref() -> None:
 @click.pass_context
 def ref_add(ctx: click.Context, agency: str, number: str, supersedes: int | None) -> None:
     """Record a reference number."""
-    from evidence_kit.narrative import add_reference
+    from evidence_kit.app.story import add_reference
 
-    case = cliutil.open_case(ctx)
-    seq = add_reference(case, cliutil.signer(), agency=agency, number=number,
-                        supersedes=supersedes)
+    seq = add_reference(util.case_start(ctx), agency=agency, number=number,
+                        supersedes=supersedes, get_signer=util.signer, on_recover=util.warn)
     click.echo(f"Recorded the reference as event {seq}.")
 
 
@@ -240,12 +232,11 @@ def ref_add(ctx: click.Context, agency: str, number: str, supersedes: int | None
 @click.pass_context
 def ref_list(ctx: click.Context, as_json: bool) -> None:
     """List the reference numbers (from 'evkit init --ref' and 'evkit ref add')."""
-    from evidence_kit.narrative import read_narrative, references
+    from evidence_kit.app.story import list_references
 
-    case = cliutil.read_case(ctx)
-    refs = references(case.info, read_narrative(case.read_log().events))
+    refs = list_references(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
     if as_json:
-        cliutil.emit_json(refs)
+        util.emit_json(refs)
         return
     if not refs:
         click.echo("No reference numbers. Add one with: evkit ref add --agency 'Action Fraud' "
@@ -274,58 +265,27 @@ def ref_withdraw(ctx: click.Context, event: int, reason: str | None) -> None:
 def mark(ctx: click.Context, item_ids: tuple[str, ...], sensitive: bool | None,
          reason: str | None) -> None:
     """Mark items sensitive (e.g. intimate images) or not: evkit mark E0004 --sensitive."""
-    from evidence_kit.narrative import mark_sensitive
+    from evidence_kit.app.story import Marked
+    from evidence_kit.app.story import mark as mark_items
 
     if sensitive is None:
         raise UsageError("Say --sensitive or --not-sensitive.")
-    case = cliutil.open_case(ctx)
-    for raw in item_ids:
-        case.item(raw)  # every ID exists before anything changes
-    signer = cliutil.signer()
-    changed = False
-    for raw in item_ids:
-        item = mark_sensitive(case, signer, raw, sensitive, reason)
-        word = "sensitive" if sensitive else "not sensitive"
-        if item is None:
-            click.echo(f"{case.item(raw).id} is already marked {word}; nothing changed.")
-        else:
-            changed = True
-            click.echo(f"{item.id} is now marked {word} (record revision {item.rev}).")
-            last = case.read_log().events[-1].get("data") or {}
-            embedded = [str(i) for i in last.get("embedded") or []]
-            if embedded:
-                click.echo(f"The {len(embedded)} file(s) inside it ({', '.join(embedded)}) are "
-                           "marked sensitive too.")
-    if changed and (case.root / "evkit" / "report").is_dir():
-        cliutil.warn("The report in evkit/report/ was made before this change; run "
-                     "'evkit report' again to update it.")
+    word = "sensitive" if sensitive else "not sensitive"
 
+    def show(m: Marked) -> None:
+        if m.rev is None:
+            click.echo(f"{m.item_id} is already marked {word}; nothing changed.")
+            return
+        click.echo(f"{m.item_id} is now marked {word} (record revision {m.rev}).")
+        if m.embedded:
+            click.echo(f"The {len(m.embedded)} file(s) inside it ({', '.join(m.embedded)}) are "
+                       "marked sensitive too.")
 
-# ---- identifiers ------------------------------------------------------------------------------
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--kind", help="Only this kind (email, url, domain, ip, phone, iban, btc, ...).")
-@click.pass_context
-def identifiers(ctx: click.Context, as_json: bool, kind: str | None) -> None:
-    """List e-mail addresses, URLs, IPs, phones, accounts and wallets found in the evidence."""
-    from evidence_kit.narrative import collect_identifiers
-
-    case = cliutil.read_case(ctx)
-    found = collect_identifiers(case.items().values())
-    if kind:
-        found = [i for i in found if i["kind"] == kind.strip().lower()]
-    if as_json:
-        cliutil.emit_json(found)
-        return
-    if not found:
-        click.echo("No identifiers found" + (f" of kind {kind}." if kind else "."))
-        return
-    for i in found:
-        flag = "  [sensitive items only]" if i["sensitive_only"] else ""
-        click.echo(f"{_p(i['kind']):<8} {_p(i['value'])}  in {_p(', '.join(i['item_ids']))}"
-                   f"{flag}")
-    click.echo(f"{len(found)} identifier(s). Promote one with: evkit suspect add "
-               "--from-identifier KIND:VALUE")
+    result = mark_items(util.case_start(ctx), item_ids, sensitive, reason,
+                        get_signer=util.signer, on_recover=util.warn, on_marked=show)
+    if result.report_outdated:
+        util.warn("The report in evkit/report/ was made before this change; run "
+                  "'evkit report' again to update it.")
 
 
 # ---- timeline ---------------------------------------------------------------------------------
@@ -339,19 +299,17 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
     whoever made the file), the acquisition clock (your computer's clock when evkit copied
     the file), and trusted RFC 3161 timestamps (independent), if any.
     """
-    from evidence_kit.narrative import read_narrative
-    from evidence_kit.timeline import build_timeline
+    from evidence_kit.app.story import timeline as dated
 
-    case = cliutil.read_case(ctx)
-    events = case.read_log().events
-    entries = build_timeline(case.info, case.items().values(), read_narrative(events), events)
+    found = dated(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
+    entries = list(found.entries)
     if as_json:
-        cliutil.emit_json(entries)
+        util.emit_json(entries)
         return
     if not entries:
         click.echo("Nothing dated yet.")
         return
-    click.echo(f"Times in {_p(case.info.get('timezone') or 'UTC')}; ordered by UTC.")
+    click.echo(f"Times in {_p(found.timezone)}; ordered by UTC.")
     for e in entries:
         flags = f"  [{'; '.join(e['flags'])}]" if e["flags"] else ""
         click.echo(f"{_p(e['local']):<26} {_p(e['source']):<19} {_p(e['trust']):<13} "
@@ -371,20 +329,17 @@ def report(ctx: click.Context, formats: str | None, as_json: bool) -> None:
     custody log), custody-form.pdf (a printable form with every SHA-256 and a transfer
     section to sign), items.csv (one row per item) and case.json (everything).
     """
-    from evidence_kit.report import parse_formats, write_reports
+    from evidence_kit.app.story import write_report
 
-    chosen = parse_formats(formats)
-    case = cliutil.open_case(ctx)
-    result = write_reports(case, cliutil.signer(), chosen)
+    result = write_report(util.case_start(ctx), formats, get_signer=util.signer,
+                          on_recover=util.warn)
     if as_json:
-        cliutil.emit_json({"files": [{"format": f.format, "path": f.path, "sha256": f.sha256,
+        util.emit_json({"files": [{"format": f.format, "path": f.path, "sha256": f.sha256,
                                       "size": f.size} for f in result.files],
                            "describes_seal": result.seal_sha256, "event": result.event_seq})
         return
     for f in result.files:
-        click.echo(f"Wrote {case.root / f.path}  sha256:{f.sha256}")
+        click.echo(f"Wrote {result.root / f.path}  sha256:{f.sha256}")
     click.echo(f"The report describes the seal sha256:{result.seal_sha256}; it was logged as "
                f"event {result.event_seq} and the case was re-sealed.")
 
-
-COMMANDS = (note, suspect, loss, ref, timeline, report, mark, identifiers)

@@ -1,0 +1,217 @@
+"""Use cases for the story police read: notes, suspects, losses, references, marks, the
+timeline and the report. Each change is one signed custody event; lists read the log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evidence_kit.app.session import GetSigner, OnRecover, open_case, reading
+
+if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.narrative import Entry
+    from evidence_kit.report import WrittenFile
+
+
+# ---- notes ------------------------------------------------------------------------------------
+def add_note(start: Path, text: str, *, at: str | None, item_ids: Sequence[str],
+             correct: int | None, get_signer: GetSigner, on_recover: OnRecover) -> int:
+    """Record (or, with ``correct``, replace) a note; returns its event number."""
+    from evidence_kit import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.add_note(case, get_signer(), text, at=at, item_ids=tuple(item_ids),
+                              correct=correct)
+
+
+def list_notes(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> list[Entry]:
+    """Every note, replaced and withdrawn ones included, in log order."""
+    from evidence_kit.narrative import read_narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return read_narrative(case.read_log().events).all("note")
+
+
+# ---- suspects, losses, references ------------------------------------------------------------
+def add_suspect(start: Path, details: Mapping[str, str | None], *, item_ids: Sequence[str],
+                from_identifier: str | None, supersedes: int | None, get_signer: GetSigner,
+                on_recover: OnRecover) -> int:
+    """Record a suspect; returns the event number."""
+    from evidence_kit import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.add_suspect(case, get_signer(), details, item_ids=tuple(item_ids),
+                                 from_identifier=from_identifier, supersedes=supersedes)
+
+
+def list_suspects(start: Path, *, include_replaced: bool, get_signer: GetSigner,
+                  on_recover: OnRecover) -> list[Entry]:
+    """The suspects recorded (current ones, or every entry with ``include_replaced``)."""
+    from evidence_kit.narrative import read_narrative
+
+    with reading(start, get_signer, on_recover) as case:
+        nar = read_narrative(case.read_log().events)
+    return nar.all("suspect") if include_replaced else nar.current("suspect")
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """A payment the person lost, as they give it."""
+
+    amount: str
+    currency: str
+    when: str | None = None
+    method: str | None = None
+    to_account: str | None = None
+    reference: str | None = None
+
+
+def add_loss(start: Path, loss: Loss, *, item_ids: Sequence[str], supersedes: int | None,
+             get_signer: GetSigner, on_recover: OnRecover) -> int:
+    """Record a loss; returns the event number."""
+    from evidence_kit import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.add_loss(case, get_signer(), amount=loss.amount, currency=loss.currency,
+                              when=loss.when, method=loss.method, to_account=loss.to_account,
+                              reference=loss.reference, item_ids=tuple(item_ids),
+                              supersedes=supersedes)
+
+
+@dataclass(frozen=True, slots=True)
+class Losses:
+    """The current losses and their totals per currency."""
+
+    entries: tuple[Entry, ...]
+    totals: dict[str, str]
+
+
+def list_losses(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Losses:
+    """The current losses, with totals per currency."""
+    from evidence_kit.narrative import loss_totals, read_narrative
+
+    with reading(start, get_signer, on_recover) as case:
+        entries = read_narrative(case.read_log().events).current("loss")
+    return Losses(tuple(entries), loss_totals(entries))
+
+
+def add_reference(start: Path, *, agency: str, number: str, supersedes: int | None,
+                  get_signer: GetSigner, on_recover: OnRecover) -> int:
+    """Record a reference number; returns the event number."""
+    from evidence_kit import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.add_reference(case, get_signer(), agency=agency, number=number,
+                                   supersedes=supersedes)
+
+
+def list_references(start: Path, *, get_signer: GetSigner,
+                    on_recover: OnRecover) -> list[dict[str, Any]]:
+    """The reference numbers (from ``init --ref`` and ``ref add``)."""
+    from evidence_kit.narrative import read_narrative, references
+
+    with reading(start, get_signer, on_recover) as case:
+        return references(case.info, read_narrative(case.read_log().events))
+
+
+def withdraw(start: Path, action: str, event: int, reason: str | None, *,
+             get_signer: GetSigner, on_recover: OnRecover) -> int:
+    """Withdraw the ``action`` (suspect, loss, ref) recorded as ``event``; returns the new
+    event's number (the withdrawn record stays in the log)."""
+    from evidence_kit import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.withdraw(case, get_signer(), action, event, reason)
+
+
+# ---- marks ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """One item marked: ``rev`` is None when it already was in that state (nothing logged)."""
+
+    item_id: str
+    rev: int | None
+    embedded: tuple[str, ...]  # files inside it marked too
+
+
+@dataclass(frozen=True, slots=True)
+class MarkResult:
+    """Every item marked, and whether a report in the case now describes an older state."""
+
+    marked: tuple[Marked, ...]
+    report_outdated: bool
+
+
+def mark(start: Path, item_ids: Sequence[str], sensitive: bool, reason: str | None, *,
+         get_signer: GetSigner, on_recover: OnRecover,
+         on_marked: Callable[[Marked], None] | None = None) -> MarkResult:
+    """Mark items sensitive or not; every ID is checked before anything changes.
+
+    ``on_marked`` is told about each item as soon as it is marked.
+    """
+    from evidence_kit.narrative import mark_sensitive
+
+    case = open_case(start, get_signer, on_recover)
+    for raw in item_ids:
+        case.item(raw)  # every ID exists before anything changes
+    signer = get_signer()
+    done: list[Marked] = []
+    for raw in item_ids:
+        item = mark_sensitive(case, signer, raw, sensitive, reason)
+        if item is None:
+            outcome = Marked(case.item(raw).id, None, ())
+        else:
+            last = case.read_log().events[-1].get("data") or {}
+            embedded = tuple(str(i) for i in last.get("embedded") or [])
+            outcome = Marked(item.id, item.rev, embedded)
+        done.append(outcome)
+        if on_marked is not None:
+            on_marked(outcome)
+    changed = any(m.rev is not None for m in done)
+    return MarkResult(tuple(done), changed and (case.root / "evkit" / "report").is_dir())
+
+
+# ---- timeline and report ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Everything dated in the case, ordered by UTC, shown in the case's time zone."""
+
+    timezone: str
+    entries: tuple[dict[str, Any], ...]
+
+
+def timeline(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Timeline:
+    """Everything dated in the case, with where each time came from."""
+    from evidence_kit.narrative import read_narrative
+    from evidence_kit.timeline import build_timeline
+
+    with reading(start, get_signer, on_recover) as case:
+        events = case.read_log().events
+        entries = build_timeline(case.info, case.items().values(), read_narrative(events),
+                                 events)
+        tz = str(case.info.get("timezone") or "UTC")
+    return Timeline(tz, tuple(entries))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWritten:
+    """The report files written into the case, the seal they describe and their event."""
+
+    root: Path
+    files: tuple[WrittenFile, ...]
+    seal_sha256: str | None
+    event_seq: int
+
+
+def write_report(start: Path, formats: str | None, *, get_signer: GetSigner,
+                 on_recover: OnRecover) -> ReportWritten:
+    """Write the chain-of-custody report (``formats``: comma-separated, None for all)."""
+    from evidence_kit.report import parse_formats, write_reports
+
+    chosen = parse_formats(formats)
+    case = open_case(start, get_signer, on_recover)
+    result = write_reports(case, get_signer(), chosen)
+    return ReportWritten(case.root, result.files, result.seal_sha256, result.event_seq)
+
