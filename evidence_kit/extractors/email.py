@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from evidence_kit.extractors import registry
 from evidence_kit.extractors.identifiers import find_identifiers, merge, normalize_ip
 from evidence_kit.extractors.interface import (
     Child,
@@ -52,7 +53,7 @@ from evidence_kit.extractors.interface import (
     TimeFact,
 )
 
-__all__ = ["EXTRACTORS", "EmailExtractor"]
+__all__ = ["EXTRACTOR", "EmailExtractor"]
 
 #: Caps on what goes into the record (the full message is preserved byte for byte anyway).
 TEXT_CAP = 200 * 1024
@@ -110,28 +111,8 @@ class EmailExtractor:
     name = "email"
 
     def accepts(self, mime: str, suffix: str) -> bool:
-        """E-mail by content type, or by ``.eml``/``.msg`` name when libmagic is unsure.
-
-        libmagic calls many real e-mails ``text/plain`` (no leading ``Received``), ``text/html``
-        (an HTML body near the top) or ``application/octet-stream`` (NUL bytes), so the suffix
-        decides for those generic types; a ``.eml`` that is really a PDF or an image is left to
-        the extractor for its content.
-        """
-        m = (mime or "").lower()
-        if m in ("message/rfc822", "message/global", "message/news"):
-            return True
-        if m == "application/vnd.ms-outlook":
-            return True
-        generic = m.startswith("text/") or m in ("", "application/octet-stream", "inode/x-empty")
-        if suffix == ".eml" and generic:
-            return True
-        return suffix == ".msg" and m in (
-            "application/cdfv2",
-            "application/x-ole-storage",
-            "application/vnd.ms-office",
-            "application/cdfv2-corrupt",
-            "application/octet-stream",
-        )
+        """E-mail by type, or ``.eml``/``.msg`` when libmagic is unsure (see the registry)."""
+        return registry.EMAIL.accepts(mime, suffix)
 
     def extract(self, path: Path, ctx: ExtractContext) -> Extraction:
         """Read the message; never raises for bad content (errors are recorded instead)."""
@@ -155,7 +136,8 @@ class EmailExtractor:
         return result
 
 
-EXTRACTORS: tuple[EmailExtractor, ...] = (EmailExtractor(),)
+#: The extractor this module provides, for the registry.
+EXTRACTOR = EmailExtractor()
 
 
 def _clean(obj: Any) -> Any:

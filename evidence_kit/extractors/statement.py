@@ -98,6 +98,7 @@ from xml.parsers import expat
 
 import charset_normalizer
 
+from evidence_kit.extractors import registry
 from evidence_kit.extractors.identifiers import find_identifiers
 from evidence_kit.extractors.interface import (
     ExtractContext,
@@ -108,7 +109,7 @@ from evidence_kit.extractors.interface import (
 )
 
 __all__ = [
-    "EXTRACTORS",
+    "EXTRACTOR",
     "Money",
     "StatementExtractor",
     "infer_decimal_separator",
@@ -135,12 +136,6 @@ _OFX_SUFFIXES: Final = frozenset({".ofx", ".qfx", ".qbo"})
 _MT940_SUFFIXES: Final = frozenset({".sta", ".mt940", ".940"})
 _TABLE_SUFFIXES: Final = frozenset({".csv", ".tsv", ".txt", ".tab"})
 _STATEMENT_SUFFIXES: Final = _OFX_SUFFIXES | _MT940_SUFFIXES | frozenset({".csv", ".tsv", ".tab"})
-_TEXT_MIMES: Final = frozenset({"text/plain", "text/csv", "application/csv", "text/x-csv",
-                                "text/tab-separated-values", "application/octet-stream"})
-_OFX_MIMES: Final = frozenset({"application/x-ofx", "application/ofx", "application/x-qfx",
-                               "application/vnd.intu.qfx", "application/vnd.intu.qbo",
-                               "application/x-qbo"})
-_XML_MIMES: Final = frozenset({"text/xml", "application/xml"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -2050,21 +2045,8 @@ class StatementExtractor:
     name: str = NAME
 
     def accepts(self, mime: str, suffix: str) -> bool:
-        """CSV-like text, OFX family, MT940 and XML that may be camt; never PDF or Excel."""
-        if mime in _OFX_MIMES:
-            return True
-        if suffix in _OFX_SUFFIXES | _MT940_SUFFIXES:
-            return mime.startswith("text/") or mime in _XML_MIMES | _TEXT_MIMES
-        if mime in _XML_MIMES:
-            return suffix in (".xml", ".camt", "")
-        if mime in ("text/csv", "application/csv", "text/x-csv", "text/tab-separated-values"):
-            return True
-        if mime == "application/octet-stream":
-            # UTF-16 exports and files with stray NUL bytes are typed as binary by libmagic.
-            return suffix in (".csv", ".tsv", ".tab")
-        if mime == "text/plain":
-            return suffix in _TABLE_SUFFIXES or suffix == ""
-        return False
+        """CSV-like text, OFX family, MT940 and XML that may be camt (declared in the registry)."""
+        return registry.STATEMENT.accepts(mime, suffix)
 
     def extract(self, path: Path, ctx: ExtractContext) -> Extraction:
         """Read the statement at ``path``; errors are reported in the result, never raised."""
@@ -2103,4 +2085,5 @@ class StatementExtractor:
         return ext
 
 
-EXTRACTORS: tuple[Extractor, ...] = (StatementExtractor(),)
+#: The extractor this module provides, for the registry.
+EXTRACTOR: Extractor = StatementExtractor()
