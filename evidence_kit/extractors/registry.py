@@ -24,7 +24,7 @@ _OCTET = "application/octet-stream"
 
 
 #: Makes a small JPEG preview of a file (longest side ``max_px``), or None if it cannot.
-Thumbnailer = Callable[[Path, int], "bytes | None"]
+Thumbnailer = Callable[[Path, int], bytes | None]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
