@@ -1,19 +1,21 @@
-"""File-type extractors behind one interface, chosen by libmagic type.
+"""File-type extractors behind one interface, chosen by declared type, name and first bytes.
 
-The registry is built once, explicitly, from a fixed list of modules (each exposes ``EXTRACTORS``),
-and never changes at run time. :func:`extract` runs the first extractor that accepts the file and
-always returns an :class:`Extraction`: an extractor that raises is recorded, not propagated,
-because the files we read were written by criminals and a parser bug must never stop evidence
-from being preserved.
+The registry (:mod:`evidence_kit.extractors.registry`) is built once, explicitly, from one entry
+per extractor, and never changes at run time. :func:`extract` runs the first extractor that
+accepts the file and always returns an :class:`Extraction`: an extractor that raises is
+recorded, not propagated, because the files we read were written by criminals and a parser bug
+must never stop evidence from being preserved.
 """
 
 from __future__ import annotations
 
 import mimetypes
-from functools import cache
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from evidence_kit.extractors.interface import (
+    SNIFF_BYTES,
+    Accepts,
     Child,
     ExtractContext,
     Extraction,
@@ -21,64 +23,79 @@ from evidence_kit.extractors.interface import (
     Identifier,
     TimeFact,
 )
-from evidence_kit.util import optional_module
+from evidence_kit.extractors.registry import REGISTRY, Registered
 
 __all__ = [
+    "REGISTRY",
+    "Accepts",
     "Child",
     "ExtractContext",
     "Extraction",
     "Extractor",
     "Identifier",
+    "Registered",
     "TimeFact",
+    "choose",
     "extract",
-    "registry",
+    "thumbnail",
     "type_mismatch",
 ]
 
-# Order matters: the first extractor that accepts a file reads it.
-_MODULES = (
-    "evidence_kit.extractors.email",
-    "evidence_kit.extractors.image",
-    "evidence_kit.extractors.statement",
-    "evidence_kit.extractors.pdf",
-)
 
-_OCTET = "application/octet-stream"
-# Names under which unidentified content is still worth a parser (a superset of the modules').
-_NAMED_SUFFIXES = frozenset({
-    ".eml", ".msg", ".mht", ".mhtml", ".pdf", ".csv", ".tsv", ".tab", ".txt", ".ofx", ".qfx",
-    ".qbo", ".sta", ".mt940", ".940", ".xml", ".camt", ".heic", ".heif", ".hif", ".avif", ".jpg",
-    ".jpeg", ".jpe", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp",
-})
+def choose(mime: str, suffix: str, head: Callable[[], bytes] = lambda: b"",
+           entries: Sequence[Registered] = REGISTRY) -> Registered | None:
+    """The first entry whose declaration accepts this file, or None.
 
-
-def might_accept(module: str, mime: str, suffix: str) -> bool:
-    """A cheap superset of each module's ``accepts``, so that parsers (Pillow, pypdf, ...) are
-    imported only for files they might read. A test checks the superset property."""
-    m = mime.split(";", 1)[0].strip().lower()
-    if m in ("", _OCTET, "inode/x-empty") and suffix not in _NAMED_SUFFIXES:
-        return False
-    if module.endswith(".email"):
-        return m.startswith(("message/", "text/")) or "outlook" in m or suffix in (".eml", ".msg")
-    if module.endswith(".image"):
-        return m.startswith("image/") or m == _OCTET
-    if module.endswith(".statement"):
-        return (m.startswith("text/") or "xml" in m or "ofx" in m or "qfx" in m or "qbo" in m
-                or "csv" in m or m == _OCTET)
-    if module.endswith(".pdf"):
-        return "pdf" in m or (m == _OCTET and suffix == ".pdf")
-    return True
+    ``head`` gives the file's first bytes; it is called at most once, and only if an entry that
+    did not match by type and name declares a ``sniff`` function.
+    """
+    first: bytes | None = None
+    for entry in entries:
+        if entry.accepting.by_type(mime, suffix):
+            return entry
+        sniff = entry.accepting.sniff
+        if sniff is not None:
+            if first is None:
+                first = head()[:SNIFF_BYTES]
+            if sniff(first):
+                return entry
+    return None
 
 
-@cache
-def _load(name: str) -> tuple[Extractor, ...]:
-    module = optional_module(name)
-    return tuple(module.EXTRACTORS) if module is not None else ()
+def _load(entry: Registered) -> Extractor | None:
+    """The entry's extractor, or None if its module is not part of this build.
+
+    A module that exists but fails to import because *its* dependency is missing is a packaging
+    bug, so that error propagates.
+    """
+    try:
+        return entry.load()
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and exc.name.startswith("evidence_kit.extractors."):
+            return None
+        raise
 
 
-def registry() -> tuple[Extractor, ...]:
-    """All extractors (importing every parser: use :func:`extract` to import only what's used)."""
-    return tuple(ex for name in _MODULES for ex in _load(name))
+def thumbnail(path: Path, max_px: int = 320) -> bytes | None:
+    """A JPEG preview of an image, from the first extractor in this build that makes previews.
+
+    None if no extractor makes previews or this file gets none (damaged, too large, not an
+    image); the caller decides which files deserve one.
+    """
+    for entry in REGISTRY:
+        if entry.thumbnail is None:
+            continue
+        try:
+            return entry.thumbnail(path, max_px)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not exc.name.startswith("evidence_kit.extractors."):
+                raise
+    return None
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(SNIFF_BYTES)
 
 
 # Extensions that libmagic types differently from mimetypes but that are not a mismatch.
@@ -144,12 +161,13 @@ def extract(path: Path, mime: str, ctx: ExtractContext) -> Extraction:
     """Run the extractor for this type; never raises for bad file content."""
     suffix = Path(ctx.original_name).suffix.lower()
     chosen: Extractor | None = None
-    for name in _MODULES:
-        if not might_accept(name, mime, suffix):
-            continue
-        chosen = next((ex for ex in _load(name) if ex.accepts(mime, suffix)), None)
-        if chosen is not None:
+    remaining: Sequence[Registered] = REGISTRY
+    while chosen is None:
+        entry = choose(mime, suffix, lambda: _head(path), remaining)
+        if entry is None:
             break
+        chosen = _load(entry)
+        remaining = remaining[remaining.index(entry) + 1:]
     if chosen is None:
         result = Extraction(extractor="none")
     else:

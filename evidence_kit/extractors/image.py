@@ -41,23 +41,12 @@ from typing import Any
 import exifread
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from evidence_kit.extractors import registry
 from evidence_kit.extractors.interface import ExtractContext, Extraction, TimeFact
 
-__all__ = ["EXTRACTORS", "ImageExtractor", "make_thumbnail"]
+__all__ = ["EXTRACTOR", "ImageExtractor", "make_thumbnail"]
 
-# libmagic's names for the formats we read (old libmagic says image/x-ms-bmp for BMP).
-_MIMES = frozenset({
-    "image/jpeg", "image/pjpeg", "image/png", "image/gif", "image/webp", "image/tiff",
-    "image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence", "image/avif",
-    "image/bmp", "image/x-bmp", "image/x-ms-bmp",
-})
-# Older libmagic does not know HEIC/HEIF/AVIF and says application/octet-stream; a file whose
-# name says image but whose content libmagic cannot place is also worth a try, because the
-# attempt records *why* it is not a readable image (damaged, truncated, something else).
-_SUFFIXES = frozenset({
-    ".heic", ".heif", ".hif", ".avif", ".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp",
-    ".tif", ".tiff", ".bmp",
-})
+# What this extractor accepts is declared in ``registry.IMAGE``.
 # Only these Pillow plugins may open evidence: fewer parsers, less attack surface (EPS, for
 # one, would hand the file to Ghostscript when pixels are loaded).
 _PILLOW_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "WEBP", "TIFF", "BMP", "HEIF", "AVIF")
@@ -813,11 +802,8 @@ class ImageExtractor:
     name = "image"
 
     def accepts(self, mime: str, suffix: str) -> bool:
-        """Image MIME types; unidentified content only when the name says image."""
-        mime = mime.split(";", 1)[0].strip().lower()
-        if mime in _MIMES:
-            return True
-        return mime == "application/octet-stream" and suffix.lower() in _SUFFIXES
+        """Image types; unidentified content when named as an image (declared in the registry)."""
+        return registry.IMAGE.accepts(mime, suffix)
 
     def extract(self, path: Path, ctx: ExtractContext) -> Extraction:
         """Read headers and metadata only; never decodes the pixels."""
@@ -1034,4 +1020,4 @@ def _to_jpeg(im: Image.Image) -> bytes:
 
 
 #: The extractors this module provides, for the registry.
-EXTRACTORS = (ImageExtractor(),)
+EXTRACTOR = ImageExtractor()

@@ -9,6 +9,7 @@ says what could not be read and why. They never write outside ``ExtractContext.s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -101,14 +102,50 @@ class ExtractContext:
     max_children: int = 1000
 
 
+#: How many leading bytes a :attr:`Accepts.sniff` function is given.
+SNIFF_BYTES = 4096
+
+
+def normalize_mime(mime: str) -> str:
+    """libmagic's MIME type without parameters, lower-cased (``""`` stays ``""``)."""
+    return (mime or "").split(";", 1)[0].strip().lower()
+
+
+def _matches(mime: str, patterns: frozenset[str]) -> bool:
+    return mime in patterns or any(
+        p.endswith("/*") and mime.startswith(p[:-1]) for p in patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepts:
+    """What an extractor reads, declared up front so the registry can choose without importing it.
+
+    A file is accepted when its (normalised) libmagic MIME type is in ``mime_types``; or when its
+    lower-case name suffix is a key of ``extensions`` and its MIME type is one of that key's
+    types (libmagic's generic answers, such as ``text/*`` or ``application/octet-stream``, under
+    which the name decides; ``""`` is the key for a name without suffix); or, failing both, when
+    ``sniff`` says yes to the first :data:`SNIFF_BYTES` bytes of the file.
+    """
+
+    mime_types: frozenset[str] = frozenset()
+    extensions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    sniff: Callable[[bytes], bool] | None = None
+
+    def by_type(self, mime: str, suffix: str) -> bool:
+        """True if the MIME type, or the name under a generic MIME type, says this extractor."""
+        m = normalize_mime(mime)
+        if _matches(m, self.mime_types):
+            return True
+        under = self.extensions.get(suffix.lower())
+        return under is not None and _matches(m, under)
+
+
 class Extractor(Protocol):
-    """A file-type extractor. Implementations live one per module in this package."""
+    """A file-type extractor. Implementations live one per module (or subpackage) in this
+    package; each module exposes its one instance as ``EXTRACTOR``, and
+    :mod:`evidence_kit.extractors.registry` declares what it accepts."""
 
     name: str
-
-    def accepts(self, mime: str, suffix: str) -> bool:
-        """True if this extractor reads files of this libmagic MIME type / lower-case suffix."""
-        ...
 
     def extract(self, path: Path, ctx: ExtractContext) -> Extraction:
         """Read ``path`` and return what was learned. May raise; the registry records why."""

@@ -34,10 +34,11 @@ from typing import Any
 from pypdf import PasswordType, PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from evidence_kit.extractors import registry
 from evidence_kit.extractors.identifiers import find_identifiers, merge
 from evidence_kit.extractors.interface import ExtractContext, Extraction, Identifier, TimeFact
 
-__all__ = ["EXTRACTORS", "PdfExtractor", "parse_pdf_date"]
+__all__ = ["EXTRACTOR", "PdfExtractor", "parse_pdf_date"]
 
 #: Text is read from at most this many pages...
 MAX_TEXT_PAGES = 50
@@ -148,12 +149,8 @@ class PdfExtractor:
     name = "pdf"
 
     def accepts(self, mime: str, suffix: str) -> bool:
-        """``application/pdf``; also unidentified content named ``.pdf`` (junk before the
-        header defeats libmagic but not PDF readers)."""
-        mime = mime.split(";", 1)[0].strip().lower()
-        if mime in ("application/pdf", "application/x-pdf"):
-            return True
-        return mime == "application/octet-stream" and suffix.lower() == ".pdf"
+        """PDF, or unidentified content named ``.pdf`` (declared in the registry)."""
+        return registry.PDF.accepts(mime, suffix)
 
     def extract(self, path: Path, ctx: ExtractContext) -> Extraction:
         """Read the PDF's structure, metadata and the text of its first pages."""
@@ -453,4 +450,4 @@ def _encryption(reader: PdfReader) -> dict[str, Any]:
 
 
 #: The extractors this module provides, for the registry.
-EXTRACTORS = (PdfExtractor(),)
+EXTRACTOR = PdfExtractor()

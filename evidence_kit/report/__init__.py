@@ -6,30 +6,24 @@ One snapshot (:mod:`evidence_kit.report.model`) is rendered by each requested fo
 seal the report describes; the session then re-seals, so the report files are bound by the new
 seal and tag manifest and the case stays a valid BagIt bag.
 
-Renderer modules (and their libraries, such as fpdf2) are imported only when used.
+The formats are the renderer objects in :mod:`evidence_kit.report.registry` (their heavy
+libraries, such as fpdf2, are imported only when used); image previews come from the extractors'
+registry (:func:`evidence_kit.extractors.thumbnail`), never from an extractor module directly.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from evidence_kit.case import Case
 from evidence_kit.errors import UsageError
+from evidence_kit.report.interface import Renderer
+from evidence_kit.report.registry import FORMATS, RENDERERS
 from evidence_kit.signing import Signer
 
 REPORT_DIR = "evkit/report"
-
-#: Format name -> (module, class). Order is the default order of ``--format``.
-RENDERERS: dict[str, tuple[str, str]] = {
-    "html": ("evidence_kit.report.html", "HtmlRenderer"),
-    "pdf": ("evidence_kit.report.pdf", "PdfRenderer"),
-    "csv": ("evidence_kit.report.csv", "CsvRenderer"),
-    "json": ("evidence_kit.report.json", "JsonRenderer"),
-}
-FORMATS = tuple(RENDERERS)
 
 #: At most this many thumbnails go into the HTML (each is a small JPEG).
 MAX_THUMBNAILS = 300
@@ -71,21 +65,15 @@ def parse_formats(text: str | None) -> list[str]:
     return out
 
 
-def renderer(name: str) -> Any:
-    """The renderer object for a format name (imports its module)."""
-    module_name, cls_name = RENDERERS[name]
-    return getattr(importlib.import_module(module_name), cls_name)()
+def renderer(name: str) -> Renderer:
+    """The renderer object for a format name."""
+    return RENDERERS[name]
 
 
 def thumbnails(case: Case, items: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
-    """JPEG previews of non-sensitive images, if the image extractor can make them."""
-    try:
-        image = importlib.import_module("evidence_kit.extractors.image")
-    except ImportError:
-        return {}
-    make = getattr(image, "make_thumbnail", None)
-    if not callable(make):
-        return {}
+    """JPEG previews of non-sensitive images, if an extractor in this build can make them."""
+    from evidence_kit.extractors import thumbnail as make
+
     out: dict[str, bytes] = {}
     payload = (case.root / "data").resolve()
     for it in items:

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence_kit.extractors import ExtractContext, Extraction, extract
-from evidence_kit.extractors import email as email_mod
 from evidence_kit.extractors.email import EmailExtractor
+from evidence_kit.extractors.email import common as email_mod
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 corpus = pytest.mark.skipif(not CORPUS.is_dir(),

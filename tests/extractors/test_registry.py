@@ -1,33 +1,119 @@
-"""The registry's cheap pre-filter never hides a file from an extractor that would read it."""
+"""The explicit registry chooses exactly the extractor the old module-name dispatch chose."""
 
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from evidence_kit.extractors import _MODULES, _load, might_accept
-from evidence_kit.extractors import image as image_mod
-from evidence_kit.extractors import statement as statement_mod
+import pytest
 
-MIMES = sorted(
-    set(image_mod._MIMES) | set(statement_mod._TEXT_MIMES) | set(statement_mod._OFX_MIMES)
-    | set(statement_mod._XML_MIMES)
-    | {"application/pdf", "application/x-pdf", "message/rfc822", "message/global",
-       "application/vnd.ms-outlook", "application/cdfv2", "application/x-ole-storage",
-       "application/vnd.ms-office", "application/cdfv2-corrupt", "text/html", "inode/x-empty",
-       "", "application/zip", "video/mp4", "application/octet-stream", "text/x-c"})
-SUFFIXES = sorted(
-    set(image_mod._SUFFIXES) | set(statement_mod._STATEMENT_SUFFIXES)
-    | set(statement_mod._TABLE_SUFFIXES)
-    | {"", ".pdf", ".eml", ".msg", ".xml", ".camt", ".bin", ".exe", ".docx", ".zip", ".txt"})
+from evidence_kit.extractors import (
+    REGISTRY,
+    Accepts,
+    ExtractContext,
+    Extraction,
+    Registered,
+    choose,
+)
+from evidence_kit.extractors.interface import SNIFF_BYTES
+from evidence_kit.ingest import sniff_mime
 
+from .dispatch_before import MIMES, SUFFIXES, chosen_before
 
-def test_prefilter_is_a_superset_of_every_extractor() -> None:
-    for name in _MODULES:
-        for ex in _load(name):
-            for mime, suffix in itertools.product(MIMES, SUFFIXES):
-                if ex.accepts(mime, suffix):
-                    assert might_accept(name, mime, suffix), (name, mime, suffix)
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "corpus"
 
 
-def test_prefilter_skips_unidentified_binaries() -> None:
-    assert not any(might_accept(n, "application/octet-stream", ".bin") for n in _MODULES)
+def _chosen(mime: str, suffix: str) -> str:
+    entry = choose(mime, suffix)
+    return "none" if entry is None else entry.name
+
+
+def test_same_choice_as_before_for_every_type_and_name() -> None:
+    for mime, suffix in itertools.product(MIMES, SUFFIXES):
+        assert _chosen(mime, suffix) == chosen_before(mime, suffix), (mime, suffix)
+
+
+def _files() -> list[Path]:
+    files = sorted(p for p in (ROOT / "samples").rglob("*") if p.is_file())
+    if CORPUS.is_dir():
+        files += sorted(p for p in CORPUS.rglob("*") if p.is_file())
+    return files
+
+
+def test_same_choice_as_before_for_every_sample_and_corpus_file() -> None:
+    files = _files()
+    assert len(files) > 3
+    for path in files:
+        with path.open("rb") as fh:
+            mime = sniff_mime(fh.read(8192))
+        suffix = path.suffix.lower()
+        assert _chosen(mime, suffix) == chosen_before(mime, suffix), (path, mime)
+
+
+def test_entries_name_their_extractor_and_declare_unique_names() -> None:
+    names = [e.name for e in REGISTRY]
+    assert names == ["email", "image", "statement", "pdf"]
+    for entry in REGISTRY:
+        assert entry.load().name == entry.name
+        assert callable(entry.load().extract)
+
+
+def test_unidentified_binaries_choose_nothing() -> None:
+    assert choose("application/octet-stream", ".bin") is None
+    assert choose("", "") is None
+
+
+def test_a_sniff_declaration_reads_only_the_first_bytes(tmp_path: Path) -> None:
+    class Magic:
+        name = "magic"
+
+        def extract(self, path: Path, ctx: ExtractContext) -> Extraction:
+            return Extraction(extractor=self.name)
+
+    seen: list[int] = []
+
+    def sniff(head: bytes) -> bool:
+        seen.append(len(head))
+        return head.startswith(b"MAGIC")
+
+    entry = Registered("magic", Accepts(sniff=sniff), Magic)
+    assert choose("application/octet-stream", ".bin", lambda: b"MAGIC" + b"x" * 9999,
+                  (entry,)) is entry
+    assert seen == [SNIFF_BYTES]
+    assert choose("application/octet-stream", ".bin", lambda: b"other", (entry,)) is None
+    called: list[int] = []
+    by_type = Registered("typed", Accepts(mime_types=frozenset({"x/y"})), Magic)
+    assert choose("x/y", "", lambda: called.append(1) or b"", (by_type,)) is by_type
+    assert called == []
+
+
+def test_extract_imports_only_the_chosen_extractor(tmp_path: Path) -> None:
+    p = tmp_path / "a.eml"
+    p.write_bytes(b"From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from evidence_kit.extractors import ExtractContext, extract\n"
+        f"p = Path({str(p)!r})\n"
+        "r = extract(p, 'message/rfc822', ExtractContext(p.parent / 's', 'a.eml'))\n"
+        "assert r.extractor == 'email', r\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('evidence_kit.extractors.'))\n"
+        "heavy = [m for m in ('PIL', 'pypdf', 'exifread', 'charset_normalizer') "
+        "if m in sys.modules]\n"
+        "print(loaded, heavy)\n"
+        "assert not any(m.split('.')[2] in ('image', 'pdf', 'statement') for m in loaded)\n"
+        "assert not heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=lambda e: e.name)
+def test_declarations_lower_case_their_keys(entry: Registered) -> None:
+    for key in entry.accepting.extensions:
+        assert key == key.lower() and (key == "" or key.startswith("."))

@@ -178,7 +178,7 @@ def test_golden_ofx_bofa_single_line() -> None:
 
 @needs_corpus
 def test_ofx_tolerant_reader_agrees_with_ofxtools(monkeypatch: pytest.MonkeyPatch) -> None:
-    import evidence_kit.extractors.statement as mod
+    import evidence_kit.extractors.statement.common as mod
 
     path = STATEMENTS / "beangulp__2013-12-03.bofa.ofx"
     strict = direct(path)
@@ -274,7 +274,7 @@ def test_overlong_line_stops_reading(tmp_path: Path) -> None:
 
 
 def test_transaction_and_timeline_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import evidence_kit.extractors.statement as mod
+    import evidence_kit.extractors.statement.common as mod
 
     monkeypatch.setattr(mod, "MAX_TRANSACTIONS", 1500)
     rows = "".join(f"2024-01-{i % 28 + 1:02d},item {i},-1.00\n" for i in range(1600))
