@@ -512,7 +512,7 @@ class Session:
         self._parts += 1
         part = self.dir / f"{self._parts:06d}.part"
         if self._staged_log is None:
-            self._staged_log = open(self.dir / "staged.jsonl", "ab")  # noqa: SIM115
+            self._staged_log = open(self.dir / "staged.jsonl", "ab")
         # Not synced: it only names files for the user if recovery has to discard them.
         line = record_bytes({"part": part.name, "original": original}) + b"\n"
         self._staged_log.write(line)
@@ -526,7 +526,7 @@ class Session:
         first = self._parts + 1
         self._parts += len(originals)
         if self._staged_log is None:
-            self._staged_log = open(self.dir / "staged.jsonl", "ab")  # noqa: SIM115
+            self._staged_log = open(self.dir / "staged.jsonl", "ab")
         names = [f"{n:06d}.part" for n in range(first, first + len(originals))]
         lines = b"".join(record_bytes({"part": name, "original": original}) + b"\n"
                          for name, original in zip(names, originals, strict=True))

@@ -373,7 +373,7 @@ class ForkedHashing:
         self.wait()
         strerror = os.strerror
         # No statuses at all if waiting failed (the workers were stopped): no outcomes.
-        for i, (name, status) in enumerate(zip(self.names, self.statuses)):  # noqa: B905
+        for i, (name, status) in enumerate(zip(self.names, self.statuses)):
             if status > 0:
                 yield HashOutcome(name, self.digests[32 * i:32 * i + 32].hex(), status - 1,
                                   None)

@@ -211,7 +211,7 @@ def sniff_mime(head: bytes) -> str:
             _magic = magic.Magic(mime=True)
         try:
             return str(_magic.from_buffer(head))
-        except Exception:  # noqa: BLE001 - libmagic errors on hostile bytes must not stop a copy
+        except Exception:
             return "application/octet-stream"
 
 

@@ -258,7 +258,7 @@ class FolderSource:
         if not self._regular(rel):
             return
         try:
-            f = open(self.root / rel, "rb")  # noqa: SIM115 - closed when the generator ends
+            f = open(self.root / rel, "rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return
         with f:

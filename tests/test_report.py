@@ -40,7 +40,7 @@ UNICODE_NAME = "Квитанция Ωμέγα.txt"
 class _Beacon(http.server.BaseHTTPRequestHandler):
     hits: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's hook
+    def do_GET(self) -> None:
         type(self).hits.append(self.path)
         self.send_response(200)
         self.end_headers()

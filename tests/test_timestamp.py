@@ -468,7 +468,7 @@ def local_tsa(tsa: Authority, tmp_path: Path) -> Iterator[tuple[str, list[str]]]
     work.mkdir()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             seen.append(self.headers.get("Content-Type", ""))
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             (work / "q.tsq").write_bytes(body)

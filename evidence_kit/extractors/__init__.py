@@ -177,7 +177,7 @@ def extract(path: Path, mime: str, ctx: ExtractContext) -> Extraction:
             result = Extraction(extractor=chosen.name,
                                 errors=["the file needed too much memory to read"])
         # Hostile input: any parser failure is recorded as a finding about the file, by design.
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result = Extraction(
                 extractor=chosen.name,
                 errors=[f"could not be read as {chosen.name}: {type(exc).__name__}: {exc}"[:500]],

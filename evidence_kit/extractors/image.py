@@ -141,7 +141,7 @@ _SCREENSHOT_NAME_RE = re.compile(
 def _register_heif() -> bool:
     """Teach Pillow HEIC/HEIF through pillow-heif, once, on first use (keeps imports cheap)."""
     try:
-        import pillow_heif  # noqa: PLC0415  (lazy on purpose: it loads libheif)
+        import pillow_heif
     except ImportError:
         return False
     pillow_heif.register_heif_opener()
@@ -292,7 +292,7 @@ def _read_exifread(path: Path, exif: _Exif) -> str | None:
         with path.open("rb") as fh:
             tags = exifread.process_file(fh, details=False, extract_thumbnail=False)
     # exifread has many failure modes on hostile files (struct, index, unicode errors...).
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     exif.add_exifread(tags)
     return None
@@ -304,7 +304,7 @@ def _exif_from_bytes(data: bytes, exif: _Exif) -> str | None:
         parsed = Image.Exif()
         parsed.load(data)
         exif.add_pillow(parsed)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     return None
 
@@ -331,7 +331,7 @@ def _parse_offset(s: str | None) -> timezone | None:
 def _naive(m: re.Match[str]) -> datetime:
     """The naive datetime matched by :data:`_EXIF_DT_RE`; ValueError if impossible."""
     y, mo, d, h, mi, s = (int(g) for g in m.groups())
-    return datetime(y, mo, d, h, mi, min(s, 59))  # noqa: DTZ001  # a leap second is rounded
+    return datetime(y, mo, d, h, mi, min(s, 59))  # a leap second is rounded
 
 
 def _exif_time_fact(value: str, offset_raw: str | None, label: str,
@@ -884,7 +884,7 @@ class ImageExtractor:
                 if im.format != "PNG":
                     try:
                         exif.add_pillow(im.getexif())
-                    except Exception as exc:  # noqa: BLE001
+                    except Exception as exc:
                         errors.append(f"the EXIF metadata is damaged: {type(exc).__name__}: "
                                       f"{exc}"[:300])
         except Image.DecompressionBombError as exc:
@@ -898,7 +898,7 @@ class ImageExtractor:
             errors.append("the image is truncated or damaged: its content is not in a picture "
                           "format we can read")
             return False
-        except Exception as exc:  # noqa: BLE001  # hostile input: record, do not propagate
+        except Exception as exc:  # hostile input: record, do not propagate
             errors.append(f"the image is truncated or damaged: could not read its header "
                           f"({type(exc).__name__}: {exc})"[:400])
             return False
@@ -1002,7 +1002,7 @@ def make_thumbnail(path: Path, max_px: int = 320) -> bytes | None:
                 shown = ImageOps.exif_transpose(im)
                 return _to_jpeg(shown)
     # Any decoder failure on a hostile file just means "no thumbnail".
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

@@ -79,7 +79,7 @@ def parse_pdf_date(raw: str) -> tuple[str, bool] | None:
     month, day, hour, minute, second = (int(g) if g else d for g, d in
                                         zip(m.group(2, 3, 4, 5, 6), (1, 1, 0, 0, 0), strict=True))
     try:
-        dt = datetime(year, month, day, hour, minute, min(second, 59))  # noqa: DTZ001
+        dt = datetime(year, month, day, hour, minute, min(second, 59))
     except ValueError:
         return None
     if m.group(7):
@@ -162,7 +162,7 @@ class PdfExtractor:
         try:
             reader = PdfReader(path, strict=False)
         # Hostile input: pypdf raises many kinds of errors on broken files; all mean the same.
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(f"the PDF is damaged or not a PDF: it could not be opened "
                                  f"({type(exc).__name__}: {exc})"[:400])
             return result
@@ -179,7 +179,7 @@ class PdfExtractor:
             # user password: those open without asking anyone for anything.
             try:
                 opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
-            except Exception:  # noqa: BLE001  # unsupported algorithm, damaged /Encrypt...
+            except Exception:  # unsupported algorithm, damaged /Encrypt...
                 opened = False
             md["decrypted_with_empty_password"] = opened
             if not opened:
@@ -189,7 +189,7 @@ class PdfExtractor:
 
         try:
             md["page_count"] = len(reader.pages)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(f"the PDF's page list is damaged: {type(exc).__name__}: "
                                  f"{exc}"[:400])
         self._info(reader, md, result)
@@ -209,7 +209,7 @@ class PdfExtractor:
                 text = _text(value)
                 if text:  # empty strings (a blank Title) say nothing; keep the record short
                     info[str(key).lstrip("/")[:100]] = text
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(f"the PDF's document information is damaged: "
                                  f"{type(exc).__name__}: {exc}"[:400])
             return
@@ -230,7 +230,7 @@ class PdfExtractor:
             if xmp is None:
                 return
             root = xmp.rdf_root
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(f"the PDF's XMP metadata is damaged: {type(exc).__name__}: "
                                  f"{exc}"[:400])
             return
@@ -258,7 +258,7 @@ class PdfExtractor:
                         value = "; ".join(filter(None, (_node_text(n) for n in nodes[:1])))
                     if value and value.strip():
                         out[key] = value.strip()[:VALUE_CAP]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(f"the PDF's XMP metadata is damaged: {type(exc).__name__}: "
                                  f"{exc}"[:400])
         if not out:
@@ -286,7 +286,7 @@ class PdfExtractor:
                 item["mime"] = _text(_attr(entry, "subtype"), 200)
                 item["description"] = _text(_attr(entry, "description"), 500)
                 attachments.append(item)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(f"the PDF's list of attached files is damaged: "
                                  f"{type(exc).__name__}: {exc}"[:400])
         if attachments:
@@ -302,7 +302,7 @@ class PdfExtractor:
             md["has_javascript"] = bool((names is not None and "/JavaScript" in names)
                                         or js_on_open)
             md["has_forms"] = "/AcroForm" in root
-        except Exception:  # noqa: BLE001, S110  # flags are a bonus; a broken catalog shows elsewhere
+        except Exception:  # noqa: S110  # flags are a bonus; a broken catalog shows elsewhere
             pass
 
     @staticmethod
@@ -326,7 +326,7 @@ class PdfExtractor:
             try:
                 page = reader.pages[index]
                 text = page.extract_text() or ""
-            except Exception as exc:  # noqa: BLE001  # one bad page must not cost the others
+            except Exception as exc:  # one bad page must not cost the others
                 failures += 1
                 if failures <= _MAX_PAGE_ERRORS:
                     result.errors.append(f"the text of page {index + 1} could not be read: "
@@ -372,7 +372,7 @@ def _attr(obj: object, name: str) -> Any:
     """``obj.name``, or None if it raises (pypdf properties resolve objects lazily)."""
     try:
         return getattr(obj, name)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -414,7 +414,7 @@ def _page_links(page: Any, limit: int) -> list[str]:
                     out.append(uri)
                     if len(out) >= limit:
                         break
-    except Exception:  # noqa: BLE001, S110  # links are a bonus; never fail the page for them
+    except Exception:  # noqa: S110  # links are a bonus; never fail the page for them
         pass
     return out
 
@@ -445,7 +445,7 @@ def _encryption(reader: PdfReader) -> dict[str, Any]:
         if isinstance(out["filter"], str):
             out["filter"] = out["filter"].lstrip("/")
         return out
-    except Exception:  # noqa: BLE001
+    except Exception:
         return {}
 
 

@@ -88,7 +88,7 @@ def thumbnails(case: Case, items: Sequence[Mapping[str, Any]]) -> dict[str, byte
             continue  # a record never points outside data/ unless it was tampered with
         try:
             thumb = make(path)
-        except Exception:  # noqa: BLE001 - a preview is optional; a hostile image gets none
+        except Exception:
             thumb = None
         if isinstance(thumb, bytes | bytearray) and thumb.startswith(b"\xff\xd8"):
             out[str(it["id"])] = bytes(thumb)

@@ -58,7 +58,7 @@ class EmailExtractor:
             result.errors.append("the message is nested too deeply to read completely; it is "
                                  "kept in this file exactly as received")
         # Hostile input: whatever went wrong is a finding about the file, not a crash.
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(_err("could not be read completely as an e-mail", exc))
         _make_json_safe(result)
         return result

@@ -116,7 +116,7 @@ def _guess_charset(b: bytes) -> str | None:
         from charset_normalizer import from_bytes
 
         best = from_bytes(b[:65536]).best()
-    except Exception:  # noqa: BLE001 - a detection failure just means "no guess"
+    except Exception:
         return None
     if best is None:
         return None

@@ -173,7 +173,7 @@ def _html_text(html: str) -> tuple[str, list[tuple[str, str]], list[str], str | 
         parser.feed(html[:HTML_INPUT_CAP])
         parser.close()
     # html.parser has raised AssertionError and others on hostile markup in some versions.
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:200]
     parser._close_anchor()
     raw = "".join(parser.pieces).replace("\xa0", " ")

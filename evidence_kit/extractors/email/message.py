@@ -101,7 +101,7 @@ def _parse(data: bytes, result: Extraction) -> Message:
         result.errors.append("the message has parts nested too deeply to read; only its headers "
                              "were read (the rest is kept in this file exactly as received)")
     # The stdlib parser is very tolerant, but a parser bug must still not cost us the headers.
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result.errors.append(_err("the MIME structure could not be parsed; only the headers "
                                   "were read", exc))
     return parser.parsebytes(data, headersonly=True)
@@ -147,7 +147,7 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
     raw_items: list[tuple[str, str]] = []
     try:
         raw_items = [(str(k), v if isinstance(v, str) else str(v)) for k, v in msg.raw_items()]
-    except Exception as exc:  # noqa: BLE001 - hostile input, see module docstring
+    except Exception as exc:
         result.errors.append(_err("the headers could not be listed", exc))
     md["header_count"] = len(raw_items)
     unixfrom = msg.get_unixfrom()
@@ -157,14 +157,14 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
     # --- individual headers -----------------------------------------------------------
     try:
         _read_headers(raw_items, md, fallback_headers or {})
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result.errors.append(_err("some headers could not be decoded", exc))
     headers: dict[str, str | None] = md["headers"]
 
     # --- addresses and spoofing tells --------------------------------------------------
     try:
         _read_addresses(raw_items, md, state.warnings, fallback_headers or {})
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result.errors.append(_err("the address headers could not be parsed", exc))
 
     # --- Date ---------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
                                   raw=d["raw"] or "", field="headers.date"))
         elif d["problem"] == "implausible":
             state.warnings.append(f"the Date header is implausible: {d['reason']}")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result.errors.append(_err("the Date header could not be read", exc))
 
     # --- Received chain ------------------------------------------------------------------
@@ -199,7 +199,7 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
             if hop["at"]:
                 times.append(TimeFact(at=hop["at"], label=f"relay hop {i} received",
                                       raw=hop["date_raw"] or "", field=f"received[{i}]"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result.errors.append(_err("the Received headers could not be read", exc))
 
     # --- authentication claims -----------------------------------------------------------
@@ -210,7 +210,7 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
             if sig.get("d"):
                 found = find_identifiers("x@" + sig["d"], "headers.dkim-signature")
                 idents.append([i for i in found if i.kind == "domain"])
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result.errors.append(_err("the authentication headers could not be read", exc))
 
     # --- header identifiers --------------------------------------------------------------
@@ -223,7 +223,7 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
         except RecursionError:
             result.errors.append("the message has parts nested too deeply to read completely; "
                                  "they are kept in this file exactly as received")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(_err("the message body could not be read completely", exc))
         _collect_defects(msg, state, 0)
     body_idents = _finish_body(state)

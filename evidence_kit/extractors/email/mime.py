@@ -109,7 +109,7 @@ def _repair_boundary(part: Message, state: _State) -> Message | None:
     try:
         clone = BytesParser(policy=email_policy.compat32).parsebytes(
             _serialize(part, b"\n", replace_boundary=boundary))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     if not isinstance(_payload(clone), list):
         return None
@@ -262,7 +262,7 @@ def _nested_message(part: Message, section: str, state: _State) -> None:
     cut: list[int] = []
     try:
         data = _serialize(sub, b"\r\n" if state.src.crlf else b"\n", cut=cut)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         state.result.errors.append(_err(f"the attached message in part {section} could not be "
                                         "written out", exc))
         return

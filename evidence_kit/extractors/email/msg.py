@@ -42,7 +42,7 @@ def _extract_msg(path: Path, ctx: ExtractContext, result: Extraction) -> None:
         return
     try:
         msg: Any = extract_msg.openMsg(str(path), strict=False)
-    except Exception as exc:  # noqa: BLE001 - extract-msg raises many types on broken files
+    except Exception as exc:
         result.errors.append(_err("could not be opened as an Outlook .msg file", exc))
         _empty_metadata(result.metadata)
         result.metadata["format"] = "msg"
@@ -57,7 +57,7 @@ def _extract_msg(path: Path, ctx: ExtractContext, result: Extraction) -> None:
 def _safe(getter: Callable[[], Any], result: Extraction, what: str) -> Any:
     try:
         return getter()
-    except Exception as exc:  # noqa: BLE001 - extract-msg property access can raise anything
+    except Exception as exc:
         result.errors.append(_err(f"the .msg {what} could not be read", exc))
         return None
 
@@ -101,7 +101,7 @@ def _read_msg(msg: Any, ctx: ExtractContext, result: Extraction) -> None:
     for i, att in enumerate(attachments, 1):
         try:
             _msg_attachment(att, i, state)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             result.errors.append(_err(f"attachment {i} of the .msg could not be read", exc))
 
     _read_message(headers_msg, state, is_msg=True, fallback_headers=fallback,

@@ -31,7 +31,7 @@ def _raw_header(part: Message, name: str) -> str | None:
         for k, v in part.raw_items():
             if str(k).strip().lower() == name:
                 return v if isinstance(v, str) else str(v)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return None
 
@@ -49,7 +49,7 @@ def _content_type(part: Message) -> str | None:
 def _effective_type(part: Message) -> str:
     try:
         return str(part.get_content_type()).lower()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return _content_type(part) or "text/plain"
 
 
@@ -66,14 +66,14 @@ def _param(part: Message, name: str, header: str) -> str | None:
     tmp[header] = _decode_bytes(_to_bytes(_unfold(raw)), None, short=True)[0]
     try:
         v: Any = tmp.get_param(name, None, header)
-    except Exception:  # noqa: BLE001 - malformed parameters are simply absent
+    except Exception:
         return None
     if v is None:
         return None
     try:
         if isinstance(v, tuple):
             v = collapse_rfc2231_value(v, errors="replace", fallback_charset="latin-1")
-    except Exception:  # noqa: BLE001
+    except Exception:
         v = v[2] if isinstance(v, tuple) and len(v) == 3 else None
     if not isinstance(v, str):
         return None

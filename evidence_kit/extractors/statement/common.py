@@ -496,7 +496,7 @@ def sniff_encoding(sample: bytes) -> tuple[str, bool]:
         pass
     try:
         best = charset_normalizer.from_bytes(sample).best()
-    except Exception:  # noqa: BLE001 - a detector bug must not lose the statement
+    except Exception:
         best = None
     if best is not None and best.encoding:
         try:
