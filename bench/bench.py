@@ -22,13 +22,19 @@ HERE = Path(__file__).resolve().parent
 EVKIT = [sys.executable, "-m", "evidence_kit"]
 
 
-def run(cmd: list[str] | str, *, cwd: Path | None = None, env: dict[str, str] | None = None,
-        shell: bool = False) -> tuple[float, int]:
+def run(
+    cmd: list[str] | str,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    shell: bool = False,
+) -> tuple[float, int]:
     """Wall time and peak RSS (KiB) of one command."""
     with tempfile.TemporaryFile() as errf:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, shell=shell, stdout=subprocess.DEVNULL,
-                                stderr=errf)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, shell=shell, stdout=subprocess.DEVNULL, stderr=errf
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
         errf.seek(0)
@@ -56,7 +62,7 @@ def make_large(root: Path, count: int, mib: int) -> None:
         block = os.urandom(1 << 20)
         with open(root / f"video-{i}.bin", "wb") as f:
             for j in range(mib):
-                f.write(block[j % 7:] + block[: j % 7])
+                f.write(block[j % 7 :] + block[: j % 7])
 
 
 def make_small(root: Path, count: int) -> None:
@@ -68,7 +74,7 @@ def make_small(root: Path, count: int) -> None:
         sub.mkdir(exist_ok=True)
         size = 1024 + (i * 7919) % (15 * 1024)  # 1-16 KiB
         start = (i * 131) % (len(rnd) - size)
-        (sub / f"msg-{i:05d}.bin").write_bytes(i.to_bytes(4, "big") + rnd[start:start + size - 4])
+        (sub / f"msg-{i:05d}.bin").write_bytes(i.to_bytes(4, "big") + rnd[start : start + size - 4])
 
 
 _MAGIC_ONLY = """
@@ -109,8 +115,11 @@ def main() -> None:
     # An installed evkit runs from compiled bytecode (pip compiles it). Where
     # PYTHONDONTWRITEBYTECODE is set (as in some sandboxes), an editable checkout would
     # otherwise be recompiled at every start; compile once, as an install does.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "evidence_kit")],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "evidence_kit")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
     t, _ = median_time(lambda: run(EVKIT + ["--help"], env=env), 5)
     results["help_seconds"] = round(t, 3)
@@ -125,8 +134,9 @@ def main() -> None:
         files = [p for p in src.rglob("*") if p.is_file()]
         total = sum(p.stat().st_size for p in files)
         subprocess.run(["cat", *map(str, files[:1])], stdout=subprocess.DEVNULL, check=True)
-        subprocess.run(f"find {src} -type f -print0 | xargs -0 cat > /dev/null", shell=True,
-                       check=True)  # warm the page cache
+        subprocess.run(
+            f"find {src} -type f -print0 | xargs -0 cat > /dev/null", shell=True, check=True
+        )  # warm the page cache
         label = f"{kind}: {len(files)} files, {total / 1e6:.0f} MB"
         print(f"\n== {label}")
 
@@ -149,57 +159,85 @@ def main() -> None:
         add_t, add_rss = median_time(evkit_add, args.repeat)
         stored = sum(1 for _ in (work / f"case-{kind}-0" / "data").iterdir())
         if stored != len(files):  # identical sources would be stored once and measure less
-            raise SystemExit(f"the case holds {stored} files, not {len(files)}: bench data "
-                             "must be distinct")
+            raise SystemExit(
+                f"the case holds {stored} files, not {len(files)}: bench data must be distinct"
+            )
         ratio = cp_t / add_t
-        print(f"add:    evkit {add_t:.2f} s ({total / add_t / 1e6:.0f} MB/s, "
-              f"{len(files) / add_t:.0f} files/s) vs cp -r + sync {cp_t:.2f} s -> "
-              f"{ratio:.2f}x (target >= 0.8x); peak RSS {add_rss / 1024:.0f} MB")
-        results[f"add_{kind}"] = {"evkit_s": round(add_t, 3), "cp_sync_s": round(cp_t, 3),
-                                  "ratio": round(ratio, 3), "peak_rss_mb": round(add_rss / 1024)}
+        print(
+            f"add:    evkit {add_t:.2f} s ({total / add_t / 1e6:.0f} MB/s, "
+            f"{len(files) / add_t:.0f} files/s) vs cp -r + sync {cp_t:.2f} s -> "
+            f"{ratio:.2f}x (target >= 0.8x); peak RSS {add_rss / 1024:.0f} MB"
+        )
+        results[f"add_{kind}"] = {
+            "evkit_s": round(add_t, 3),
+            "cp_sync_s": round(cp_t, 3),
+            "ratio": round(ratio, 3),
+            "peak_rss_mb": round(add_rss / 1024),
+        }
         if kind == "small":
             # What typing alone costs: libmagic on the first 8 KiB of every file (as add
             # does), on both cores, nothing else. cp -r + sync over this is the best ratio
             # any add that records libmagic's type could reach on this data.
-            magic_t, _ = median_time(lambda: run([sys.executable, "-c", _MAGIC_ONLY, str(src)]),
-                                     args.repeat)
-            print(f"        libmagic alone, both cores: {magic_t:.2f} s -> ceiling "
-                  f"{cp_t / magic_t:.2f}x for an add that types every file")
+            magic_t, _ = median_time(
+                lambda: run([sys.executable, "-c", _MAGIC_ONLY, str(src)]), args.repeat
+            )
+            print(
+                f"        libmagic alone, both cores: {magic_t:.2f} s -> ceiling "
+                f"{cp_t / magic_t:.2f}x for an add that types every file"
+            )
             results["add_small"]["libmagic_only_s"] = round(magic_t, 3)  # type: ignore[index]
         for p in work.glob(f"cp-{kind}-*"):
             shutil.rmtree(p)
         case = work / f"case-{kind}-0"
 
         # --- verify vs openssl x2 / sha256sum -c x2 / bagit
-        ver_t, ver_rss = median_time(lambda: run(EVKIT + ["-C", str(case), "verify"], env=env),
-                                     args.repeat)
+        ver_t, ver_rss = median_time(
+            lambda: run(EVKIT + ["-C", str(case), "verify"], env=env), args.repeat
+        )
         half = [str(p) for p in sorted((case / "data").iterdir())]
         a, b = half[0::2], half[1::2]
         listfile_a, listfile_b = work / "a.lst", work / "b.lst"
         listfile_a.write_text("\0".join(a))
         listfile_b.write_text("\0".join(b))
-        ossl = (f"(xargs -0 -n 256 openssl dgst -sha256 < {listfile_a} > /dev/null & "
-                f"xargs -0 -n 256 openssl dgst -sha256 < {listfile_b} > /dev/null; wait)")
+        ossl = (
+            f"(xargs -0 -n 256 openssl dgst -sha256 < {listfile_a} > /dev/null & "
+            f"xargs -0 -n 256 openssl dgst -sha256 < {listfile_b} > /dev/null; wait)"
+        )
         ossl_t, _ = median_time(lambda: run(ossl, shell=True), args.repeat)
-        shacheck = ("split -n l/2 manifest-sha256.txt /tmp/evkbench-m. && "
-                    "(sha256sum --quiet -c /tmp/evkbench-m.aa & sha256sum --quiet -c "
-                    "/tmp/evkbench-m.ab; wait); rm -f /tmp/evkbench-m.*")
+        shacheck = (
+            "split -n l/2 manifest-sha256.txt /tmp/evkbench-m. && "
+            "(sha256sum --quiet -c /tmp/evkbench-m.aa & sha256sum --quiet -c "
+            "/tmp/evkbench-m.ab; wait); rm -f /tmp/evkbench-m.*"
+        )
         sha_t, _ = median_time(lambda: run(shacheck, shell=True, cwd=case), args.repeat)
         bagit_cmd = [sys.executable, "-m", "bagit", "--validate", "--processes", "2", str(case)]
         bag_t, _ = median_time(lambda: run(bagit_cmd), 1 if kind == "small" else args.repeat)
-        print(f"verify: evkit {ver_t:.2f} s ({total / ver_t / 1e6:.0f} MB/s, "
-              f"{len(files) / ver_t:.0f} files/s); peak RSS {ver_rss / 1024:.0f} MB")
-        print(f"        vs 2x openssl dgst {ossl_t:.2f} s -> {ossl_t / ver_t:.2f}x "
-              f"(target >= 0.9x for large files)")
-        print(f"        vs 2x sha256sum -c {sha_t:.2f} s -> {sha_t / ver_t:.2f}x "
-              f"(target >= 1x for small files)")
-        print(f"        vs bagit --validate --processes 2 {bag_t:.2f} s -> "
-              f"{bag_t / ver_t:.2f}x (target >= 4x for small files)")
+        print(
+            f"verify: evkit {ver_t:.2f} s ({total / ver_t / 1e6:.0f} MB/s, "
+            f"{len(files) / ver_t:.0f} files/s); peak RSS {ver_rss / 1024:.0f} MB"
+        )
+        print(
+            f"        vs 2x openssl dgst {ossl_t:.2f} s -> {ossl_t / ver_t:.2f}x "
+            f"(target >= 0.9x for large files)"
+        )
+        print(
+            f"        vs 2x sha256sum -c {sha_t:.2f} s -> {sha_t / ver_t:.2f}x "
+            f"(target >= 1x for small files)"
+        )
+        print(
+            f"        vs bagit --validate --processes 2 {bag_t:.2f} s -> "
+            f"{bag_t / ver_t:.2f}x (target >= 4x for small files)"
+        )
         results[f"verify_{kind}"] = {
-            "evkit_s": round(ver_t, 3), "openssl2_s": round(ossl_t, 3),
-            "sha256sum2_s": round(sha_t, 3), "bagit_s": round(bag_t, 3),
-            "vs_openssl": round(ossl_t / ver_t, 3), "vs_sha256sum": round(sha_t / ver_t, 3),
-            "vs_bagit": round(bag_t / ver_t, 3), "peak_rss_mb": round(ver_rss / 1024)}
+            "evkit_s": round(ver_t, 3),
+            "openssl2_s": round(ossl_t, 3),
+            "sha256sum2_s": round(sha_t, 3),
+            "bagit_s": round(bag_t, 3),
+            "vs_openssl": round(ossl_t / ver_t, 3),
+            "vs_sha256sum": round(sha_t / ver_t, 3),
+            "vs_bagit": round(bag_t / ver_t, 3),
+            "peak_rss_mb": round(ver_rss / 1024),
+        }
         for p in work.glob(f"case-{kind}-*"):
             shutil.rmtree(p)
         shutil.rmtree(src)

@@ -27,7 +27,8 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 #: end in CR, ``/`` or ``/.``. Only "..", "//" and "/./" are left to look for (see below).
 _STANDARD_LINE = re.compile(
     r"^([0-9a-f]{64})  ((?![A-Za-z]:)[^\s*%/.\\\x00][^\n%\\\x00]*)(?<![\r/])(?<!/\.)\n",
-    re.MULTILINE)
+    re.MULTILINE,
+)
 
 
 def safe_name(item_id: str, original_name: str, max_len: int = 80) -> str:
@@ -38,7 +39,7 @@ def safe_name(item_id: str, original_name: str, max_len: int = 80) -> str:
     ID prefix makes it unique; the original name is kept, exactly, in the item record.
     """
     base = original_name.replace("\\", "/").rsplit("/", 1)[-1]
-    ascii_name = (unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii"))
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
     stem, dot, ext = ascii_name.rpartition(".")
     if not dot:
         stem, ext = ascii_name, ""
@@ -77,17 +78,32 @@ def encode_path(path: str) -> str:
 
 
 def decode_path(path: str) -> str:
-    return path.replace("%0D", "\r").replace("%0d", "\r").replace("%0A", "\n").replace(
-        "%0a", "\n").replace("%25", "%")
+    return (
+        path.replace("%0D", "\r")
+        .replace("%0d", "\r")
+        .replace("%0A", "\n")
+        .replace("%0a", "\n")
+        .replace("%25", "%")
+    )
 
 
 def is_dangerous(path: str) -> bool:
     """True for paths that could escape the bag (absolute, ``..``, drive letters, NUL)."""
-    if not path or "\x00" in path or path.startswith(("/", "\\")) or (
-            len(path) > 1 and path[1] == ":" and path[0].isascii() and path[0].isalpha()):
+    if (
+        not path
+        or "\x00" in path
+        or path.startswith(("/", "\\"))
+        or (len(path) > 1 and path[1] == ":" and path[0].isascii() and path[0].isalpha())
+    ):
         return True
-    if (".." not in path and "//" not in path and "\\" not in path and "/./" not in path
-            and not path.startswith("./") and not path.endswith(("/", "/."))):
+    if (
+        ".." not in path
+        and "//" not in path
+        and "\\" not in path
+        and "/./" not in path
+        and not path.startswith("./")
+        and not path.endswith(("/", "/."))
+    ):
         return False  # the common case: nothing normalisation could change
     norm = posixpath.normpath(path.replace("\\", "/"))
     return norm.startswith("../") or norm == ".." or norm != path.replace("\\", "/")
@@ -117,15 +133,26 @@ def parse_manifest(data: bytes) -> ParsedManifest:
         # could be unsafe: one pass of a compiled pattern, not a loop of checks per line
         # (a 20,000-line manifest in a few ms, not tens).
         pairs = _STANDARD_LINE.findall(text)
-        if (len(pairs) == text.count("\n") and ".." not in text and "//" not in text
-                and "/./" not in text):
+        if (
+            len(pairs) == text.count("\n")
+            and ".." not in text
+            and "//" not in text
+            and "/./" not in text
+        ):
             fast = {path: digest for digest, path in pairs}
             if len(fast) == len(pairs):
                 return ParsedManifest(fast, [])
     hex64 = _HEX64.fullmatch
     for n, line in enumerate(text.split("\n"), start=1):
-        if (len(line) > 66 and line[64] == " " and line[65] in " *" and line[66] != "*"
-                and not line[66].isspace() and line[-1] != "\r" and hex64(line, 0, 64)):
+        if (
+            len(line) > 66
+            and line[64] == " "
+            and line[65] in " *"
+            and line[66] != "*"
+            and not line[66].isspace()
+            and line[-1] != "\r"
+            and hex64(line, 0, 64)
+        ):
             # The common form, ``<hex>  <path>`` as evkit and sha256sum write it: no splitting.
             digest, path = line[:64], line[66:]
         else:

@@ -19,8 +19,9 @@ def canonical_bytes(obj: Any) -> bytes:
     checks the two agree on generated objects.
     """
     if _fast_ok(obj):
-        return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                          allow_nan=False).encode("utf-8")
+        return json.dumps(
+            obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
     import rfc8785
 
     return bytes(rfc8785.dumps(obj))
@@ -54,8 +55,9 @@ def _fast_ok(obj: Any) -> bool:
 
 def record_bytes(obj: Any) -> bytes:
     """Compact, key-sorted UTF-8 JSON for unsigned records (fast; stable enough to hash)."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
 
 
 def loads(data: bytes | str) -> Any:

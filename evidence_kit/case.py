@@ -139,8 +139,9 @@ class Case:
         try:
             info = loads((root / CASE_JSON).read_bytes())
         except (OSError, ValueError) as exc:
-            raise IncompleteError(f"The case description {root / CASE_JSON} cannot be read: "
-                                  f"{exc}.") from exc
+            raise IncompleteError(
+                f"The case description {root / CASE_JSON} cannot be read: {exc}."
+            ) from exc
         if not isinstance(info, dict) or info.get("type") != CASE_TYPE:
             raise IncompleteError(f"{root / CASE_JSON} is not an evkit case description.")
         return cls(root=root, info=info)
@@ -182,8 +183,7 @@ class Case:
         """The custody events, each duplicate entry completed from its record (where the copy
         was found: ``name``, ``original_path``, ``modified``), for showing the history."""
         events = self.read_log().events
-        if not any(isinstance(e.get("data"), dict) and e["data"].get("duplicates")
-                   for e in events):
+        if not any(isinstance(e.get("data"), dict) and e["data"].get("duplicates") for e in events):
             return events
         records: dict[str, dict[str, Any]] = {}
         for line in self.item_lines():
@@ -199,9 +199,20 @@ class Case:
                 for dup in dups:
                     rec = records.get(str(dup.get("record"))) if isinstance(dup, dict) else None
                     if rec is not None and isinstance(dup, dict):
-                        dup = {**dup, **{k: rec[k] for k in (
-                            "name", "original_path", "modified", "name_hex", "path_hex")
-                            if k in rec}}
+                        dup = {
+                            **dup,
+                            **{
+                                k: rec[k]
+                                for k in (
+                                    "name",
+                                    "original_path",
+                                    "modified",
+                                    "name_hex",
+                                    "path_hex",
+                                )
+                                if k in rec
+                            },
+                        }
                     shown.append(dup)
                 ev = {**ev, "data": {**data, "duplicates": shown}}
             out.append(ev)
@@ -222,8 +233,9 @@ class Case:
         items = self.items()
         key = normalize_item_id(item_id)
         if key not in items:
-            raise ItemNotFoundError(f"This case has no item {item_id}.",
-                                    hint="'evkit list' shows the item IDs.")
+            raise ItemNotFoundError(
+                f"This case has no item {item_id}.", hint="'evkit list' shows the item IDs."
+            )
         return items[key]
 
     def seal(self) -> Seal | None:
@@ -242,9 +254,14 @@ class Case:
 
     # ---- changing --------------------------------------------------------------------------
     @contextlib.contextmanager
-    def session(self, signer: Signer, op: str,
-                on_recover: Callable[[str], None] | None = None, *,
-                private: bool = False) -> Iterator[Session]:
+    def session(
+        self,
+        signer: Signer,
+        op: str,
+        on_recover: Callable[[str], None] | None = None,
+        *,
+        private: bool = False,
+    ) -> Iterator[Session]:
         """Lock the case, recover any interrupted work, and open a journalled transaction.
 
         On success the case is re-sealed. On any failure or Ctrl-C, batches already journalled
@@ -267,10 +284,14 @@ class Case:
                 yield sess
             except BaseException as exc:
                 sess.abort()
-                full = is_disk_full(exc) or (isinstance(exc, StorageError)
-                                             and exc.message == DISK_FULL)
-                reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else (
-                    f"stopped by an error: {DISK_FULL if full else exc}")
+                full = is_disk_full(exc) or (
+                    isinstance(exc, StorageError) and exc.message == DISK_FULL
+                )
+                reason = (
+                    "interrupted (Ctrl-C)"
+                    if isinstance(exc, KeyboardInterrupt)
+                    else (f"stopped by an error: {DISK_FULL if full else exc}")
+                )
                 recovered = False
                 with contextlib.suppress(Exception):
                     recover(self, signer, reason=reason)
@@ -279,9 +300,11 @@ class Case:
                     raise disk_full_error(
                         "evkit finished (or undid) the work that was interrupted; nothing was "
                         "lost ('evkit log' shows what was kept). Free some space, then run the "
-                        "same command again." if recovered else
-                        "Free some space, then run any evkit command in the case: it will "
-                        "finish (or undo) the work that was interrupted.") from exc
+                        "same command again."
+                        if recovered
+                        else "Free some space, then run any evkit command in the case: it will "
+                        "finish (or undo) the work that was interrupted."
+                    ) from exc
                 raise
             sess.finish()
         finally:
@@ -333,7 +356,8 @@ def create_case(root: Path, info: dict[str, Any], signer: Signer) -> Case:
         if any(root.iterdir()):
             raise CaseExistsError(
                 f"{root} is not empty; evkit creates a case only in a new or empty folder.",
-                hint="Choose a new folder name; evkit add will copy your files into it.")
+                hint="Choose a new folder name; evkit add will copy your files into it.",
+            )
     parent = root.resolve().parent
     if not parent.is_dir():
         raise CaseExistsError(f"The folder {parent} does not exist.")
@@ -354,10 +378,18 @@ def create_case(root: Path, info: dict[str, Any], signer: Signer) -> Case:
         (build / PUBKEY_PATH).write_bytes(signer.public.pem)
         (build / ITEMS_PATH).write_bytes(b"")
         case = Case(root=build, info=case_info)
-        line = make_event(signer, seq=1, prev=GENESIS, action="case.created",
-                          actor=actor_of(case_info),
-                          data={"case_id": case_info["case_id"], "title": info.get("title"),
-                                "case_sha256": sha256_bytes((build / CASE_JSON).read_bytes())})
+        line = make_event(
+            signer,
+            seq=1,
+            prev=GENESIS,
+            action="case.created",
+            actor=actor_of(case_info),
+            data={
+                "case_id": case_info["case_id"],
+                "title": info.get("title"),
+                "case_sha256": sha256_bytes((build / CASE_JSON).read_bytes()),
+            },
+        )
         (build / LOG_PATH).write_bytes(line + b"\n")
         write_seal(case, signer, case.items())
         sync_filesystem(build)
@@ -367,8 +399,9 @@ def create_case(root: Path, info: dict[str, Any], signer: Signer) -> Case:
         fsync_dir(parent)
     except OSError as exc:
         shutil.rmtree(build, ignore_errors=True)
-        raise StorageError(f"Could not create the case folder {root}: {exc.strerror or exc}.") \
-            from exc
+        raise StorageError(
+            f"Could not create the case folder {root}: {exc.strerror or exc}."
+        ) from exc
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
@@ -395,8 +428,11 @@ def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> Seal:
         ("Contact-Phone", str(collector.get("phone") or "")),
         ("External-Description", str(info.get("title") or "")),
         ("External-Identifier", str(info.get("case_id") or "")),
-        *[("External-Identifier", f"{r.get('agency', '')}: {r.get('number', '')}")
-          for r in refs if isinstance(r, dict)],
+        *[
+            ("External-Identifier", f"{r.get('agency', '')}: {r.get('number', '')}")
+            for r in refs
+            if isinstance(r, dict)
+        ],
         ("Bagging-Date", datetime.now(UTC).strftime("%Y-%m-%d")),
         ("Bag-Software-Agent", f"evkit {__version__}"),
         ("Payload-Oxum", payload_oxum(it.size for it in items.values())),
@@ -409,8 +445,14 @@ def write_seal(case: Case, signer: Signer, items: dict[str, Item]) -> Seal:
         if rel in (SEAL_PATH, SEAL_SIG_PATH, TAG_MANIFEST):
             continue
         files[rel] = sha256_file(root / rel)[0]  # streamed: items.jsonl can be tens of MB
-    seal = build_seal(case_id=case.case_id, sealed_at=utc_now(), key_id=signer.key_id, head=log,
-                      items=items.values(), files=files)
+    seal = build_seal(
+        case_id=case.case_id,
+        sealed_at=utc_now(),
+        key_id=signer.key_id,
+        head=log,
+        items=items.values(),
+        files=files,
+    )
     body, signature = sign_seal(seal, signer)
     atomic_write(root / SEAL_PATH, body, sync=False)
     atomic_write(root / SEAL_SIG_PATH, signature, sync=False)
@@ -459,8 +501,9 @@ class Session:
         self._by_hash = {}
         for it in self.items.values():
             self._by_hash.setdefault(it.sha256, it.id)
-        self._next = max((_id_key(i)[0] for i in self.items if _id_key(i)[0] < 1 << 62),
-                         default=0) + 1
+        self._next = (
+            max((_id_key(i)[0] for i in self.items if _id_key(i)[0] < 1 << 62), default=0) + 1
+        )
         head = self.case.log_head()
         self._seq, self._head = head.events, head.head
         txid = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
@@ -468,29 +511,44 @@ class Session:
         try:
             self.dir.mkdir(parents=True)
             self._reserve()  # before anything that recovery would have to undo
-            atomic_write(self.dir / "intent.json", record_bytes(
-                {"op": self.op, "started": utc_now(), "pid": os.getpid(),
-                 "private": self.private}))
+            atomic_write(
+                self.dir / "intent.json",
+                record_bytes(
+                    {
+                        "op": self.op,
+                        "started": utc_now(),
+                        "pid": os.getpid(),
+                        "private": self.private,
+                    }
+                ),
+            )
             fsync_dir(self.dir.parent)
         except (OSError, StorageError) as exc:
             # Nothing was changed yet: leave no transaction behind for recovery to log.
             shutil.rmtree(self.dir, ignore_errors=True)
             if is_disk_full(exc) or (isinstance(exc, StorageError) and exc.message == DISK_FULL):
-                raise disk_full_error("Nothing was changed. Free some space, then run the "
-                                      "same command again.") from exc
+                raise disk_full_error(
+                    "Nothing was changed. Free some space, then run the same command again."
+                ) from exc
             if isinstance(exc, StorageError):
                 raise
-            raise StorageError(f"Could not start changing the case: {exc.strerror or exc}.") \
-                from exc
+            raise StorageError(
+                f"Could not start changing the case: {exc.strerror or exc}."
+            ) from exc
 
     def _reserve(self) -> None:
         """Grow ``txn/<id>/reserve`` to what undoing this change may need to write (see
         RESERVE_BASE): recovery deletes it first, so it always has that room, disk full or
         not. Raises StorageError (disk full) when the room is not there any more."""
         root = self.case.root
-        need = (RESERVE_BASE + _size(root / PAYLOAD_MANIFEST) + _size(root / TAG_MANIFEST)
-                + RESERVE_PER_ITEM * (self._parts + len(self.items))
-                + 2 * self._names_bytes + self._batch_bytes)
+        need = (
+            RESERVE_BASE
+            + _size(root / PAYLOAD_MANIFEST)
+            + _size(root / TAG_MANIFEST)
+            + RESERVE_PER_ITEM * (self._parts + len(self.items))
+            + 2 * self._names_bytes
+            + self._batch_bytes
+        )
         if need > self._reserved:
             reserve_space(self.dir / RESERVE_FILE, need)
             self._reserved = need
@@ -528,8 +586,10 @@ class Session:
         if self._staged_log is None:
             self._staged_log = open(self.dir / "staged.jsonl", "ab")
         names = [f"{n:06d}.part" for n in range(first, first + len(originals))]
-        lines = b"".join(record_bytes({"part": name, "original": original}) + b"\n"
-                         for name, original in zip(names, originals, strict=True))
+        lines = b"".join(
+            record_bytes({"part": name, "original": original}) + b"\n"
+            for name, original in zip(names, originals, strict=True)
+        )
         self._staged_log.write(lines)
         self._staged_log.flush()
         self._names_bytes += len(lines)
@@ -551,12 +611,16 @@ class Session:
         return path
 
     # -- committing
-    def commit(self, action: str, data: dict[str, Any],
-               staged: list[StagedItem] | None = None,
-               records: list[dict[str, Any]] | None = None,
-               duplicates: list[dict[str, Any]] | None = None,
-               files: list[tuple[Path, str]] | None = None,
-               renames: list[tuple[str, str]] | None = None) -> list[Item]:
+    def commit(
+        self,
+        action: str,
+        data: dict[str, Any],
+        staged: list[StagedItem] | None = None,
+        records: list[dict[str, Any]] | None = None,
+        duplicates: list[dict[str, Any]] | None = None,
+        files: list[tuple[Path, str]] | None = None,
+        renames: list[tuple[str, str]] | None = None,
+    ) -> list[Item]:
         """Journal, then apply, one batch: new item records (with their copies) and one event.
 
         ``staged`` items get their copies moved into ``data/``; ``records`` are record-only
@@ -581,19 +645,34 @@ class Session:
             data = dict(data)
         if all_records:
             data["items"] = [
-                {"id": r["id"], "rev": r.get("rev", 1), "sha256": r["sha256"], "size": r["size"],
-                 "record": digest(sha256_bytes(line))}
+                {
+                    "id": r["id"],
+                    "rev": r.get("rev", 1),
+                    "sha256": r["sha256"],
+                    "size": r["size"],
+                    "record": digest(sha256_bytes(line)),
+                }
                 for r, line in zip(all_records, item_lines, strict=True)
             ]
         if dup_records:
             data["duplicates"] = [
-                {"sha256": r["sha256"], "same_as": r["same_as"], "parent": r["parent"],
-                 "record": digest(sha256_bytes(line))}
+                {
+                    "sha256": r["sha256"],
+                    "same_as": r["same_as"],
+                    "parent": r["parent"],
+                    "record": digest(sha256_bytes(line)),
+                }
                 for r, line in zip(dup_records, dup_lines, strict=True)
             ]
         item_lines += dup_lines
-        event = make_event(self.signer, seq=self._seq + 1, prev=self._head, action=action,
-                           actor=actor_of(self.case.info), data=data)
+        event = make_event(
+            self.signer,
+            seq=self._seq + 1,
+            prev=self._head,
+            action=action,
+            actor=actor_of(self.case.info),
+            data=data,
+        )
         if staged or files:
             sync_filesystem(root)  # the copies are durable before any record claims them
         journal = {
@@ -606,8 +685,9 @@ class Session:
             "renames": [[old, new] for old, new in renames or []],
         }
         # Recovery may have to append this batch again: keep room for that in the reserve.
-        self._batch_bytes = max(self._batch_bytes, len(event) + 1 + sum(
-            len(ln) + 1 for ln in item_lines))
+        self._batch_bytes = max(
+            self._batch_bytes, len(event) + 1 + sum(len(ln) + 1 for ln in item_lines)
+        )
         self._reserve()
         self._commits += 1
         commit_path = self.dir / f"commit-{self._commits:05d}.json"
@@ -655,11 +735,20 @@ def _slim_item(record: dict[str, Any]) -> Item:
     acquired: dict[str, Any] = {}
     raw = {k: v for k, v in record.items() if k not in ("extraction", "acquired", "original")}
     raw.update(original=slim_original, acquired=acquired, extraction=None)
-    return Item(id=ItemId(str(record["id"])), rev=int(record.get("rev", 1)),
-                sha256=str(record["sha256"]), size=int(record["size"]),
-                stored=str(record["stored"]), mime=str(record.get("mime", "")),
-                original=slim_original, acquired=acquired, parent=record.get("parent"),
-                sensitive=bool(record.get("sensitive", False)), extraction=None, raw=raw)
+    return Item(
+        id=ItemId(str(record["id"])),
+        rev=int(record.get("rev", 1)),
+        sha256=str(record["sha256"]),
+        size=int(record["size"]),
+        stored=str(record["stored"]),
+        mime=str(record.get("mime", "")),
+        original=slim_original,
+        acquired=acquired,
+        parent=record.get("parent"),
+        sensitive=bool(record.get("sensitive", False)),
+        extraction=None,
+        raw=raw,
+    )
 
 
 def _size(path: Path) -> int:
@@ -677,8 +766,9 @@ def apply_commit(root: Path, txn_dir: Path, journal: dict[str, Any]) -> None:
             os.replace(os.path.join(base, old), os.path.join(base, new))
         except FileNotFoundError:
             if not os.path.exists(os.path.join(base, new)):
-                raise IncompleteError(f"The stored copy {old} is missing; the case cannot be "
-                                      "repaired automatically.") from None
+                raise IncompleteError(
+                    f"The stored copy {old} is missing; the case cannot be repaired automatically."
+                ) from None
     if journal.get("renames"):
         fsync_dir(root / "data")
     for part_name, stored in journal["moves"]:
@@ -686,12 +776,16 @@ def apply_commit(root: Path, txn_dir: Path, journal: dict[str, Any]) -> None:
             os.replace(os.path.join(txn, part_name), os.path.join(base, stored))
         except FileNotFoundError:
             if not os.path.exists(os.path.join(base, stored)):  # not already moved: lost
-                raise IncompleteError(f"The staged copy for {stored} is missing; the case "
-                                      "cannot be repaired automatically.") from None
+                raise IncompleteError(
+                    f"The staged copy for {stored} is missing; the case "
+                    "cannot be repaired automatically."
+                ) from None
     for folder in sorted({os.path.dirname(stored) for _part, stored in journal["moves"]}):
         fsync_dir(root / folder)
-    for rel, offset_key, lines_key in ((ITEMS_PATH, "items_offset", "items_lines"),
-                                       (LOG_PATH, "log_offset", "log_lines")):
+    for rel, offset_key, lines_key in (
+        (ITEMS_PATH, "items_offset", "items_lines"),
+        (LOG_PATH, "log_offset", "log_lines"),
+    ):
         lines = journal[lines_key]
         if not lines:
             continue
@@ -741,8 +835,9 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
         discarded: list[str] = []
         private = False
         records = [json.loads(ln) for _txn, j in journals for ln in j["items_lines"]]
-        kept_duplicates = {str(rec.get("original_path")) for rec in records
-                           if rec.get("type") == DUPLICATE_TYPE}
+        kept_duplicates = {
+            str(rec.get("original_path")) for rec in records if rec.get("type") == DUPLICATE_TYPE
+        }
         for txn in pending:
             try:
                 intent = loads((txn / "intent.json").read_bytes())
@@ -759,13 +854,20 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
                     with contextlib.suppress(ValueError, KeyError, TypeError):
                         rec = json.loads(line)
                         original = str(rec["original"])
-                        if ((txn, rec["part"]) not in claimed and os.path.isabs(original)
-                                and original not in kept_duplicates):
+                        if (
+                            (txn, rec["part"]) not in claimed
+                            and os.path.isabs(original)
+                            and original not in kept_duplicates
+                        ):
                             discarded.append(original)
         completed = [str(rec["id"]) for rec in records if rec.get("type") == ITEM_TYPE]
-        plan = {"interrupted": sorted(set(ops)), "reason": reason,
-                "completed_items": sorted(set(completed)), "not_added": discarded,
-                "private": private}
+        plan = {
+            "interrupted": sorted(set(ops)),
+            "reason": reason,
+            "completed_items": sorted(set(completed)),
+            "not_added": discarded,
+            "private": private,
+        }
         atomic_write(plan_path, json.dumps(plan, ensure_ascii=False).encode("utf-8"))
     for txn in pending:  # (2) free the space the interrupted work took
         for part in txn.glob("*.part"):
@@ -793,9 +895,14 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
             data["not_added_count"] = len(plan["not_added"])
         else:
             data["not_added"] = plan["not_added"]
-        event_line = make_event(signer, seq=parsed.head.events + 1, prev=parsed.head.head,
-                                action="recover", actor=actor_of(case.info),
-                                data=data).decode("utf-8")
+        event_line = make_event(
+            signer,
+            seq=parsed.head.events + 1,
+            prev=parsed.head.head,
+            action="recover",
+            actor=actor_of(case.info),
+            data=data,
+        ).decode("utf-8")
         offset = _size(log_path)
         plan = {**plan, "line": event_line, "log_offset": offset}
         atomic_write(plan_path, json.dumps(plan, ensure_ascii=False).encode("utf-8"))
@@ -822,13 +929,14 @@ def recover(case: Case, signer: Signer, *, reason: str = "interrupted") -> str |
         parts.append(f"{len(discarded)} file(s) in progress were not added: {shown}.")
     parts.extend(settled)
     if "add" in ops:
-        parts.append("Run the same 'evkit add' again to add the rest: files already in the case "
-                     "are recognised and not stored twice.")
+        parts.append(
+            "Run the same 'evkit add' again to add the rest: files already in the case "
+            "are recognised and not stored twice."
+        )
     return " ".join(parts)
 
 
-def _settle_exports(case: Case, signer: Signer, pending: Sequence[Path],
-                    reason: str) -> list[str]:
+def _settle_exports(case: Case, signer: Signer, pending: Sequence[Path], reason: str) -> list[str]:
     """An interrupted export's journal names the files it wrote beside the zip: the export
     module removes them and cancels the handover (or finds it complete)."""
     journals = [txn for txn in pending if (txn / "export.json").is_file()]
@@ -883,18 +991,23 @@ def new_item_record(
         "extraction": extraction,
     }
     if not _utf8_ok(original_name):  # keep the exact bytes of an undecodable name too
-        record["original"] = {**record["original"],
-                              "name_hex": os.fsencode(original_name).hex()}
+        record["original"] = {**record["original"], "name_hex": os.fsencode(original_name).hex()}
     return record
 
 
 def _duplicate_record(dup: dict[str, Any]) -> dict[str, Any]:
     """The record of a file not stored twice: where it was found, salted like item records."""
-    return {"type": DUPLICATE_TYPE, "sha256": dup["sha256"], "same_as": dup["same_as"],
-            "parent": dup.get("parent"), "name": dup.get("name"),
-            "original_path": dup.get("original_path"), "modified": dup.get("modified"),
-            **{k: dup[k] for k in ("name_hex", "path_hex") if dup.get(k)},
-            "salt": secrets.token_hex(16)}
+    return {
+        "type": DUPLICATE_TYPE,
+        "sha256": dup["sha256"],
+        "same_as": dup["same_as"],
+        "parent": dup.get("parent"),
+        "name": dup.get("name"),
+        "original_path": dup.get("original_path"),
+        "modified": dup.get("modified"),
+        **{k: dup[k] for k in ("name_hex", "path_hex") if dup.get(k)},
+        "salt": secrets.token_hex(16),
+    }
 
 
 def _record_line(record: dict[str, Any]) -> bytes:

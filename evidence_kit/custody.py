@@ -47,9 +47,17 @@ def sign_event(
     at: str | None = None,
 ) -> CustodyEvent:
     """Build and sign one event (its ``sig`` is over the canonical JSON of its body)."""
-    event = CustodyEvent(seq=seq, prev=prev, at=at or utc_now(), action=action, actor=actor,
-                         key_id=KeyId(signer.key_id), host=hostname(),
-                         tool=f"evkit {__version__}", data=json_safe(data))
+    event = CustodyEvent(
+        seq=seq,
+        prev=prev,
+        at=at or utc_now(),
+        action=action,
+        actor=actor,
+        key_id=KeyId(signer.key_id),
+        host=hostname(),
+        tool=f"evkit {__version__}",
+        data=json_safe(data),
+    )
     return replace(event, sig=signer.sign_b64(canonical_bytes(event.body())))
 
 
@@ -64,8 +72,9 @@ def make_event(
     at: str | None = None,
 ) -> bytes:
     """Build, sign and serialise one event; returns the line bytes (no newline)."""
-    return sign_event(signer, seq=seq, prev=prev, action=action, actor=actor, data=data,
-                      at=at).line()
+    return sign_event(
+        signer, seq=seq, prev=prev, action=action, actor=actor, data=data, at=at
+    ).line()
 
 
 @dataclass
@@ -115,37 +124,68 @@ def parse_log(data: bytes) -> ParsedLog:
     return ParsedLog(events, hashes, torn, bad, complete, lines)
 
 
-def check_log(log: ParsedLog, verify: Callable[[bytes, bytes], bool],
-              key_id: str) -> list[Finding]:
+def check_log(log: ParsedLog, verify: Callable[[bytes, bytes], bool], key_id: str) -> list[Finding]:
     """Check the chain, sequence numbers, types and every signature; report every problem."""
     findings: list[Finding] = []
     if log.torn_tail:
-        findings.append(Finding("log.torn", "The custody log ends with an incomplete line "
-                                "(an interrupted write that was not recovered).", LOG_PATH))
+        findings.append(
+            Finding(
+                "log.torn",
+                "The custody log ends with an incomplete line "
+                "(an interrupted write that was not recovered).",
+                LOG_PATH,
+            )
+        )
     prev = GENESIS
     for i, (event, h) in enumerate(zip(log.events, log.hashes, strict=True), start=1):
         where = f"{LOG_PATH} line {i}"
         if i in log.bad_lines:
-            findings.append(Finding("log.malformed", f"Custody log line {i} is not valid JSON: "
-                                    "it was edited or damaged.", where))
+            findings.append(
+                Finding(
+                    "log.malformed",
+                    f"Custody log line {i} is not valid JSON: it was edited or damaged.",
+                    where,
+                )
+            )
             prev = h
             continue
         if event.get("type") != EVENT_TYPE:
-            findings.append(Finding("log.malformed", f"Custody log line {i} is not an evkit "
-                                    "custody event.", where))
+            findings.append(
+                Finding(
+                    "log.malformed", f"Custody log line {i} is not an evkit custody event.", where
+                )
+            )
         if event.get("seq") != i:
-            findings.append(Finding("log.sequence", f"Custody log line {i} has sequence number "
-                                    f"{event.get('seq')!r}: events were removed, reordered or "
-                                    "inserted.", where))
+            findings.append(
+                Finding(
+                    "log.sequence",
+                    f"Custody log line {i} has sequence number "
+                    f"{event.get('seq')!r}: events were removed, reordered or "
+                    "inserted.",
+                    where,
+                )
+            )
         if event.get("prev") != prev:
-            findings.append(Finding("log.chain", f"Custody log line {i} does not follow from the "
-                                    "line before it: the log was edited, or lines were removed "
-                                    "or inserted.", where))
+            findings.append(
+                Finding(
+                    "log.chain",
+                    f"Custody log line {i} does not follow from the "
+                    "line before it: the log was edited, or lines were removed "
+                    "or inserted.",
+                    where,
+                )
+            )
         prev = h
         sig = event.get("sig")
         if event.get("key_id") != key_id:
-            findings.append(Finding("log.key", f"Custody log line {i} was signed with a "
-                                    "different key from the case's collector key.", where))
+            findings.append(
+                Finding(
+                    "log.key",
+                    f"Custody log line {i} was signed with a "
+                    "different key from the case's collector key.",
+                    where,
+                )
+            )
             continue
         try:
             raw_sig = base64.b64decode(str(sig), validate=True)
@@ -162,8 +202,9 @@ def check_log(log: ParsedLog, verify: Callable[[bytes, bytes], bool],
                 body = {k: v for k, v in event.items() if k != "sig"}
                 # For the events evkit writes, compact sorted json.dumps is the RFC 8785 form;
                 # only if that fails is the (slow, exact) JCS encoder consulted.
-                fast = json.dumps(body, sort_keys=True, ensure_ascii=False,
-                                  separators=(",", ":")).encode("utf-8")
+                fast = json.dumps(
+                    body, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+                ).encode("utf-8")
                 good = verify(raw_sig, fast)
                 if not good:
                     exact = canonical_bytes(body)
@@ -171,7 +212,13 @@ def check_log(log: ParsedLog, verify: Callable[[bytes, bytes], bool],
         except (binascii.Error, ValueError, TypeError, UnicodeEncodeError):
             good = False
         if not good:
-            findings.append(Finding("log.signature", f"Custody log line {i} "
-                                    f"({event.get('action', '?')}) has a signature that does "
-                                    "not match its content: it was edited.", where))
+            findings.append(
+                Finding(
+                    "log.signature",
+                    f"Custody log line {i} "
+                    f"({event.get('action', '?')}) has a signature that does "
+                    "not match its content: it was edited.",
+                    where,
+                )
+            )
     return findings

@@ -130,8 +130,10 @@ TRANSFER = "transfer"
 TRANSFER_CANCELLED = "transfer.cancelled"
 REASON_SENSITIVE = "sensitive"
 #: The exact seal check given in VERIFY.txt (run inside the package's folder).
-OPENSSL_VERIFY = ("openssl pkeyutl -verify -pubin -inkey evkit/collector.pub.pem -rawin "
-                  "-in evkit/seal.json -sigfile evkit/seal.sig")
+OPENSSL_VERIFY = (
+    "openssl pkeyutl -verify -pubin -inkey evkit/collector.pub.pem -rawin "
+    "-in evkit/seal.json -sigfile evkit/seal.sig"
+)
 
 CHUNK = 1 << 20
 #: A zip entry bigger than this whose declared size exceeds RATIO x its compressed size is
@@ -156,16 +158,42 @@ _STORED_EXT = frozenset(
     "apk ipa sig".split()
 )
 _STORED_MIME = frozenset(
-    {"application/pdf", "application/zip", "application/gzip", "application/x-gzip",
-     "application/x-7z-compressed", "application/vnd.rar", "application/x-rar",
-     "application/x-rar-compressed", "application/x-bzip2", "application/x-xz",
-     "application/zstd", "application/epub+zip", "application/java-archive"}
+    {
+        "application/pdf",
+        "application/zip",
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-7z-compressed",
+        "application/vnd.rar",
+        "application/x-rar",
+        "application/x-rar-compressed",
+        "application/x-bzip2",
+        "application/x-xz",
+        "application/zstd",
+        "application/epub+zip",
+        "application/java-archive",
+    }
 )
 _DEFLATE_MIME = frozenset(
-    {"application/json", "application/xml", "message/rfc822", "application/vnd.ms-outlook",
-     "application/x-ofx", "application/csv", "application/javascript", "application/x-ndjson",
-     "application/mbox", "application/rtf", "image/bmp", "image/x-ms-bmp", "image/tiff",
-     "image/svg+xml", "audio/wav", "audio/x-wav", "application/x-pem-file"}
+    {
+        "application/json",
+        "application/xml",
+        "message/rfc822",
+        "application/vnd.ms-outlook",
+        "application/x-ofx",
+        "application/csv",
+        "application/javascript",
+        "application/x-ndjson",
+        "application/mbox",
+        "application/rtf",
+        "image/bmp",
+        "image/x-ms-bmp",
+        "image/tiff",
+        "image/svg+xml",
+        "audio/wav",
+        "audio/x-wav",
+        "application/x-pem-file",
+    }
 )
 _TEXT_EXT = frozenset(
     "txt csv tsv json jsonl xml html htm eml mbox log md ofx qfx qif msg rtf svg bmp tif tiff "
@@ -187,8 +215,13 @@ class Withheld:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "sha256": self.sha256, "size": self.size, "mime": self.mime,
-                "reason": self.reason}
+        return {
+            "id": self.id,
+            "sha256": self.sha256,
+            "size": self.size,
+            "mime": self.mime,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,11 +262,13 @@ def transfers(log: ParsedLog) -> dict[str, Transfer]:
             continue
         export_id = str(data.get("export") or "")
         if event.get("action") == TRANSFER and export_id:
-            out[export_id] = Transfer(export_id, int(event.get("seq") or 0),
-                                      str(event.get("at") or ""), line_hash, data)
+            out[export_id] = Transfer(
+                export_id, int(event.get("seq") or 0), str(event.get("at") or ""), line_hash, data
+            )
         elif event.get("action") == TRANSFER_CANCELLED and export_id in out:
-            out[export_id] = dataclasses.replace(out[export_id],
-                                                 cancelled=str(data.get("reason") or "cancelled"))
+            out[export_id] = dataclasses.replace(
+                out[export_id], cancelled=str(data.get("reason") or "cancelled")
+            )
     return out
 
 
@@ -284,23 +319,29 @@ def plan_export(items: dict[str, Item], log: ParsedLog, request: ExportRequest) 
     reason ``previously handed over in X....``. Sensitive items are withheld unless asked for.
     """
     if not request.recipient.strip():
-        raise UsageError("A handover needs a recipient.",
-                         hint='Give --recipient "DC Sam Patel, Metropolitan Police".')
+        raise UsageError(
+            "A handover needs a recipient.",
+            hint='Give --recipient "DC Sam Patel, Metropolitan Police".',
+        )
     done = {k: v for k, v in transfers(log).items() if v.cancelled is None}
     base: Transfer | None = None
     if request.since and request.since_last:
         raise UsageError("Give either --since EXPORT_ID or --since-last, not both.")
     if request.since_last:
         if not done:
-            raise UsageError("There is no earlier handover of this case to add to.",
-                             hint="Run 'evkit export' without --since-last for a first handover.")
+            raise UsageError(
+                "There is no earlier handover of this case to add to.",
+                hint="Run 'evkit export' without --since-last for a first handover.",
+            )
         base = list(done.values())[-1]
     elif request.since:
         want = normalize_export_id(request.since)
         if want not in done:
             known = ", ".join(done) or "none yet"
-            raise UsageError(f"This case has no handover {request.since} (handovers: {known}).",
-                             hint="'evkit exports' lists the handovers of this case.")
+            raise UsageError(
+                f"This case has no handover {request.since} (handovers: {known}).",
+                hint="'evkit exports' lists the handovers of this case.",
+            )
         base = done[want]
     handed: dict[str, str] = {}
     seen: set[str] = set()
@@ -322,14 +363,17 @@ def plan_export(items: dict[str, Item], log: ParsedLog, request: ExportRequest) 
             continue
         withheld.append(Withheld(it.id, it.sha256, it.size, it.mime, reason))
     if base is not None and not included:
-        raise UsageError(f"Nothing was added since handover {base.export_id}, so there is "
-                         "nothing new to hand over.",
-                         hint="Sensitive items stay withheld unless you add --include-sensitive.")
+        raise UsageError(
+            f"Nothing was added since handover {base.export_id}, so there is "
+            "nothing new to hand over.",
+            hint="Sensitive items stay withheld unless you add --include-sensitive.",
+        )
     return ExportPlan(next_export_id(log), tuple(included), tuple(withheld), base)
 
 
-def _event_data(plan: ExportPlan, request: ExportRequest, package: str,
-                receipts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _event_data(
+    plan: ExportPlan, request: ExportRequest, package: str, receipts: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     # Never call a key here "items": verify treats data["items"] as item-record bindings.
     base = None
     if plan.base is not None:
@@ -343,14 +387,15 @@ def _event_data(plan: ExportPlan, request: ExportRequest, package: str,
         "package": package,
         "included": [it.id for it in plan.included],
         "included_bytes": plan.payload_bytes,
-        "withheld": [{"id": w.id, "sha256": w.sha256, "reason": w.reason}
-                     for w in plan.withheld],
+        "withheld": [{"id": w.id, "sha256": w.sha256, "reason": w.reason} for w in plan.withheld],
         "include_sensitive": request.include_sensitive,
         "supplementary_to": base,
         # The zip hashes of earlier handovers, known from their receipts only after they were
         # written: recorded here, in the next signed event.
-        "earlier_packages": [{"export": x, "zip_sha256": r.get("package_sha256")}
-                             for x, r in sorted(receipts.items())],
+        "earlier_packages": [
+            {"export": x, "zip_sha256": r.get("package_sha256")}
+            for x, r in sorted(receipts.items())
+        ],
     }
 
 
@@ -402,8 +447,9 @@ def _receipt_paths(zip_path: Path) -> tuple[Path, Path]:
     return (zip_path.with_name(stem + ".receipt.json"), zip_path.with_name(stem + ".receipt.txt"))
 
 
-def resolve_destination(case: Case, dest: Path | None, export_id: str,
-                        cwd: Path | None = None) -> Path:
+def resolve_destination(
+    case: Case, dest: Path | None, export_id: str, cwd: Path | None = None
+) -> Path:
     """Where the zip goes: never inside the case, never over an existing file."""
     default_name = _folder(case, export_id) + ".zip"
     if dest is None:
@@ -420,12 +466,16 @@ def resolve_destination(case: Case, dest: Path | None, export_id: str,
         raise UsageError(f"The folder {dest.parent} does not exist.")
     dest = parent / dest.name
     if dest == case.root or case.root in dest.parents:
-        raise UsageError("The handover zip cannot be written inside the case folder.",
-                         hint="Give --to a path outside it, e.g. --to ~/Desktop/handover.zip.")
+        raise UsageError(
+            "The handover zip cannot be written inside the case folder.",
+            hint="Give --to a path outside it, e.g. --to ~/Desktop/handover.zip.",
+        )
     for path in (dest, *_receipt_paths(dest)):
         if path.exists() or path.is_symlink():
-            raise UsageError(f"{path} already exists; evkit will not overwrite it.",
-                             hint="Choose another name with --to.")
+            raise UsageError(
+                f"{path} already exists; evkit will not overwrite it.",
+                hint="Choose another name with --to.",
+            )
     return dest
 
 
@@ -433,8 +483,9 @@ def check_case_records(root: Path) -> VerificationReport:
     """Verify everything but the evidence bytes (those are re-hashed while they are zipped)."""
 
     class _RecordsOnly(FolderSource):
-        def hash(self, rels: Sequence[str], sizes: Sequence[int],
-                 progress: Callable[[int], None] | None) -> Iterable[HashOutcome]:
+        def hash(
+            self, rels: Sequence[str], sizes: Sequence[int], progress: Callable[[int], None] | None
+        ) -> Iterable[HashOutcome]:
             return ()
 
     return verify_source(_RecordsOnly(root), extra_checks=standard_checks())
@@ -446,13 +497,19 @@ def _refuse_if_changed(report: VerificationReport) -> None:
         raise IntegrityError(
             f"The case does not verify ({len(changed)} problem(s), first: "
             f"{changed[0].message}), so evkit will not hand it over.",
-            hint="Run 'evkit verify' to see everything that changed.")
+            hint="Run 'evkit verify' to see everything that changed.",
+        )
 
 
-def export_case(case: Case, signer: Signer, request: ExportRequest, *,
-                progress: Progress | None = None,
-                on_recover: Callable[[str], None] | None = None,
-                cwd: Path | None = None) -> ExportResult:
+def export_case(
+    case: Case,
+    signer: Signer,
+    request: ExportRequest,
+    *,
+    progress: Progress | None = None,
+    on_recover: Callable[[str], None] | None = None,
+    cwd: Path | None = None,
+) -> ExportResult:
     """Record a handover in the custody log, then write the zip and its receipts.
 
     Nothing is logged if the request is impossible or the case does not verify. Before the
@@ -462,9 +519,10 @@ def export_case(case: Case, signer: Signer, request: ExportRequest, *,
     dies instead, the next evkit command does the same from the journal (:func:`settle_export`).
     """
     if signer.key_id != case.key_id:
-        raise WrongKeyError("This case was created with another signing key, so your key "
-                            "cannot sign its handover.",
-                            hint=f"The case's key is {case.key_id}; yours is {signer.key_id}.")
+        raise WrongKeyError(
+            "This case was created with another signing key, so your key cannot sign its handover.",
+            hint=f"The case's key is {case.key_id}; yours is {signer.key_id}.",
+        )
     plan = plan_export(case.items(), case.read_log(), request)  # usage errors before any change
     dest = resolve_destination(case, request.dest, plan.export_id, cwd)
     _refuse_if_changed(check_case_records(case.root))
@@ -474,12 +532,22 @@ def export_case(case: Case, signer: Signer, request: ExportRequest, *,
         journal = _start_journal(case, plan.export_id, dest)
         sess.log(TRANSFER, _event_data(plan, request, dest.name, receipts))
     try:
-        package = build_zip(case.root, signer, dest, export_id=plan.export_id,
-                            progress=progress, check_case=False, journal=journal)
+        package = build_zip(
+            case.root,
+            signer,
+            dest,
+            export_id=plan.export_id,
+            progress=progress,
+            check_case=False,
+            journal=journal,
+        )
         result = _write_receipts(package, signer, request)
     except BaseException as exc:
-        reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else (
-            getattr(exc, "message", None) or str(exc) or type(exc).__name__)
+        reason = (
+            "interrupted (Ctrl-C)"
+            if isinstance(exc, KeyboardInterrupt)
+            else (getattr(exc, "message", None) or str(exc) or type(exc).__name__)
+        )
         _abandon(case, signer, journal, f"the package was not written: {reason}")
         if isinstance(exc, OSError | StorageError) and _disk_full(exc):
             raise _full_error(dest) from exc
@@ -496,17 +564,31 @@ def _part_path(dest: Path, pid: int | None = None) -> Path:
 
 def _start_journal(case: Case, export_id: str, dest: Path) -> Path:
     """Name, before anything is written, every file this export may leave outside the case."""
-    folder = case.root / TXN_DIR / f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-" \
+    folder = (
+        case.root / TXN_DIR / f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-"
         f"{os.getpid()}-export"
+    )
     receipt_json, receipt_txt = _receipt_paths(dest)
     try:
         folder.mkdir(parents=True)
-        atomic_write(folder / "intent.json", canonical_bytes(
-            {"op": "export", "started": utc_now(), "pid": os.getpid()}))
-        atomic_write(folder / EXPORT_JOURNAL, canonical_bytes({
-            "export": export_id, "pid": os.getpid(), "dest": str(dest),
-            "part": str(_part_path(dest)), "receipt_json": str(receipt_json),
-            "receipt_txt": str(receipt_txt), "zip_sha256": None}))
+        atomic_write(
+            folder / "intent.json",
+            canonical_bytes({"op": "export", "started": utc_now(), "pid": os.getpid()}),
+        )
+        atomic_write(
+            folder / EXPORT_JOURNAL,
+            canonical_bytes(
+                {
+                    "export": export_id,
+                    "pid": os.getpid(),
+                    "dest": str(dest),
+                    "part": str(_part_path(dest)),
+                    "receipt_json": str(receipt_json),
+                    "receipt_txt": str(receipt_txt),
+                    "zip_sha256": None,
+                }
+            ),
+        )
         fsync_dir(folder.parent)
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
@@ -550,8 +632,9 @@ def _unlink(path: Path) -> bool:
     return True
 
 
-def settle_export(case: Case, signer: Signer, folder: Path, *, reason: str = "interrupted",
-                  failed: bool = False) -> str | None:
+def settle_export(
+    case: Case, signer: Signer, folder: Path, *, reason: str = "interrupted", failed: bool = False
+) -> str | None:
     """Finish or undo an export named by the journal in ``folder`` (called with the case lock
     held, by recovery or after a failure). Idempotent; returns a sentence for the user.
 
@@ -583,25 +666,44 @@ def settle_export(case: Case, signer: Signer, folder: Path, *, reason: str = "in
     zip_sha = doc.get("zip_sha256")
     ours = False
     with contextlib.suppress(OSError):
-        ours = bool(zip_sha) and dest.is_file() and not dest.is_symlink() and \
-            sha256_file(dest)[0] == zip_sha
+        ours = (
+            bool(zip_sha)
+            and dest.is_file()
+            and not dest.is_symlink()
+            and sha256_file(dest)[0] == zip_sha
+        )
     receipt: dict[str, Any] | None = None
     with contextlib.suppress(OSError, ValueError):
         rec = json.loads(receipt_json.read_bytes())
-        if (ours and transfer is not None and isinstance(rec, dict)
-                and rec.get("package_sha256") == zip_sha
-                and receipt_matches(rec, transfer, case.case_id)
-                and receipt_valid(rec, case.public_key())):
+        if (
+            ours
+            and transfer is not None
+            and isinstance(rec, dict)
+            and rec.get("package_sha256") == zip_sha
+            and receipt_matches(rec, transfer, case.case_id)
+            and receipt_valid(rec, case.public_key())
+        ):
             receipt = rec
-    if (not failed and receipt is not None and transfer is not None
-            and transfer.cancelled is None and receipt_txt.is_file()):
+    if (
+        not failed
+        and receipt is not None
+        and transfer is not None
+        and transfer.cancelled is None
+        and receipt_txt.is_file()
+    ):
         _store_receipt(receipt, transfer)  # best effort; the receipts beside the zip matter
-        return (f"The handover {export_id} had been completed: its package {dest} and its "
-                "receipt are in place.")
-    removed = [p for p in (_part_path(dest, pid),
-                           *(p.with_name(f".{p.name}.tmp-{pid}")
-                             for p in (receipt_json, receipt_txt)))
-               if _unlink(p)]
+        return (
+            f"The handover {export_id} had been completed: its package {dest} and its "
+            "receipt are in place."
+        )
+    removed = [
+        p
+        for p in (
+            _part_path(dest, pid),
+            *(p.with_name(f".{p.name}.tmp-{pid}") for p in (receipt_json, receipt_txt)),
+        )
+        if _unlink(p)
+    ]
     if receipt is not None:
         with contextlib.suppress(OSError):
             if receipt_txt.read_text("utf-8") == receipt_text(receipt, dest):
@@ -616,16 +718,27 @@ def settle_export(case: Case, signer: Signer, folder: Path, *, reason: str = "in
         _unlink(dest)
     if transfer is None or transfer.cancelled is not None:
         return None
-    line = make_event(signer, seq=log.head.events + 1, prev=log.head.head,
-                      action=TRANSFER_CANCELLED, actor=actor_of(case.info),
-                      data={"export": export_id, "reason": reason if failed else
-                            f"the package was not completed: evkit was stopped ({reason})"})
+    line = make_event(
+        signer,
+        seq=log.head.events + 1,
+        prev=log.head.head,
+        action=TRANSFER_CANCELLED,
+        actor=actor_of(case.info),
+        data={
+            "export": export_id,
+            "reason": reason
+            if failed
+            else f"the package was not completed: evkit was stopped ({reason})",
+        },
+    )
     append_durable(case.root / LOG_PATH, line + b"\n")
     if failed:
         return None
-    return (f"The handover {export_id} was not completed, so the case's record now says it was "
-            f"cancelled{' and its unfinished files were removed' if removed else ''}. Run the "
-            "same 'evkit export' again to make it.")
+    return (
+        f"The handover {export_id} was not completed, so the case's record now says it was "
+        f"cancelled{' and its unfinished files were removed' if removed else ''}. Run the "
+        "same 'evkit export' again to make it."
+    )
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -643,9 +756,10 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def _full_error(dest: Path) -> StorageError:
-    return StorageError(f"The disk is full while writing {dest.name}; nothing was written.",
-                        hint="Free some space or choose another --to, then run the same "
-                             "'evkit export' again.")
+    return StorageError(
+        f"The disk is full while writing {dest.name}; nothing was written.",
+        hint="Free some space or choose another --to, then run the same 'evkit export' again.",
+    )
 
 
 @dataclass
@@ -658,9 +772,16 @@ class _Entry:
     item: Item | None = None
 
 
-def build_zip(case_root: Path, signer: Signer, dest: Path, *, export_id: str | None = None,
-              progress: Progress | None = None, check_case: bool = True,
-              journal: Path | None = None) -> Package:
+def build_zip(
+    case_root: Path,
+    signer: Signer,
+    dest: Path,
+    *,
+    export_id: str | None = None,
+    progress: Progress | None = None,
+    check_case: bool = True,
+    journal: Path | None = None,
+) -> Package:
     """Write the handover zip for a recorded export from the current sealed case state.
 
     ``export_id`` defaults to the latest handover, whose ``transfer`` event must be the last
@@ -671,8 +792,9 @@ def build_zip(case_root: Path, signer: Signer, dest: Path, *, export_id: str | N
     case = Case.open(case_root)
     root = case.root
     if signer.key_id != case.key_id:
-        raise WrongKeyError("This case was created with another signing key, so your key "
-                            "cannot sign its handover.")
+        raise WrongKeyError(
+            "This case was created with another signing key, so your key cannot sign its handover."
+        )
     if dest.resolve() == root or root in dest.resolve().parents:
         raise UsageError("The handover zip cannot be written inside the case folder.")
     lock = CaseLock(root / LOCK_PATH)
@@ -687,11 +809,21 @@ def build_zip(case_root: Path, signer: Signer, dest: Path, *, export_id: str | N
     finally:
         lock.release()
     return Package(
-        path=dest, sha256=digest, size=size, export_id=meta.transfer.export_id, folder=folder,
-        seal_sha256=meta.seal_sha256, key_id=case.key_id,
-        included=tuple(it.id for it in meta.included), payload_bytes=meta.payload_bytes,
-        withheld=meta.withheld, transfer=meta.transfer, case_id=case.case_id,
-        title=str(case.info.get("title") or ""), notes=meta.notes)
+        path=dest,
+        sha256=digest,
+        size=size,
+        export_id=meta.transfer.export_id,
+        folder=folder,
+        seal_sha256=meta.seal_sha256,
+        key_id=case.key_id,
+        included=tuple(it.id for it in meta.included),
+        payload_bytes=meta.payload_bytes,
+        withheld=meta.withheld,
+        transfer=meta.transfer,
+        case_id=case.case_id,
+        title=str(case.info.get("title") or ""),
+        notes=meta.notes,
+    )
 
 
 @dataclass(frozen=True)
@@ -705,8 +837,9 @@ class _Meta:
     notes: tuple[str, ...] = ()
 
 
-def _leave_out_private(records: dict[str, bytes], log: ParsedLog,
-                       private: dict[str, str]) -> tuple[str, ...]:
+def _leave_out_private(
+    records: dict[str, bytes], log: ParsedLog, private: dict[str, str]
+) -> tuple[str, ...]:
     """Take out of the package's record files everything that names a withheld sensitive item.
 
     Its record lines (every revision) and the records of copies of it leave ``items.jsonl``:
@@ -727,7 +860,8 @@ def _leave_out_private(records: dict[str, bytes], log: ParsedLog,
         if about in private:
             if rec.get("type") == ITEM_TYPE:
                 states.setdefault(about, {})[digest(sha256_bytes(line))] = bool(
-                    rec.get("sensitive"))
+                    rec.get("sensitive")
+                )
             continue
         kept.append(line + b"\n")
     records[ITEMS_PATH] = b"".join(kept)
@@ -752,36 +886,48 @@ def _leave_out_private(records: dict[str, bytes], log: ParsedLog,
     for rel in stale:
         del records[rel]
     if stale:
-        notes.append(f"The report ({', '.join(stale)}) was made before "
-                     "some of the withheld items were marked sensitive, so it would show their "
-                     "names: it is left out of this package. Run 'evkit report', then "
-                     "'evkit export' again, to include a report.")
-    legacy = sorted(it for it, stored in private.items()
-                    if any(f'"{stored}"'.encode() in ln for ln in log.lines))
+        notes.append(
+            f"The report ({', '.join(stale)}) was made before "
+            "some of the withheld items were marked sensitive, so it would show their "
+            "names: it is left out of this package. Run 'evkit report', then "
+            "'evkit export' again, to include a report."
+        )
+    legacy = sorted(
+        it
+        for it, stored in private.items()
+        if any(f'"{stored}"'.encode() in ln for ln in log.lines)
+    )
     if legacy:
-        notes.append(f"This case was started with an older evkit whose history names the stored "
-                     f"file of {', '.join(legacy)}; that history goes into the package whole, "
-                     "so the stored file name travels with it (the file itself does not).")
+        notes.append(
+            f"This case was started with an older evkit whose history names the stored "
+            f"file of {', '.join(legacy)}; that history goes into the package whole, "
+            "so the stored file name travels with it (the file itself does not)."
+        )
     return tuple(notes)
 
 
-def _package_entries(case: Case, signer: Signer,
-                     export_id: str | None) -> tuple[list[_Entry], _Meta]:
+def _package_entries(
+    case: Case, signer: Signer, export_id: str | None
+) -> tuple[list[_Entry], _Meta]:
     """Every file of the package's bag, with its own manifest, withheld list and seal."""
     root = case.root
     log = case.read_log()
     recorded = {k: v for k, v in transfers(log).items() if v.cancelled is None}
     if not recorded:
-        raise UsageError("This case has no recorded handover to package.",
-                         hint="Run 'evkit export --recipient \"...\"'.")
-    transfer = recorded.get(normalize_export_id(export_id)) if export_id else list(
-        recorded.values())[-1]
+        raise UsageError(
+            "This case has no recorded handover to package.",
+            hint="Run 'evkit export --recipient \"...\"'.",
+        )
+    transfer = (
+        recorded.get(normalize_export_id(export_id)) if export_id else list(recorded.values())[-1]
+    )
     if transfer is None:
         raise UsageError(f"This case has no handover {export_id}.")
     if transfer.seq != log.head.events:
         raise IncompleteError(
             f"The case changed after handover {transfer.export_id} was recorded, so its "
-            "package can no longer be made exactly; run 'evkit export' again.")
+            "package can no longer be made exactly; run 'evkit export' again."
+        )
     # The sealed state: the seal's signature, and every record file as the seal binds it.
     case_seal_raw = _read(root / SEAL_PATH)
     seal_sig = _read(root / SEAL_SIG_PATH)
@@ -791,33 +937,47 @@ def _package_entries(case: Case, signer: Signer,
     except ValueError:
         case_seal = None
     if key.key_id != case.key_id or not key.verify(seal_sig, case_seal_raw) or case_seal is None:
-        raise IntegrityError("The case's seal does not verify, so evkit will not hand it over.",
-                             hint="Run 'evkit verify' to see what changed.")
+        raise IntegrityError(
+            "The case's seal does not verify, so evkit will not hand it over.",
+            hint="Run 'evkit verify' to see what changed.",
+        )
     bound: dict[str, str] = dict(case_seal.files)
     if case_seal.custody != log.head:
-        raise IntegrityError("The custody log does not match the case's seal.",
-                             hint="Run 'evkit verify' to see what changed.")
+        raise IntegrityError(
+            "The custody log does not match the case's seal.",
+            hint="Run 'evkit verify' to see what changed.",
+        )
     records: dict[str, bytes] = {}
     for rel in list_tag_files(root):
         if rel in (SEAL_PATH, SEAL_SIG_PATH, WITHHELD_PATH):
             continue
         data = _read(root / rel)
         if bound.get(rel) != sha256_bytes(data):
-            raise IntegrityError(f"{rel} differs from the version the case was sealed with, so "
-                                 "evkit will not hand the case over.",
-                                 hint="Run 'evkit verify' to see what changed.")
+            raise IntegrityError(
+                f"{rel} differs from the version the case was sealed with, so "
+                "evkit will not hand the case over.",
+                hint="Run 'evkit verify' to see what changed.",
+            )
         records[rel] = data
     items = case.items()
     missing = [i for i in transfer.included if i not in items]
     if missing:
-        raise IntegrityError(f"Handover {transfer.export_id} lists item(s) "
-                             f"{', '.join(missing[:5])} that the case does not have.")
+        raise IntegrityError(
+            f"Handover {transfer.export_id} lists item(s) "
+            f"{', '.join(missing[:5])} that the case does not have."
+        )
     included = tuple(items[i] for i in transfer.included)
     withheld = tuple(
-        Withheld(str(w.get("id")), items[str(w.get("id"))].sha256,
-                 items[str(w.get("id"))].size, items[str(w.get("id"))].mime,
-                 str(w.get("reason") or ""))
-        for w in transfer.withheld if str(w.get("id")) in items)
+        Withheld(
+            str(w.get("id")),
+            items[str(w.get("id"))].sha256,
+            items[str(w.get("id"))].size,
+            items[str(w.get("id"))].mime,
+            str(w.get("reason") or ""),
+        )
+        for w in transfer.withheld
+        if str(w.get("id")) in items
+    )
     total = sum(it.size for it in included)
     private = {w.id: items[w.id].stored for w in withheld if w.reason == REASON_SENSITIVE}
     notes: tuple[str, ...] = ()
@@ -826,26 +986,42 @@ def _package_entries(case: Case, signer: Signer,
 
     records[PAYLOAD_MANIFEST] = manifest_bytes({it.stored: it.sha256 for it in included})
     records[BAG_INFO] = _bag_info(records.get(BAG_INFO, b""), transfer, included, withheld)
-    records[WITHHELD_PATH] = canonical_bytes(
-        {"type": WITHHELD_TYPE, "export": transfer.export_id,
-         "items": [w.to_dict() for w in withheld]}) + b"\n"
+    records[WITHHELD_PATH] = (
+        canonical_bytes(
+            {
+                "type": WITHHELD_TYPE,
+                "export": transfer.export_id,
+                "items": [w.to_dict() for w in withheld],
+            }
+        )
+        + b"\n"
+    )
     files = {rel: sha256_bytes(data) for rel, data in sorted(records.items())}
     sealed_at = case_seal.sealed_at
     seal = build_seal(
-        case_id=case.case_id, sealed_at=sealed_at, key_id=signer.key_id, head=log.head,
-        items=included, files=files,
-        export=SealExport(id=ExportId(transfer.export_id), transfer_event=transfer.seq,
-                          case_seal_sha256=sha256_bytes(case_seal_raw), withheld=len(withheld),
-                          supplementary_to=ExportId(transfer.base) if transfer.base else None))
+        case_id=case.case_id,
+        sealed_at=sealed_at,
+        key_id=signer.key_id,
+        head=log.head,
+        items=included,
+        files=files,
+        export=SealExport(
+            id=ExportId(transfer.export_id),
+            transfer_event=transfer.seq,
+            case_seal_sha256=sha256_bytes(case_seal_raw),
+            withheld=len(withheld),
+            supplementary_to=ExportId(transfer.base) if transfer.base else None,
+        ),
+    )
     seal_bytes, seal_signature = sign_seal(seal, signer)
     records[SEAL_PATH] = seal_bytes
     records[SEAL_SIG_PATH] = seal_signature
-    meta = _Meta(transfer, included, withheld, total, sha256_bytes(seal_bytes), sealed_at,
-                 notes)
+    meta = _Meta(transfer, included, withheld, total, sha256_bytes(seal_bytes), sealed_at, notes)
     reports = tuple(sorted(r for r in records if r.startswith("evkit/report/")))
     records[VERIFY_TXT] = _verify_text(case, meta, _folder(case, transfer.export_id), reports)
     records[TAG_MANIFEST] = manifest_bytes(
-        {rel: sha256_bytes(data) for rel, data in records.items() if rel != TAG_MANIFEST})
+        {rel: sha256_bytes(data) for rel, data in records.items() if rel != TAG_MANIFEST}
+    )
     entries = [_Entry(rel, data=data) for rel, data in records.items()]
     entries.extend(_Entry(it.stored, path=root / it.stored, item=it) for it in included)
     return entries, meta
@@ -858,20 +1034,28 @@ def _read(path: Path) -> bytes:
         raise IncompleteError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
 
 
-def _bag_info(case_info: bytes, transfer: Transfer, included: Sequence[Item],
-              withheld: Sequence[Withheld]) -> bytes:
-    lines = [ln for ln in case_info.decode("utf-8", "replace").splitlines()
-             if not ln.startswith(("Payload-Oxum:", "Bag-Size:", "Internal-Sender-"))]
+def _bag_info(
+    case_info: bytes, transfer: Transfer, included: Sequence[Item], withheld: Sequence[Withheld]
+) -> bytes:
+    lines = [
+        ln
+        for ln in case_info.decode("utf-8", "replace").splitlines()
+        if not ln.startswith(("Payload-Oxum:", "Bag-Size:", "Internal-Sender-"))
+    ]
     total = sum(it.size for it in included)
-    extra = bag_info_bytes([
-        ("Payload-Oxum", payload_oxum(it.size for it in included)),
-        ("Bag-Size", f"{total} bytes"),
-        ("Internal-Sender-Identifier", f"evkit handover {transfer.export_id}"),
-        ("Internal-Sender-Description",
-         f"Prepared for {transfer.recipient}; {len(included)} evidence file(s) included, "
-         f"{len(withheld)} withheld (listed in evkit/withheld.json)"
-         + (f"; supplementary to {transfer.base}" if transfer.base else "")),
-    ])
+    extra = bag_info_bytes(
+        [
+            ("Payload-Oxum", payload_oxum(it.size for it in included)),
+            ("Bag-Size", f"{total} bytes"),
+            ("Internal-Sender-Identifier", f"evkit handover {transfer.export_id}"),
+            (
+                "Internal-Sender-Description",
+                f"Prepared for {transfer.recipient}; {len(included)} evidence file(s) included, "
+                f"{len(withheld)} withheld (listed in evkit/withheld.json)"
+                + (f"; supplementary to {transfer.base}" if transfer.base else ""),
+            ),
+        ]
+    )
     return "".join(ln + "\n" for ln in lines).encode("utf-8") + extra
 
 
@@ -907,23 +1091,34 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
         ("Seal SHA-256", f"{seal_hex}  (of evkit/seal.json)"),
         ("Sealed at", meta.sealed_at),
         ("Evidence files", f"{len(meta.included)} included, {meta.payload_bytes} bytes"),
-        ("Withheld items", f"{len(meta.withheld)}, listed with their SHA-256 in "
-                           "evkit/withheld.json" if meta.withheld else "none"),
+        (
+            "Withheld items",
+            f"{len(meta.withheld)}, listed with their SHA-256 in evkit/withheld.json"
+            if meta.withheld
+            else "none",
+        ),
     ]
-    head = "\n".join(f"  {label + ':':<18}{printable(' '.join(value.split()))}"
-                     for label, value in rows if value)
+    head = "\n".join(
+        f"  {label + ':':<18}{printable(' '.join(value.split()))}" for label, value in rows if value
+    )
     if meta.included:
-        step1 = ("Step 1. Check every evidence file, then every record file, against its "
-                 "recorded SHA-256:\n\n    $ sha256sum -c manifest-sha256.txt")
+        step1 = (
+            "Step 1. Check every evidence file, then every record file, against its "
+            "recorded SHA-256:\n\n    $ sha256sum -c manifest-sha256.txt"
+        )
     else:
-        step1 = ("Step 1. This package holds no evidence files, so manifest-sha256.txt is "
-                 "empty and there\n  is nothing to check in it (sha256sum -c would only "
-                 'report "no properly formatted\n  checksum lines"). Check the record files '
-                 "against their recorded SHA-256:\n")
+        step1 = (
+            "Step 1. This package holds no evidence files, so manifest-sha256.txt is "
+            "empty and there\n  is nothing to check in it (sha256sum -c would only "
+            'report "no properly formatted\n  checksum lines"). Check the record files '
+            "against their recorded SHA-256:\n"
+        )
     report = ""
     if reports:
-        report = ("\nThe collector's report (covered by the seal like every record file):\n"
-                  + "".join(f"  {r}\n" for r in reports))
+        report = (
+            "\nThe collector's report (covered by the seal like every record file):\n"
+            + "".join(f"  {r}\n" for r in reports)
+        )
     stamps = ""
     from evidence_kit.timestamp import list_timestamps
 
@@ -939,7 +1134,9 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
                 f"  {t['id']}: {t.get('tsa') or 'unknown authority'}, {t.get('gen_time')}, "
                 f"covers the seal of {(t.get('covers') or {}).get('sealed_at')}\n"
                 f"    $ {t.get('openssl_verify')}\n"
-                for t in tokens))
+                for t in tokens
+            )
+        )
     withheld = ""
     if meta.withheld:
         withheld = (
@@ -947,8 +1144,11 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
             "These items are not in this package. Each is described by its signed item record\n"
             "in evkit/items.jsonl, whose hash is bound by a signed event in evkit/custody.jsonl,\n"
             "so a copy handed over later can be checked against the SHA-256 below.\n\n"
-            + "".join(f"  {w.id}  {w.sha256}  {w.size} bytes  {w.mime}  ({w.reason})\n"
-                      for w in meta.withheld))
+            + "".join(
+                f"  {w.id}  {w.sha256}  {w.size} bytes  {w.mime}  ({w.reason})\n"
+                for w in meta.withheld
+            )
+        )
     text = f"""\
 HOW TO CHECK THIS EVIDENCE PACKAGE
 ==================================
@@ -1032,8 +1232,11 @@ def _base_text(t: Transfer) -> str:
 
 def _compress_type(rel: str, mime: str = "") -> int:
     ext = rel.rsplit(".", 1)[-1].lower() if "." in rel.rsplit("/", 1)[-1] else ""
-    if ext in _STORED_EXT or mime in _STORED_MIME or mime.startswith(
-            ("application/vnd.openxmlformats", "application/vnd.oasis.opendocument")):
+    if (
+        ext in _STORED_EXT
+        or mime in _STORED_MIME
+        or mime.startswith(("application/vnd.openxmlformats", "application/vnd.oasis.opendocument"))
+    ):
         return zipfile.ZIP_STORED
     if mime.startswith("text/") or mime in _DEFLATE_MIME or ext in _TEXT_EXT:
         return zipfile.ZIP_DEFLATED
@@ -1062,8 +1265,9 @@ def _file_chunks(fd: int, view: memoryview) -> Iterator[memoryview]:
         yield view[:n]
 
 
-def _zip_info(name: str, date_time: tuple[int, int, int, int, int, int], *,
-              is_dir: bool = False) -> zipfile.ZipInfo:
+def _zip_info(
+    name: str, date_time: tuple[int, int, int, int, int, int], *, is_dir: bool = False
+) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time)
     info.create_system = 3  # Unix, whatever system writes it: fixed bytes, fixed permissions
     info.external_attr = _DIR_ATTR if is_dir else _FILE_ATTR
@@ -1074,9 +1278,14 @@ def _zip_info(name: str, date_time: tuple[int, int, int, int, int, int], *,
     return info
 
 
-def _write_zip(dest: Path, folder: str, entries: list[_Entry],
-               date_time: tuple[int, int, int, int, int, int],
-               progress: Progress | None, journal: Path | None = None) -> tuple[str, int]:
+def _write_zip(
+    dest: Path,
+    folder: str,
+    entries: list[_Entry],
+    date_time: tuple[int, int, int, int, int, int],
+    progress: Progress | None,
+    journal: Path | None = None,
+) -> tuple[str, int]:
     """Write the zip to a partial file beside ``dest``, then rename it; returns its SHA-256 and
     size. On any failure the partial file is removed; a full disk is a StorageError."""
     names = {f"{folder}/{e.rel}": e for e in entries}
@@ -1101,7 +1310,8 @@ def _write_zip(dest: Path, folder: str, entries: list[_Entry],
                         info = _zip_info(name, date_time)
                         info.compress_type = _compress_type(entry.rel)
                         if info.compress_type == zipfile.ZIP_DEFLATED and _too_compressible(
-                                len(entry.data), [entry.data]):
+                            len(entry.data), [entry.data]
+                        ):
                             info.compress_type = zipfile.ZIP_STORED
                         info.file_size = len(entry.data)
                         with zf.open(info, "w") as w:
@@ -1130,25 +1340,35 @@ def _write_zip(dest: Path, folder: str, entries: list[_Entry],
     return digest, size
 
 
-def _write_payload(zf: zipfile.ZipFile, name: str, entry: _Entry,
-                   date_time: tuple[int, int, int, int, int, int], view: memoryview,
-                   progress: Progress | None) -> None:
+def _write_payload(
+    zf: zipfile.ZipFile,
+    name: str,
+    entry: _Entry,
+    date_time: tuple[int, int, int, int, int, int],
+    view: memoryview,
+    progress: Progress | None,
+) -> None:
     if entry.path is None or entry.item is None:
         raise ValueError("not a payload entry")
     item = entry.item
     try:
-        fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_BINARY", 0))
+        fd = os.open(
+            entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        )
     except OSError as exc:
-        raise IntegrityError(f"Evidence file {entry.rel} ({item.id}) cannot be opened: "
-                             f"{exc.strerror or exc}; the handover was not written.",
-                             hint="Run 'evkit verify' to check the case.") from exc
+        raise IntegrityError(
+            f"Evidence file {entry.rel} ({item.id}) cannot be opened: "
+            f"{exc.strerror or exc}; the handover was not written.",
+            hint="Run 'evkit verify' to check the case.",
+        ) from exc
     try:
         size = os.fstat(fd).st_size
         if size != item.size:
-            raise IntegrityError(f"Evidence file {entry.rel} ({item.id}) is {size} bytes but "
-                                 f"was recorded as {item.size}; the handover was not written.",
-                                 hint="Run 'evkit verify' to see what changed.")
+            raise IntegrityError(
+                f"Evidence file {entry.rel} ({item.id}) is {size} bytes but "
+                f"was recorded as {item.size}; the handover was not written.",
+                hint="Run 'evkit verify' to see what changed.",
+            )
         info = _zip_info(name, date_time)
         info.compress_type = _compress_type(entry.rel, item.mime)
         if info.compress_type == zipfile.ZIP_DEFLATED and size > BOMB_MIN_SIZE:
@@ -1166,9 +1386,11 @@ def _write_payload(zf: zipfile.ZipFile, name: str, entry: _Entry,
     finally:
         os.close(fd)
     if h.hexdigest() != item.sha256:
-        raise IntegrityError(f"Evidence file {entry.rel} ({item.id}) has changed since it was "
-                             "sealed (its SHA-256 differs); the handover was not written.",
-                             hint="Run 'evkit verify' to see what changed.")
+        raise IntegrityError(
+            f"Evidence file {entry.rel} ({item.id}) has changed since it was "
+            "sealed (its SHA-256 differs); the handover was not written.",
+            hint="Run 'evkit verify' to see what changed.",
+        )
 
 
 # ==== receipts ==============================================================================
@@ -1197,29 +1419,32 @@ def receipt_valid(receipt: dict[str, Any], key: PublicKey) -> bool:
 
 def _write_receipts(package: Package, signer: Signer, request: ExportRequest) -> ExportResult:
     t = package.transfer
-    receipt = _sign_receipt({
-        "type": RECEIPT_TYPE,
-        "export": package.export_id,
-        "case_id": package.case_id,
-        "case_title": package.title,
-        "recipient": t.recipient,
-        "reference": t.data.get("reference"),
-        "purpose": t.data.get("purpose"),
-        "package": package.path.name,
-        "package_sha256": package.sha256,
-        "package_bytes": package.size,
-        "folder": package.folder,
-        "items_included": len(package.included),
-        "included": list(package.included),
-        "payload_bytes": package.payload_bytes,
-        "withheld": [w.to_dict() for w in package.withheld],
-        "supplementary_to": t.data.get("supplementary_to"),
-        "seal_sha256": package.seal_sha256,
-        "key_id": package.key_id,
-        "key_fingerprint": fingerprint(package.key_id),
-        "transfer_event": {"seq": t.seq, "at": t.at, "line_sha256": t.line_sha256},
-        "written_at": utc_now(),
-    }, signer)
+    receipt = _sign_receipt(
+        {
+            "type": RECEIPT_TYPE,
+            "export": package.export_id,
+            "case_id": package.case_id,
+            "case_title": package.title,
+            "recipient": t.recipient,
+            "reference": t.data.get("reference"),
+            "purpose": t.data.get("purpose"),
+            "package": package.path.name,
+            "package_sha256": package.sha256,
+            "package_bytes": package.size,
+            "folder": package.folder,
+            "items_included": len(package.included),
+            "included": list(package.included),
+            "payload_bytes": package.payload_bytes,
+            "withheld": [w.to_dict() for w in package.withheld],
+            "supplementary_to": t.data.get("supplementary_to"),
+            "seal_sha256": package.seal_sha256,
+            "key_id": package.key_id,
+            "key_fingerprint": fingerprint(package.key_id),
+            "transfer_event": {"seq": t.seq, "at": t.at, "line_sha256": t.line_sha256},
+            "written_at": utc_now(),
+        },
+        signer,
+    )
     body = json.dumps(receipt, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
     json_path, txt_path = _receipt_paths(package.path)
     atomic_write(json_path, body)
@@ -1251,10 +1476,15 @@ def receipt_matches(receipt: dict[str, Any], transfer: Transfer, case_id: str) -
     """The receipt names this case's own signed transfer event: its export ID, sequence
     number, time and the SHA-256 of its log line (a copy of the case has its own events)."""
     event = receipt.get("transfer_event")
-    return (receipt.get("type") == RECEIPT_TYPE and receipt.get("case_id") == case_id
-            and receipt.get("export") == transfer.export_id and isinstance(event, dict)
-            and event.get("seq") == transfer.seq and event.get("at") == transfer.at
-            and event.get("line_sha256") == transfer.line_sha256)
+    return (
+        receipt.get("type") == RECEIPT_TYPE
+        and receipt.get("case_id") == case_id
+        and receipt.get("export") == transfer.export_id
+        and isinstance(event, dict)
+        and event.get("seq") == transfer.seq
+        and event.get("at") == transfer.at
+        and event.get("line_sha256") == transfer.line_sha256
+    )
 
 
 def receipt_text(receipt: dict[str, Any], zip_path: Path | None = None) -> str:
@@ -1270,19 +1500,30 @@ def receipt_text(receipt: dict[str, Any], zip_path: Path | None = None) -> str:
         ("Recipient", str(receipt.get("recipient") or "")),
         ("Reference", str(receipt.get("reference") or "")),
         ("Purpose", str(receipt.get("purpose") or "")),
-        ("Supplementary to", (f"{sup.get('export')}" + (f" (zip SHA-256 {sup['zip_sha256']})"
-                                                         if sup.get("zip_sha256") else ""))
-         if sup else ""),
+        (
+            "Supplementary to",
+            (
+                f"{sup.get('export')}"
+                + (f" (zip SHA-256 {sup['zip_sha256']})" if sup.get("zip_sha256") else "")
+            )
+            if sup
+            else "",
+        ),
         ("Package", str(zip_path) if zip_path else str(receipt.get("package"))),
         ("Package SHA-256", str(receipt.get("package_sha256"))),
         ("Package size", f"{receipt.get('package_bytes')} bytes"),
-        ("Evidence files", f"{receipt.get('items_included')} included, "
-                           f"{receipt.get('payload_bytes')} bytes"),
+        (
+            "Evidence files",
+            f"{receipt.get('items_included')} included, {receipt.get('payload_bytes')} bytes",
+        ),
         ("Withheld", ", ".join(f"{n} {r}" for r, n in reasons.items()) or "none"),
         ("Seal SHA-256", str(receipt.get("seal_sha256"))),
         ("Collector key", f"{receipt.get('key_fingerprint')}"),
-        ("Custody event", f"#{(receipt.get('transfer_event') or {}).get('seq')} (transfer), "
-                          f"{(receipt.get('transfer_event') or {}).get('at')}"),
+        (
+            "Custody event",
+            f"#{(receipt.get('transfer_event') or {}).get('seq')} (transfer), "
+            f"{(receipt.get('transfer_event') or {}).get('at')}",
+        ),
         ("Written", str(receipt.get("written_at"))),
     ]
     # A text file people print or `cat`: recorded values cannot drive a terminal or start a
@@ -1291,10 +1532,17 @@ def receipt_text(receipt: dict[str, Any], zip_path: Path | None = None) -> str:
     lines += [f"  {label + ':':<18}{printable(value)}" for label, value in rows if value]
     if withheld:
         lines += ["", "Withheld items (not in the package; identified by SHA-256):"]
-        lines += [printable(f"  {w.get('id')}  {w.get('sha256')}  {w.get('size')} bytes  "
-                            f"({w.get('reason')})") for w in withheld]
-    lines += ["", "The recipient can check the package with the steps in VERIFY.txt inside it,",
-              "and that it is this package by comparing its SHA-256 with the one above."]
+        lines += [
+            printable(
+                f"  {w.get('id')}  {w.get('sha256')}  {w.get('size')} bytes  ({w.get('reason')})"
+            )
+            for w in withheld
+        ]
+    lines += [
+        "",
+        "The recipient can check the package with the steps in VERIFY.txt inside it,",
+        "and that it is this package by comparing its SHA-256 with the one above.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -1313,8 +1561,12 @@ def _known_receipts(case: Case, key: PublicKey) -> dict[str, dict[str, Any]]:
         with contextlib.suppress(OSError, ValueError):
             rec = loads(path.read_bytes())
             t = done.get(str(rec.get("export"))) if isinstance(rec, dict) else None
-            if (isinstance(rec, dict) and t is not None and receipt_matches(rec, t, case.case_id)
-                    and receipt_valid(rec, key)):
+            if (
+                isinstance(rec, dict)
+                and t is not None
+                and receipt_matches(rec, t, case.case_id)
+                and receipt_valid(rec, key)
+            ):
                 out[t.export_id] = rec
     return out
 
@@ -1329,10 +1581,16 @@ class ExportSummary:
     def to_dict(self) -> dict[str, Any]:
         t = self.transfer
         return {
-            "export": t.export_id, "at": t.at, "seq": t.seq, "recipient": t.recipient,
-            "reference": t.data.get("reference"), "purpose": t.data.get("purpose"),
-            "package": t.data.get("package"), "included": list(t.included),
-            "withheld": list(t.withheld), "supplementary_to": t.base,
+            "export": t.export_id,
+            "at": t.at,
+            "seq": t.seq,
+            "recipient": t.recipient,
+            "reference": t.data.get("reference"),
+            "purpose": t.data.get("purpose"),
+            "package": t.data.get("package"),
+            "included": list(t.included),
+            "withheld": list(t.withheld),
+            "supplementary_to": t.base,
             "cancelled": t.cancelled,
             "zip_sha256": (self.receipt or {}).get("package_sha256"),
         }
@@ -1363,29 +1621,58 @@ def _entry_problem(info: zipfile.ZipInfo) -> Finding | None:
     mode = info.external_attr >> 16
     shown = name.encode("unicode_escape").decode("ascii")
     if stat.S_ISLNK(mode):
-        return Finding("zip.symlink", f"The package holds a symbolic link {shown!r}; evkit "
-                       "never makes links, so it was altered.", name)
+        return Finding(
+            "zip.symlink",
+            f"The package holds a symbolic link {shown!r}; evkit "
+            "never makes links, so it was altered.",
+            name,
+        )
     if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-        return Finding("zip.special", f"The package holds {shown!r}, which is not a regular "
-                       "file or folder.", name)
+        return Finding(
+            "zip.special",
+            f"The package holds {shown!r}, which is not a regular file or folder.",
+            name,
+        )
     path = name[:-1] if name.endswith("/") else name
-    if ("\\" in name or any(ord(c) < 32 for c in name) or is_dangerous(path)
-            or any(part in ("", ".", "..") for part in path.split("/"))):
-        return Finding("zip.unsafe-path", f"The package holds an entry with an unsafe name "
-                       f"{shown!r} (an absolute path or one that climbs out with '..'); "
-                       "it was altered and would write outside its folder.", name)
+    if (
+        "\\" in name
+        or any(ord(c) < 32 for c in name)
+        or is_dangerous(path)
+        or any(part in ("", ".", "..") for part in path.split("/"))
+    ):
+        return Finding(
+            "zip.unsafe-path",
+            f"The package holds an entry with an unsafe name "
+            f"{shown!r} (an absolute path or one that climbs out with '..'); "
+            "it was altered and would write outside its folder.",
+            name,
+        )
     if info.flag_bits & 0x1:
-        return Finding("zip.encrypted", f"The entry {shown!r} is encrypted; evkit never "
-                       "encrypts packages.", name)
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
-                                  zipfile.ZIP_LZMA):
-        return Finding("zip.method", f"The entry {shown!r} uses a compression method evkit "
-                       "cannot read.", name, integrity=False)
-    if info.file_size > BOMB_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size,
-                                                                             1):
-        return Finding("zip.bomb", f"The entry {shown!r} claims to unpack to "
-                       f"{info.file_size} bytes from {info.compress_size} (more than "
-                       f"{MAX_RATIO}:1): a 'zip bomb'; it was not read.", name)
+        return Finding(
+            "zip.encrypted",
+            f"The entry {shown!r} is encrypted; evkit never encrypts packages.",
+            name,
+        )
+    if info.compress_type not in (
+        zipfile.ZIP_STORED,
+        zipfile.ZIP_DEFLATED,
+        zipfile.ZIP_BZIP2,
+        zipfile.ZIP_LZMA,
+    ):
+        return Finding(
+            "zip.method",
+            f"The entry {shown!r} uses a compression method evkit cannot read.",
+            name,
+            integrity=False,
+        )
+    if info.file_size > BOMB_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        return Finding(
+            "zip.bomb",
+            f"The entry {shown!r} claims to unpack to "
+            f"{info.file_size} bytes from {info.compress_size} (more than "
+            f"{MAX_RATIO}:1): a 'zip bomb'; it was not read.",
+            name,
+        )
     return None
 
 
@@ -1419,8 +1706,8 @@ class ZipSource:
             raise UnreadableInputError(
                 f"{path} cannot be read as a zip file ({exc}): it is incomplete (perhaps a copy "
                 "or download was cut short) or it is not a zip.",
-                hint="Ask for the package again, and compare its SHA-256 with the receipt.") \
-                from exc
+                hint="Ask for the package again, and compare its SHA-256 with the receipt.",
+            ) from exc
         except OSError as exc:
             raise UnreadableInputError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
         try:
@@ -1447,49 +1734,75 @@ class ZipSource:
             if counts[key] > 1:
                 if key not in reported:
                     reported.add(key)
-                    self.problems.append(Finding(
-                        "zip.duplicate", f"The package holds {counts[key]} entries named "
-                        f"{info.filename!r}; tools would pick different ones, so none is "
-                        "trusted.", info.filename))
+                    self.problems.append(
+                        Finding(
+                            "zip.duplicate",
+                            f"The package holds {counts[key]} entries named "
+                            f"{info.filename!r}; tools would pick different ones, so none is "
+                            "trusted.",
+                            info.filename,
+                        )
+                    )
                 continue
             safe.append(info)
         total = sum(i.file_size for i in safe)
         if total > max_total:
             raise IntegrityError(
                 f"{self.path} claims to unpack to {total} bytes, more than evkit's limit of "
-                f"{max_total}; it may be a 'zip bomb', so it was not read.")
-        roots = sorted({i.filename.rsplit("/", 1)[0] + "/" if "/" in i.filename else ""
-                        for i in safe if i.filename.rsplit("/", 1)[-1] == BAGIT
-                        and i.filename.count("/") <= 1})
+                f"{max_total}; it may be a 'zip bomb', so it was not read."
+            )
+        roots = sorted(
+            {
+                i.filename.rsplit("/", 1)[0] + "/" if "/" in i.filename else ""
+                for i in safe
+                if i.filename.rsplit("/", 1)[-1] == BAGIT and i.filename.count("/") <= 1
+            }
+        )
         if len(roots) > 1:
-            raise IntegrityError(f"{self.path} holds more than one case folder "
-                                 f"({', '.join(r or '/' for r in roots)}); an evkit package "
-                                 "holds exactly one.")
+            raise IntegrityError(
+                f"{self.path} holds more than one case folder "
+                f"({', '.join(r or '/' for r in roots)}); an evkit package "
+                "holds exactly one."
+            )
         if roots:
             self.prefix = roots[0]
         else:
             tops = {i.filename.split("/", 1)[0] for i in safe if "/" in i.filename}
             if len(tops) != 1:
-                raise IntegrityError(f"{self.path} is not an evkit handover package: it holds "
-                                     "no case folder (no bagit.txt).")
+                raise IntegrityError(
+                    f"{self.path} is not an evkit handover package: it holds "
+                    "no case folder (no bagit.txt)."
+                )
             self.prefix = tops.pop() + "/"
-        files = {i.filename[len(self.prefix):] for i in safe
-                 if i.filename.startswith(self.prefix) and not i.is_dir()}
+        files = {
+            i.filename[len(self.prefix) :]
+            for i in safe
+            if i.filename.startswith(self.prefix) and not i.is_dir()
+        }
         for info in safe:
             name = info.filename
             if not name.startswith(self.prefix):
-                self.problems.append(Finding(
-                    "zip.outside", f"The package holds {name!r} outside its case folder "
-                    f"{self.prefix or '/'}; evkit never puts anything there.", name))
+                self.problems.append(
+                    Finding(
+                        "zip.outside",
+                        f"The package holds {name!r} outside its case folder "
+                        f"{self.prefix or '/'}; evkit never puts anything there.",
+                        name,
+                    )
+                )
                 continue
-            rel = name[len(self.prefix):]
+            rel = name[len(self.prefix) :]
             if not rel:
                 continue
             parents = rel.rstrip("/").split("/")[:-1]
             if any("/".join(parents[: n + 1]) in files for n in range(len(parents))):
-                self.problems.append(Finding(
-                    "zip.conflict", f"The entry {name!r} is inside a path that is also a "
-                    "file in the package.", name))
+                self.problems.append(
+                    Finding(
+                        "zip.conflict",
+                        f"The entry {name!r} is inside a path that is also a file in the package.",
+                        name,
+                    )
+                )
                 continue
             if info.is_dir():
                 self._dirs.append(rel.rstrip("/"))
@@ -1515,8 +1828,9 @@ class ZipSource:
 
     # -- BagSource
     def files(self) -> dict[str, int | None]:
-        out: dict[str, int | None] = {rel: info.file_size
-                                      for rel, info in sorted(self._entries.items())}
+        out: dict[str, int | None] = {
+            rel: info.file_size for rel, info in sorted(self._entries.items())
+        }
         for rel in out:  # record files are read now, so damage is reported before check (1)
             if not rel.startswith("data/"):
                 self.read(rel)
@@ -1546,8 +1860,9 @@ class ZipSource:
             self._cached += len(data or b"")
         return data
 
-    def hash(self, rels: Sequence[str], sizes: Sequence[int],
-             progress: Callable[[int], None] | None) -> Iterable[HashOutcome]:
+    def hash(
+        self, rels: Sequence[str], sizes: Sequence[int], progress: Callable[[int], None] | None
+    ) -> Iterable[HashOutcome]:
         for rel in rels:
             info = self._entries.get(rel)
             if info is None:
@@ -1579,17 +1894,37 @@ class ZipSource:
                     crc = zlib.crc32(chunk, crc)
                     yield chunk
         except OSError as exc:
-            self._note(rel, Finding("zip.unreadable", f"The zip entry {name} could not be "
-                                    f"read: {exc.strerror or exc}.", rel, integrity=False))
+            self._note(
+                rel,
+                Finding(
+                    "zip.unreadable",
+                    f"The zip entry {name} could not be read: {exc.strerror or exc}.",
+                    rel,
+                    integrity=False,
+                ),
+            )
             raise _DamagedError(f"the zip entry could not be read ({exc.strerror or exc})") from exc
-        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError,
-                NotImplementedError) as exc:
-            self._note(rel, Finding("zip.damaged", f"The zip entry {name} is damaged or was "
-                                    f"altered, so it cannot be read back ({exc}).", rel))
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+            self._note(
+                rel,
+                Finding(
+                    "zip.damaged",
+                    f"The zip entry {name} is damaged or was "
+                    f"altered, so it cannot be read back ({exc}).",
+                    rel,
+                ),
+            )
             raise _DamagedError(f"the zip entry is damaged ({exc})") from exc
         if crc != info.CRC:
-            self._note(rel, Finding("zip.crc", f"The zip entry {name} does not match the "
-                                    "checksum stored in the zip: its bytes were changed.", rel))
+            self._note(
+                rel,
+                Finding(
+                    "zip.crc",
+                    f"The zip entry {name} does not match the "
+                    "checksum stored in the zip: its bytes were changed.",
+                    rel,
+                ),
+            )
 
     def _note(self, rel: str, finding: Finding) -> None:
         self.damaged.add(rel)
@@ -1607,25 +1942,34 @@ class ZipSource:
         root = dest.resolve()
         for rel in sorted(self._dirs):
             (root / rel).mkdir(parents=True, exist_ok=True)
-        flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                 | getattr(os, "O_BINARY", 0))
+        flags = (
+            os.O_WRONLY
+            | os.O_CREAT
+            | os.O_EXCL
+            | getattr(os, "O_NOFOLLOW", 0)
+            | getattr(os, "O_BINARY", 0)
+        )
         count = 0
         for rel, info in sorted(self._entries.items()):
             target = root / rel
             if root not in target.parents:
-                raise IntegrityError(f"The entry {self.entry_name(rel)} would be written "
-                                     "outside the folder; nothing more was unpacked.")
+                raise IntegrityError(
+                    f"The entry {self.entry_name(rel)} would be written "
+                    "outside the folder; nothing more was unpacked."
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.parent.resolve() != target.parent:
-                raise IntegrityError(f"The entry {self.entry_name(rel)} would be written "
-                                     "through a link; nothing more was unpacked.")
+                raise IntegrityError(
+                    f"The entry {self.entry_name(rel)} would be written "
+                    "through a link; nothing more was unpacked."
+                )
             fd = os.open(target, flags, 0o644)
             try:
                 try:
                     for chunk in self._stream(rel, info):
                         view = memoryview(chunk)
                         while view:
-                            view = view[os.write(fd, view):]
+                            view = view[os.write(fd, view) :]
                         if progress:
                             progress(len(chunk))
                 except _DamagedError:
@@ -1646,8 +1990,12 @@ class ZipSource:
     def __enter__(self) -> ZipSource:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
@@ -1662,25 +2010,37 @@ def open_zip(path: Path, *, max_total: int = MAX_TOTAL_BYTES) -> ZipSource:
     return ZipSource(path, max_total=max_total)
 
 
-def verify_zip(source: ZipSource, *, expected_key: str | None = None,
-               progress: Progress | None = None) -> VerificationReport:
+def verify_zip(
+    source: ZipSource, *, expected_key: str | None = None, progress: Progress | None = None
+) -> VerificationReport:
     """Run every check of ``evkit verify`` on a zip, without unpacking it."""
-    rep = verify_source(source, expected_key=expected_key, progress=progress,
-                        extra_checks=standard_checks())
-    findings = [f for f in rep.findings
-                if not (f.code == "payload.unreadable" and f.path in source.damaged)]
+    rep = verify_source(
+        source, expected_key=expected_key, progress=progress, extra_checks=standard_checks()
+    )
+    findings = [
+        f for f in rep.findings if not (f.code == "payload.unreadable" and f.path in source.damaged)
+    ]
     findings.extend(source.late)
     structural = [f for f in findings if f.code.startswith("zip.")]
     where = f"folder {source.folder}/" if source.folder else "no top folder"
-    check = Check("Zip package", not structural,
-                  f"{source.file_count()} files in one case folder ({where})"
-                  if not structural else f"{len(structural)} problem(s)")
-    return dataclasses.replace(rep, target=f"{source.label} ({where})",
-                               checks=(check, *rep.checks), findings=tuple(findings))
+    check = Check(
+        "Zip package",
+        not structural,
+        f"{source.file_count()} files in one case folder ({where})"
+        if not structural
+        else f"{len(structural)} problem(s)",
+    )
+    return dataclasses.replace(
+        rep,
+        target=f"{source.label} ({where})",
+        checks=(check, *rep.checks),
+        findings=tuple(findings),
+    )
 
 
-def import_zip(zip_path: Path, dest: Path, *, expected_key: str | None = None,
-               progress: Progress | None = None) -> tuple[int, VerificationReport]:
+def import_zip(
+    zip_path: Path, dest: Path, *, expected_key: str | None = None, progress: Progress | None = None
+) -> tuple[int, VerificationReport]:
     """Unpack a handover zip safely into the new or empty folder ``dest``, then verify it.
 
     Refuses (writing nothing) if any entry is unsafe. If unpacking fails, what was written is
@@ -1691,8 +2051,10 @@ def import_zip(zip_path: Path, dest: Path, *, expected_key: str | None = None,
         if dest.is_symlink() or not dest.is_dir():
             raise UsageError(f"{dest} exists and is not a folder.")
         if any(dest.iterdir()):
-            raise UsageError(f"{dest} is not empty; evkit unpacks only into a new or empty "
-                             "folder.", hint="Give a new folder name.")
+            raise UsageError(
+                f"{dest} is not empty; evkit unpacks only into a new or empty folder.",
+                hint="Give a new folder name.",
+            )
     elif not dest.parent.is_dir():
         raise UsageError(f"The folder {dest.parent} does not exist.")
     from evidence_kit.reportcheck import report_findings
@@ -1704,16 +2066,19 @@ def import_zip(zip_path: Path, dest: Path, *, expected_key: str | None = None,
         if problems:
             shown = "; ".join(f.message for f in problems[:3])
             more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-            err = IntegrityError if any(f.integrity for f in problems) else \
-                UnreadableInputError
-            raise err(f"{zip_path} was not unpacked: {shown}{more}",
-                      hint="Nothing was written. Run 'evkit verify' on the zip for details.")
+            err = IntegrityError if any(f.integrity for f in problems) else UnreadableInputError
+            raise err(
+                f"{zip_path} was not unpacked: {shown}{more}",
+                hint="Nothing was written. Run 'evkit verify' on the zip for details.",
+            )
         need = src.total_bytes()
         probe = dest if dest.exists() else dest.parent
         free = shutil.disk_usage(probe).free
         if need > free:
-            raise StorageError(f"Unpacking needs {need} bytes but only {free} are free on that "
-                               "disk.", hint="Free some space or choose another folder.")
+            raise StorageError(
+                f"Unpacking needs {need} bytes but only {free} are free on that disk.",
+                hint="Free some space or choose another folder.",
+            )
         created = not dest.exists()
         try:
             dest.mkdir(exist_ok=True)
@@ -1729,11 +2094,13 @@ def import_zip(zip_path: Path, dest: Path, *, expected_key: str | None = None,
                         with contextlib.suppress(OSError):
                             child.unlink()
             if isinstance(exc, OSError):
-                raise StorageError(f"Could not unpack into {dest}: {exc.strerror or exc}; "
-                                   "nothing was kept.") from exc
+                raise StorageError(
+                    f"Could not unpack into {dest}: {exc.strerror or exc}; nothing was kept."
+                ) from exc
             raise
-    return count, verify_source(FolderSource(dest.resolve()), expected_key=expected_key,
-                                extra_checks=standard_checks())
+    return count, verify_source(
+        FolderSource(dest.resolve()), expected_key=expected_key, extra_checks=standard_checks()
+    )
 
 
 # ==== verification of a package's handover record (verify.py check 10) =====================
@@ -1751,50 +2118,95 @@ def verify_check(ctx: VerifyContext) -> tuple[Check, list[Finding]] | None:
     findings: list[Finding] = []
     name = "Handover record"
     if not isinstance(export, dict):
-        findings.append(Finding("export.unsealed", "evkit/withheld.json is present, but the "
-                                "seal is not a handover seal: the list of withheld items was "
-                                "added after sealing.", WITHHELD_PATH))
+        findings.append(
+            Finding(
+                "export.unsealed",
+                "evkit/withheld.json is present, but the "
+                "seal is not a handover seal: the list of withheld items was "
+                "added after sealing.",
+                WITHHELD_PATH,
+            )
+        )
         return Check(name, False, "1 problem(s)"), findings
     export_id = str(export.get("id") or "")
     if raw is None:
-        findings.append(Finding("export.withheld-missing", "evkit/withheld.json (the list of "
-                                "items withheld from this package) is missing.", WITHHELD_PATH))
+        findings.append(
+            Finding(
+                "export.withheld-missing",
+                "evkit/withheld.json (the list of items withheld from this package) is missing.",
+                WITHHELD_PATH,
+            )
+        )
     withheld_ids: set[str] = set()
     doc: Any = None
     if raw is not None:
         with contextlib.suppress(ValueError):
             doc = loads(raw)
         if isinstance(doc, dict) and doc.get("type") == WITHHELD_TYPE:
-            withheld_ids = {str(w.get("id")) for w in doc.get("items") or []
-                            if isinstance(w, dict)}
+            withheld_ids = {str(w.get("id")) for w in doc.get("items") or [] if isinstance(w, dict)}
             if doc.get("export") != export_id:
-                findings.append(Finding("export.mismatch", f"evkit/withheld.json belongs to "
-                                        f"handover {doc.get('export')}, the seal to "
-                                        f"{export_id}.", WITHHELD_PATH))
+                findings.append(
+                    Finding(
+                        "export.mismatch",
+                        f"evkit/withheld.json belongs to "
+                        f"handover {doc.get('export')}, the seal to "
+                        f"{export_id}.",
+                        WITHHELD_PATH,
+                    )
+                )
     t = transfers(ctx.log).get(export_id)
     if t is None:
-        findings.append(Finding("export.no-transfer", "The custody log has no signed "
-                                f"'transfer' event for handover {export_id}.", LOG_PATH))
+        findings.append(
+            Finding(
+                "export.no-transfer",
+                f"The custody log has no signed 'transfer' event for handover {export_id}.",
+                LOG_PATH,
+            )
+        )
     else:
         if t.seq != len(ctx.log.events):
-            findings.append(Finding("export.not-last", f"The transfer event of {export_id} is "
-                                    "not the last custody event in the package.", LOG_PATH))
-        by_path = {str(rec["stored"]): item_id for item_id, rec in ctx.items.items()
-                   if "stored" in rec}  # entries before evkit 0.2 name the stored path
+            findings.append(
+                Finding(
+                    "export.not-last",
+                    f"The transfer event of {export_id} is "
+                    "not the last custody event in the package.",
+                    LOG_PATH,
+                )
+            )
+        by_path = {
+            str(rec["stored"]): item_id for item_id, rec in ctx.items.items() if "stored" in rec
+        }  # entries before evkit 0.2 name the stored path
         in_manifest = {by_path.get(rel) or item_id_of_stored(rel) or rel for rel in ctx.manifest}
         if in_manifest != set(t.included):
-            findings.append(Finding("export.mismatch", f"The evidence files in this package "
-                                    f"are not the ones the signed transfer event of {export_id} "
-                                    "lists.", PAYLOAD_MANIFEST))
+            findings.append(
+                Finding(
+                    "export.mismatch",
+                    f"The evidence files in this package "
+                    f"are not the ones the signed transfer event of {export_id} "
+                    "lists.",
+                    PAYLOAD_MANIFEST,
+                )
+            )
         if raw is not None and withheld_ids != {str(w.get("id")) for w in t.withheld}:
-            findings.append(Finding("export.mismatch", f"The withheld items listed in "
-                                    f"evkit/withheld.json are not the ones the signed transfer "
-                                    f"event of {export_id} lists.", WITHHELD_PATH))
+            findings.append(
+                Finding(
+                    "export.mismatch",
+                    f"The withheld items listed in "
+                    f"evkit/withheld.json are not the ones the signed transfer "
+                    f"event of {export_id} lists.",
+                    WITHHELD_PATH,
+                )
+            )
         unaccounted = sorted(set(ctx.items) - set(t.included) - withheld_ids)
         if unaccounted:
-            findings.append(Finding("export.unaccounted", f"Item(s) {', '.join(unaccounted[:5])} "
-                                    "are neither in this package nor listed as withheld.",
-                                    PAYLOAD_MANIFEST))
+            findings.append(
+                Finding(
+                    "export.unaccounted",
+                    f"Item(s) {', '.join(unaccounted[:5])} "
+                    "are neither in this package nor listed as withheld.",
+                    PAYLOAD_MANIFEST,
+                )
+            )
     if findings:
         return Check(name, False, f"{len(findings)} problem(s)"), findings
     detail = f"handover {export_id}"

@@ -93,8 +93,9 @@ class CopyCancelledError(Exception):
     """Another thread asked the copy to stop (the command is being interrupted)."""
 
 
-def copy_and_hash(src_fd: int, dst_fd: int, *, head_size: int = 8192,
-                  cancel: threading.Event | None = None) -> CopyResult:
+def copy_and_hash(
+    src_fd: int, dst_fd: int, *, head_size: int = 8192, cancel: threading.Event | None = None
+) -> CopyResult:
     """Copy ``src_fd`` to ``dst_fd`` and hash it in the same single pass."""
     h = hashlib.sha256()
     view = _buffer()
@@ -150,7 +151,7 @@ def _hash_batch(batch: Sequence[str] | tuple[int, int]) -> tuple[str, list[int],
     the errors by position: plain strings and ints pickle far faster than objects.
     """
     if isinstance(batch, tuple):
-        paths: Sequence[str] = _SHARED_PATHS[batch[0]:batch[1]]
+        paths: Sequence[str] = _SHARED_PATHS[batch[0] : batch[1]]
     else:
         paths = batch
     digests: list[str] = []
@@ -171,8 +172,9 @@ def _process_pool(workers: int) -> Executor:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
-        "fork" if _can_fork() else None))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork" if _can_fork() else None)
+    )
 
 
 def _can_fork() -> bool:
@@ -215,8 +217,9 @@ def hash_many(
     return _hash_threaded(paths, named, order, min(workers, n), progress)
 
 
-def _hash_serial(paths: Sequence[str], names: Sequence[str],
-                 progress: Callable[[int], None] | None) -> Iterator[HashOutcome]:
+def _hash_serial(
+    paths: Sequence[str], names: Sequence[str], progress: Callable[[int], None] | None
+) -> Iterator[HashOutcome]:
     for path, name in zip(paths, names, strict=True):
         out = _hash_one(path)
         if progress and out.size:
@@ -229,8 +232,9 @@ def _hash_serial(paths: Sequence[str], names: Sequence[str],
 _STRIDE = 32
 
 
-def _hash_forked(paths: Sequence[str], names: Sequence[str], workers: int,
-                 progress: Callable[[int], None] | None) -> ForkedHashing:
+def _hash_forked(
+    paths: Sequence[str], names: Sequence[str], workers: int, progress: Callable[[int], None] | None
+) -> ForkedHashing:
     """Fork ``workers`` processes now, each hashing an interleaved share of ``paths`` (inherited,
     not sent) into a table shared with this process; return the handle to it.
 
@@ -270,8 +274,9 @@ def _hash_forked(paths: Sequence[str], names: Sequence[str], workers: int,
     return ForkedHashing(names, pids, readers, table, progress)
 
 
-def _hash_share(paths: Sequence[str], w: int, workers: int, table: mmap.mmap,
-                progress_fd: int | None) -> None:
+def _hash_share(
+    paths: Sequence[str], w: int, workers: int, table: mmap.mmap, progress_fd: int | None
+) -> None:
     """A worker's share: runs of ``_STRIDE`` files, every ``workers``-th run from the ``w``-th."""
     n = len(paths)
     status_at = 32 * n
@@ -292,7 +297,7 @@ def _hash_share(paths: Sequence[str], w: int, workers: int, table: mmap.mmap,
                         size += got
                 finally:
                     os.close(fd)
-                table[32 * i:32 * i + 32] = h.digest()
+                table[32 * i : 32 * i + 32] = h.digest()
                 put_status(table, status_at + 8 * i, size + 1)  # after the digest: a worker
                 done += size  # killed between the two leaves the file "not reached"
             except OSError as exc:
@@ -304,15 +309,21 @@ def _hash_share(paths: Sequence[str], w: int, workers: int, table: mmap.mmap,
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 class ForkedHashing:
     """Files being hashed by forked workers: iterate for outcomes (once they are done), or
     :meth:`wait` and read the results in bulk (:attr:`digests`, :attr:`statuses`)."""
 
-    def __init__(self, names: Sequence[str], pids: list[int], readers: list[int],
-                 table: mmap.mmap, progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        pids: list[int],
+        readers: list[int],
+        table: mmap.mmap,
+        progress: Callable[[int], None] | None,
+    ) -> None:
         self.names = names
         self._pids = pids
         self._readers = readers
@@ -352,8 +363,8 @@ class ForkedHashing:
                     os.waitpid(pid, 0)
             self._pids.clear()
             n = len(self.names)
-            self.digests = self._table[:32 * n]
-            self.statuses = array("q", self._table[32 * n:40 * n])
+            self.digests = self._table[: 32 * n]
+            self.statuses = array("q", self._table[32 * n : 40 * n])
             finished = True
         finally:
             self.close(kill=not finished)
@@ -375,8 +386,7 @@ class ForkedHashing:
         # No statuses at all if waiting failed (the workers were stopped): no outcomes.
         for i, (name, status) in enumerate(zip(self.names, self.statuses)):
             if status > 0:
-                yield HashOutcome(name, self.digests[32 * i:32 * i + 32].hex(), status - 1,
-                                  None)
+                yield HashOutcome(name, self.digests[32 * i : 32 * i + 32].hex(), status - 1, None)
             elif status < 0:
                 yield HashOutcome(name, None, None, strerror(-status))
             # 0: never reached (a worker died); the caller sees the file has no outcome
@@ -402,9 +412,11 @@ class ForkedLineDigests:
                 _pid, status = os.waitpid(self._pid, 0)
                 if os.waitstatus_to_exitcode(status) == 0:
                     (count,) = struct.unpack_from("=q", self._table, 0)
-                    digests = self._table[40:40 + 32 * count].hex()
-                    self._result = (self._table[8:40].hex(),
-                                    [digests[i:i + 64] for i in range(0, 64 * count, 64)])
+                    digests = self._table[40 : 40 + 32 * count].hex()
+                    self._result = (
+                        self._table[8:40].hex(),
+                        [digests[i : i + 64] for i in range(0, 64 * count, 64)],
+                    )
             finally:
                 self._table.close()
         return self._result
@@ -467,7 +479,7 @@ def _line_digests_into(path: str, max_lines: int, table: mmap.mmap) -> None:
             if count + len(lines) > max_lines:
                 raise OverflowError("more lines than planned")
             for line in lines:
-                table[40 + 32 * count:72 + 32 * count] = sha256(line).digest()
+                table[40 + 32 * count : 72 + 32 * count] = sha256(line).digest()
                 count += 1
             if not block:
                 break
@@ -489,8 +501,9 @@ def _reap(pids: list[int], readers: list[int], *, kill: bool) -> None:
             os.waitpid(pid, 0)
 
 
-def _hash_pooled(paths: Sequence[str], names: Sequence[str], workers: int,
-                 progress: Callable[[int], None] | None) -> Iterator[HashOutcome]:
+def _hash_pooled(
+    paths: Sequence[str], names: Sequence[str], workers: int, progress: Callable[[int], None] | None
+) -> Iterator[HashOutcome]:
     """Where processes cannot simply be forked: a process pool, in batches."""
     global _SHARED_PATHS
     n = len(paths)
@@ -502,22 +515,26 @@ def _hash_pooled(paths: Sequence[str], names: Sequence[str], workers: int,
     try:
         with _process_pool(workers) as pool:
             for (start, _stop), (digests, got, errors) in zip(
-                    bounds, pool.map(_hash_batch, jobs), strict=True):
+                bounds, pool.map(_hash_batch, jobs), strict=True
+            ):
                 for k, size in enumerate(got):
                     if k in errors:
                         yield HashOutcome(names[start + k], None, None, errors[k])
                         continue
                     if progress and size:
                         progress(size)
-                    yield HashOutcome(names[start + k], digests[64 * k:64 * k + 64], size,
-                                      None)
+                    yield HashOutcome(names[start + k], digests[64 * k : 64 * k + 64], size, None)
     finally:
         _SHARED_PATHS = ()
 
 
-def _hash_threaded(paths: Sequence[str], names: Sequence[str], order: Sequence[int],
-                   workers: int, progress: Callable[[int], None] | None,
-                   ) -> Iterator[HashOutcome]:
+def _hash_threaded(
+    paths: Sequence[str],
+    names: Sequence[str],
+    order: Sequence[int],
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[HashOutcome]:
     """Hash ``paths`` on ``workers`` threads (in ``order``: largest first); yield outcomes as
     they complete. Plain threads, not ``concurrent.futures``: its import (with ``logging``)
     costs ~20 ms, which is 4% of a 1 GiB check."""
@@ -544,8 +561,9 @@ def _hash_threaded(paths: Sequence[str], names: Sequence[str], order: Sequence[i
                 finished[0] += 1
                 ready.notify()
 
-    threads = [threading.Thread(target=work, name=f"evkit-hash-{i}", daemon=True)
-               for i in range(workers)]
+    threads = [
+        threading.Thread(target=work, name=f"evkit-hash-{i}", daemon=True) for i in range(workers)
+    ]
     for t in threads:
         t.start()
     try:

@@ -91,8 +91,9 @@ def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Pr
         nonlocal skipped
         key = (st.st_dev, st.st_ino)
         if key in seen:
-            problems.append(Problem(shown, f"was given twice (same file as {seen[key]}); "
-                                    "added once.", "twice"))
+            problems.append(
+                Problem(shown, f"was given twice (same file as {seen[key]}); added once.", "twice")
+            )
             return
         seen[key] = shown
         if st.st_size == 0:
@@ -101,9 +102,15 @@ def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Pr
 
     def special(shown: str, st: os.stat_result) -> Problem:
         mode = st.st_mode
-        what = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
-                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
-                "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        what = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
         return Problem(shown, f"is {what}, not a file; skipped.", "special")
 
     for given in paths:
@@ -112,27 +119,47 @@ def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Pr
         try:
             st = os.lstat(path)
         except FileNotFoundError:
-            problems.append(Problem(shown, "does not exist (check the name, or drag the file "
-                                    "into the terminal again).", "missing"))
+            problems.append(
+                Problem(
+                    shown,
+                    "does not exist (check the name, or drag the file into the terminal again).",
+                    "missing",
+                )
+            )
             continue
         except OSError as exc:
             problems.append(Problem(shown, f"cannot be examined: {exc.strerror}.", "unreadable"))
             continue
         except ValueError:  # a NUL character (pasted or piped in): no file can have that name
-            problems.append(Problem(shown, "is not a possible file name (it contains a NUL "
-                                    "character).", "unreadable"))
+            problems.append(
+                Problem(
+                    shown,
+                    "is not a possible file name (it contains a NUL character).",
+                    "unreadable",
+                )
+            )
             continue
         try:
             real = path.resolve()
         except OSError:
             real = path
         if real == case_real or case_real in real.parents:
-            problems.append(Problem(shown, "is inside the case folder; evkit adds files from "
-                                    "outside it.", "inside-case"))
+            problems.append(
+                Problem(
+                    shown,
+                    "is inside the case folder; evkit adds files from outside it.",
+                    "inside-case",
+                )
+            )
             continue
         if stat.S_ISLNK(st.st_mode):
-            problems.append(Problem(shown, f"is a shortcut (symbolic link) to "
-                                    f"{os.readlink(path)}; add that file itself.", "symlink"))
+            problems.append(
+                Problem(
+                    shown,
+                    f"is a shortcut (symbolic link) to {os.readlink(path)}; add that file itself.",
+                    "symlink",
+                )
+            )
         elif stat.S_ISDIR(st.st_mode):
             skipped += _walk(path, consider, special, problems)
         elif stat.S_ISREG(st.st_mode):
@@ -142,21 +169,27 @@ def gather(paths: Iterable[str], case_root: Path) -> tuple[list[Source], list[Pr
     return sources, problems, skipped
 
 
-def _walk(top: Path, consider: Callable[[str, os.stat_result, str], None],
-          special: Callable[[str, os.stat_result], Problem], problems: list[Problem]) -> int:
+def _walk(
+    top: Path,
+    consider: Callable[[str, os.stat_result, str], None],
+    special: Callable[[str, os.stat_result], Problem],
+    problems: list[Problem],
+) -> int:
     skipped = 0
 
     def onerror(exc: OSError) -> None:
-        problems.append(Problem(str(exc.filename), f"cannot be opened: {exc.strerror}.",
-                                "unreadable"))
+        problems.append(
+            Problem(str(exc.filename), f"cannot be opened: {exc.strerror}.", "unreadable")
+        )
 
     for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=False):
         dirnames.sort()
         for d in list(dirnames):
             sub = os.path.join(dirpath, d)
             if os.path.islink(sub):
-                problems.append(Problem(sub, "is a shortcut (symbolic link) to a folder; "
-                                        "skipped.", "symlink"))
+                problems.append(
+                    Problem(sub, "is a shortcut (symbolic link) to a folder; skipped.", "symlink")
+                )
         for name in sorted(filenames):
             p = os.path.join(dirpath, name)
             if name in SYSTEM_FILES:
@@ -165,12 +198,14 @@ def _walk(top: Path, consider: Callable[[str, os.stat_result, str], None],
             try:
                 st = os.lstat(p)
             except OSError as exc:
-                problems.append(Problem(p, f"cannot be examined: {exc.strerror}.",
-                                        "unreadable"))
+                problems.append(Problem(p, f"cannot be examined: {exc.strerror}.", "unreadable"))
                 continue
             if stat.S_ISLNK(st.st_mode):
-                problems.append(Problem(p, f"is a shortcut (symbolic link) to "
-                                        f"{os.readlink(p)}; skipped.", "symlink"))
+                problems.append(
+                    Problem(
+                        p, f"is a shortcut (symbolic link) to {os.readlink(p)}; skipped.", "symlink"
+                    )
+                )
             elif stat.S_ISREG(st.st_mode):
                 consider(p, st, p)
             else:
@@ -229,8 +264,13 @@ class _SkipFileError(Exception):
 
 
 def _open_source(path: Path, shown: str) -> tuple[int, os.stat_result]:
-    base = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(
-        os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    base = (
+        os.O_RDONLY
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_BINARY", 0)
+    )
     noatime = getattr(os, "O_NOATIME", 0)
     try:
         try:
@@ -240,15 +280,18 @@ def _open_source(path: Path, shown: str) -> tuple[int, os.stat_result]:
                 raise
             fd = os.open(path, base)
     except FileNotFoundError as exc:
-        raise _SkipFileError(Problem(shown, "disappeared before it could be copied.", "missing")) \
-            from exc
+        raise _SkipFileError(
+            Problem(shown, "disappeared before it could be copied.", "missing")
+        ) from exc
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _SkipFileError(Problem(shown, "is a shortcut (symbolic link); skipped.",
-                                    "symlink")) from exc
+            raise _SkipFileError(
+                Problem(shown, "is a shortcut (symbolic link); skipped.", "symlink")
+            ) from exc
         why = "permission denied" if exc.errno == errno.EACCES else exc.strerror
-        raise _SkipFileError(Problem(shown, f"cannot be read ({why}); skipped.", "unreadable")) \
-            from exc
+        raise _SkipFileError(
+            Problem(shown, f"cannot be read ({why}); skipped.", "unreadable")
+        ) from exc
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
@@ -259,8 +302,9 @@ def _open_source(path: Path, shown: str) -> tuple[int, os.stat_result]:
 def _copy_file(fd: int, part: Path, shown: str) -> CopyResult:
     """Copy the open source ``fd`` to a new read-only staging file, hashing in the same pass."""
     try:
-        dfd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                      0o600)
+        dfd = os.open(
+            part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600
+        )
     except OSError as exc:
         if is_disk_full(exc):
             raise disk_full_error() from exc
@@ -273,8 +317,11 @@ def _copy_file(fd: int, part: Path, shown: str) -> CopyResult:
                 raise disk_full_error() from exc
             if exc.errno == errno.EROFS:
                 raise StorageError("The case folder is on a read-only disk.") from exc
-            raise _SkipFileError(Problem(shown, f"could not be read completely "
-                                         f"({exc.strerror}); skipped.", "unreadable")) from exc
+            raise _SkipFileError(
+                Problem(
+                    shown, f"could not be read completely ({exc.strerror}); skipped.", "unreadable"
+                )
+            ) from exc
         os.fchmod(dfd, 0o444)  # stored evidence is read-only
     except BaseException:
         os.close(dfd)
@@ -284,8 +331,9 @@ def _copy_file(fd: int, part: Path, shown: str) -> CopyResult:
     return result
 
 
-def _analyse(part: Path, head: bytes, name: str, scratch: Path,
-             extract: bool) -> tuple[str, dict[str, Any] | None, list[Any]]:
+def _analyse(
+    part: Path, head: bytes, name: str, scratch: Path, extract: bool
+) -> tuple[str, dict[str, Any] | None, list[Any]]:
     """libmagic's type from the first bytes, then the extractor for that type (if wanted)."""
     mime = sniff_mime(head)
     if not extract:
@@ -336,9 +384,14 @@ def _work(task: _Task) -> _Done:
             os.close(fd)
         if after.st_size != result.size or after.st_mtime_ns != st.st_mtime_ns:
             part.unlink(missing_ok=True)
-            raise _SkipFileError(Problem(shown, "changed while it was being copied; skipped. "
-                                         "Close the program using it and add it again.",
-                                         "changed"))
+            raise _SkipFileError(
+                Problem(
+                    shown,
+                    "changed while it was being copied; skipped. "
+                    "Close the program using it and add it again.",
+                    "changed",
+                )
+            )
         original = {
             "path": fs_text(shown),
             "size": st.st_size,
@@ -353,12 +406,19 @@ def _work(task: _Task) -> _Done:
         for key, raw in (("name_hex", raw_name), ("path_hex", shown)):
             if (hexed := fs_hex(raw)) is not None:
                 original[key] = hexed
-        mime, extraction, children = _analyse(part, result.head, name, task.scratch,
-                                              task.extract)
+        mime, extraction, children = _analyse(part, result.head, name, task.scratch, task.extract)
         if _IN_WORKER:  # read embedded files here too: a crash costs this file, not the add
             children = _pre_analyse(children, task.extract, 1)
-        return _Done(part=task.part, sha256=result.sha256, size=result.size, name=name,
-                     original=original, mime=mime, extraction=extraction, children=children)
+        return _Done(
+            part=task.part,
+            sha256=result.sha256,
+            size=result.size,
+            name=name,
+            original=original,
+            mime=mime,
+            extraction=extraction,
+            children=children,
+        )
     except _SkipFileError as skip:
         return _Done(problem=skip.problem)
     except StorageError as exc:
@@ -400,8 +460,9 @@ def _pre_analyse(children: list[Any], extract: bool, depth: int) -> list[Any]:
         except OSError:
             out.append(child)  # left to the main process, which reports it
             continue
-        mime, extraction, nested = _analyse(path, head, _child_name(child),
-                                            path.with_name(path.name + ".x"), extract)
+        mime, extraction, nested = _analyse(
+            path, head, _child_name(child), path.with_name(path.name + ".x"), extract
+        )
         if depth + 1 <= MAX_CHILD_DEPTH:
             nested = _pre_analyse(nested, extract, depth + 1)
         out.append(_PreChild(child, mime, extraction, nested))
@@ -521,8 +582,8 @@ class _CopyWorkers:
                         raise RuntimeError(f"copy worker out of order ({index} for {i})")
                     # Written by our own forked worker through a pipe only it holds (a worker
                     # is the same user: no boundary is crossed here).
-                    done: _Done = pickle.loads(buf[head:head + length])  # noqa: S301
-                    del buf[:head + length]
+                    done: _Done = pickle.loads(buf[head : head + length])  # noqa: S301
+                    del buf[: head + length]
                     return done
             chunk = os.read(self._fds[w], 1 << 20)
             if chunk:
@@ -538,13 +599,21 @@ class _CopyWorkers:
         task = self._tasks[i]
         Path(task.part).unlink(missing_ok=True)
         shutil.rmtree(task.scratch, ignore_errors=True)
-        how = (f"signal {-os.waitstatus_to_exitcode(status)}"
-               if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}")
+        how = (
+            f"signal {-os.waitstatus_to_exitcode(status)}"
+            if os.WIFSIGNALED(status)
+            else f"exit code {os.waitstatus_to_exitcode(status)}"
+        )
         self._spawn(w, after=i)
-        return _Done(problem=Problem(task.path, "could not be added: evkit's file reader "
-                                     f"stopped while reading it ({how}). Keep the original: "
-                                     "it may be damaged, or made to attack software.",
-                                     "unreadable"))
+        return _Done(
+            problem=Problem(
+                task.path,
+                "could not be added: evkit's file reader "
+                f"stopped while reading it ({how}). Keep the original: "
+                "it may be damaged, or made to attack software.",
+                "unreadable",
+            )
+        )
 
     def close(self) -> None:
         """Stop the workers still running and reap them (after the last result, or when the
@@ -566,7 +635,7 @@ class _CopyWorkers:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 @dataclass
@@ -601,9 +670,17 @@ def add_files(
 
     def acquired_now() -> dict[str, Any]:
         now = datetime.now(UTC)
-        return {"at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "local": local_iso(now, tz),
-                "timezone": tz, "by": collector, "host": host, "tool": f"evkit {__version__}",
-                "method": "copied by evkit add", "source": source, "note": note}
+        return {
+            "at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "local": local_iso(now, tz),
+            "timezone": tz,
+            "by": collector,
+            "host": host,
+            "tool": f"evkit {__version__}",
+            "method": "copied by evkit add",
+            "source": source,
+            "note": note,
+        }
 
     with case.session(signer, "add", on_recover=on_recover, private=sensitive) as sess:
         batch = _Batch()
@@ -613,21 +690,27 @@ def add_files(
             if batch.staged or batch.duplicates:
                 # The source and note are in every record's "acquired": the signed event
                 # repeats nothing that could name a sensitive file.
-                report.added.extend(sess.commit("acquire", {}, batch.staged,
-                                                duplicates=batch.duplicates))
+                report.added.extend(
+                    sess.commit("acquire", {}, batch.staged, duplicates=batch.duplicates)
+                )
                 report.duplicates.extend(batch.duplicates)
             batch = _Batch()
 
         originals = [src.path for src in sources]
         parts = sess.reserve_parts([fs_text(path) for path in originals])  # named for recovery
-        tasks = [_Task(path=path, part=part, extract=extract)
-                 for path, part in zip(originals, parts, strict=True)]
+        tasks = [
+            _Task(path=path, part=part, extract=extract)
+            for path, part in zip(originals, parts, strict=True)
+        ]
         del originals
         _CANCEL.clear()  # before forking: workers inherit it
         workers = _CopyWorkers(tasks, os.cpu_count() or 2) if _can_fork_workers() else None
         threads = None
-        if workers is None and len(tasks) > 1 and sum(s.size for s in sources) >= (
-                THREADED_MIN_BYTES):
+        if (
+            workers is None
+            and len(tasks) > 1
+            and sum(s.size for s in sources) >= (THREADED_MIN_BYTES)
+        ):
             from concurrent.futures import ThreadPoolExecutor
 
             threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evkit-copy")
@@ -635,17 +718,33 @@ def add_files(
             # Workers copy, hash, type and read files in parallel; this process keeps the
             # order, decides duplicates, numbers items and commits, as when working inline.
             results: Iterable[_Done] = (
-                workers.results() if workers is not None
-                else threads.map(_work, tasks) if threads is not None else map(_work, tasks))
+                workers.results()
+                if workers is not None
+                else threads.map(_work, tasks)
+                if threads is not None
+                else map(_work, tasks)
+            )
             for src, done in zip(sources, results, strict=True):
                 if done.fatal is not None:
                     raise done.fatal
                 if done.problem is not None:
                     report.problems.append(done.problem)
                 elif done.part is not None and done.original is not None:
-                    _register(sess, batch, Path(done.part), done.sha256, done.size, done.name,
-                              done.original, acquired_now(), None, sensitive, extract, 0,
-                              (done.mime, done.extraction, done.children))
+                    _register(
+                        sess,
+                        batch,
+                        Path(done.part),
+                        done.sha256,
+                        done.size,
+                        done.name,
+                        done.original,
+                        acquired_now(),
+                        None,
+                        sensitive,
+                        extract,
+                        0,
+                        (done.mime, done.extraction, done.children),
+                    )
                 if progress:
                     progress(src.size, os.path.basename(src.path))
                 if len(batch.staged) >= BATCH_FILES or batch.bytes >= BATCH_BYTES:
@@ -662,22 +761,38 @@ def add_files(
     return report
 
 
-def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, name: str,
-              original: dict[str, Any], acquired: dict[str, Any], parent: dict[str, Any] | None,
-              sensitive: bool, extract: bool, depth: int,
-              analysed: tuple[str, Any, list[Any]]) -> None:
+def _register(
+    sess: Session,
+    batch: _Batch,
+    part: Path,
+    sha256: str,
+    size: int,
+    name: str,
+    original: dict[str, Any],
+    acquired: dict[str, Any],
+    parent: dict[str, Any] | None,
+    sensitive: bool,
+    extract: bool,
+    depth: int,
+    analysed: tuple[str, Any, list[Any]],
+) -> None:
     """Record one copied file as a new item, or as a duplicate of an existing one."""
     from evidence_kit.bag import neutral_name, safe_name
 
     existing = sess.existing_with_hash(sha256)
     if existing is not None:
         part.unlink(missing_ok=True)
-        batch.duplicates.append({"sha256": sha256, "same_as": existing, "name": name,
-                                 "original_path": original.get("path"),
-                                 "modified": original.get("modified"),
-                                 "parent": parent["id"] if parent else None,
-                                 **{k: original[k] for k in ("name_hex", "path_hex")
-                                    if k in original}})
+        batch.duplicates.append(
+            {
+                "sha256": sha256,
+                "same_as": existing,
+                "name": name,
+                "original_path": original.get("path"),
+                "modified": original.get("modified"),
+                "parent": parent["id"] if parent else None,
+                **{k: original[k] for k in ("name_hex", "path_hex") if k in original},
+            }
+        )
         for child in analysed[2]:  # its attachments were read for nothing: drop them
             Path(child.path).unlink(missing_ok=True)
         return
@@ -685,11 +800,22 @@ def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, 
     sess.claim_hash(sha256, item_id)
     mime, extraction, children = analysed
     # A sensitive file's stored name says only its ID and type, never what it shows.
-    stored = "data/" + (neutral_name(item_id, name, mime) if sensitive
-                        else safe_name(item_id, name))
-    record = new_item_record(item_id=item_id, sha256=sha256, size=size, original_name=name,
-                             stored=stored, mime=mime, original=original, acquired=acquired,
-                             parent=parent, sensitive=sensitive, extraction=extraction)
+    stored = "data/" + (
+        neutral_name(item_id, name, mime) if sensitive else safe_name(item_id, name)
+    )
+    record = new_item_record(
+        item_id=item_id,
+        sha256=sha256,
+        size=size,
+        original_name=name,
+        stored=stored,
+        mime=mime,
+        original=original,
+        acquired=acquired,
+        parent=parent,
+        sensitive=sensitive,
+        extraction=extraction,
+    )
     batch.staged.append(StagedItem(part=part, record=record))
     batch.bytes += size
     if children and depth + 1 > MAX_CHILD_DEPTH:
@@ -700,9 +826,11 @@ def _register(sess: Session, batch: _Batch, part: Path, sha256: str, size: int, 
 
 
 #: What an item's record says when its own embedded files are too deep to become items.
-DEPTH_LIMIT_NOTE = (f"files inside this one were not saved as separate items or read: they are "
-                    f"nested more than {MAX_CHILD_DEPTH} levels deep (attachments or messages "
-                    "inside other ones). They are kept inside this file exactly as received")
+DEPTH_LIMIT_NOTE = (
+    f"files inside this one were not saved as separate items or read: they are "
+    f"nested more than {MAX_CHILD_DEPTH} levels deep (attachments or messages "
+    "inside other ones). They are kept inside this file exactly as received"
+)
 
 
 def _note_depth_limit(record: dict[str, Any]) -> None:
@@ -723,16 +851,19 @@ def _depth(items: Mapping[str, Item], item_id: str) -> int:
     return depth
 
 
-def run_extractors(sess: Session, part: Path, mime: str,
-                   name: str) -> tuple[dict[str, Any], list[Any]]:
+def run_extractors(
+    sess: Session, part: Path, mime: str, name: str
+) -> tuple[dict[str, Any], list[Any]]:
     """Run the extractor for this type on a stored or staged copy; children land in scratch."""
-    _mime, extraction, children = _analyse_known(part, mime, name,
-                                                 sess.dir / "scratch" / f"x{part.stem}")
+    _mime, extraction, children = _analyse_known(
+        part, mime, name, sess.dir / "scratch" / f"x{part.stem}"
+    )
     return extraction, children
 
 
-def _analyse_known(part: Path, mime: str, name: str,
-                   scratch: Path) -> tuple[str, dict[str, Any], list[Any]]:
+def _analyse_known(
+    part: Path, mime: str, name: str, scratch: Path
+) -> tuple[str, dict[str, Any], list[Any]]:
     from evidence_kit.extractors import ExtractContext
     from evidence_kit.extractors import extract as run
 
@@ -742,8 +873,16 @@ def _analyse_known(part: Path, mime: str, name: str,
     return mime, ex.to_dict(), list(ex.children)
 
 
-def _register_child(sess: Session, batch: _Batch, child: Any, parent_id: str,
-                    acquired: dict[str, Any], sensitive: bool, extract: bool, depth: int) -> None:
+def _register_child(
+    sess: Session,
+    batch: _Batch,
+    child: Any,
+    parent_id: str,
+    acquired: dict[str, Any],
+    sensitive: bool,
+    extract: bool,
+    depth: int,
+) -> None:
     pre = child if isinstance(child, _PreChild) else None
     if pre is not None:
         child = pre.child
@@ -757,22 +896,40 @@ def _register_child(sess: Session, batch: _Batch, child: Any, parent_id: str,
     with open(child_path, "rb", buffering=0) as f:
         result = _copy_file(f.fileno(), part, shown)
     child_path.unlink(missing_ok=True)
-    original = {"path": None, "container": parent_id, "declared_type": child.mime,
-                "role": child.role, "field": child.field, "declared_name": child.filename}
+    original = {
+        "path": None,
+        "container": parent_id,
+        "declared_type": child.mime,
+        "role": child.role,
+        "field": child.field,
+        "declared_name": child.filename,
+    }
     parent = {"id": parent_id, "role": child.role}
     analysed: tuple[str, Any, list[Any]]
     if pre is not None:  # typed and read by the copy worker, from the same bytes
         duplicate = sess.existing_with_hash(result.sha256) is not None
-        analysed = (pre.mime, None, []) if duplicate else (pre.mime, pre.extraction,
-                                                           pre.children)
+        analysed = (pre.mime, None, []) if duplicate else (pre.mime, pre.extraction, pre.children)
     elif sess.existing_with_hash(result.sha256) is not None:
         analysed = (sniff_mime(result.head), None, [])
     else:
-        analysed = _analyse(part, result.head, name, sess.dir / "scratch" / f"x{part.stem}",
-                            extract)
-    _register(sess, batch, part, result.sha256, result.size, name, original,
-              dict(acquired, method=f"extracted from {parent_id} by evkit add"), parent,
-              sensitive, extract, depth, analysed)
+        analysed = _analyse(
+            part, result.head, name, sess.dir / "scratch" / f"x{part.stem}", extract
+        )
+    _register(
+        sess,
+        batch,
+        part,
+        result.sha256,
+        result.size,
+        name,
+        original,
+        dict(acquired, method=f"extracted from {parent_id} by evkit add"),
+        parent,
+        sensitive,
+        extract,
+        depth,
+        analysed,
+    )
 
 
 def cleanup_scratch(sess: Session) -> None:
@@ -790,8 +947,12 @@ class ExtractReport:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-def reextract(case: Case, signer: Signer, item_ids: Iterable[str] | None,
-              on_recover: Callable[[str], None] | None = None) -> ExtractReport:
+def reextract(
+    case: Case,
+    signer: Signer,
+    item_ids: Iterable[str] | None,
+    on_recover: Callable[[str], None] | None = None,
+) -> ExtractReport:
     """Re-run the extractors on stored copies (e.g. after an upgrade); one logged event.
 
     Each item gets a new record revision with the new extraction; its bytes are only read.
@@ -822,12 +983,19 @@ def reextract(case: Case, signer: Signer, item_ids: Iterable[str] | None,
                 report.errors[item_id] = list(extraction["errors"])
             acquired = dict(item.acquired)
             for child in children:
-                _register_child(sess, batch, child, item_id, acquired, item.sensitive, True,
-                                depth + 1)
+                _register_child(
+                    sess, batch, child, item_id, acquired, item.sensitive, True, depth + 1
+                )
         if revisions or batch.staged:
             report.new_children = sess.commit(
-                "extract", {"reason": "re-extraction", "tool": f"evkit {__version__}",
-                            "new_children": [s.record["id"] for s in batch.staged]},
-                staged=batch.staged, records=revisions,
-                duplicates=batch.duplicates)[: len(batch.staged)]
+                "extract",
+                {
+                    "reason": "re-extraction",
+                    "tool": f"evkit {__version__}",
+                    "new_children": [s.record["id"] for s in batch.staged],
+                },
+                staged=batch.staged,
+                records=revisions,
+                duplicates=batch.duplicates,
+            )[: len(batch.staged)]
     return report

@@ -38,8 +38,12 @@ def find_case(start: Path) -> Path:
 
 
 def is_unrecorded(rel: str) -> bool:
-    return rel == LOCK_PATH or rel.startswith(TXN_DIR + "/") or rel == TXN_DIR or (
-        "/." in "/" + rel and ".tmp-" in rel)
+    return (
+        rel == LOCK_PATH
+        or rel.startswith(TXN_DIR + "/")
+        or rel == TXN_DIR
+        or ("/." in "/" + rel and ".tmp-" in rel)
+    )
 
 
 def has_pending(root: Path) -> bool:

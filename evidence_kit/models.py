@@ -47,8 +47,11 @@ def is_hex(value: object) -> bool:
 
 def is_digest(value: object) -> bool:
     """True for ``sha256:`` followed by 64 lower-case hex digits."""
-    return (isinstance(value, str) and value.startswith(DIGEST_PREFIX)
-            and is_hex(value[len(DIGEST_PREFIX):]))
+    return (
+        isinstance(value, str)
+        and value.startswith(DIGEST_PREFIX)
+        and is_hex(value[len(DIGEST_PREFIX) :])
+    )
 
 
 GENESIS = digest("0" * 64)
@@ -115,8 +118,12 @@ class Finding:
     integrity: bool = True  # False: could not check (exit 3) rather than changed (exit 1)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "path": self.path,
-                "kind": "changed" if self.integrity else "unchecked"}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "path": self.path,
+            "kind": "changed" if self.integrity else "unchecked",
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +165,9 @@ class VerificationReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,
-            "result": "intact" if self.intact else (
-                "changed" if self.exit_code == 1 else "not-verified"),
+            "result": "intact"
+            if self.intact
+            else ("changed" if self.exit_code == 1 else "not-verified"),
             "case_id": self.case_id,
             "title": self.title,
             "key_id": self.key_id,
@@ -181,8 +189,9 @@ def _obj(d: object, what: str) -> Mapping[str, Any]:
     return d
 
 
-def _fields(d: Mapping[str, Any], what: str, required: tuple[str, ...],
-            optional: tuple[str, ...] = ()) -> None:
+def _fields(
+    d: Mapping[str, Any], what: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> None:
     for name in required:
         if name not in d:
             raise ValueError(f"{what} lacks {name!r}")
@@ -253,8 +262,19 @@ class CustodyEvent:
     sig: str = ""  # base64 Ed25519 signature over the canonical body (empty: not yet signed)
 
     _WHAT = "custody event"
-    _REQUIRED = ("type", "seq", "prev", "at", "action", "actor", "key_id", "host", "tool",
-                 "data", "sig")
+    _REQUIRED = (
+        "type",
+        "seq",
+        "prev",
+        "at",
+        "action",
+        "actor",
+        "key_id",
+        "host",
+        "tool",
+        "data",
+        "sig",
+    )
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CustodyEvent:
@@ -268,10 +288,18 @@ class CustodyEvent:
             raise ValueError(f"{what} field 'actor' is not a JSON object")
         if not isinstance(data, dict):
             raise ValueError(f"{what} field 'data' is not a JSON object")
-        return cls(seq=_int(d, "seq", what, 1), prev=_digest(d, "prev", what),
-                   at=_str(d, "at", what), action=_str(d, "action", what), actor=dict(actor),
-                   key_id=KeyId(_digest(d, "key_id", what)), host=_str(d, "host", what),
-                   tool=_str(d, "tool", what), data=dict(data), sig=_str(d, "sig", what))
+        return cls(
+            seq=_int(d, "seq", what, 1),
+            prev=_digest(d, "prev", what),
+            at=_str(d, "at", what),
+            action=_str(d, "action", what),
+            actor=dict(actor),
+            key_id=KeyId(_digest(d, "key_id", what)),
+            host=_str(d, "host", what),
+            tool=_str(d, "tool", what),
+            data=dict(data),
+            sig=_str(d, "sig", what),
+        )
 
     @classmethod
     def from_line(cls, line: bytes) -> CustodyEvent:
@@ -280,9 +308,18 @@ class CustodyEvent:
 
     def body(self) -> dict[str, Any]:
         """The event without ``sig``: what the signature is over (as canonical JSON)."""
-        return {"type": EVENT_TYPE, "seq": self.seq, "prev": self.prev, "at": self.at,
-                "action": self.action, "actor": self.actor, "key_id": self.key_id,
-                "host": self.host, "tool": self.tool, "data": self.data}
+        return {
+            "type": EVENT_TYPE,
+            "seq": self.seq,
+            "prev": self.prev,
+            "at": self.at,
+            "action": self.action,
+            "actor": self.actor,
+            "key_id": self.key_id,
+            "host": self.host,
+            "tool": self.tool,
+            "data": self.data,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.body(), "sig": self.sig}
@@ -308,8 +345,7 @@ class SealPayload:
         what = cls._WHAT
         d = _obj(d, what)
         _fields(d, what, ("items", "bytes", "manifest_sha256"))
-        return cls(_int(d, "items", what), _int(d, "bytes", what),
-                   _hex(d, "manifest_sha256", what))
+        return cls(_int(d, "items", what), _int(d, "bytes", what), _hex(d, "manifest_sha256", what))
 
     def to_dict(self) -> dict[str, Any]:
         return {"items": self.items, "bytes": self.size, "manifest_sha256": self.manifest_sha256}
@@ -331,19 +367,28 @@ class SealExport:
     def from_dict(cls, d: Mapping[str, Any]) -> SealExport:
         what = cls._WHAT
         d = _obj(d, what)
-        _fields(d, what, ("id", "transfer_event", "case_seal_sha256", "withheld",
-                          "supplementary_to"))
+        _fields(
+            d, what, ("id", "transfer_event", "case_seal_sha256", "withheld", "supplementary_to")
+        )
         base = d["supplementary_to"]
         if base is not None and not isinstance(base, str):
             raise ValueError(f"{what} field 'supplementary_to' is not text or null")
-        return cls(ExportId(_str(d, "id", what)), _int(d, "transfer_event", what, 1),
-                   _hex(d, "case_seal_sha256", what), _int(d, "withheld", what),
-                   ExportId(base) if base is not None else None)
+        return cls(
+            ExportId(_str(d, "id", what)),
+            _int(d, "transfer_event", what, 1),
+            _hex(d, "case_seal_sha256", what),
+            _int(d, "withheld", what),
+            ExportId(base) if base is not None else None,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "transfer_event": self.transfer_event,
-                "case_seal_sha256": self.case_seal_sha256, "withheld": self.withheld,
-                "supplementary_to": self.supplementary_to}
+        return {
+            "id": self.id,
+            "transfer_event": self.transfer_event,
+            "case_seal_sha256": self.case_seal_sha256,
+            "withheld": self.withheld,
+            "supplementary_to": self.supplementary_to,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,25 +415,32 @@ class Seal:
         """Validate a parsed seal; raises ValueError naming the bad field."""
         what = cls._WHAT
         d = _obj(d, what)
-        _fields(d, what, ("type", "case_id", "sealed_at", "key_id", "custody", "payload",
-                          "files"), ("export",))
+        _fields(
+            d,
+            what,
+            ("type", "case_id", "sealed_at", "key_id", "custody", "payload", "files"),
+            ("export",),
+        )
         _type(d, SEAL_TYPE, what)
         custody = _obj(d["custody"], "seal custody")
         _fields(custody, "seal custody", ("events", "head"))
         files = _obj(d["files"], "seal files")
         for rel, value in files.items():
             if not isinstance(rel, str) or not is_hex(value):
-                raise ValueError(f"seal field 'files' entry {rel!r} is not 64 lower-case hex "
-                                 "digits")
+                raise ValueError(
+                    f"seal field 'files' entry {rel!r} is not 64 lower-case hex digits"
+                )
         return cls(
             case_id=CaseId(_str(d, "case_id", what)),
             sealed_at=_str(d, "sealed_at", what),
             key_id=KeyId(_digest(d, "key_id", what)),
-            custody=LogHead(_int(custody, "events", "seal custody"),
-                            _digest(custody, "head", "seal custody")),
+            custody=LogHead(
+                _int(custody, "events", "seal custody"), _digest(custody, "head", "seal custody")
+            ),
             payload=SealPayload.from_dict(_obj(d["payload"], "seal payload")),
             files=dict(files),
-            export=SealExport.from_dict(_obj(d["export"], "seal export")) if "export" in d
+            export=SealExport.from_dict(_obj(d["export"], "seal export"))
+            if "export" in d
             else None,
         )
 

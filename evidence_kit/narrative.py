@@ -44,9 +44,17 @@ SUSPECT_FIELDS = ("name", "username", "email", "phone", "url", "ip", "wallet", "
 
 #: Which suspect field an extracted identifier of each kind fills (``--from-identifier``).
 IDENTIFIER_TO_FIELD = {
-    "email": "email", "url": "url", "domain": "url", "ip": "ip", "phone": "phone",
-    "handle": "username", "iban": "account", "account": "account", "btc": "wallet",
-    "eth": "wallet", "crypto": "wallet",
+    "email": "email",
+    "url": "url",
+    "domain": "url",
+    "ip": "ip",
+    "phone": "phone",
+    "handle": "username",
+    "iban": "account",
+    "account": "account",
+    "btc": "wallet",
+    "eth": "wallet",
+    "crypto": "wallet",
 }
 
 MAX_TEXT = 20_000  # a note longer than this is a document: add it as a file instead
@@ -60,13 +68,16 @@ _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 def record_verification(case: Case, signer: Signer, report: VerificationReport) -> None:
     """Append a signed ``verify`` event with the outcome, and re-seal."""
     with case.session(signer, "verify") as sess:
-        sess.log("verify", {
-            "result": "intact" if report.intact else "changed",
-            "item_count": report.items,
-            "payload_bytes": report.payload_bytes,
-            "seal_sha256": report.seal_sha256,
-            "findings": [f.to_dict() for f in report.findings][:200],
-        })
+        sess.log(
+            "verify",
+            {
+                "result": "intact" if report.intact else "changed",
+                "item_count": report.items,
+                "payload_bytes": report.payload_bytes,
+                "seal_sha256": report.seal_sha256,
+                "findings": [f.to_dict() for f in report.findings][:200],
+            },
+        )
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -95,8 +106,12 @@ class Entry:
         return self.superseded_by is None and not self.withdrawn
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"seq": self.seq, "action": self.action,
-                               "recorded_at": self.recorded_at, **self.data}
+        out: dict[str, Any] = {
+            "seq": self.seq,
+            "action": self.action,
+            "recorded_at": self.recorded_at,
+            **self.data,
+        }
         out["superseded_by"] = self.superseded_by
         out["current"] = self.current
         return out
@@ -130,11 +145,15 @@ def read_narrative(events: Sequence[Mapping[str, Any]]) -> Narrative:
         action = ev.get("action")
         seq = ev.get("seq")
         data = ev.get("data")
-        if action not in NARRATIVE_ACTIONS or not isinstance(seq, int) or not isinstance(
-                data, dict):
+        if (
+            action not in NARRATIVE_ACTIONS
+            or not isinstance(seq, int)
+            or not isinstance(data, dict)
+        ):
             continue
-        entry = Entry(seq=seq, action=str(action), recorded_at=str(ev.get("at") or ""),
-                      data=dict(data))
+        entry = Entry(
+            seq=seq, action=str(action), recorded_at=str(ev.get("at") or ""), data=dict(data)
+        )
         out.entries[entry.action].append(entry)
         index[seq] = entry
         target = index.get(entry.supersedes) if entry.supersedes is not None else None
@@ -146,12 +165,25 @@ def read_narrative(events: Sequence[Mapping[str, Any]]) -> Narrative:
 def references(info: Mapping[str, Any], narrative: Narrative) -> list[dict[str, Any]]:
     """Reference numbers: those given at ``evkit init`` plus current ``ref`` events."""
     out: list[dict[str, Any]] = [
-        {"agency": str(r.get("agency", "")), "number": str(r.get("number", "")), "seq": None,
-         "source": "case created"}
-        for r in info.get("references") or [] if isinstance(r, dict)]
-    out.extend({"agency": str(e.data.get("agency", "")), "number": str(e.data.get("number", "")),
-                "seq": e.seq, "source": "evkit ref add", "supersedes": e.supersedes}
-               for e in narrative.current("ref"))
+        {
+            "agency": str(r.get("agency", "")),
+            "number": str(r.get("number", "")),
+            "seq": None,
+            "source": "case created",
+        }
+        for r in info.get("references") or []
+        if isinstance(r, dict)
+    ]
+    out.extend(
+        {
+            "agency": str(e.data.get("agency", "")),
+            "number": str(e.data.get("number", "")),
+            "seq": e.seq,
+            "source": "evkit ref add",
+            "supersedes": e.supersedes,
+        }
+        for e in narrative.current("ref")
+    )
     return out
 
 
@@ -195,8 +227,9 @@ def identifier_key(kind: str, value: str) -> tuple[str, str]:
     return k, v
 
 
-def collect_identifiers(items: Iterable[Item], *,
-                        include_sensitive: bool = True) -> list[dict[str, Any]]:
+def collect_identifiers(
+    items: Iterable[Item], *, include_sensitive: bool = True
+) -> list[dict[str, Any]]:
     """Every identifier found in the items, deduplicated, with where each was seen.
 
     Returns ``[{kind, value, item_ids, fields, occurrences: [{item, field}], sensitive_only}]``
@@ -215,9 +248,17 @@ def collect_identifiers(items: Iterable[Item], *,
             if not value:
                 continue
             key = identifier_key(kind, value)
-            slot = found.setdefault(key, {"kind": key[0], "value": value, "item_ids": [],
-                                          "fields": [], "occurrences": [],
-                                          "sensitive_only": True})
+            slot = found.setdefault(
+                key,
+                {
+                    "kind": key[0],
+                    "value": value,
+                    "item_ids": [],
+                    "fields": [],
+                    "occurrences": [],
+                    "sensitive_only": True,
+                },
+            )
             fld = str(ident.get("field") or "")
             if item.id not in slot["item_ids"]:
                 slot["item_ids"].append(item.id)
@@ -262,19 +303,24 @@ def parse_when(text: str, tz_name: str) -> dict[str, Any]:
         try:
             day = date.fromisoformat(given)
         except ValueError as exc:
-            raise UsageError(f"{given!r} is not a real date; write it like 2026-11-20.") \
-                from exc
-        return {"at": day.isoformat(), "precision": "day", "at_given": given,
-                "timezone": tz_name}
+            raise UsageError(f"{given!r} is not a real date; write it like 2026-11-20.") from exc
+        return {"at": day.isoformat(), "precision": "day", "at_given": given, "timezone": tz_name}
     try:
         moment = parse_user_time(given, tz_name)
     except ValueError as exc:
-        raise UsageError(f"Cannot read the time {given!r}; write it like 2026-11-20 14:05 "
-                         f"(your time zone, {tz_name}).") from exc
+        raise UsageError(
+            f"Cannot read the time {given!r}; write it like 2026-11-20 14:05 "
+            f"(your time zone, {tz_name})."
+        ) from exc
     if moment - datetime.now(UTC) > timedelta(days=1):
         raise UsageError(f"The time {given!r} is in the future.")
-    return {"at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "precision": "instant",
-            "at_local": local_iso(moment, tz_name), "at_given": given, "timezone": tz_name}
+    return {
+        "at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "precision": "instant",
+        "at_local": local_iso(moment, tz_name),
+        "at_given": given,
+        "timezone": tz_name,
+    }
 
 
 def parse_amount(text: str) -> str:
@@ -304,8 +350,10 @@ def _check_supersedes(narrative: Narrative, action: str, seq: int | None) -> Non
     if target is None or target.action != action:
         raise UsageError(f"Event {seq} is not a {action} (see 'evkit log' for event numbers).")
     if target.superseded_by is not None:
-        raise UsageError(f"Event {seq} was already replaced by event {target.superseded_by}; "
-                         f"correct event {target.superseded_by} instead.")
+        raise UsageError(
+            f"Event {seq} was already replaced by event {target.superseded_by}; "
+            f"correct event {target.superseded_by} instead."
+        )
     if target.withdrawn:
         raise UsageError(f"Event {seq} is a withdrawal; add the {action} again instead.")
 
@@ -321,8 +369,9 @@ def _check_suspect(details: dict[str, str]) -> None:
         except ValueError as exc:
             raise UsageError(f"--ip {ip!r} is not an IP address.") from exc
     phone = details.get("phone")
-    if phone is not None and (not re.fullmatch(r"[0-9+()./ -]{3,40}", phone)
-                              or sum(c.isdigit() for c in phone) < 3):
+    if phone is not None and (
+        not re.fullmatch(r"[0-9+()./ -]{3,40}", phone) or sum(c.isdigit() for c in phone) < 3
+    ):
         raise UsageError(f"--phone {phone!r} is not a phone number.")
 
 
@@ -341,8 +390,15 @@ def _append(case: Case, signer: Signer, action: str, data: dict[str, Any]) -> in
         return case.read_log().head.events
 
 
-def add_note(case: Case, signer: Signer, text: str, *, at: str | None = None,
-             item_ids: Sequence[str] = (), correct: int | None = None) -> int:
+def add_note(
+    case: Case,
+    signer: Signer,
+    text: str,
+    *,
+    at: str | None = None,
+    item_ids: Sequence[str] = (),
+    correct: int | None = None,
+) -> int:
     """Record a note (optionally about a time and items); returns the event seq.
 
     A correction (``correct``) keeps the corrected note's time and items unless new ones
@@ -368,9 +424,15 @@ def add_note(case: Case, signer: Signer, text: str, *, at: str | None = None,
     return _append(case, signer, "note", data)
 
 
-def add_suspect(case: Case, signer: Signer, details: Mapping[str, str | None], *,
-                item_ids: Sequence[str] = (), from_identifier: str | None = None,
-                supersedes: int | None = None) -> int:
+def add_suspect(
+    case: Case,
+    signer: Signer,
+    details: Mapping[str, str | None],
+    *,
+    item_ids: Sequence[str] = (),
+    from_identifier: str | None = None,
+    supersedes: int | None = None,
+) -> int:
     """Record a suspect (any of :data:`SUSPECT_FIELDS`); returns the event seq."""
     clean: dict[str, str] = {}
     for key in SUSPECT_FIELDS:
@@ -382,18 +444,31 @@ def add_suspect(case: Case, signer: Signer, details: Mapping[str, str | None], *
     if from_identifier is not None:
         kind, sep, value = from_identifier.partition(":")
         if not sep or not kind.strip() or not value.strip():
-            raise UsageError("--from-identifier should look like KIND:VALUE, e.g. "
-                             "email:mark@example.net ('evkit identifiers' lists them).")
+            raise UsageError(
+                "--from-identifier should look like KIND:VALUE, e.g. "
+                "email:mark@example.net ('evkit identifiers' lists them)."
+            )
         wanted = identifier_key(kind, value)
-        match = next((i for i in collect_identifiers(case.items().values())
-                      if identifier_key(i["kind"], i["value"]) == wanted), None)
+        match = next(
+            (
+                i
+                for i in collect_identifiers(case.items().values())
+                if identifier_key(i["kind"], i["value"]) == wanted
+            ),
+            None,
+        )
         if match is None:
-            raise UsageError(f"No item has the identifier {kind.strip()}:{value.strip()}; "
-                             "'evkit identifiers' lists those found.")
+            raise UsageError(
+                f"No item has the identifier {kind.strip()}:{value.strip()}; "
+                "'evkit identifiers' lists those found."
+            )
         fld = IDENTIFIER_TO_FIELD.get(match["kind"], "account")
         clean.setdefault(fld, match["value"])
-        data["from_identifier"] = {"kind": match["kind"], "value": match["value"],
-                                   "item_ids": list(match["item_ids"])}
+        data["from_identifier"] = {
+            "kind": match["kind"],
+            "value": match["value"],
+            "item_ids": list(match["item_ids"]),
+        }
         for i in match["item_ids"]:
             if i not in ids:
                 ids.append(i)
@@ -404,10 +479,19 @@ def add_suspect(case: Case, signer: Signer, details: Mapping[str, str | None], *
     return _append(case, signer, "suspect", data)
 
 
-def add_loss(case: Case, signer: Signer, *, amount: str, currency: str,
-             when: str | None = None, method: str | None = None,
-             to_account: str | None = None, reference: str | None = None,
-             item_ids: Sequence[str] = (), supersedes: int | None = None) -> int:
+def add_loss(
+    case: Case,
+    signer: Signer,
+    *,
+    amount: str,
+    currency: str,
+    when: str | None = None,
+    method: str | None = None,
+    to_account: str | None = None,
+    reference: str | None = None,
+    item_ids: Sequence[str] = (),
+    supersedes: int | None = None,
+) -> int:
     """Record money lost; returns the event seq."""
     tz = str(case.info.get("timezone") or "UTC")
     data: dict[str, Any] = {
@@ -426,11 +510,15 @@ def add_loss(case: Case, signer: Signer, *, amount: str, currency: str,
     return _append(case, signer, "loss", data)
 
 
-def add_reference(case: Case, signer: Signer, *, agency: str, number: str,
-                  supersedes: int | None = None) -> int:
+def add_reference(
+    case: Case, signer: Signer, *, agency: str, number: str, supersedes: int | None = None
+) -> int:
     """Record a crime/report reference number; returns the event seq."""
-    data = {"agency": _text(agency, "--agency", 200), "number": _text(number, "--number", 200),
-            "supersedes": supersedes}
+    data = {
+        "agency": _text(agency, "--agency", 200),
+        "number": _text(number, "--number", 200),
+        "supersedes": supersedes,
+    }
     return _append(case, signer, "ref", data)
 
 
@@ -438,12 +526,17 @@ def withdraw(case: Case, signer: Signer, action: str, seq: int, reason: str | No
     """Withdraw a statement (a correction with no content); returns the event seq."""
     if action not in NARRATIVE_ACTIONS:
         raise UsageError(f"Cannot withdraw a {action}.")
-    return _append(case, signer, action, {"supersedes": seq, "withdrawn": True,
-                                          "reason": _text(reason, "--reason")})
+    return _append(
+        case,
+        signer,
+        action,
+        {"supersedes": seq, "withdrawn": True, "reason": _text(reason, "--reason")},
+    )
 
 
-def mark_sensitive(case: Case, signer: Signer, item_id: str, sensitive: bool,
-                   reason: str | None = None) -> Item | None:
+def mark_sensitive(
+    case: Case, signer: Signer, item_id: str, sensitive: bool, reason: str | None = None
+) -> Item | None:
     """Append a new revision of the item's record with ``sensitive`` set.
 
     Marking sensitive also marks the files embedded in it (an e-mail's attachments, at any

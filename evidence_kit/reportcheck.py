@@ -38,30 +38,72 @@ REPORT_PREFIX = "evkit/report/"
 #: Files a browser renders as a page (SVG included: it can carry script too).
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".xht", ".svg")
 
-_FORBIDDEN = {"script": "a script", "iframe": "a frame", "frame": "a frame",
-              "frameset": "a frame", "object": "an embedded object", "embed":
-              "an embedded object", "applet": "an embedded object", "base": "a <base> element",
-              "link": "a link to another resource", "form": "a form", "svg": "SVG markup",
-              "math": "MathML markup", "portal": "a portal", "noscript": "a <noscript> element",
-              "template": "a <template> element"}
-_URL_ATTRS = frozenset({"href", "src", "action", "formaction", "poster", "background", "data",
-                        "codebase", "cite", "longdesc", "ping", "manifest", "lowsrc", "dynsrc",
-                        "usemap", "archive", "classid", "icon", "profile", "xlink:href"})
-_DATA_IMAGE = re.compile(r"^data:image/(?:png|jpeg|jpg|gif|webp|bmp);base64,[A-Za-z0-9+/=\s]*$",
-                         re.IGNORECASE)
+_FORBIDDEN = {
+    "script": "a script",
+    "iframe": "a frame",
+    "frame": "a frame",
+    "frameset": "a frame",
+    "object": "an embedded object",
+    "embed": "an embedded object",
+    "applet": "an embedded object",
+    "base": "a <base> element",
+    "link": "a link to another resource",
+    "form": "a form",
+    "svg": "SVG markup",
+    "math": "MathML markup",
+    "portal": "a portal",
+    "noscript": "a <noscript> element",
+    "template": "a <template> element",
+}
+_URL_ATTRS = frozenset(
+    {
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "poster",
+        "background",
+        "data",
+        "codebase",
+        "cite",
+        "longdesc",
+        "ping",
+        "manifest",
+        "lowsrc",
+        "dynsrc",
+        "usemap",
+        "archive",
+        "classid",
+        "icon",
+        "profile",
+        "xlink:href",
+    }
+)
+_DATA_IMAGE = re.compile(
+    r"^data:image/(?:png|jpeg|jpg|gif|webp|bmp);base64,[A-Za-z0-9+/=\s]*$", re.IGNORECASE
+)
 #: Raw tags a browser acts on: looked for in the bytes too, in case the tokenizer was misled
 #: (evkit escapes every '<' in what it shows, so its pages never contain these).
-_RAW_TAG = re.compile(r"<\s*/?\s*(script|iframe|frame|object|embed|applet|base|link|svg|math|"
-                      r"portal|form)[\s/>]", re.IGNORECASE)
+_RAW_TAG = re.compile(
+    r"<\s*/?\s*(script|iframe|frame|object|embed|applet|base|link|svg|math|"
+    r"portal|form)[\s/>]",
+    re.IGNORECASE,
+)
 _CSS_URL = re.compile(r"url\s*\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE | re.DOTALL)
 _CONTENT_BEFORE_CSP = frozenset({"html", "head", "meta", "title"})
 
 
 def _url(value: str) -> str:
     """A URL as a browser reads it: no tabs or newlines, no leading controls or spaces."""
-    return re.sub(r"[\t\n\r]", "", value).lstrip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c"
-                                                  "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
-                                                  "\x19\x1a\x1b\x1c\x1d\x1e\x1f ").strip()
+    return (
+        re.sub(r"[\t\n\r]", "", value)
+        .lstrip(
+            "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c"
+            "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
+            "\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+        )
+        .strip()
+    )
 
 
 def _css_problem(css: str) -> str | None:
@@ -86,8 +128,16 @@ def _csp_problem(content: str) -> str | None:
             directives.setdefault(words[0].lower(), [w.lower() for w in words[1:]])
     if directives.get("default-src") != ["'none'"]:
         return "a Content-Security-Policy without default-src 'none'"
-    for name in ("script-src", "script-src-elem", "script-src-attr", "object-src", "frame-src",
-                 "child-src", "connect-src", "worker-src"):
+    for name in (
+        "script-src",
+        "script-src-elem",
+        "script-src-attr",
+        "object-src",
+        "frame-src",
+        "child-src",
+        "connect-src",
+        "worker-src",
+    ):
         if name in directives and directives[name] != ["'none'"]:
             return f"a Content-Security-Policy that allows {name}"
     for name, values in directives.items():
@@ -216,11 +266,17 @@ def report_findings(files: list[str], read: Callable[[str], bytes | None]) -> li
             continue  # missing or unreadable: the tag manifest and seal checks report it
         problems = active_content(data)
         if problems:
-            shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)"
-                                               if len(problems) > 3 else "")
-            findings.append(Finding(
-                "report.active", f"The report page {rel} contains {shown}. evkit's reports "
-                "never do, so it was altered: do not open it in a web browser.", rel))
+            shown = "; ".join(problems[:3]) + (
+                f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            )
+            findings.append(
+                Finding(
+                    "report.active",
+                    f"The report page {rel} contains {shown}. evkit's reports "
+                    "never do, so it was altered: do not open it in a web browser.",
+                    rel,
+                )
+            )
     return findings
 
 
@@ -230,6 +286,9 @@ def verify_check(ctx: VerifyContext) -> tuple[Check, list[Finding]] | None:
     if not pages:
         return None
     findings = report_findings(pages, ctx.source.read)
-    detail = (f"{len(pages)} report page(s): no script, no links, nothing loaded, strict CSP"
-              if not findings else f"{len(findings)} problem(s)")
+    detail = (
+        f"{len(pages)} report page(s): no script, no links, nothing loaded, strict CSP"
+        if not findings
+        else f"{len(findings)} problem(s)"
+    )
     return Check("Report pages", not findings, detail), findings

@@ -14,9 +14,16 @@ from evidence_kit.models import CaseId, Item, KeyId, LogHead, Seal, SealExport, 
 from evidence_kit.signing import Signer
 
 
-def build_seal(*, case_id: str, sealed_at: str, key_id: str, head: LogHead,
-               items: Collection[Item], files: Mapping[str, str],
-               export: SealExport | None = None) -> Seal:
+def build_seal(
+    *,
+    case_id: str,
+    sealed_at: str,
+    key_id: str,
+    head: LogHead,
+    items: Collection[Item],
+    files: Mapping[str, str],
+    export: SealExport | None = None,
+) -> Seal:
     """The seal over ``files`` (bag-relative path -> hex SHA-256, the payload manifest among
     them), the custody log ``head`` and the evidence ``items`` the payload manifest lists."""
     return Seal(
@@ -24,8 +31,11 @@ def build_seal(*, case_id: str, sealed_at: str, key_id: str, head: LogHead,
         sealed_at=sealed_at,
         key_id=KeyId(key_id),
         custody=LogHead(head.events, head.head),
-        payload=SealPayload(items=len(items), size=sum(it.size for it in items),
-                            manifest_sha256=files.get(PAYLOAD_MANIFEST, "")),
+        payload=SealPayload(
+            items=len(items),
+            size=sum(it.size for it in items),
+            manifest_sha256=files.get(PAYLOAD_MANIFEST, ""),
+        ),
         files=dict(files),
         export=export,
     )

@@ -115,8 +115,11 @@ def _ed25519_spki_raw(pem: bytes) -> bytes | None:
     """The raw key of a plain single-block Ed25519 ``PUBLIC KEY`` PEM, or None for anything else
     (which then goes to cryptography's full PEM loader)."""
     lines = pem.strip().splitlines()
-    if len(lines) < 3 or lines[0].strip() != b"-----BEGIN PUBLIC KEY-----" \
-            or lines[-1].strip() != b"-----END PUBLIC KEY-----":
+    if (
+        len(lines) < 3
+        or lines[0].strip() != b"-----BEGIN PUBLIC KEY-----"
+        or lines[-1].strip() != b"-----END PUBLIC KEY-----"
+    ):
         return None
     try:
         der = base64.b64decode(b"".join(ln.strip() for ln in lines[1:-1]), validate=True)
@@ -136,8 +139,9 @@ class Signer:
         self._private = private
         pub = private.public_key()
         raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        pem = pub.public_bytes(serialization.Encoding.PEM,
-                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        pem = pub.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         self.public = PublicKey(pem=pem, raw=raw)
 
     @property
@@ -176,7 +180,8 @@ def create_key(passphrase: str | None, home: Path | None = None) -> KeyInfo:
     priv_path, pub_path = _paths(home)
     if priv_path.exists():
         raise KeyUnavailableError(
-            f"A key already exists at {priv_path}; evkit will not replace it.")
+            f"A key already exists at {priv_path}; evkit will not replace it."
+        )
     private = Ed25519PrivateKey.generate()
     enc: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase.encode("utf-8"))
@@ -197,8 +202,9 @@ def create_key(passphrase: str | None, home: Path | None = None) -> KeyInfo:
         os.chmod(priv_path, 0o600)
         pub_path.write_bytes(signer.public.pem)
     except OSError as exc:
-        raise StorageError(f"Could not create your signing key in {priv_path.parent}: "
-                           f"{exc.strerror or exc}.") from exc
+        raise StorageError(
+            f"Could not create your signing key in {priv_path.parent}: {exc.strerror or exc}."
+        ) from exc
     return KeyInfo(home=home, key_id=signer.key_id, encrypted=bool(passphrase), created=True)
 
 
@@ -232,8 +238,9 @@ def load_signer(ask: PassphraseCallback | None = None, home: Path | None = None)
             hint="Run 'evkit init' to create one, or set EVKIT_HOME to where your key is.",
         ) from exc
     except OSError as exc:
-        raise KeyUnavailableError(f"Your signing key at {priv_path} cannot be read: "
-                                  f"{exc.strerror or exc}.") from exc
+        raise KeyUnavailableError(
+            f"Your signing key at {priv_path} cannot be read: {exc.strerror or exc}."
+        ) from exc
     encrypted = b"ENCRYPTED" in pem.split(b"\n", 1)[0]
     password: bytes | None = None
     if encrypted:
@@ -249,8 +256,11 @@ def load_signer(ask: PassphraseCallback | None = None, home: Path | None = None)
     try:
         key = serialization.load_pem_private_key(pem, password=password)
     except (ValueError, TypeError) as exc:
-        message = ("The passphrase for your signing key is not right." if encrypted
-                   else f"Your signing key cannot be read: {exc}.")
+        message = (
+            "The passphrase for your signing key is not right."
+            if encrypted
+            else f"Your signing key cannot be read: {exc}."
+        )
         raise KeyUnavailableError(message) from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyUnavailableError(f"{priv_path} is not an Ed25519 key.")

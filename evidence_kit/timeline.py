@@ -82,8 +82,7 @@ def parse_time(text: str, assume: tzinfo) -> When:
         return When(None, None, "unreadable", False, None)
     try:
         if parsed.tzinfo is None or parsed.utcoffset() is None:
-            return When(parsed.replace(tzinfo=assume).astimezone(UTC), None, "instant", False,
-                        None)
+            return When(parsed.replace(tzinfo=assume).astimezone(UTC), None, "instant", False, None)
         off = parsed.utcoffset() or timedelta(0)
         return When(parsed.astimezone(UTC), None, "instant", True, _offset_text(off))
     except (OverflowError, ValueError):
@@ -106,9 +105,19 @@ def _zone(tz_name: str) -> tzinfo:
         return UTC
 
 
-def _entry(when: When, tz: tzinfo, tz_name: str, *, source: str, what: str,
-           item: str | None = None, seq: int | None = None, raw: str | None = None,
-           field: str | None = None, flags: Sequence[str] = ()) -> dict[str, Any]:
+def _entry(
+    when: When,
+    tz: tzinfo,
+    tz_name: str,
+    *,
+    source: str,
+    what: str,
+    item: str | None = None,
+    seq: int | None = None,
+    raw: str | None = None,
+    field: str | None = None,
+    flags: Sequence[str] = (),
+) -> dict[str, Any]:
     flags = list(flags)
     if when.precision == "instant" and when.instant is not None:
         at = when.instant.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -146,9 +155,14 @@ def _entry(when: When, tz: tzinfo, tz_name: str, *, source: str, what: str,
 _SOURCE_ORDER = {TRUSTED: 0, FILE_METADATA: 1, STATEMENT: 2, ACQUISITION: 3}
 
 
-def build_timeline(info: Mapping[str, Any], items: Iterable[Item], narrative: Narrative,
-                   events: Sequence[Mapping[str, Any]], *,
-                   include_sensitive: bool = True) -> list[dict[str, Any]]:
+def build_timeline(
+    info: Mapping[str, Any],
+    items: Iterable[Item],
+    narrative: Narrative,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    include_sensitive: bool = True,
+) -> list[dict[str, Any]]:
     """Every dated fact in the case, in order. See the module docstring for the sources.
 
     With ``include_sensitive=False`` (reports), times read from inside sensitive items are left
@@ -164,36 +178,74 @@ def build_timeline(info: Mapping[str, Any], items: Iterable[Item], narrative: Na
         about = f" (about {', '.join(ids)})" if ids else ""
         if e.data.get("at"):
             when = parse_time(str(e.data["at"]), tz)
-            out.append(_entry(when, tz, tz_name, source=STATEMENT, what=f"Note: {text}{about}",
-                              item=ids[0] if ids else None, seq=e.seq,
-                              raw=str(e.data.get("at_given") or e.data["at"]),
-                              field="note.at"))
+            out.append(
+                _entry(
+                    when,
+                    tz,
+                    tz_name,
+                    source=STATEMENT,
+                    what=f"Note: {text}{about}",
+                    item=ids[0] if ids else None,
+                    seq=e.seq,
+                    raw=str(e.data.get("at_given") or e.data["at"]),
+                    field="note.at",
+                )
+            )
         else:
             when = parse_time(e.recorded_at, tz)
-            out.append(_entry(when, tz, tz_name, source=ACQUISITION,
-                              what=f"Note written (no time given): {text}{about}",
-                              item=ids[0] if ids else None, seq=e.seq, raw=e.recorded_at,
-                              field="event.at"))
+            out.append(
+                _entry(
+                    when,
+                    tz,
+                    tz_name,
+                    source=ACQUISITION,
+                    what=f"Note written (no time given): {text}{about}",
+                    item=ids[0] if ids else None,
+                    seq=e.seq,
+                    raw=e.recorded_at,
+                    field="event.at",
+                )
+            )
     for e in narrative.current("loss"):
         d = e.data
-        what = (f"Money lost: {d.get('amount')} {d.get('currency')}"
-                + (f" by {d['method']}" if d.get("method") else "")
-                + (f" to {d['to_account']}" if d.get("to_account") else "")
-                + (f" (reference {d['reference']})" if d.get("reference") else ""))
+        what = (
+            f"Money lost: {d.get('amount')} {d.get('currency')}"
+            + (f" by {d['method']}" if d.get("method") else "")
+            + (f" to {d['to_account']}" if d.get("to_account") else "")
+            + (f" (reference {d['reference']})" if d.get("reference") else "")
+        )
         stated = d.get("at") or d.get("date")
         if stated:
-            out.append(_entry(parse_time(str(stated), tz), tz, tz_name, source=STATEMENT,
-                              what=what, seq=e.seq, raw=str(d.get("at_given") or stated),
-                              field="loss.at"))
+            out.append(
+                _entry(
+                    parse_time(str(stated), tz),
+                    tz,
+                    tz_name,
+                    source=STATEMENT,
+                    what=what,
+                    seq=e.seq,
+                    raw=str(d.get("at_given") or stated),
+                    field="loss.at",
+                )
+            )
 
     for item in items:
         acq = item.acquired or {}
         if acq.get("at"):
             how = str(acq.get("method") or "copied by evkit add")
-            out.append(_entry(parse_time(str(acq["at"]), tz), tz, tz_name, source=ACQUISITION,
-                              what=f"{item.id} preserved ({how})" + (
-                                  f" by {acq['by']}" if acq.get("by") else ""),
-                              item=item.id, raw=str(acq["at"]), field="acquired.at"))
+            out.append(
+                _entry(
+                    parse_time(str(acq["at"]), tz),
+                    tz,
+                    tz_name,
+                    source=ACQUISITION,
+                    what=f"{item.id} preserved ({how})"
+                    + (f" by {acq['by']}" if acq.get("by") else ""),
+                    item=item.id,
+                    raw=str(acq["at"]),
+                    field="acquired.at",
+                )
+            )
         if item.sensitive and not include_sensitive:
             continue
         ex = item.extraction or {}
@@ -205,26 +257,60 @@ def build_timeline(info: Mapping[str, Any], items: Iterable[Item], narrative: Na
             when = parse_time(at, tz)
             if when.precision == "unreadable" and raw:
                 when = parse_time(raw, tz)
-            out.append(_entry(when, tz, tz_name, source=FILE_METADATA,
-                              what=f"{item.id}: {t.get('label') or 'time in the file'}",
-                              item=item.id, raw=raw or at, field=str(t.get("field") or "")))
+            out.append(
+                _entry(
+                    when,
+                    tz,
+                    tz_name,
+                    source=FILE_METADATA,
+                    what=f"{item.id}: {t.get('label') or 'time in the file'}",
+                    item=item.id,
+                    raw=raw or at,
+                    field=str(t.get("field") or ""),
+                )
+            )
         modified = (item.original or {}).get("modified")
         if modified and not item.parent:
-            out.append(_entry(parse_time(str(modified), tz), tz, tz_name, source=FILE_METADATA,
-                              what=f"{item.id}: file last modified (file system of the "
-                              "collector's computer)", item=item.id, raw=str(modified),
-                              field="original.modified"))
+            out.append(
+                _entry(
+                    parse_time(str(modified), tz),
+                    tz,
+                    tz_name,
+                    source=FILE_METADATA,
+                    what=f"{item.id}: file last modified (file system of the collector's computer)",
+                    item=item.id,
+                    raw=str(modified),
+                    field="original.modified",
+                )
+            )
 
-    out.extend(_entry(parse_time(str(ts["time"]), tz), tz, tz_name, source=TRUSTED,
-                      what=f"Trusted timestamp by {ts.get('authority') or 'a TSA'}"
-                      + (f" over {ts['covers']}" if ts.get("covers") else ""),
-                      seq=ts.get("seq"), raw=str(ts["time"]), field="timestamp",
-                      flags=() if ts.get("verified") else
-                      ("the authority's signature was not checked (no CA certificate given)",))
-               for ts in trusted_timestamps(events) if ts.get("time"))
+    out.extend(
+        _entry(
+            parse_time(str(ts["time"]), tz),
+            tz,
+            tz_name,
+            source=TRUSTED,
+            what=f"Trusted timestamp by {ts.get('authority') or 'a TSA'}"
+            + (f" over {ts['covers']}" if ts.get("covers") else ""),
+            seq=ts.get("seq"),
+            raw=str(ts["time"]),
+            field="timestamp",
+            flags=()
+            if ts.get("verified")
+            else ("the authority's signature was not checked (no CA certificate given)",),
+        )
+        for ts in trusted_timestamps(events)
+        if ts.get("time")
+    )
 
-    out.sort(key=lambda row: (*row["_key"], _SOURCE_ORDER.get(row["source"], 9),
-                              row["item"] or "", row["seq"] or 0))
+    out.sort(
+        key=lambda row: (
+            *row["_key"],
+            _SOURCE_ORDER.get(row["source"], 9),
+            row["item"] or "",
+            row["seq"] or 0,
+        )
+    )
     for row in out:
         del row["_key"]
     return out
@@ -249,8 +335,9 @@ def trusted_timestamps(events: Sequence[Mapping[str, Any]]) -> list[dict[str, An
     return out
 
 
-def _token_view(ev: Mapping[str, Any], t: Mapping[str, Any],
-                data: Mapping[str, Any]) -> dict[str, Any]:
+def _token_view(
+    ev: Mapping[str, Any], t: Mapping[str, Any], data: Mapping[str, Any]
+) -> dict[str, Any]:
     covers_raw = t.get("covers", data.get("covers"))
     covers: str | None
     covered_events: Any = None

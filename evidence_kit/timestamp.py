@@ -155,20 +155,29 @@ def scan_log(events: list[dict[str, Any]]) -> LogTimestamps:
             if action == REQUEST_ACTION:
                 seal = data.get("seal") or {}
                 out.requests[ts_id] = RequestRecord(
-                    id=ts_id, seq=int(seq or 0), imprint=str(data["imprint"]),
-                    nonce=int(str(data["nonce"])), sealed_at=str(seal.get("sealed_at", "")),
-                    events=int(seal["events"]), head=str(seal["head"]),
-                    tsa=str(data["tsa"]) if data.get("tsa") else None)
+                    id=ts_id,
+                    seq=int(seq or 0),
+                    imprint=str(data["imprint"]),
+                    nonce=int(str(data["nonce"])),
+                    sealed_at=str(seal.get("sealed_at", "")),
+                    events=int(seal["events"]),
+                    head=str(seal["head"]),
+                    tsa=str(data["tsa"]) if data.get("tsa") else None,
+                )
             elif action == TOKEN_ACTION:
                 ca = data.get("ca") or {}
                 out.tokens[ts_id] = TokenRecord(
-                    id=ts_id, seq=int(seq or 0), data=data,
+                    id=ts_id,
+                    seq=int(seq or 0),
+                    data=data,
                     token_sha256=str(data["token_sha256"]),
-                    ca_sha256=str(ca["sha256"]) if ca.get("sha256") else None)
+                    ca_sha256=str(ca["sha256"]) if ca.get("sha256") else None,
+                )
             elif ts_id in out.tokens:
                 tok = out.tokens[ts_id]
-                out.tokens[ts_id] = TokenRecord(tok.id, tok.seq, tok.data, tok.token_sha256,
-                                                str(data["sha256"]))
+                out.tokens[ts_id] = TokenRecord(
+                    tok.id, tok.seq, tok.data, tok.token_sha256, str(data["sha256"])
+                )
         except (KeyError, TypeError, ValueError):
             continue
     return out
@@ -177,8 +186,10 @@ def scan_log(events: list[dict[str, Any]]) -> LogTimestamps:
 # ---- commands the user can run themselves ----------------------------------------------------
 def curl_command(tsq: str, url: str = DEFAULT_TSA, out: str = "T0001.tsr") -> str:
     """The manual way to send a request: POST it with curl, keep the answer."""
-    return (f'curl -sS -H "Content-Type: application/timestamp-query" --data-binary '
-            f"{shlex.quote('@' + tsq)} {shlex.quote(url)} -o {shlex.quote(out)}")
+    return (
+        f'curl -sS -H "Content-Type: application/timestamp-query" --data-binary '
+        f"{shlex.quote('@' + tsq)} {shlex.quote(url)} -o {shlex.quote(out)}"
+    )
 
 
 def openssl_query_command(tsq: str) -> str:
@@ -198,13 +209,16 @@ def openssl_verify_command(ts_id: str, *, ca: bool = True, untrusted: bool = Fal
     """
     ca_file = ts_path(ts_id, "ca") if ca else "TSA-CA.pem"
     extra = f" -untrusted {ca_file}" if untrusted else ""
-    return (f"openssl ts -verify -in {ts_path(ts_id, 'token')} "
-            f"-data {ts_path(ts_id, 'seal')} -CAfile {ca_file}{extra}")
+    return (
+        f"openssl ts -verify -in {ts_path(ts_id, 'token')} "
+        f"-data {ts_path(ts_id, 'seal')} -CAfile {ca_file}{extra}"
+    )
 
 
 # ---- requesting --------------------------------------------------------------------------------
-def _seal_problem(seal_raw: bytes | None, sig_raw: bytes | None, key: PublicKey,
-                  events: int, head: str) -> str | None:
+def _seal_problem(
+    seal_raw: bytes | None, sig_raw: bytes | None, key: PublicKey, events: int, head: str
+) -> str | None:
     """Why this seal cannot be timestamped (None if it is intact and current)."""
     if seal_raw is None or sig_raw is None:
         return "the case has no seal (evkit/seal.json or seal.sig is missing)"
@@ -226,8 +240,13 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def create_request(case: Case, signer: Signer, *, tsa: str | None = None,
-                   on_recover: Callable[[str], None] | None = None) -> RequestRecord:
+def create_request(
+    case: Case,
+    signer: Signer,
+    *,
+    tsa: str | None = None,
+    on_recover: Callable[[str], None] | None = None,
+) -> RequestRecord:
     """Write a timestamp request for the case's current seal into the case; re-seals it.
 
     The seal as it is now is copied to ``T000N.seal.json``/``.seal.sig`` and the request's
@@ -246,7 +265,8 @@ def create_request(case: Case, signer: Signer, *, tsa: str | None = None,
             raise IntegrityError(
                 f"The case cannot be timestamped: {problem}.",
                 hint="Run 'evkit verify' to see what changed; a timestamp should cover an "
-                "intact seal.")
+                "intact seal.",
+            )
         return seal_raw, sig_raw
 
     checked = current_seal()  # before the session: a refusal must not change the case
@@ -257,16 +277,28 @@ def create_request(case: Case, signer: Signer, *, tsa: str | None = None,
         seal_raw, sig_raw = checked if now == checked else current_seal()
         seal = Seal.from_bytes(seal_raw)  # checked by current_seal()
         ts_id = scan_log(log.events).next_id()
-        req = (TimestampRequestBuilder().data(seal_raw).hash_algorithm(HashAlgorithm.SHA256)
-               .nonce(nonce=True).cert_request(cert_request=True).build())
+        req = (
+            TimestampRequestBuilder()
+            .data(seal_raw)
+            .hash_algorithm(HashAlgorithm.SHA256)
+            .nonce(nonce=True)
+            .cert_request(cert_request=True)
+            .build()
+        )
         imprint = _digest(seal_raw)
         if digest(req.message_imprint.message.hex()) != imprint or req.nonce is None:
             raise IncompleteError("The timestamp request could not be built correctly.")
         tsq = req.as_bytes()
         record = RequestRecord(
-            id=ts_id, seq=log.head.events + 1, imprint=imprint, nonce=req.nonce,
-            sealed_at=seal.sealed_at, events=log.head.events,
-            head=log.head.head, tsa=tsa)
+            id=ts_id,
+            seq=log.head.events + 1,
+            imprint=imprint,
+            nonce=req.nonce,
+            sealed_at=seal.sealed_at,
+            events=log.head.events,
+            head=log.head.head,
+            tsa=tsa,
+        )
         files = {"seal": seal_raw, "seal_sig": sig_raw, "request": tsq}
         data = {
             "id": ts_id,
@@ -275,8 +307,12 @@ def create_request(case: Case, signer: Signer, *, tsa: str | None = None,
             "nonce": str(req.nonce),
             "cert_req": True,
             "request_sha256": _digest(tsq),
-            "seal": {"sha256": imprint, "sealed_at": record.sealed_at,
-                     "events": record.events, "head": record.head},
+            "seal": {
+                "sha256": imprint,
+                "sealed_at": record.sealed_at,
+                "events": record.events,
+                "head": record.head,
+            },
             "files": {kind: ts_path(ts_id, kind) for kind in files},
             "tsa": tsa,
         }
@@ -284,8 +320,14 @@ def create_request(case: Case, signer: Signer, *, tsa: str | None = None,
     return record
 
 
-def _write_and_log(case: Case, log: Callable[[str, dict[str, Any]], None], ts_id: str,
-                   files: dict[str, bytes], action: str, data: dict[str, Any]) -> None:
+def _write_and_log(
+    case: Case,
+    log: Callable[[str, dict[str, Any]], None],
+    ts_id: str,
+    files: dict[str, bytes],
+    action: str,
+    data: dict[str, Any],
+) -> None:
     """Write the files under evkit/timestamps/, then log the event that records them.
 
     If the event was not written, the files are removed again so the case has no unlogged
@@ -317,8 +359,10 @@ def check_tsa_url(url: str) -> None:
 
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"--tsa {url!r} is not an http:// or https:// address.",
-                         hint=f"For example: --tsa {DEFAULT_TSA}")
+        raise UsageError(
+            f"--tsa {url!r} is not an http:// or https:// address.",
+            hint=f"For example: --tsa {DEFAULT_TSA}",
+        )
 
 
 def send_request(url: str, tsq: bytes, *, timeout: float = NETWORK_TIMEOUT) -> bytes:
@@ -329,8 +373,11 @@ def send_request(url: str, tsq: bytes, *, timeout: float = NETWORK_TIMEOUT) -> b
     from evidence_kit import __version__
 
     check_tsa_url(url)
-    headers = {"Content-Type": "application/timestamp-query",
-               "Accept": "application/timestamp-reply", "User-Agent": f"evkit/{__version__}"}
+    headers = {
+        "Content-Type": "application/timestamp-query",
+        "Accept": "application/timestamp-reply",
+        "User-Agent": f"evkit/{__version__}",
+    }
     # the scheme was checked above: only http(s), never file: or custom schemes
     request = urllib.request.Request(url, data=tsq, method="POST", headers=headers)  # noqa: S310
     try:
@@ -338,17 +385,22 @@ def send_request(url: str, tsq: bytes, *, timeout: float = NETWORK_TIMEOUT) -> b
             body: bytes = resp.read(MAX_RESPONSE + 1)
             ctype = str(resp.headers.get("Content-Type", ""))
     except urllib.error.HTTPError as exc:
-        raise IncompleteError(f"The timestamp service at {url} answered with HTTP error "
-                              f"{exc.code} ({exc.reason}).") from exc
+        raise IncompleteError(
+            f"The timestamp service at {url} answered with HTTP error {exc.code} ({exc.reason})."
+        ) from exc
     except urllib.error.URLError as exc:
-        raise IncompleteError(f"Could not reach the timestamp service at {url}: "
-                              f"{_reason(exc.reason)}.") from exc
+        raise IncompleteError(
+            f"Could not reach the timestamp service at {url}: {_reason(exc.reason)}."
+        ) from exc
     except (TimeoutError, OSError) as exc:
-        raise IncompleteError(f"Could not reach the timestamp service at {url}: "
-                              f"{_reason(exc)}.") from exc
+        raise IncompleteError(
+            f"Could not reach the timestamp service at {url}: {_reason(exc)}."
+        ) from exc
     if len(body) > MAX_RESPONSE or "html" in ctype.lower():
-        raise IncompleteError(f"The service at {url} did not answer with a timestamp response "
-                              f"(it sent {ctype or 'something else'}).")
+        raise IncompleteError(
+            f"The service at {url} did not answer with a timestamp response "
+            f"(it sent {ctype or 'something else'})."
+        )
     return body
 
 
@@ -378,8 +430,9 @@ class ImportResult:
 
     def openssl_verify(self) -> str:
         """The openssl command that checks this timestamp in the case folder."""
-        return openssl_verify_command(self.id, ca=self.signature_checked,
-                                      untrusted=not self.embedded_cert)
+        return openssl_verify_command(
+            self.id, ca=self.signature_checked, untrusted=not self.embedded_cert
+        )
 
 
 def load_certificates(data: bytes, name: str = "the CA file") -> list[x509.Certificate]:
@@ -392,9 +445,10 @@ def load_certificates(data: bytes, name: str = "the CA file") -> list[x509.Certi
         else:
             certs = [x509.load_der_x509_certificate(data)]
     except ValueError as exc:
-        raise UsageError(f"{name} does not hold a readable X.509 certificate.",
-                         hint="Give the TSA's CA certificate in PEM form (e.g. cacert.pem).") \
-            from exc
+        raise UsageError(
+            f"{name} does not hold a readable X.509 certificate.",
+            hint="Give the TSA's CA certificate in PEM form (e.g. cacert.pem).",
+        ) from exc
     if not certs:
         raise UsageError(f"{name} holds no certificate.")
     return certs
@@ -443,7 +497,7 @@ def _tlv(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
         count = first & 0x7F
         if count > 4 or start + count > end:
             return None
-        length = int.from_bytes(data[start:start + count], "big")
+        length = int.from_bytes(data[start : start + count], "big")
         start += count
     if start + length > end:
         return None
@@ -490,8 +544,8 @@ def _sorted_certificate_set(response: bytes) -> bytes | None:
     certs = _children(response, certs_field[2], certs_field[3])
     if not certs:
         return None
-    elements = sorted(response[c[1]:c[3]] for c in certs)
-    return (response[:certs_field[2]] + b"".join(elements) + response[certs_field[3]:])
+    elements = sorted(response[c[1] : c[3]] for c in certs)
+    return response[: certs_field[2]] + b"".join(elements) + response[certs_field[3] :]
 
 
 def _signer_certificate(resp: TimeStampResponse) -> x509.Certificate | None:
@@ -569,8 +623,9 @@ def _status_text(resp: TimeStampResponse) -> str:
     return f"{status}{': ' + texts if texts else ''}"
 
 
-def check_signature(resp: TimeStampResponse, seal_raw: bytes, nonce: int,
-                    certs: list[x509.Certificate]) -> str | None:
+def check_signature(
+    resp: TimeStampResponse, seal_raw: bytes, nonce: int, certs: list[x509.Certificate]
+) -> str | None:
     """Check the token's CMS signature and TSA chain against ``certs``; None if it verifies.
 
     The chain is checked at the token's genTime (a TSA certificate that expired since then
@@ -595,8 +650,10 @@ def check_signature(resp: TimeStampResponse, seal_raw: bytes, nonce: int,
                 builder = builder.tsa_certificate(cert)
                 break
         else:
-            return ("the response does not include the TSA's certificate; give a file with "
-                    "the TSA's certificate as well as its CA certificate")
+            return (
+                "the response does not include the TSA's certificate; give a file with "
+                "the TSA's certificate as well as its CA certificate"
+            )
     seen: set[bytes] = set()
     for cert in certs:
         der = cert.public_bytes(Encoding.DER)
@@ -612,8 +669,11 @@ def check_signature(resp: TimeStampResponse, seal_raw: bytes, nonce: int,
 
 def _plain_signature_error(text: str) -> str:
     low = text.lower()
-    if "unable to get local issuer" in low or "self-signed certificate in certificate chain" \
-            in low or "unable to get issuer" in low:
+    if (
+        "unable to get local issuer" in low
+        or "self-signed certificate in certificate chain" in low
+        or "unable to get issuer" in low
+    ):
         return "the TSA's certificate was not issued by the given CA certificate(s)"
     if "signature failure" in low or "digest failure" in low:
         return "the token's signature does not match its content (it was altered)"
@@ -628,10 +688,16 @@ def _plain_signature_error(text: str) -> str:
     return text.split("ErrorStack", 1)[0].strip().rstrip(":") or "it does not verify"
 
 
-def import_response(case: Case, signer: Signer, response: bytes, *,
-                    ca_pem: bytes | None = None, request_id: str | None = None,
-                    source: str = "the response",
-                    on_recover: Callable[[str], None] | None = None) -> ImportResult:
+def import_response(
+    case: Case,
+    signer: Signer,
+    response: bytes,
+    *,
+    ca_pem: bytes | None = None,
+    request_id: str | None = None,
+    source: str = "the response",
+    on_recover: Callable[[str], None] | None = None,
+) -> ImportResult:
     """Check a TSA response against the case's pending request and store it; re-seals.
 
     Everything is checked before the case is touched, so a refused response leaves nothing
@@ -642,15 +708,18 @@ def import_response(case: Case, signer: Signer, response: bytes, *,
         raise UsageError(f"{source} is too large to be an RFC 3161 timestamp response.")
     resp = _decode(response)
     if resp is None:
-        raise UsageError(f"{source} is not an RFC 3161 timestamp response (.tsr).",
-                         hint="Give the file the timestamp authority sent back, not the "
-                         "request (.tsq).")
+        raise UsageError(
+            f"{source} is not an RFC 3161 timestamp response (.tsr).",
+            hint="Give the file the timestamp authority sent back, not the request (.tsq).",
+        )
     from rfc3161_client import PKIStatus
 
     if resp.status != PKIStatus.GRANTED:
-        raise IncompleteError(f"The timestamp authority did not grant the request "
-                              f"({_status_text(resp)}); nothing was stored.",
-                              hint="Send the request again later, or to another authority.")
+        raise IncompleteError(
+            f"The timestamp authority did not grant the request "
+            f"({_status_text(resp)}); nothing was stored.",
+            hint="Send the request again later, or to another authority.",
+        )
     try:
         imprint, nonce = _imprint_of(resp), _nonce_of(resp)
     except (ValueError, TypeError) as exc:
@@ -663,36 +732,48 @@ def import_response(case: Case, signer: Signer, response: bytes, *,
         if wanted.removeprefix("T").isdigit():
             wanted = f"T{int(wanted.removeprefix('T')):04d}"
         if wanted not in state.requests:
-            raise UsageError(f"This case has no timestamp request {request_id}.",
-                             hint="'evkit timestamp list' shows the requests.")
+            raise UsageError(
+                f"This case has no timestamp request {request_id}.",
+                hint="'evkit timestamp list' shows the requests.",
+            )
         candidates = [state.requests[wanted]]
     else:
         candidates = list(state.requests.values())
     matches = [r for r in candidates if r.imprint == imprint and r.nonce == nonce]
     if not matches:
-        elsewhere = [r.id for r in state.requests.values()
-                     if r.imprint == imprint and r.nonce == nonce]
+        elsewhere = [
+            r.id for r in state.requests.values() if r.imprint == imprint and r.nonce == nonce
+        ]
         if elsewhere:
-            raise UsageError(f"{source} answers request {elsewhere[-1]}, not {request_id}; "
-                             "nothing was stored.")
+            raise UsageError(
+                f"{source} answers request {elsewhere[-1]}, not {request_id}; nothing was stored."
+            )
         raise UsageError(_mismatch_message(source, candidates, imprint, nonce))
     req = matches[-1]
     seal_raw = _read(case.root / ts_path(req.id, "seal"))
     if seal_raw is None or _digest(seal_raw) != req.imprint:
-        raise IntegrityError(f"The seal copy {ts_path(req.id, 'seal')} of request {req.id} is "
-                             "missing or changed, so the response cannot be checked.",
-                             hint="Run 'evkit verify' to see what changed.")
+        raise IntegrityError(
+            f"The seal copy {ts_path(req.id, 'seal')} of request {req.id} is "
+            "missing or changed, so the response cannot be checked.",
+            hint="Run 'evkit verify' to see what changed.",
+        )
     signature_error = check_signature(resp, seal_raw, req.nonce, certs) if certs else None
     if signature_error:
-        raise UsageError(f"The timestamp's signature does not verify against the CA "
-                         f"certificate given: {signature_error}. Nothing was stored.",
-                         hint="Give the certificate of the authority that issued this "
-                         "timestamp (for FreeTSA: cacert.pem).")
+        raise UsageError(
+            f"The timestamp's signature does not verify against the CA "
+            f"certificate given: {signature_error}. Nothing was stored.",
+            hint="Give the certificate of the authority that issued this "
+            "timestamp (for FreeTSA: cacert.pem).",
+        )
     name, subject = tsa_name(resp)
     info = resp.tst_info
     gen_time, serial = _utc_text(info.gen_time), _serial_text(info.serial_number)
-    covers = {"seal_sha256": req.imprint, "sealed_at": req.sealed_at, "events": req.events,
-              "head": req.head}
+    covers = {
+        "seal_sha256": req.imprint,
+        "sealed_at": req.sealed_at,
+        "events": req.events,
+        "head": req.head,
+    }
     ca_subjects = [c.subject.rfc4514_string() for c in certs] if certs else []
     ca_names = tuple(short_name(c.subject) for c in certs) if certs else ()
     embedded = _signer_certificate(resp) is not None
@@ -702,18 +783,49 @@ def import_response(case: Case, signer: Signer, response: bytes, *,
     existing = state.tokens.get(req.id)
     if existing is not None:
         if existing.token_sha256 != token_sha:
-            raise UsageError(f"Timestamp request {req.id} already has a different timestamp "
-                             "imported; nothing was stored.")
+            raise UsageError(
+                f"Timestamp request {req.id} already has a different timestamp "
+                "imported; nothing was stored."
+            )
         if ca_bytes is None or existing.ca_sha256 is not None:
-            return ImportResult(req.id, name, gen_time, serial, covers,
-                                existing.ca_sha256 is not None, ca_names, changed=False,
-                                embedded_cert=embedded)
+            return ImportResult(
+                req.id,
+                name,
+                gen_time,
+                serial,
+                covers,
+                existing.ca_sha256 is not None,
+                ca_names,
+                changed=False,
+                embedded_cert=embedded,
+            )
         with case.session(signer, "timestamp import", on_recover=on_recover) as sess:
-            _write_and_log(case, sess.log, req.id, {"ca": ca_bytes}, CA_ACTION, {
-                "id": req.id, "sha256": _digest(ca_bytes), "subjects": ca_subjects,
-                "file": ts_path(req.id, "ca"), "signature": "verified"})
-        return ImportResult(req.id, name, gen_time, serial, covers, True, ca_names,
-                            changed=True, ca_added=True, embedded_cert=embedded)
+            _write_and_log(
+                case,
+                sess.log,
+                req.id,
+                {"ca": ca_bytes},
+                CA_ACTION,
+                {
+                    "id": req.id,
+                    "sha256": _digest(ca_bytes),
+                    "subjects": ca_subjects,
+                    "file": ts_path(req.id, "ca"),
+                    "signature": "verified",
+                },
+            )
+        return ImportResult(
+            req.id,
+            name,
+            gen_time,
+            serial,
+            covers,
+            True,
+            ca_names,
+            changed=True,
+            ca_added=True,
+            embedded_cert=embedded,
+        )
 
     files = {"token": response}
     if ca_bytes is not None:
@@ -730,37 +842,58 @@ def import_response(case: Case, signer: Signer, response: bytes, *,
         "covers": covers,
         "token_sha256": token_sha,
         "files": {kind: ts_path(req.id, kind) for kind in files},
-        "ca": ({"sha256": _digest(ca_bytes), "subjects": ca_subjects}
-               if ca_bytes is not None else None),
+        "ca": (
+            {"sha256": _digest(ca_bytes), "subjects": ca_subjects} if ca_bytes is not None else None
+        ),
         "signature": "verified" if ca_bytes is not None else "not checked",
         "signer_cert_embedded": embedded,
     }
     with case.session(signer, "timestamp import", on_recover=on_recover) as sess:
         if req.id in scan_log(case.read_log().events).tokens:  # imported meanwhile
-            raise UsageError(f"Timestamp request {req.id} was imported by another command "
-                             "just now.")
+            raise UsageError(
+                f"Timestamp request {req.id} was imported by another command just now."
+            )
         _write_and_log(case, sess.log, req.id, files, TOKEN_ACTION, data)
-    return ImportResult(req.id, name, gen_time, serial, covers, ca_bytes is not None,
-                        ca_names, changed=True, embedded_cert=embedded)
+    return ImportResult(
+        req.id,
+        name,
+        gen_time,
+        serial,
+        covers,
+        ca_bytes is not None,
+        ca_names,
+        changed=True,
+        embedded_cert=embedded,
+    )
 
 
-def _mismatch_message(source: str, candidates: list[RequestRecord], imprint: str | None,
-                      nonce: int | None) -> str:
+def _mismatch_message(
+    source: str, candidates: list[RequestRecord], imprint: str | None, nonce: int | None
+) -> str:
     """One sentence saying why a response fits none of the candidate requests."""
     del nonce  # a matching imprint with any other nonce is "another request"
     if not candidates:
-        return (f"{source} cannot be imported: this case has no timestamp request "
-                "(run 'evkit timestamp request' first).")
+        return (
+            f"{source} cannot be imported: this case has no timestamp request "
+            "(run 'evkit timestamp request' first)."
+        )
     names = ", ".join(r.id for r in candidates)
-    what = f"this case's request ({names})" if len(candidates) == 1 else (
-        f"any of this case's requests ({names})")
+    what = (
+        f"this case's request ({names})"
+        if len(candidates) == 1
+        else (f"any of this case's requests ({names})")
+    )
     if imprint is None:
         return f"{source} does not use SHA-256, so it is not for {what}; nothing was stored."
     if any(r.imprint == imprint for r in candidates):
-        return (f"{source} covers this case's seal but answers another request (its nonce "
-                f"is not that of {what}); nothing was stored.")
-    return (f"{source} is not for {what}: it timestamps {imprint[:23]}..., a different "
-            "seal; nothing was stored.")
+        return (
+            f"{source} covers this case's seal but answers another request (its nonce "
+            f"is not that of {what}); nothing was stored."
+        )
+    return (
+        f"{source} is not for {what}: it timestamps {imprint[:23]}..., a different "
+        "seal; nothing was stored."
+    )
 
 
 # ---- verification (evkit verify) -------------------------------------------------------------
@@ -790,11 +923,12 @@ def verify_check(ctx: VerifyContext) -> tuple[Check, list[Finding]] | None:
     else:
         detail = "; ".join(notes) if notes else ""
     if unchecked:
-        detail += (f"; TSA signature not checked for {', '.join(unchecked)}: no CA certificate "
-                   "given")
+        detail += f"; TSA signature not checked for {', '.join(unchecked)}: no CA certificate given"
     if pending:
-        detail += (f"; {len(pending)} request(s) waiting for a response "
-                   f"({', '.join(r.id for r in pending)})")
+        detail += (
+            f"; {len(pending)} request(s) waiting for a response "
+            f"({', '.join(r.id for r in pending)})"
+        )
     detail = detail.strip("; ")
     ok = not findings
     if not ok:
@@ -802,24 +936,42 @@ def verify_check(ctx: VerifyContext) -> tuple[Check, list[Finding]] | None:
     return Check("Trusted timestamps", ok, detail), findings
 
 
-def _check_token(ctx: VerifyContext, ts_id: str, tok: TokenRecord, req: RequestRecord | None,
-                 findings: list[Finding], unchecked: list[str]) -> str | None:
+def _check_token(
+    ctx: VerifyContext,
+    ts_id: str,
+    tok: TokenRecord,
+    req: RequestRecord | None,
+    findings: list[Finding],
+    unchecked: list[str],
+) -> str | None:
     """Check one imported token; append findings; return its one-line description."""
     token_rel, seal_rel, sig_rel = (ts_path(ts_id, k) for k in ("token", "seal", "seal_sig"))
     token, seal_raw, sig_raw = (ctx.source.read(r) for r in (token_rel, seal_rel, sig_rel))
     for rel, body in ((token_rel, token), (seal_rel, seal_raw), (sig_rel, sig_raw)):
         if body is None:
-            findings.append(Finding("timestamp.missing", f"{rel}, part of timestamp {ts_id}, "
-                                    "is missing.", rel))
+            findings.append(
+                Finding("timestamp.missing", f"{rel}, part of timestamp {ts_id}, is missing.", rel)
+            )
     if token is None or seal_raw is None or sig_raw is None:
         return None
     if _digest(token) != tok.token_sha256:
-        findings.append(Finding("timestamp.changed", f"The timestamp token {token_rel} was "
-                                "changed after it was imported.", token_rel))
+        findings.append(
+            Finding(
+                "timestamp.changed",
+                f"The timestamp token {token_rel} was changed after it was imported.",
+                token_rel,
+            )
+        )
     resp = _decode(token)
     if resp is None:
-        findings.append(Finding("timestamp.damaged", f"{token_rel} can no longer be read as "
-                                "an RFC 3161 timestamp response: it is damaged.", token_rel))
+        findings.append(
+            Finding(
+                "timestamp.damaged",
+                f"{token_rel} can no longer be read as "
+                "an RFC 3161 timestamp response: it is damaged.",
+                token_rel,
+            )
+        )
         return None
     from rfc3161_client import PKIStatus
 
@@ -828,29 +980,50 @@ def _check_token(ctx: VerifyContext, ts_id: str, tok: TokenRecord, req: RequestR
         imprint, nonce = _imprint_of(resp), _nonce_of(resp)
         gen_time = _utc_text(resp.tst_info.gen_time)
     except (ValueError, TypeError) as exc:
-        findings.append(Finding("timestamp.damaged", f"{token_rel} is damaged: {exc}.",
-                                token_rel))
+        findings.append(Finding("timestamp.damaged", f"{token_rel} is damaged: {exc}.", token_rel))
         return None
     if not granted:
-        findings.append(Finding("timestamp.damaged", f"{token_rel} is not a granted "
-                                "timestamp.", token_rel))
+        findings.append(
+            Finding("timestamp.damaged", f"{token_rel} is not a granted timestamp.", token_rel)
+        )
     if imprint != _digest(seal_raw):
-        findings.append(Finding("timestamp.imprint", f"Timestamp {ts_id} does not cover the "
-                                f"stored seal copy {seal_rel}: one of them was changed.",
-                                seal_rel))
+        findings.append(
+            Finding(
+                "timestamp.imprint",
+                f"Timestamp {ts_id} does not cover the "
+                f"stored seal copy {seal_rel}: one of them was changed.",
+                seal_rel,
+            )
+        )
     if req is not None and nonce != req.nonce:
-        findings.append(Finding("timestamp.nonce", f"Timestamp {ts_id}'s nonce is not the one "
-                                "its request carried: it answers another request.", token_rel))
+        findings.append(
+            Finding(
+                "timestamp.nonce",
+                f"Timestamp {ts_id}'s nonce is not the one "
+                "its request carried: it answers another request.",
+                token_rel,
+            )
+        )
     covered = _check_seal_copy(ctx, ts_id, seal_raw, sig_raw, seal_rel, findings)
     if tok.ca_sha256 is not None:
         ca_rel = ts_path(ts_id, "ca")
         ca_raw = ctx.source.read(ca_rel)
         if ca_raw is None:
-            findings.append(Finding("timestamp.missing", f"{ca_rel}, the CA certificate of "
-                                    f"timestamp {ts_id}, is missing.", ca_rel))
+            findings.append(
+                Finding(
+                    "timestamp.missing",
+                    f"{ca_rel}, the CA certificate of timestamp {ts_id}, is missing.",
+                    ca_rel,
+                )
+            )
         elif _digest(ca_raw) != tok.ca_sha256:
-            findings.append(Finding("timestamp.changed", f"The CA certificate {ca_rel} was "
-                                    "changed after it was imported.", ca_rel))
+            findings.append(
+                Finding(
+                    "timestamp.changed",
+                    f"The CA certificate {ca_rel} was changed after it was imported.",
+                    ca_rel,
+                )
+            )
         else:
             try:
                 certs = load_certificates(ca_raw, ca_rel)
@@ -858,24 +1031,42 @@ def _check_token(ctx: VerifyContext, ts_id: str, tok: TokenRecord, req: RequestR
             except UsageError as exc:
                 err = exc.message
             if err:
-                findings.append(Finding("timestamp.signature", f"Timestamp {ts_id}'s signature "
-                                        f"does not verify against {ca_rel}: {err}.", token_rel))
+                findings.append(
+                    Finding(
+                        "timestamp.signature",
+                        f"Timestamp {ts_id}'s signature does not verify against {ca_rel}: {err}.",
+                        token_rel,
+                    )
+                )
     else:
         unchecked.append(ts_id)
     if covered is None:
         return None
     sealed_at, n = covered
     name = str(tok.data.get("tsa") or "unknown TSA")
-    return (f"{ts_id} by {name} at {gen_time.replace('T', ' ').replace('Z', ' UTC')} covers "
-            f"the seal of {sealed_at} (log event {n} of {len(ctx.log.hashes)})")
+    return (
+        f"{ts_id} by {name} at {gen_time.replace('T', ' ').replace('Z', ' UTC')} covers "
+        f"the seal of {sealed_at} (log event {n} of {len(ctx.log.hashes)})"
+    )
 
 
-def _check_seal_copy(ctx: VerifyContext, ts_id: str, seal_raw: bytes, sig_raw: bytes,
-                     seal_rel: str, findings: list[Finding]) -> tuple[str, int] | None:
+def _check_seal_copy(
+    ctx: VerifyContext,
+    ts_id: str,
+    seal_raw: bytes,
+    sig_raw: bytes,
+    seal_rel: str,
+    findings: list[Finding],
+) -> tuple[str, int] | None:
     """The stored seal copy is this case's, signed by its key, at line N of the log."""
     if ctx.key is not None and not ctx.key.verify(sig_raw, seal_raw):
-        findings.append(Finding("timestamp.seal-signature", f"The seal copy {seal_rel} is not "
-                                "signed by the case's key: it was altered.", seal_rel))
+        findings.append(
+            Finding(
+                "timestamp.seal-signature",
+                f"The seal copy {seal_rel} is not signed by the case's key: it was altered.",
+                seal_rel,
+            )
+        )
     try:
         seal = loads(seal_raw)
         custody = seal["custody"]
@@ -883,18 +1074,30 @@ def _check_seal_copy(ctx: VerifyContext, ts_id: str, seal_raw: bytes, sig_raw: b
         sealed_at = str(seal.get("sealed_at", "?"))
         case_id = seal.get("case_id")
     except (ValueError, KeyError, TypeError):
-        findings.append(Finding("timestamp.seal-damaged", f"The seal copy {seal_rel} is "
-                                "damaged.", seal_rel))
+        findings.append(
+            Finding("timestamp.seal-damaged", f"The seal copy {seal_rel} is damaged.", seal_rel)
+        )
         return None
     if ctx.case_info and case_id != ctx.case_info.get("case_id"):
-        findings.append(Finding("timestamp.seal-case", f"The seal copy {seal_rel} belongs to "
-                                "a different case.", seal_rel))
+        findings.append(
+            Finding(
+                "timestamp.seal-case",
+                f"The seal copy {seal_rel} belongs to a different case.",
+                seal_rel,
+            )
+        )
         return None
     hashes = ctx.log.hashes
     if not isinstance(n, int) or not 1 <= n <= len(hashes) or hashes[n - 1] != head:
-        findings.append(Finding("timestamp.log", f"The seal that timestamp {ts_id} covers "
-                                f"records custody log event {n} with a hash the log does not "
-                                "have there: the log was rewritten since.", LOG_PATH))
+        findings.append(
+            Finding(
+                "timestamp.log",
+                f"The seal that timestamp {ts_id} covers "
+                f"records custody log event {n} with a hash the log does not "
+                "have there: the log was rewritten since.",
+                LOG_PATH,
+            )
+        )
         return None
     return sealed_at, n
 
@@ -917,43 +1120,68 @@ def list_timestamps(case_root: Path, *, include_pending: bool = False) -> list[d
     out: list[dict[str, Any]] = []
     for ts_id, req in sorted(state.requests.items()):
         tok = state.tokens.get(ts_id)
-        covers = {"seal_sha256": req.imprint, "sealed_at": req.sealed_at,
-                  "events": req.events, "head": req.head}
+        covers = {
+            "seal_sha256": req.imprint,
+            "sealed_at": req.sealed_at,
+            "events": req.events,
+            "head": req.head,
+        }
         if tok is None:
             if include_pending:
-                out.append({"id": ts_id, "status": "pending", "tsa": None, "tsa_subject": None,
-                            "gen_time": None, "serial": None, "covers": covers,
-                            "signature": None, "tsa_url": req.tsa,
-                            "files": {"request": ts_path(ts_id, "request")},
-                            "openssl_verify": None})
+                out.append(
+                    {
+                        "id": ts_id,
+                        "status": "pending",
+                        "tsa": None,
+                        "tsa_subject": None,
+                        "gen_time": None,
+                        "serial": None,
+                        "covers": covers,
+                        "signature": None,
+                        "tsa_url": req.tsa,
+                        "files": {"request": ts_path(ts_id, "request")},
+                        "openssl_verify": None,
+                    }
+                )
             continue
         has_ca = tok.ca_sha256 is not None
         files = {k: ts_path(ts_id, k) for k in ("seal", "seal_sig", "request", "token")}
         if has_ca:
             files["ca"] = ts_path(ts_id, "ca")
-        out.append({
-            "id": ts_id,
-            "status": "imported",
-            "tsa": tok.data.get("tsa"),
-            "tsa_subject": tok.data.get("tsa_subject"),
-            "gen_time": tok.data.get("gen_time"),
-            "serial": tok.data.get("serial"),
-            "covers": tok.data.get("covers") or covers,
-            "signature": "verified" if has_ca else "not checked",
-            "tsa_url": req.tsa,
-            "files": files,
-            "openssl_verify": openssl_verify_command(
-                ts_id, ca=has_ca, untrusted=tok.data.get("signer_cert_embedded") is False),
-        })
+        out.append(
+            {
+                "id": ts_id,
+                "status": "imported",
+                "tsa": tok.data.get("tsa"),
+                "tsa_subject": tok.data.get("tsa_subject"),
+                "gen_time": tok.data.get("gen_time"),
+                "serial": tok.data.get("serial"),
+                "covers": tok.data.get("covers") or covers,
+                "signature": "verified" if has_ca else "not checked",
+                "tsa_url": req.tsa,
+                "files": files,
+                "openssl_verify": openssl_verify_command(
+                    ts_id, ca=has_ca, untrusted=tok.data.get("signer_cert_embedded") is False
+                ),
+            }
+        )
     for ts_id, tok in sorted(state.tokens.items()):  # a token without its request event
         if ts_id not in state.requests:
-            out.append({"id": ts_id, "status": "imported", "tsa": tok.data.get("tsa"),
-                        "tsa_subject": tok.data.get("tsa_subject"),
-                        "gen_time": tok.data.get("gen_time"), "serial": tok.data.get("serial"),
-                        "covers": tok.data.get("covers"), "signature": None, "tsa_url": None,
-                        "files": {"token": ts_path(ts_id, "token")},
-                        "openssl_verify": openssl_verify_command(ts_id,
-                                                                 ca=tok.ca_sha256 is not None)})
+            out.append(
+                {
+                    "id": ts_id,
+                    "status": "imported",
+                    "tsa": tok.data.get("tsa"),
+                    "tsa_subject": tok.data.get("tsa_subject"),
+                    "gen_time": tok.data.get("gen_time"),
+                    "serial": tok.data.get("serial"),
+                    "covers": tok.data.get("covers"),
+                    "signature": None,
+                    "tsa_url": None,
+                    "files": {"token": ts_path(ts_id, "token")},
+                    "openssl_verify": openssl_verify_command(ts_id, ca=tok.ca_sha256 is not None),
+                }
+            )
     return out
 
 
@@ -963,14 +1191,35 @@ def request_bytes(case_root: Path, ts_id: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise StorageError(f"The timestamp request {path} cannot be read: "
-                           f"{exc.strerror or exc}.") from exc
+        raise StorageError(
+            f"The timestamp request {path} cannot be read: {exc.strerror or exc}."
+        ) from exc
 
 
 __all__ = [
-    "CA_ACTION", "DEFAULT_TSA", "REQUEST_ACTION", "TOKEN_ACTION", "TS_DIR", "ImportResult",
-    "LogTimestamps", "RequestRecord", "TokenRecord", "check_signature", "check_tsa_url",
-    "create_request", "curl_command", "import_response", "list_timestamps", "load_certificates",
-    "openssl_query_command", "openssl_verify_command", "request_bytes", "scan_log",
-    "send_request", "short_name", "ts_path", "tsa_name", "verify_check",
+    "CA_ACTION",
+    "DEFAULT_TSA",
+    "REQUEST_ACTION",
+    "TOKEN_ACTION",
+    "TS_DIR",
+    "ImportResult",
+    "LogTimestamps",
+    "RequestRecord",
+    "TokenRecord",
+    "check_signature",
+    "check_tsa_url",
+    "create_request",
+    "curl_command",
+    "import_response",
+    "list_timestamps",
+    "load_certificates",
+    "openssl_query_command",
+    "openssl_verify_command",
+    "request_bytes",
+    "scan_log",
+    "send_request",
+    "short_name",
+    "ts_path",
+    "tsa_name",
+    "verify_check",
 ]

@@ -69,8 +69,7 @@ def parse_user_time(text: str, tz_name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise ValueError(f"cannot read the time {text!r}; write it like 2026-11-20 14:05") \
-            from exc
+        raise ValueError(f"cannot read the time {text!r}; write it like 2026-11-20 14:05") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz_name))
     return parsed.astimezone(UTC)

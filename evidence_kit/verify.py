@@ -144,8 +144,9 @@ class BagSource(Protocol):
         """A (small) file's bytes, or None if it is absent."""
         ...
 
-    def hash(self, rels: Sequence[str], sizes: Sequence[int],
-             progress: Callable[[int], None] | None) -> Iterable[HashOutcome]:
+    def hash(
+        self, rels: Sequence[str], sizes: Sequence[int], progress: Callable[[int], None] | None
+    ) -> Iterable[HashOutcome]:
         """Stream-hash payload files."""
         ...
 
@@ -187,20 +188,29 @@ class FolderSource:
                     if payload and entry.is_file(follow_symlinks=False):
                         out[rel] = None  # the common case, from the directory entry alone
                     elif entry.is_symlink():
-                        found.append(Finding("bag.symlink", f"{rel} is a symbolic link inside "
-                                             "the case folder.", rel))
+                        found.append(
+                            Finding(
+                                "bag.symlink",
+                                f"{rel} is a symbolic link inside the case folder.",
+                                rel,
+                            )
+                        )
                     elif entry.is_dir(follow_symlinks=False):
                         pending.append((rel, entry.path))
                     elif entry.is_file(follow_symlinks=False):
                         if rel.startswith("data/"):
                             out[rel] = None
                         else:
-                            out[rel] = self._sizes[rel] = entry.stat(
-                                follow_symlinks=False).st_size
+                            out[rel] = self._sizes[rel] = entry.stat(follow_symlinks=False).st_size
                     else:
-                        found.append(Finding("bag.special", f"{rel} is not a regular file (a "
-                                             "pipe, socket or device) inside the case folder.",
-                                             rel))
+                        found.append(
+                            Finding(
+                                "bag.special",
+                                f"{rel} is not a regular file (a "
+                                "pipe, socket or device) inside the case folder.",
+                                rel,
+                            )
+                        )
                 except OSError:
                     continue
         self.problems.extend(sorted(found, key=lambda f: f.path or ""))
@@ -246,8 +256,7 @@ class FolderSource:
             self._line_digests[rel] = self._prefetched(rel)
         if rel not in self._digests:
             try:
-                self._digests[rel] = sha256_file(self.root / rel)[0] if self._regular(
-                    rel) else None
+                self._digests[rel] = sha256_file(self.root / rel)[0] if self._regular(rel) else None
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 self._digests[rel] = None
         return self._digests[rel]
@@ -282,18 +291,21 @@ class FolderSource:
         # Tag files are read by several checks (tag manifest, seal, records): read each once.
         if rel not in self._cache:
             try:
-                self._cache[rel] = (self.root / rel).read_bytes() if self._regular(
-                    rel) else None
+                self._cache[rel] = (self.root / rel).read_bytes() if self._regular(rel) else None
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 self._cache[rel] = None
         return self._cache[rel]
 
-    def hash(self, rels: Sequence[str], sizes: Sequence[int],
-             progress: Callable[[int], None] | None) -> Iterable[HashOutcome]:
+    def hash(
+        self, rels: Sequence[str], sizes: Sequence[int], progress: Callable[[int], None] | None
+    ) -> Iterable[HashOutcome]:
         """Starts the hashing workers now (call from the main thread); outcomes by ``rels``."""
         base = str(self.root) + os.sep
-        paths = [base + r for r in rels] if os.sep == "/" else [
-            base + r.replace("/", os.sep) for r in rels]
+        paths = (
+            [base + r for r in rels]
+            if os.sep == "/"
+            else [base + r.replace("/", os.sep) for r in rels]
+        )
         return hash_many(paths, sizes, progress=progress, names=rels)
 
 
@@ -337,8 +349,9 @@ class _Hashed(NamedTuple):
     complete: bool  # every file in data/ was hashed
 
 
-def _expected_digests(to_hash: Sequence[str],
-                      entries: dict[str, str]) -> tuple[list[str | None], bytes | None]:
+def _expected_digests(
+    to_hash: Sequence[str], entries: dict[str, str]
+) -> tuple[list[str | None], bytes | None]:
     """The digests the manifest records, in hashing order (None: not listed), and the same as
     one run of bytes when every file is listed (for a single comparison)."""
     expected = [entries.get(r) for r in to_hash]
@@ -347,9 +360,14 @@ def _expected_digests(to_hash: Sequence[str],
     return expected, bytes.fromhex("".join(cast(list[str], expected)))
 
 
-def _compare_hashes(source: BagSource, to_hash: Sequence[str], payload_files: dict[str, int | None],
-                    expected: tuple[list[str | None], bytes | None], job: ForkedHashing | None,
-                    outcomes: list[HashOutcome]) -> _Hashed:
+def _compare_hashes(
+    source: BagSource,
+    to_hash: Sequence[str],
+    payload_files: dict[str, int | None],
+    expected: tuple[list[str | None], bytes | None],
+    job: ForkedHashing | None,
+    outcomes: list[HashOutcome],
+) -> _Hashed:
     """Check (4)'s results: sizes, findings (sorted by path) and whether all were hashed.
 
     Results from forked workers are compared in bulk (one comparison of the digests the
@@ -364,14 +382,21 @@ def _compare_hashes(source: BagSource, to_hash: Sequence[str], payload_files: di
             problems: list[Finding] = []
             if blob is None or blob != job.digests:
                 for i, (rel, want) in enumerate(zip(to_hash, wanted, strict=True)):
-                    found = job.digests[32 * i:32 * i + 32].hex()
+                    found = job.digests[32 * i : 32 * i + 32].hex()
                     if want is not None and found != want:
                         problems.append(_changed(rel, found, want))
-            bytes_listed = bytes_all if blob is not None else sum(
-                status - 1 for status, want in zip(statuses, wanted, strict=True)
-                if want is not None)
-            return _Hashed(bytes_all, bytes_listed, sorted(problems, key=lambda f: str(f.path)),
-                           True)
+            bytes_listed = (
+                bytes_all
+                if blob is not None
+                else sum(
+                    status - 1
+                    for status, want in zip(statuses, wanted, strict=True)
+                    if want is not None
+                )
+            )
+            return _Hashed(
+                bytes_all, bytes_listed, sorted(problems, key=lambda f: str(f.path)), True
+            )
         outcomes = list(job)  # some file could not be read: file by file
     hashed = {o.path: o for o in outcomes}
     bytes_all = bytes_listed = 0
@@ -386,18 +411,31 @@ def _compare_hashes(source: BagSource, to_hash: Sequence[str], payload_files: di
         if out is None or want is None or out.sha256 == want:
             continue  # not hashed (told below), intact, or an extra file (named in check 3)
         if out.error is not None:
-            problems.append(Finding("payload.unreadable", f"Evidence file {rel} could not be "
-                                    f"read: {out.error}.", rel, integrity=False))
+            problems.append(
+                Finding(
+                    "payload.unreadable",
+                    f"Evidence file {rel} could not be read: {out.error}.",
+                    rel,
+                    integrity=False,
+                )
+            )
         else:
             problems.append(_changed(rel, str(out.sha256), want))
-    return _Hashed(bytes_all, bytes_listed, sorted(problems, key=lambda f: str(f.path)),
-                   len(hashed) == len(to_hash))
+    return _Hashed(
+        bytes_all,
+        bytes_listed,
+        sorted(problems, key=lambda f: str(f.path)),
+        len(hashed) == len(to_hash),
+    )
 
 
 def _changed(rel: str, found: str, want: str) -> Finding:
-    return Finding("payload.changed", f"Evidence file {rel} has changed: its SHA-256 is now "
-                   f"{found}, the manifest records {want}.", rel)
-
+    return Finding(
+        "payload.changed",
+        f"Evidence file {rel} has changed: its SHA-256 is now "
+        f"{found}, the manifest records {want}.",
+        rel,
+    )
 
 
 class HashingPlan:
@@ -407,15 +445,20 @@ class HashingPlan:
     so it overlaps them; :meth:`result` waits for it. Evidence files are not stat'ed one by
     one: hashing tells their sizes."""
 
-    def __init__(self, source: BagSource, files: dict[str, int | None],
-                 progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self,
+        source: BagSource,
+        files: dict[str, int | None],
+        progress: Callable[[int], None] | None,
+    ) -> None:
         self.source = source
         self.payload_files = {r: s for r, s in files.items() if r.startswith("data/")}
         # In listing order: findings are sorted where they are made.
         self.to_hash = list(self.payload_files)
         self.info_raw = source.read(BAG_INFO)
-        self.oxum: str | None = (parse_bag_info(self.info_raw).get("Payload-Oxum", [None])[0]
-                                 if self.info_raw else None)
+        self.oxum: str | None = (
+            parse_bag_info(self.info_raw).get("Payload-Oxum", [None])[0] if self.info_raw else None
+        )
         self._progress = progress
         self._outcomes: list[HashOutcome] = []
         self._job: ForkedHashing | None = None
@@ -424,8 +467,10 @@ class HashingPlan:
 
     def _hash(self) -> Iterable[HashOutcome]:
         mean = _oxum_mean(self.oxum)
-        sizes = [self.payload_files[r] if self.payload_files[r] is not None else mean
-                 for r in self.to_hash]
+        sizes = [
+            self.payload_files[r] if self.payload_files[r] is not None else mean
+            for r in self.to_hash
+        ]
         return self.source.hash(self.to_hash, [s or 0 for s in sizes], self._progress)
 
     def start(self) -> None:
@@ -442,11 +487,13 @@ class HashingPlan:
             prefetch(ITEMS_PATH)  # the item records' digests (check 7) on another core too
         if isinstance(started, ForkedHashing):
             self._job = started
-            self._waiter = threading.Thread(target=started.wait, name="evkit-verify-hash",
-                                            daemon=True)
+            self._waiter = threading.Thread(
+                target=started.wait, name="evkit-verify-hash", daemon=True
+            )
         else:
-            self._waiter = threading.Thread(target=self._outcomes.extend, args=(started,),
-                                            name="evkit-verify-hash", daemon=True)
+            self._waiter = threading.Thread(
+                target=self._outcomes.extend, args=(started,), name="evkit-verify-hash", daemon=True
+            )
         self._waiter.start()
 
     def result(self, manifest: dict[str, str]) -> _Hashed:
@@ -458,8 +505,9 @@ class HashingPlan:
                 self._waiter.join()
             else:
                 self._outcomes.extend(self._hash())
-            self._result = _compare_hashes(self.source, self.to_hash, self.payload_files,
-                                           expected, self._job, self._outcomes)
+            self._result = _compare_hashes(
+                self.source, self.to_hash, self.payload_files, expected, self._job, self._outcomes
+            )
         return self._result
 
 
@@ -473,11 +521,19 @@ def check_bag_declaration(ctx: VerifyContext) -> CheckResult:
     found: list[Finding] = []
     bagit = ctx.source.read(BAGIT)
     if bagit is None:
-        found.append(Finding("bag.declaration", "bagit.txt is missing: this is not a "
-                             "complete BagIt bag.", BAGIT))
+        found.append(
+            Finding(
+                "bag.declaration", "bagit.txt is missing: this is not a complete BagIt bag.", BAGIT
+            )
+        )
     elif not bagit.startswith(b"BagIt-Version: 1.0"):
-        found.append(Finding("bag.declaration", "bagit.txt was changed (it should declare "
-                             "BagIt-Version 1.0).", BAGIT))
+        found.append(
+            Finding(
+                "bag.declaration",
+                "bagit.txt was changed (it should declare BagIt-Version 1.0).",
+                BAGIT,
+            )
+        )
     return _result("BagIt declaration", found, "BagIt 1.0")
 
 
@@ -487,27 +543,47 @@ def check_tag_manifest(ctx: VerifyContext) -> CheckResult:
     tag_raw = ctx.source.read(TAG_MANIFEST)
     tag_entries: dict[str, str] = {}
     if tag_raw is None:
-        found.append(Finding("tagmanifest.missing", "The tag manifest "
-                             "tagmanifest-sha256.txt is missing.", TAG_MANIFEST))
+        found.append(
+            Finding(
+                "tagmanifest.missing",
+                "The tag manifest tagmanifest-sha256.txt is missing.",
+                TAG_MANIFEST,
+            )
+        )
     else:
         parsed = parse_manifest(tag_raw)
         tag_entries = parsed.entries
-        found.extend(Finding("tagmanifest.malformed", f"The tag manifest {p}.",
-                             TAG_MANIFEST) for p in parsed.problems)
+        found.extend(
+            Finding("tagmanifest.malformed", f"The tag manifest {p}.", TAG_MANIFEST)
+            for p in parsed.problems
+        )
         for rel, expected in sorted(tag_entries.items()):
             actual = _digest(ctx.source, rel)
             if actual is None:
-                found.append(Finding("tag.missing", f"{rel} is missing (it is listed in "
-                                     "the tag manifest).", rel))
+                found.append(
+                    Finding(
+                        "tag.missing", f"{rel} is missing (it is listed in the tag manifest).", rel
+                    )
+                )
             elif actual != expected:
-                found.append(Finding("tag.changed", f"{rel} was changed after the case "
-                                     "was sealed (its SHA-256 differs from the tag "
-                                     "manifest).", rel))
+                found.append(
+                    Finding(
+                        "tag.changed",
+                        f"{rel} was changed after the case "
+                        "was sealed (its SHA-256 differs from the tag "
+                        "manifest).",
+                        rel,
+                    )
+                )
         found.extend(
-            Finding("tag.unexpected", f"{rel} was added to the case's records folder; "
-                    "evkit did not write it.", rel)
+            Finding(
+                "tag.unexpected",
+                f"{rel} was added to the case's records folder; evkit did not write it.",
+                rel,
+            )
             for rel in ctx.record_files
-            if rel not in tag_entries and not is_unrecorded(rel))
+            if rel not in tag_entries and not is_unrecorded(rel)
+        )
     return _result("Tag manifest", found, f"{len(tag_entries)} record files match")
 
 
@@ -518,15 +594,28 @@ def check_payload_manifest(ctx: VerifyContext) -> CheckResult:
     man_raw = ctx.source.read(PAYLOAD_MANIFEST)
     entries: dict[str, str] = {}
     if man_raw is None:
-        found.append(Finding("manifest.missing", "The payload manifest manifest-sha256.txt "
-                             "is missing.", PAYLOAD_MANIFEST))
+        found.append(
+            Finding(
+                "manifest.missing",
+                "The payload manifest manifest-sha256.txt is missing.",
+                PAYLOAD_MANIFEST,
+            )
+        )
     else:
         parsed = parse_manifest(man_raw)
-        found.extend(Finding("manifest.malformed", f"The payload manifest {p}.",
-                             PAYLOAD_MANIFEST) for p in parsed.problems)
+        found.extend(
+            Finding("manifest.malformed", f"The payload manifest {p}.", PAYLOAD_MANIFEST)
+            for p in parsed.problems
+        )
         outside = [rel for rel in parsed.entries if not rel.startswith("data/")]
-        found.extend(Finding("manifest.malformed", f"The payload manifest lists {rel!r}, "
-                             "which is outside data/.", PAYLOAD_MANIFEST) for rel in outside)
+        found.extend(
+            Finding(
+                "manifest.malformed",
+                f"The payload manifest lists {rel!r}, which is outside data/.",
+                PAYLOAD_MANIFEST,
+            )
+            for rel in outside
+        )
         entries = parsed.entries
         for rel in outside:
             del entries[rel]
@@ -534,12 +623,21 @@ def check_payload_manifest(ctx: VerifyContext) -> CheckResult:
     payload_files = ctx.payload_files
     missing = sorted(entries.keys() - payload_files.keys())
     extra = sorted(payload_files.keys() - entries.keys())
-    found.extend(Finding("payload.missing", f"Evidence file {r} is missing (it was deleted "
-                         "or renamed).", r) for r in missing)
-    found.extend(Finding("payload.extra", f"{r} was added to the evidence folder after "
-                         "sealing; evkit did not record it.", r) for r in extra)
-    return _result("Evidence files present", found,
-                   f"{len(entries)} listed, all present, none extra")
+    found.extend(
+        Finding("payload.missing", f"Evidence file {r} is missing (it was deleted or renamed).", r)
+        for r in missing
+    )
+    found.extend(
+        Finding(
+            "payload.extra",
+            f"{r} was added to the evidence folder after sealing; evkit did not record it.",
+            r,
+        )
+        for r in extra
+    )
+    return _result(
+        "Evidence files present", found, f"{len(entries)} listed, all present, none extra"
+    )
 
 
 def check_payload_hashes(ctx: VerifyContext) -> CheckResult:
@@ -549,16 +647,29 @@ def check_payload_hashes(ctx: VerifyContext) -> CheckResult:
     bytes_all, bytes_listed, problems, complete = ctx.hashing.result(ctx.manifest)
     found = list(problems)
     if not complete:
-        found.append(Finding("payload.unreadable", "Not every evidence file could be hashed.",
-                             None, integrity=False))
+        found.append(
+            Finding(
+                "payload.unreadable",
+                "Not every evidence file could be hashed.",
+                None,
+                integrity=False,
+            )
+        )
     oxum = ctx.hashing.oxum
     if ctx.hashing.info_raw is None:
         found.append(Finding("bag.info-missing", "bag-info.txt is missing.", BAG_INFO))
     elif oxum is not None and oxum != (actual := f"{bytes_all}.{len(ctx.hashing.to_hash)}"):
-        found.append(Finding("bag.oxum", f"bag-info.txt's Payload-Oxum is {oxum}, but the "
-                             f"evidence folder holds {actual} (bytes.files).", BAG_INFO))
-    return _result("Evidence hashes", found,
-                   f"{len(present)} files, {bytes_listed} bytes re-hashed")
+        found.append(
+            Finding(
+                "bag.oxum",
+                f"bag-info.txt's Payload-Oxum is {oxum}, but the "
+                f"evidence folder holds {actual} (bytes.files).",
+                BAG_INFO,
+            )
+        )
+    return _result(
+        "Evidence hashes", found, f"{len(present)} files, {bytes_listed} bytes re-hashed"
+    )
 
 
 def check_key(ctx: VerifyContext) -> CheckResult:
@@ -576,9 +687,15 @@ def check_key(ctx: VerifyContext) -> CheckResult:
     except ValueError:
         key = None
     if key is None:
-        found.append(Finding("key.unreadable", "The collector's public key "
-                             f"{PUBKEY_PATH} is missing or damaged, so no signature can be "
-                             "checked.", PUBKEY_PATH))
+        found.append(
+            Finding(
+                "key.unreadable",
+                "The collector's public key "
+                f"{PUBKEY_PATH} is missing or damaged, so no signature can be "
+                "checked.",
+                PUBKEY_PATH,
+            )
+        )
     raw_info = ctx.source.read(CASE_JSON)
     try:
         parsed_info = loads(raw_info) if raw_info is not None else None
@@ -586,19 +703,35 @@ def check_key(ctx: VerifyContext) -> CheckResult:
     except ValueError:
         case_info = {}
     if not case_info:
-        found.append(Finding("case.unreadable", "The case description evkit/case.json is "
-                             "missing or damaged.", CASE_JSON))
+        found.append(
+            Finding(
+                "case.unreadable",
+                "The case description evkit/case.json is missing or damaged.",
+                CASE_JSON,
+            )
+        )
     key_id = key.key_id if key else None
     if key and case_info and case_info.get("key_id") != key.key_id:
-        found.append(Finding("key.mismatch", "The public key in the case is not the key the "
-                             "case was created with: it was replaced.", PUBKEY_PATH))
+        found.append(
+            Finding(
+                "key.mismatch",
+                "The public key in the case is not the key the "
+                "case was created with: it was replaced.",
+                PUBKEY_PATH,
+            )
+        )
     expected_key = ctx.expected_key
     if expected_key and key_id:
         want = digest_hex(expected_key.replace(" ", "").lower())
         if not digest_hex(key_id).startswith(want) or len(want) < 16:
-            found.append(Finding("key.unexpected", "The case was signed with key "
-                                 f"{key_id}, not the key you expected ({expected_key}).",
-                                 PUBKEY_PATH))
+            found.append(
+                Finding(
+                    "key.unexpected",
+                    "The case was signed with key "
+                    f"{key_id}, not the key you expected ({expected_key}).",
+                    PUBKEY_PATH,
+                )
+            )
     ctx.key, ctx.case_info = key, case_info
     return _result("Collector key", found, f"{key_id}")
 
@@ -612,12 +745,12 @@ def check_custody_log(ctx: VerifyContext) -> CheckResult:
     log_raw = ctx.source.read(LOG_PATH)
     ctx.log = log = parse_log(log_raw or b"")
     if log_raw is None:
-        found.append(Finding("log.missing", "The custody log evkit/custody.jsonl is "
-                             "missing.", LOG_PATH))
+        found.append(
+            Finding("log.missing", "The custody log evkit/custody.jsonl is missing.", LOG_PATH)
+        )
     elif ctx.key is not None:
         found.extend(check_log(log, ctx.key.verifier(), ctx.key.key_id))
-    return _result("Custody log", found,
-                   f"{len(log.events)} events, chain and signatures intact")
+    return _result("Custody log", found, f"{len(log.events)} events, chain and signatures intact")
 
 
 def check_item_records(ctx: VerifyContext) -> CheckResult:
@@ -641,8 +774,11 @@ def check_item_records(ctx: VerifyContext) -> CheckResult:
                 if isinstance(entry, dict) and "record" in entry:
                     into[str(entry["record"])] = entry
     digests_of = getattr(source, "line_digests", None)
-    digests: list[str] = (digests_of(ITEMS_PATH) if digests_of else [
-        sha256_bytes(line) for line in _lines(source.read(ITEMS_PATH) or b"")])
+    digests: list[str] = (
+        digests_of(ITEMS_PATH)
+        if digests_of
+        else [sha256_bytes(line) for line in _lines(source.read(ITEMS_PATH) or b"")]
+    )
     hashes = [digest(h) for h in digests]
     record_hashes = set(hashes)
     unbound = [n for n, h in enumerate(hashes, start=1) if h not in bound and h not in dup_bound]
@@ -656,12 +792,18 @@ def check_item_records(ctx: VerifyContext) -> CheckResult:
             try:
                 json.loads(line)
             except ValueError:
-                found.append(Finding("items.malformed", f"Item record line {n} is damaged.",
-                                     ITEMS_PATH))
+                found.append(
+                    Finding("items.malformed", f"Item record line {n} is damaged.", ITEMS_PATH)
+                )
     found.extend(
-        Finding("items.unbound", "An item record is not bound by any custody event: it was "
-                "added or edited after the fact.", ITEMS_PATH)
-        for _ in unbound)
+        Finding(
+            "items.unbound",
+            "An item record is not bound by any custody event: it was "
+            "added or edited after the fact.",
+            ITEMS_PATH,
+        )
+        for _ in unbound
+    )
     # A handover package (evkit export) leaves some items out of its payload manifest and lists
     # them, with their hashes, in evkit/withheld.json (bound by the package's seal, check 8).
     # It also leaves out the records of items withheld as sensitive (their names, paths and
@@ -683,54 +825,105 @@ def check_item_records(ctx: VerifyContext) -> CheckResult:
         if h in record_hashes or item_id in withheld:
             latest[item_id] = entry
         else:
-            found.append(Finding("items.missing", f"The record of item {entry.get('id')} "
-                                 "(rev {}) that the custody log refers to is missing or was "
-                                 "edited.".format(entry.get("rev")), ITEMS_PATH))
+            found.append(
+                Finding(
+                    "items.missing",
+                    f"The record of item {entry.get('id')} "
+                    "(rev {}) that the custody log refers to is missing or was "
+                    "edited.".format(entry.get("rev")),
+                    ITEMS_PATH,
+                )
+            )
     found.extend(
-        Finding("items.missing", f"The record of a copy of item {entry.get('same_as')} (a file "
-                "with the same content, not stored twice) that the custody log refers to is "
-                "missing or was edited.", ITEMS_PATH)
+        Finding(
+            "items.missing",
+            f"The record of a copy of item {entry.get('same_as')} (a file "
+            "with the same content, not stored twice) that the custody log refers to is "
+            "missing or was edited.",
+            ITEMS_PATH,
+        )
         for h, entry in dup_bound.items()
-        if h not in record_hashes and str(entry.get("same_as")) not in withheld)
+        if h not in record_hashes and str(entry.get("same_as")) not in withheld
+    )
     if withheld_damaged:
-        found.append(Finding("withheld.malformed", "evkit/withheld.json (the list of items "
-                             "withheld from this package) is damaged.", withheld_path))
+        found.append(
+            Finding(
+                "withheld.malformed",
+                "evkit/withheld.json (the list of items withheld from this package) is damaged.",
+                withheld_path,
+            )
+        )
     # Entries written before evkit 0.2 name the stored path; later ones do not (it may say what
     # a sensitive file shows), and the manifest's path for an item is the one with its ID.
     by_id = {item_id_of_stored(rel): rel for rel in entries}
 
     def stored_of(item_id: str, rec: dict[str, Any]) -> str:
         return str(rec["stored"]) if "stored" in rec else by_id.get(item_id, f"data/{item_id}")
+
     per_item: list[tuple[str, Finding]] = []  # sorted by item once made: they are rare
     for item_id, rec in latest.items():
         sha = rec.get("sha256")
         if item_id in withheld:
             stored = stored_of(item_id, rec)
             if withheld[item_id].get("sha256") != sha:
-                per_item.append((item_id, Finding(
-                    "withheld.changed", f"Item {item_id} is listed as withheld with SHA-256 "
-                    f"{withheld[item_id].get('sha256')}, but its signed record says {sha}.",
-                    withheld_path)))
+                per_item.append(
+                    (
+                        item_id,
+                        Finding(
+                            "withheld.changed",
+                            f"Item {item_id} is listed as withheld with SHA-256 "
+                            f"{withheld[item_id].get('sha256')}, but its signed record says {sha}.",
+                            withheld_path,
+                        ),
+                    )
+                )
             if str(stored) in entries:
-                per_item.append((item_id, Finding("withheld.included", f"Item {item_id} is "
-                                                  "listed as withheld but is also in the "
-                                                  "payload manifest.", str(stored))))
+                per_item.append(
+                    (
+                        item_id,
+                        Finding(
+                            "withheld.included",
+                            f"Item {item_id} is "
+                            "listed as withheld but is also in the "
+                            "payload manifest.",
+                            str(stored),
+                        ),
+                    )
+                )
             continue
         stored = stored_of(item_id, rec)
         if entries and entries.get(stored) != sha:
-            per_item.append((item_id, Finding("items.manifest", f"Item {item_id} ({stored}) is "
-                                              "not listed in the payload manifest with its "
-                                              "recorded hash.", str(stored))))
+            per_item.append(
+                (
+                    item_id,
+                    Finding(
+                        "items.manifest",
+                        f"Item {item_id} ({stored}) is "
+                        "not listed in the payload manifest with its "
+                        "recorded hash.",
+                        str(stored),
+                    ),
+                )
+            )
     per_item.sort(key=lambda pair: pair[0])  # stable: an item's findings keep their order
     found.extend(f for _, f in per_item)
-    found.extend(Finding("withheld.unknown", f"evkit/withheld.json lists item {item_id}, "
-                         "which no item record describes.", withheld_path)
-                 for item_id in sorted(set(withheld) - set(latest)))
+    found.extend(
+        Finding(
+            "withheld.unknown",
+            f"evkit/withheld.json lists item {item_id}, which no item record describes.",
+            withheld_path,
+        )
+        for item_id in sorted(set(withheld) - set(latest))
+    )
     recorded = {stored_of(item_id, r) for item_id, r in latest.items()}
     found.extend(
-        Finding("manifest.unrecorded", f"{rel} is in the payload manifest but no item record "
-                "describes it.", rel)
-        for rel in sorted(set(entries) - recorded))
+        Finding(
+            "manifest.unrecorded",
+            f"{rel} is in the payload manifest but no item record describes it.",
+            rel,
+        )
+        for rel in sorted(set(entries) - recorded)
+    )
     ctx.items = latest
     return _result("Item records", found, f"{len(latest)} items bound to signed events")
 
@@ -744,8 +937,11 @@ def check_seal(ctx: VerifyContext) -> CheckResult:
     sig_raw = source.read(SEAL_SIG_PATH)
     seal: dict[str, Any] = {}
     if seal_raw is None or sig_raw is None:
-        found.append(Finding("seal.missing", "The seal (evkit/seal.json and seal.sig) is "
-                             "missing.", SEAL_PATH))
+        found.append(
+            Finding(
+                "seal.missing", "The seal (evkit/seal.json and seal.sig) is missing.", SEAL_PATH
+            )
+        )
     else:
         try:
             parsed_seal = loads(seal_raw)
@@ -753,41 +949,63 @@ def check_seal(ctx: VerifyContext) -> CheckResult:
         except ValueError:
             seal = {}
         if key is not None and not key.verify(sig_raw, seal_raw):
-            found.append(Finding("seal.signature", "The seal's signature does not match: "
-                                 "evkit/seal.json was edited or re-signed with another key.",
-                                 SEAL_PATH))
+            found.append(
+                Finding(
+                    "seal.signature",
+                    "The seal's signature does not match: "
+                    "evkit/seal.json was edited or re-signed with another key.",
+                    SEAL_PATH,
+                )
+            )
         if not seal:
             found.append(Finding("seal.malformed", "evkit/seal.json is damaged.", SEAL_PATH))
         for rel, expected in sorted((seal.get("files") or {}).items()):
             actual = _digest(source, str(rel))
             if actual is None:
-                found.append(Finding("seal.file-missing", f"{rel}, bound by the seal, is "
-                                     "missing.", rel))
+                found.append(
+                    Finding("seal.file-missing", f"{rel}, bound by the seal, is missing.", rel)
+                )
             elif actual != expected:
-                found.append(Finding("seal.file-changed", f"{rel} differs from the version "
-                                     "the seal was signed over.", rel))
+                found.append(
+                    Finding(
+                        "seal.file-changed",
+                        f"{rel} differs from the version the seal was signed over.",
+                        rel,
+                    )
+                )
         custody = seal.get("custody") or {}
-        if seal and (custody.get("events") != log.head.events
-                     or custody.get("head") != log.head.head):
+        if seal and (
+            custody.get("events") != log.head.events or custody.get("head") != log.head.head
+        ):
             sealed_n = custody.get("events")
             if isinstance(sealed_n, int) and sealed_n > log.head.events:
-                msg = (f"The custody log has {log.head.events} events but the seal records "
-                       f"{sealed_n}: the last event(s) were removed.")
+                msg = (
+                    f"The custody log has {log.head.events} events but the seal records "
+                    f"{sealed_n}: the last event(s) were removed."
+                )
             elif isinstance(sealed_n, int) and sealed_n < log.head.events:
-                msg = (f"The custody log has {log.head.events} events but the seal records "
-                       f"{sealed_n}: events were appended without sealing.")
+                msg = (
+                    f"The custody log has {log.head.events} events but the seal records "
+                    f"{sealed_n}: events were appended without sealing."
+                )
             else:
                 msg = "The custody log's last event is not the one the seal records."
             found.append(Finding("seal.log-head", msg, LOG_PATH))
         payload = seal.get("payload") or {}
         hashed_payload = ctx.hashing.result(ctx.manifest)
-        if seal and (payload.get("items") != len(ctx.manifest)
-                     or payload.get("bytes") != hashed_payload.bytes_listed):
-            found.append(Finding("seal.counts", "The number or size of evidence files differs "
-                                 "from what the seal records.", PAYLOAD_MANIFEST))
+        if seal and (
+            payload.get("items") != len(ctx.manifest)
+            or payload.get("bytes") != hashed_payload.bytes_listed
+        ):
+            found.append(
+                Finding(
+                    "seal.counts",
+                    "The number or size of evidence files differs from what the seal records.",
+                    PAYLOAD_MANIFEST,
+                )
+            )
         if seal and ctx.case_info and seal.get("case_id") != ctx.case_info.get("case_id"):
-            found.append(Finding("seal.case", "The seal belongs to a different case.",
-                                 SEAL_PATH))
+            found.append(Finding("seal.case", "The seal belongs to a different case.", SEAL_PATH))
     ctx.seal, ctx.seal_raw = seal, seal_raw
     return _result("Seal", found, "signature valid, binds every record file and the log head")
 
@@ -802,12 +1020,18 @@ def interrupted_work(ctx: VerifyContext, findings: list[Finding]) -> list[Findin
     if not any(r.startswith(TXN_DIR + "/") for r in ctx.record_files):
         return findings
     seen = len(findings)
-    return [Finding(
-        "case.interrupted", "A change to this case was interrupted and has not been "
-        "finished, so the case cannot be checked yet"
-        + (f" ({seen} difference(s) seen may be only that unfinished work)" if seen else "")
-        + "; run any evkit command in the case with the collector's key to finish it, then "
-        "'evkit verify' again.", TXN_DIR, integrity=False)]
+    return [
+        Finding(
+            "case.interrupted",
+            "A change to this case was interrupted and has not been "
+            "finished, so the case cannot be checked yet"
+            + (f" ({seen} difference(s) seen may be only that unfinished work)" if seen else "")
+            + "; run any evkit command in the case with the collector's key to finish it, then "
+            "'evkit verify' again.",
+            TXN_DIR,
+            integrity=False,
+        )
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -836,9 +1060,13 @@ CHECKS: tuple[CoreCheck, ...] = (
 )
 
 
-def verify_source(source: BagSource, *, expected_key: str | None = None,
-                  progress: Callable[[int], None] | None = None,
-                  extra_checks: Sequence[ExtraCheck] | None = None) -> VerificationReport:
+def verify_source(
+    source: BagSource,
+    *,
+    expected_key: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    extra_checks: Sequence[ExtraCheck] | None = None,
+) -> VerificationReport:
     """Run every check; never raises for a damaged bag (only for bugs).
 
     ``extra_checks`` are the checks of (10), in order; None (for tests and library use) means
@@ -854,16 +1082,21 @@ def verify_source(source: BagSource, *, expected_key: str | None = None,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _verify_source(source, expected_key=expected_key, progress=progress,
-                              extra_checks=extra_checks)
+        return _verify_source(
+            source, expected_key=expected_key, progress=progress, extra_checks=extra_checks
+        )
     finally:
         if collecting:
             gc.enable()
 
 
-def _verify_source(source: BagSource, *, expected_key: str | None,
-                   progress: Callable[[int], None] | None,
-                   extra_checks: Sequence[ExtraCheck]) -> VerificationReport:
+def _verify_source(
+    source: BagSource,
+    *,
+    expected_key: str | None,
+    progress: Callable[[int], None] | None,
+    extra_checks: Sequence[ExtraCheck],
+) -> VerificationReport:
     files = source.files()
     findings: list[Finding] = list(getattr(source, "problems", []))  # found while listing
     hashing = HashingPlan(source, files, progress)

@@ -45,8 +45,11 @@ def _is_handover_package(ctx: VerifyContext) -> bool:
 
 
 def _has_report_pages(ctx: VerifyContext) -> bool:
-    return any(r.startswith("evkit/report/") and r.lower().endswith(
-        (".html", ".htm", ".xhtml", ".xht", ".svg")) for r in ctx.files)
+    return any(
+        r.startswith("evkit/report/")
+        and r.lower().endswith((".html", ".htm", ".xhtml", ".xht", ".svg"))
+        for r in ctx.files
+    )
 
 
 def _timestamps() -> Callable[[VerifyContext], CheckResult | None]:

@@ -68,11 +68,16 @@ CHAT: list[tuple[bool, str]] = [
     (False, "Morning! Yes thanks. Did the parcel clear customs in the end?"),
     (True, "Yes my love, thanks to you. The rig manager will release me next week"),
     (True, "Hi dear, I need £250 for the flight ticket, please send to my friend's account"),
-    (True, "Name M Williams, sort code 12-34-56, account 12345678. Don't tell the bank "
-           "what it is for, they always block it"),
+    (
+        True,
+        "Name M Williams, sort code 12-34-56, account 12345678. Don't tell the bank "
+        "what it is for, they always block it",
+    ),
     (False, "Mark I already sent £250 yesterday for the customs fee..."),
-    (True, "I know darling, this is the last time I promise. I will pay you back the "
-           "minute I land"),
+    (
+        True,
+        "I know darling, this is the last time I promise. I will pay you back the minute I land",
+    ),
 ]
 
 
@@ -180,8 +185,9 @@ def make_screenshot() -> bytes:
     draw.text(((WIDTH - name_w) / 2, 104), "Mark Williams", font=small, fill=TEXT_DARK)
 
     stamp = "Today 09:12"
-    draw.text(((WIDTH - draw.textlength(stamp, font=small)) / 2, 146), stamp,
-              font=small, fill=TEXT_MUTED)
+    draw.text(
+        ((WIDTH - draw.textlength(stamp, font=small)) / 2, 146), stamp, font=small, fill=TEXT_MUTED
+    )
 
     y = 172
     max_text = 236
@@ -195,11 +201,16 @@ def make_screenshot() -> bytes:
         colour = GREY_BUBBLE if theirs else GREEN_BUBBLE
         draw.rounded_rectangle((x0, y, x0 + bw, y + bh), radius=17, fill=colour)
         for n, line in enumerate(lines):
-            _draw_text(im, (x0 + 14, y + 7 + n * line_h), line, font,
-                       TEXT_DARK if theirs else TEXT_LIGHT)
+            _draw_text(
+                im, (x0 + 14, y + 7 + n * line_h), line, font, TEXT_DARK if theirs else TEXT_LIGHT
+            )
         y += bh + 8
-    draw.text((WIDTH - 12 - draw.textlength("Delivered", font=small), y - 4), "Delivered",
-              font=small, fill=TEXT_MUTED)
+    draw.text(
+        (WIDTH - 12 - draw.textlength("Delivered", font=small), y - 4),
+        "Delivered",
+        font=small,
+        fill=TEXT_MUTED,
+    )
 
     # message entry bar
     draw.line((0, 770, WIDTH, 770), fill=RULE)

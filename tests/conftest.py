@@ -47,9 +47,12 @@ def make_case(tmp_path: Path, signer: Signer) -> CaseFactory:
 
     def factory(name: str | None = None, **info: object) -> Case:
         root = tmp_path / (name or f"case{next(counter)}")
-        base: dict[str, object] = {"title": "Test case", "collector": {"name": "Jane Doe",
-                                   "email": "jane@example.org"}, "timezone": "Europe/London",
-                                   "references": []}
+        base: dict[str, object] = {
+            "title": "Test case",
+            "collector": {"name": "Jane Doe", "email": "jane@example.org"},
+            "timezone": "Europe/London",
+            "references": [],
+        }
         base.update(info)
         return create_case(root, base, signer)
 

@@ -23,8 +23,9 @@ def _records(case: Case) -> dict[str, tuple[str, str, int]]:
     return {it.name: (it.mime, it.sha256, it.size) for it in case.items().values()}
 
 
-def test_threaded_copies_match_the_inline_ones(make_case, signer: Signer, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_threaded_copies_match_the_inline_ones(
+    make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src = tmp_path / "src"
     shutil.copytree(SAMPLES, src)
     (src / "video.bin").write_bytes(os.urandom(9 << 20))  # several early-writeback steps
@@ -45,9 +46,9 @@ def test_threaded_copies_match_the_inline_ones(make_case, signer: Signer, tmp_pa
 
 
 @pytest.mark.parametrize("forked", [False, True], ids=["threads", "workers"])
-def test_interrupted_add_of_large_files_recovers(forked: bool, make_case, signer: Signer,
-                                                 tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_add_of_large_files_recovers(
+    forked: bool, make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if forked and not ingest._can_fork_workers():
         pytest.skip("copy workers are forked on Linux")
     src = tmp_path / "big"
@@ -77,15 +78,17 @@ def test_interrupted_add_of_large_files_recovers(forked: bool, make_case, signer
 
 def _what_was_learned(case: Case) -> list[tuple[object, ...]]:
     """Each item as the readers saw it, in ID order (not when or from where it was copied)."""
-    return [(it.id, it.name, it.mime, it.sha256, it.size, it.parent, it.extraction)
-            for it in case.items().values()]
+    return [
+        (it.id, it.name, it.mime, it.sha256, it.size, it.parent, it.extraction)
+        for it in case.items().values()
+    ]
 
 
 @pytest.mark.skipif(not ingest._can_fork_workers(), reason="copy workers are forked on Linux")
 @pytest.mark.parametrize("extra", [0, 40], ids=["few", "many"])
-def test_forked_copies_match_the_inline_ones(extra: int, make_case, signer: Signer,
-                                             tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forked_copies_match_the_inline_ones(
+    extra: int, make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Files read in copy workers, embedded files (e-mail attachments) included, give the same
     items, types and extractions as files read in this process."""
     src = tmp_path / "src"
@@ -108,7 +111,8 @@ def test_forked_copies_match_the_inline_ones(extra: int, make_case, signer: Sign
 
 @pytest.mark.skipif(not ingest._can_fork_workers(), reason="copy workers are forked on Linux")
 def test_a_reader_that_crashes_on_one_file_costs_only_that_file(
-        make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A crafted file that crashes a C library in a copy worker: that file is reported and not
     added, the others are, and the case verifies. (A process pool would wait forever.)"""
     import faulthandler
@@ -130,7 +134,9 @@ def test_a_reader_that_crashes_on_one_file_costs_only_that_file(
     case = make_case()
     report = add_files(case, signer, [str(src)])
     assert sorted(os.path.basename(p.path) for p in report.failures) == [
-        "shot-17.bin", "shot-18.bin"]
+        "shot-17.bin",
+        "shot-18.bin",
+    ]
     assert all("stopped while reading it" in p.message for p in report.failures)
     assert len(report.added) == 58
     assert verify_source(FolderSource(case.root)).intact
@@ -144,7 +150,8 @@ def test_a_reader_that_crashes_on_one_file_costs_only_that_file(
 
 @pytest.mark.skipif(not ingest._can_fork_workers(), reason="copy workers are forked on Linux")
 def test_a_reader_crashing_on_an_attachment_costs_only_its_message(
-        make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A small add too: the e-mail whose attachment crashes a reader is named; the other
     sample files are added."""
     import faulthandler
@@ -163,5 +170,6 @@ def test_a_reader_crashing_on_an_attachment_costs_only_its_message(
     report = add_files(case, signer, [str(SAMPLES)])
     assert [os.path.basename(p.path) for p in report.failures] == ["scam-email.eml"]
     assert sorted(it.name for it in case.items().values()) == sorted(
-        p.name for p in SAMPLES.iterdir() if p.name != "scam-email.eml")
+        p.name for p in SAMPLES.iterdir() if p.name != "scam-email.eml"
+    )
     assert verify_source(FolderSource(case.root)).intact

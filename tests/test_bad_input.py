@@ -22,8 +22,9 @@ def items(evkit, case: Path) -> list[dict[str, object]]:
     return json.loads(evkit("list", "--json", cwd=case).stdout)  # type: ignore[no-any-return]
 
 
-def test_missing_path_is_usage_error_and_others_still_added(evkit, case: Path,
-                                                             evidence: Path) -> None:
+def test_missing_path_is_usage_error_and_others_still_added(
+    evkit, case: Path, evidence: Path
+) -> None:
     r = evkit("add", str(evidence / "nope.png"), str(evidence / "note.txt"), cwd=case)
     assert r.exit_code == 2
     assert "nope.png does not exist" in r.stderr
@@ -106,18 +107,21 @@ def test_adding_the_case_itself_is_refused(evkit, case: Path) -> None:
 
 
 def test_source_files_are_never_written(evkit, case: Path, evidence: Path) -> None:
-    before = {p: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_mode)
-              for p in evidence.iterdir()}
+    before = {
+        p: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_mode) for p in evidence.iterdir()
+    }
     assert evkit("add", str(evidence), cwd=case).exit_code == 0
-    after = {p: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_mode)
-             for p in evidence.iterdir()}
+    after = {
+        p: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_mode) for p in evidence.iterdir()
+    }
     assert before == after
     for p in (case / "data").iterdir():
         assert p.stat().st_mode & 0o222 == 0, "stored evidence must be read-only"
 
 
-def test_wrong_key_cannot_change_a_case(evkit, case: Path, evidence: Path, tmp_path: Path,
-                                        monkeypatch) -> None:
+def test_wrong_key_cannot_change_a_case(
+    evkit, case: Path, evidence: Path, tmp_path: Path, monkeypatch
+) -> None:
     other = tmp_path / "other-home"
     monkeypatch.setenv("EVKIT_HOME", str(other))
     from evidence_kit.signing import create_key

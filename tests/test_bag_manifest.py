@@ -49,8 +49,13 @@ def test_fast_path_agrees_with_the_general_rule(lines: list[str]) -> None:
     assert (parsed.entries, parsed.problems) == reference(data)
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=10).map(lambda s: "data/" + s),
-                       st.text("0123456789abcdef", min_size=64, max_size=64), max_size=6))
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=10).map(lambda s: "data/" + s),
+        st.text("0123456789abcdef", min_size=64, max_size=64),
+        max_size=6,
+    )
+)
 def test_what_evkit_writes_reads_back(entries: dict[str, str]) -> None:
     parsed = parse_manifest(manifest_bytes(entries))
     safe = {p: h for p, h in entries.items() if not is_dangerous(p)}
@@ -60,8 +65,9 @@ def test_what_evkit_writes_reads_back(entries: dict[str, str]) -> None:
 standard_line = st.tuples(
     st.text("0123456789abcdef", min_size=64, max_size=64),
     st.sampled_from(["  ", "  ", "  ", " *", " "]),
-    st.lists(st.sampled_from(list("ab./\\:%*\x00 \r\u2028C") + ["data/", "..", "//"]),
-             max_size=8).map("".join),
+    st.lists(
+        st.sampled_from(list("ab./\\:%*\x00 \r\u2028C") + ["data/", "..", "//"]), max_size=8
+    ).map("".join),
     st.sampled_from(["\n", "\n", "\r\n", ""]),
 ).map("".join)
 

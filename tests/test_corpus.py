@@ -30,7 +30,8 @@ def test_whole_corpus_ingests_and_verifies(make_case, signer: Signer) -> None:
         ex = it.extraction
         assert ex is not None, it.id
         assert ex["metadata"] or ex["errors"] or ex["extractor"] == "none", (
-            f"{it.id} {it.name}: neither metadata nor a stated reason")
+            f"{it.id} {it.name}: neither metadata nor a stated reason"
+        )
     for it in items.values():  # children are the decoded bytes of their parent's parts
         if it.parent:
             assert it.parent["id"] in items

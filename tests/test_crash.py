@@ -37,9 +37,12 @@ def _env(key_home: Path) -> dict[str, str]:
 
 
 def _start_add(root: Path, src: Path, key_home: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "evidence_kit", "-C", str(root), "add",
-                             str(src)], env=_env(key_home), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "evidence_kit", "-C", str(root), "add", str(src)],
+        env=_env(key_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _wait_for(cond: Callable[[], bool], proc: subprocess.Popen[bytes], limit: float = 60) -> bool:
@@ -65,8 +68,12 @@ def _one_batch_committed(root: Path) -> bool:
 
 def _after_recovery_checks(root: Path, src: Path, key_home: Path) -> None:
     # Any next command (here: list) brings the case back to a consistent, verifiable state.
-    out = subprocess.run([sys.executable, "-m", "evidence_kit", "-C", str(root), "list",
-                          "--json"], env=_env(key_home), capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "evidence_kit", "-C", str(root), "list", "--json"],
+        env=_env(key_home),
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert "finished an interrupted 'add'" in out.stderr
     assert not (root / "evkit" / "txn").exists() or not any((root / "evkit" / "txn").iterdir())
@@ -79,16 +86,19 @@ def _after_recovery_checks(root: Path, src: Path, key_home: Path) -> None:
     for item in case.items().values():  # whatever was kept is byte-identical to its source
         assert (root / item.stored).read_bytes() == Path(item.original["path"]).read_bytes()
     # Adding the folder again completes the set; nothing is stored twice.
-    out = subprocess.run([sys.executable, "-m", "evidence_kit", "-C", str(root), "add",
-                          str(src)], env=_env(key_home), capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "evidence_kit", "-C", str(root), "add", str(src)],
+        env=_env(key_home),
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert len(Case.open(root).items()) == 2600
     assert verify_source(FolderSource(root)).intact
 
 
 @pytest.mark.parametrize("moment", ["while copying", "after a batch was committed"])
-def test_kill_9_during_large_add(moment: str, make_case, key_home: Path,
-                                 many_files: Path) -> None:
+def test_kill_9_during_large_add(moment: str, make_case, key_home: Path, many_files: Path) -> None:
     root = make_case().root
     proc = _start_add(root, many_files, key_home)
     cond = _staged if moment == "while copying" else _one_batch_committed

@@ -15,15 +15,17 @@ from evidence_kit.verify import FolderSource, verify_source
 def _chain(levels: int) -> bytes:
     msg = b"From: bottom@example.com\r\nSubject: innermost\r\n\r\nthe innermost text\r\n"
     for i in range(levels):
-        msg = (f"From: level{i}@example.com\r\nSubject: wrapper {i}\r\nMIME-Version: 1.0\r\n"
-               "Content-Type: message/rfc822\r\n\r\n").encode() + msg
+        msg = (
+            f"From: level{i}@example.com\r\nSubject: wrapper {i}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: message/rfc822\r\n\r\n"
+        ).encode() + msg
     return msg
 
 
 @pytest.mark.parametrize("forked", [False, True])
 def test_defect_13_nested_items_stop_at_the_depth_limit_with_a_note(
-        make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        forked: bool) -> None:
+    make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
     monkeypatch.setattr(ingest, "FORK_WORKERS", forked)
     src = tmp_path / "chain.eml"
     src.write_bytes(_chain(200))

@@ -9,10 +9,12 @@ from typing import Any
 
 from evidence_kit.verify import FolderSource, verify_source
 
-STATEMENT = ("Date,Description,Amount\n"
-             "2024-03-01,Salary,2000.00\n"
-             "2024-13-45,=HYPERLINK(\"http://evil.example\") scammer,-950.00\n"
-             "2024-03-03,Crypto deposit to scammer,-1x00.00\n")
+STATEMENT = (
+    "Date,Description,Amount\n"
+    "2024-03-01,Salary,2000.00\n"
+    '2024-13-45,=HYPERLINK("http://evil.example") scammer,-950.00\n'
+    "2024-03-03,Crypto deposit to scammer,-1x00.00\n"
+)
 
 
 def test_defect_14_partial_rows_in_timeline_and_reports(evkit: Any, tmp_path: Path) -> None:
@@ -30,8 +32,7 @@ def test_defect_14_partial_rows_in_timeline_and_reports(evkit: Any, tmp_path: Pa
     assert r.exit_code == 0, r.output
     facts = [e for e in json.loads(r.stdout) if "transaction" in (e.get("what") or "")]
     assert len(facts) == 2  # the full row, and the row with a date but no readable amount
-    assert any("amount could not be read" in e["what"] and "-1x00.00" in e["what"]
-               for e in facts)
+    assert any("amount could not be read" in e["what"] and "-1x00.00" in e["what"] for e in facts)
     assert evkit("timeline", cwd=root).exit_code == 0
 
     r = evkit("report", cwd=root)

@@ -330,23 +330,38 @@ def test_unbalanced_quote_message_is_shortened() -> None:
 # --- split_lines (stdin mode: one path per line) ---
 
 SPLIT_LINES: list[tuple[str, str, list[str]]] = [
-    ("plain lines", "/home/jane/My File.png\n/home/jane/b.png\n",
-     ["/home/jane/My File.png", "/home/jane/b.png"]),
-    ("CRLF and surrounding blanks", "  /home/jane/a b.png \r\n\r\n\t/home/jane/c.png\r\n",
-     ["/home/jane/a b.png", "/home/jane/c.png"]),
+    (
+        "plain lines",
+        "/home/jane/My File.png\n/home/jane/b.png\n",
+        ["/home/jane/My File.png", "/home/jane/b.png"],
+    ),
+    (
+        "CRLF and surrounding blanks",
+        "  /home/jane/a b.png \r\n\r\n\t/home/jane/c.png\r\n",
+        ["/home/jane/a b.png", "/home/jane/c.png"],
+    ),
     ("whole line single-quoted", "'/home/jane/a b.png'\n", ["/home/jane/a b.png"]),
-    ("whole line single-quoted with idiom", "'/home/jane/Mark'\\''s photo.jpg'",
-     ["/home/jane/Mark's photo.jpg"]),
-    ("whole line double-quoted Windows", '"C:\\Users\\Jane\\My File.png"\r\n',
-     ["C:\\Users\\Jane\\My File.png"]),
+    (
+        "whole line single-quoted with idiom",
+        "'/home/jane/Mark'\\''s photo.jpg'",
+        ["/home/jane/Mark's photo.jpg"],
+    ),
+    (
+        "whole line double-quoted Windows",
+        '"C:\\Users\\Jane\\My File.png"\r\n',
+        ["C:\\Users\\Jane\\My File.png"],
+    ),
     ("unquoted Windows", "C:\\Users\\Jane\\My File.png", ["C:\\Users\\Jane\\My File.png"]),
     ("backslashes are literal", "/Users/jane/a\\ b.png", ["/Users/jane/a\\ b.png"]),
     ("apostrophe is fine", "/home/jane/Jane's photo.png", ["/home/jane/Jane's photo.png"]),
     ("file URI", "file:///home/x/a%20b.png\n", ["/home/x/a b.png"]),
     ("quoted file URI", "'file:///home/x/a%20b.png'", ["/home/x/a b.png"]),
     ("two quoted words stay as written", "'/a' '/b'", ["'/a' '/b'"]),
-    ("non-ASCII", "/home/jane/Überweisung – März.pdf\n" + "/home/jane/" + JP_SCREENSHOT,
-     ["/home/jane/Überweisung – März.pdf", "/home/jane/" + JP_SCREENSHOT]),
+    (
+        "non-ASCII",
+        "/home/jane/Überweisung – März.pdf\n" + "/home/jane/" + JP_SCREENSHOT,
+        ["/home/jane/Überweisung – März.pdf", "/home/jane/" + JP_SCREENSHOT],
+    ),
     ("duplicates kept", "/a\n/a\n", ["/a", "/a"]),
     ("empty", "\n\n \n", []),
 ]

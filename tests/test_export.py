@@ -63,8 +63,12 @@ def evk(capsys: pytest.CaptureFixture[str]) -> Runner:
 def case(make_case: Callable[..., Case], signer: Signer, evidence: Path) -> Case:
     """A case with three items and one sensitive item (E0004)."""
     c = make_case("My case")
-    add_files(c, signer, [str(evidence / n) for n in ("note.txt", "photo.jpg",
-                                                      "chat export.txt")], extract=False)
+    add_files(
+        c,
+        signer,
+        [str(evidence / n) for n in ("note.txt", "photo.jpg", "chat export.txt")],
+        extract=False,
+    )
     private = evidence.parent / "private.png"
     private.write_bytes(PNG)
     add_files(c, signer, [str(private)], sensitive=True, extract=False)
@@ -72,8 +76,18 @@ def case(make_case: Callable[..., Case], signer: Signer, evidence: Path) -> Case
 
 
 def export(evk: Runner, case: Case, dest: Path, *extra: str) -> tuple[int, str]:
-    return evk("-C", case.root, "export", "--to", dest, "--recipient", RECIPIENT,
-               "--reference", "CR-2026-1", *extra)
+    return evk(
+        "-C",
+        case.root,
+        "export",
+        "--to",
+        dest,
+        "--recipient",
+        RECIPIENT,
+        "--reference",
+        "CR-2026-1",
+        *extra,
+    )
 
 
 @pytest.fixture
@@ -94,8 +108,12 @@ def unzip(zip_path: Path, where: Path) -> Path:
     return where / tops.pop()
 
 
-def rewrite(src: Path, dst: Path, change: Callable[[str, bytes], bytes | None],
-            extra: list[tuple[zipfile.ZipInfo, bytes]] | None = None) -> None:
+def rewrite(
+    src: Path,
+    dst: Path,
+    change: Callable[[str, bytes], bytes | None],
+    extra: list[tuple[zipfile.ZipInfo, bytes]] | None = None,
+) -> None:
     """Copy a zip entry by entry (change may alter bytes, or drop with None), adding extra."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         for info in zin.infolist():
@@ -121,16 +139,19 @@ def verify_commands(verify_txt: str) -> list[str]:
 
 # ---- the recipient's own tools -------------------------------------------------------------
 def test_package_passes_bagit_sha256sum_and_openssl_from_verify_txt(
-        package: Path, tmp_path: Path) -> None:
+    package: Path, tmp_path: Path
+) -> None:
     bag = unzip(package, tmp_path / "unzipped")
     bagit.Bag(str(bag)).validate()  # raises BagValidationError on any problem
     for manifest in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
-        res = subprocess.run(["sha256sum", "-c", manifest], cwd=bag, capture_output=True,
-                             text=True)
+        res = subprocess.run(["sha256sum", "-c", manifest], cwd=bag, capture_output=True, text=True)
         assert res.returncode == 0, res.stdout + res.stderr
-    assert "data/E0002_photo.jpg: OK" in subprocess.run(
-        ["sha256sum", "-c", "manifest-sha256.txt"], cwd=bag, capture_output=True,
-        text=True).stdout
+    assert (
+        "data/E0002_photo.jpg: OK"
+        in subprocess.run(
+            ["sha256sum", "-c", "manifest-sha256.txt"], cwd=bag, capture_output=True, text=True
+        ).stdout
+    )
 
     text = (bag / "VERIFY.txt").read_text()
     commands = verify_commands(text)
@@ -139,14 +160,13 @@ def test_package_passes_bagit_sha256sum_and_openssl_from_verify_txt(
     case_json = json.loads((bag / "evkit/case.json").read_bytes())
     key_hex = case_json["key_id"].removeprefix("sha256:")
     assert key_hex in text
-    fp = " ".join(key_hex[i:i + 4] for i in range(0, 32, 4)).upper()
+    fp = " ".join(key_hex[i : i + 4] for i in range(0, 32, 4)).upper()
     assert fp in text
 
     # Step 2, exactly as written, in the bag folder.
     (validate,) = [c for c in commands if c.startswith("bagit.py")]
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    res = subprocess.run(shlex.split(validate), cwd=bag, capture_output=True, text=True,
-                         env=env)
+    res = subprocess.run(shlex.split(validate), cwd=bag, capture_output=True, text=True, env=env)
     assert res.returncode == 0 and "is valid" in res.stderr, res.stderr
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")
@@ -175,10 +195,21 @@ def test_package_layout_and_contents(package: Path, case: Case, key_home: Path) 
     folder = "My_case-X0001/"
     assert all(n.startswith(folder) for n in names)
     assert names == sorted(names)
-    for must in ("VERIFY.txt", "bagit.txt", "bag-info.txt", "manifest-sha256.txt",
-                 "tagmanifest-sha256.txt", "data/", "evkit/custody.jsonl", "evkit/items.jsonl",
-                 "evkit/seal.json", "evkit/seal.sig", "evkit/withheld.json",
-                 "evkit/collector.pub.pem", "evkit/case.json"):
+    for must in (
+        "VERIFY.txt",
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "tagmanifest-sha256.txt",
+        "data/",
+        "evkit/custody.jsonl",
+        "evkit/items.jsonl",
+        "evkit/seal.json",
+        "evkit/seal.sig",
+        "evkit/withheld.json",
+        "evkit/collector.pub.pem",
+        "evkit/case.json",
+    ):
         assert folder + must in names
     assert not any("/lock" in n or "/txn" in n for n in names)
     # no private key, nothing from the key store
@@ -206,8 +237,9 @@ def test_package_layout_and_contents(package: Path, case: Case, key_home: Path) 
     assert last["data"]["withheld"][0]["id"] == "E0004"
 
 
-def test_receipt_beside_the_zip_and_exports_listing(package: Path, case: Case, evk: Runner,
-                                                    signer: Signer) -> None:
+def test_receipt_beside_the_zip_and_exports_listing(
+    package: Path, case: Case, evk: Runner, signer: Signer
+) -> None:
     receipt = json.loads(package.with_name("handover.receipt.json").read_bytes())
     assert receipt["package_sha256"] == hashlib.sha256(package.read_bytes()).hexdigest()
     assert receipt["package_bytes"] == package.stat().st_size
@@ -227,8 +259,9 @@ def test_receipt_beside_the_zip_and_exports_listing(package: Path, case: Case, e
     assert list_exports(case)[0].to_dict()["zip_sha256"] == receipt["package_sha256"]
 
 
-def test_same_sealed_state_gives_byte_identical_zips(package: Path, case: Case, signer: Signer,
-                                                     tmp_path: Path) -> None:
+def test_same_sealed_state_gives_byte_identical_zips(
+    package: Path, case: Case, signer: Signer, tmp_path: Path
+) -> None:
     a = build_zip(case.root, signer, tmp_path / "a.zip")
     b = build_zip(case.root, signer, tmp_path / "b.zip")
     assert a.sha256 == b.sha256
@@ -237,8 +270,9 @@ def test_same_sealed_state_gives_byte_identical_zips(package: Path, case: Case, 
     assert not list(tmp_path.glob(".*.part"))
 
 
-def test_zip64_layout_verifies(case: Case, package: Path, signer: Signer, tmp_path: Path,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_zip64_layout_verifies(
+    case: Case, package: Path, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 100)  # every entry and offset needs ZIP64
     build_zip(case.root, signer, tmp_path / "z64.zip")
     monkeypatch.undo()
@@ -251,7 +285,8 @@ def test_zip64_layout_verifies(case: Case, package: Path, signer: Signer, tmp_pa
 
 
 def test_highly_compressible_evidence_is_stored_not_flagged_as_bomb(
-        make_case: Callable[..., Case], signer: Signer, tmp_path: Path, evk: Runner) -> None:
+    make_case: Callable[..., Case], signer: Signer, tmp_path: Path, evk: Runner
+) -> None:
     c = make_case("zeros")
     big = tmp_path / "big.txt"
     big.write_bytes(b"a" * (BOMB_MIN_SIZE * 3))
@@ -274,17 +309,20 @@ def test_verify_zip_intact(package: Path, evk: Runner) -> None:
     assert code == 0 and json.loads(out)["result"] == "intact"
 
 
-@pytest.mark.parametrize(("suffix", "edit"), [
-    ("data/E0001_note.txt", lambda b: b.replace(b"bank", b"BANK")),
-    ("manifest-sha256.txt", lambda b: b"0" + b[1:]),
-    ("evkit/custody.jsonl", lambda b: b.replace(b"Jane Doe", b"John Doe", 1)),
-    ("evkit/seal.json", lambda b: b.replace(b'"items":3', b'"items":4')),
-    ("evkit/items.jsonl", lambda b: b.replace(b"note.txt", b"nope.txt", 1)),
-    ("evkit/withheld.json", lambda b: b.replace(b'"size":', b'"size":1', 1)),
-])
-def test_tampered_entry_is_named_and_exits_1(package: Path, tmp_path: Path, evk: Runner,
-                                             suffix: str,
-                                             edit: Callable[[bytes], bytes]) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "edit"),
+    [
+        ("data/E0001_note.txt", lambda b: b.replace(b"bank", b"BANK")),
+        ("manifest-sha256.txt", lambda b: b"0" + b[1:]),
+        ("evkit/custody.jsonl", lambda b: b.replace(b"Jane Doe", b"John Doe", 1)),
+        ("evkit/seal.json", lambda b: b.replace(b'"items":3', b'"items":4')),
+        ("evkit/items.jsonl", lambda b: b.replace(b"note.txt", b"nope.txt", 1)),
+        ("evkit/withheld.json", lambda b: b.replace(b'"size":', b'"size":1', 1)),
+    ],
+)
+def test_tampered_entry_is_named_and_exits_1(
+    package: Path, tmp_path: Path, evk: Runner, suffix: str, edit: Callable[[bytes], bytes]
+) -> None:
     bad = tmp_path / "bad.zip"
     rewrite(package, bad, lambda n, b: edit(b) if n.endswith(suffix) else b)
     assert bad.read_bytes() != package.read_bytes()
@@ -293,8 +331,9 @@ def test_tampered_entry_is_named_and_exits_1(package: Path, tmp_path: Path, evk:
     assert suffix in out and "CHANGED" in out
 
 
-def test_flipped_byte_in_stored_entry_exits_1_naming_it(package: Path, tmp_path: Path,
-                                                       evk: Runner) -> None:
+def test_flipped_byte_in_stored_entry_exits_1_naming_it(
+    package: Path, tmp_path: Path, evk: Runner
+) -> None:
     data = bytearray(package.read_bytes())
     with zipfile.ZipFile(package) as zf:
         info = zf.getinfo(entry(package, "data/E0002_photo.jpg"))
@@ -307,8 +346,9 @@ def test_flipped_byte_in_stored_entry_exits_1_naming_it(package: Path, tmp_path:
     assert "data/E0002_photo.jpg" in out and "checksum stored in the zip" in out
 
 
-def test_withheld_hash_differing_from_signed_record_is_a_finding(package: Path, tmp_path: Path,
-                                                                  evk: Runner) -> None:
+def test_withheld_hash_differing_from_signed_record_is_a_finding(
+    package: Path, tmp_path: Path, evk: Runner
+) -> None:
     bad = tmp_path / "bad.zip"
     rewrite(package, bad, lambda n, b: _swap_hash(b) if n.endswith("withheld.json") else b)
     code, out = evk("verify", "--json", bad)
@@ -346,8 +386,12 @@ def _hostile(package: Path, tmp_path: Path, kind: str) -> tuple[Path, Path]:
     elif kind == "absolute":
         rewrite(package, bad, same, [(_info(str(victim)), b"pwned")])
     elif kind == "symlink":
-        rewrite(package, bad, same, [(_info(f"{folder}/data/link",
-                                            mode=stat.S_IFLNK | 0o777), str(victim).encode())])
+        rewrite(
+            package,
+            bad,
+            same,
+            [(_info(f"{folder}/data/link", mode=stat.S_IFLNK | 0o777), str(victim).encode())],
+        )
     elif kind == "duplicate":
         rewrite(package, bad, same, [(_info(entry(package, "data/E0001_note.txt")), b"other")])
     elif kind == "two-folders":
@@ -362,15 +406,21 @@ def _hostile(package: Path, tmp_path: Path, kind: str) -> tuple[Path, Path]:
     return bad, victim
 
 
-HOSTILE = [("dotdot", 1, "unsafe name"), ("absolute", 1, "unsafe name"),
-           ("symlink", 1, "symbolic link"), ("duplicate", 1, "entries named"),
-           ("two-folders", 1, "outside its case folder"), ("bomb", 1, "zip bomb"),
-           ("truncated", 3, "cannot be read as a zip")]
+HOSTILE = [
+    ("dotdot", 1, "unsafe name"),
+    ("absolute", 1, "unsafe name"),
+    ("symlink", 1, "symbolic link"),
+    ("duplicate", 1, "entries named"),
+    ("two-folders", 1, "outside its case folder"),
+    ("bomb", 1, "zip bomb"),
+    ("truncated", 3, "cannot be read as a zip"),
+]
 
 
 @pytest.mark.parametrize(("kind", "want", "message"), HOSTILE)
-def test_hostile_zip_verify(package: Path, tmp_path: Path, evk: Runner, kind: str, want: int,
-                            message: str) -> None:
+def test_hostile_zip_verify(
+    package: Path, tmp_path: Path, evk: Runner, kind: str, want: int, message: str
+) -> None:
     bad, victim = _hostile(package, tmp_path, kind)
     before = sorted(p for p in tmp_path.rglob("*"))
     code, out = evk("verify", bad)
@@ -381,8 +431,9 @@ def test_hostile_zip_verify(package: Path, tmp_path: Path, evk: Runner, kind: st
 
 
 @pytest.mark.parametrize(("kind", "want", "message"), HOSTILE)
-def test_hostile_zip_import(package: Path, tmp_path: Path, evk: Runner, kind: str, want: int,
-                            message: str) -> None:
+def test_hostile_zip_import(
+    package: Path, tmp_path: Path, evk: Runner, kind: str, want: int, message: str
+) -> None:
     bad, victim = _hostile(package, tmp_path, kind)
     dest = tmp_path / "imported"
     code, out = evk("import", bad, dest)
@@ -421,7 +472,8 @@ def test_import_damaged_entry_keeps_nothing(package: Path, tmp_path: Path, evk: 
 
 # ---- supplementary and sensitive -----------------------------------------------------------
 def test_supplementary_has_only_new_items_and_verifies_alone(
-        package: Path, case: Case, signer: Signer, tmp_path: Path, evk: Runner) -> None:
+    package: Path, case: Case, signer: Signer, tmp_path: Path, evk: Runner
+) -> None:
     new = tmp_path / "later.txt"
     new.write_text("A second message from the scammer.\n")
     add_files(case, signer, [str(new)], extract=False)
@@ -435,9 +487,12 @@ def test_supplementary_has_only_new_items_and_verifies_alone(
     payload = [n for n in names if "/data/" in n and not n.endswith("/")]
     assert [n.rsplit("/", 1)[-1] for n in payload] == ["E0005_later.txt"]
     reasons = {w["id"]: w["reason"] for w in withheld["items"]}
-    assert reasons == {"E0001": "previously handed over in X0001",
-                       "E0002": "previously handed over in X0001",
-                       "E0003": "previously handed over in X0001", "E0004": "sensitive"}
+    assert reasons == {
+        "E0001": "previously handed over in X0001",
+        "E0002": "previously handed over in X0001",
+        "E0003": "previously handed over in X0001",
+        "E0004": "sensitive",
+    }
     first_sha = hashlib.sha256(package.read_bytes()).hexdigest()
     assert last["data"]["supplementary_to"] == {"export": "X0001", "zip_sha256": first_sha}
     assert last["data"]["earlier_packages"] == [{"export": "X0001", "zip_sha256": first_sha}]
@@ -457,15 +512,21 @@ def test_supplementary_has_only_new_items_and_verifies_alone(
     assert "supplementary to X0001" in out and "X0003" in out
 
 
-def test_sensitive_withheld_by_default_included_on_request(package: Path, case: Case,
-                                                          tmp_path: Path, evk: Runner) -> None:
+def test_sensitive_withheld_by_default_included_on_request(
+    package: Path, case: Case, tmp_path: Path, evk: Runner
+) -> None:
     with zipfile.ZipFile(package) as zf:
         names = zf.namelist()
         withheld = json.loads(zf.read(entry(package, "evkit/withheld.json")))
     assert not any("E0004" in n for n in names)
     (item,) = withheld["items"]
-    assert item == {"id": "E0004", "sha256": hashlib.sha256(PNG).hexdigest(), "size": len(PNG),
-                    "mime": case.item("E0004").mime, "reason": "sensitive"}
+    assert item == {
+        "id": "E0004",
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+        "size": len(PNG),
+        "mime": case.item("E0004").mime,
+        "reason": "sensitive",
+    }
     assert withheld["type"] == "evkit/withheld/v1" and withheld["export"] == "X0001"
     full = tmp_path / "full.zip"
     code, out = export(evk, case, full, "--include-sensitive")
@@ -479,8 +540,9 @@ def test_sensitive_withheld_by_default_included_on_request(package: Path, case: 
 
 
 # ---- refusing to export ---------------------------------------------------------------------
-def test_export_refuses_a_changed_case_and_logs_nothing(case: Case, tmp_path: Path,
-                                                       evk: Runner) -> None:
+def test_export_refuses_a_changed_case_and_logs_nothing(
+    case: Case, tmp_path: Path, evk: Runner
+) -> None:
     (case.root / "data" / "E0001_note.txt").write_text("edited")
     events = len(case.read_log().events)
     code, out = export(evk, case, tmp_path / "x.zip")
@@ -498,8 +560,9 @@ def test_export_destination_rules(case: Case, package: Path, evk: Runner) -> Non
     assert code == 2 and "recipient" in out
 
 
-def test_failed_write_is_cancelled_in_the_log(case: Case, tmp_path: Path, evk: Runner,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_is_cancelled_in_the_log(
+    case: Case, tmp_path: Path, evk: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from evidence_kit import export as export_mod
     from evidence_kit.errors import StorageError
 
@@ -519,13 +582,15 @@ def test_failed_write_is_cancelled_in_the_log(case: Case, tmp_path: Path, evk: R
 
 
 # ---- reports, memory and progress -----------------------------------------------------------
-def test_report_files_travel_inside_the_bag(case: Case, signer: Signer, tmp_path: Path,
-                                            evk: Runner) -> None:
+def test_report_files_travel_inside_the_bag(
+    case: Case, signer: Signer, tmp_path: Path, evk: Runner
+) -> None:
     report = case.root / "evkit" / "report"
     report.mkdir()
     (report / "summary.html").write_text(  # inert, as report pages must be (report.active)
-        "<!DOCTYPE html><meta http-equiv=\"Content-Security-Policy\" "
-        "content=\"default-src 'none'\"><h1>Case summary</h1>\n")
+        '<!DOCTYPE html><meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'\"><h1>Case summary</h1>\n"
+    )
     (report / "custody.pdf").write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
     with case.session(signer, "report") as sess:  # a report is written, then sealed
         sess.log("report", {"files": ["evkit/report/summary.html", "evkit/report/custody.pdf"]})
@@ -544,7 +609,8 @@ def test_report_files_travel_inside_the_bag(case: Case, signer: Signer, tmp_path
 
 
 def test_memory_does_not_grow_with_file_size_and_progress_counts_bytes(
-        make_case: Callable[..., Case], signer: Signer, tmp_path: Path, evk: Runner) -> None:
+    make_case: Callable[..., Case], signer: Signer, tmp_path: Path, evk: Runner
+) -> None:
     import tracemalloc
 
     c = make_case("big")

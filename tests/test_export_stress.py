@@ -98,19 +98,39 @@ main()
 
 
 def _killed_export(case: Case, dest: Path, key_home: Path, point: str) -> None:
-    env = dict(os.environ, EVKIT_HOME=str(key_home), EVKIT_TEST_KILL_AT=point,
-               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ,
+        EVKIT_HOME=str(key_home),
+        EVKIT_TEST_KILL_AT=point,
+        PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    )
     env.pop("EVKIT_PASSPHRASE", None)
-    res = subprocess.run([sys.executable, "-c", _KILLER, "-C", str(case.root), "export", "--to",
-                          str(dest), "--recipient", RECIPIENT], env=env, capture_output=True,
-                         text=True, timeout=120)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLER,
+            "-C",
+            str(case.root),
+            "export",
+            "--to",
+            str(dest),
+            "--recipient",
+            RECIPIENT,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == -signal.SIGKILL, res.stdout + res.stderr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("point", ["after-transfer", "during-zip", "before-receipt"])
 def test_defect_4_killed_export_is_cleaned_up_cancelled_and_can_be_redone(
-        case: Case, tmp_path: Path, key_home: Path, evk: Runner, point: str) -> None:
+    case: Case, tmp_path: Path, key_home: Path, evk: Runner, point: str
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     dest = out / "handover.zip"
@@ -130,7 +150,8 @@ def test_defect_4_killed_export_is_cleaned_up_cancelled_and_can_be_redone(
     assert _debris(out) == []
     assert _actions(case)[-2:] == ["transfer.cancelled", "recover"]
     assert not (case.root / "evkit" / "txn").exists() or not any(
-        (case.root / "evkit" / "txn").iterdir())
+        (case.root / "evkit" / "txn").iterdir()
+    )
     code, text = evk("verify", case.root)
     assert code == 0, text
 
@@ -150,14 +171,15 @@ def test_defect_4_killed_export_is_cleaned_up_cancelled_and_can_be_redone(
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_defect_4_export_killed_after_its_receipts_is_kept_as_complete(
-        case: Case, tmp_path: Path, key_home: Path, evk: Runner) -> None:
+    case: Case, tmp_path: Path, key_home: Path, evk: Runner
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     dest = out / "handover.zip"
     _killed_export(case, dest, key_home, "after-receipts")
     code, text = evk("-C", case.root, "exports", "--json")
     assert code == 0, text
-    (only,) = json.JSONDecoder().raw_decode(text[text.index("["):])[0]
+    (only,) = json.JSONDecoder().raw_decode(text[text.index("[") :])[0]
     assert only["cancelled"] is None
     receipt = json.loads((out / "handover.receipt.json").read_text())
     assert only["zip_sha256"] == receipt["package_sha256"]
@@ -168,7 +190,8 @@ def test_defect_4_export_killed_after_its_receipts_is_kept_as_complete(
 
 
 def test_defect_4_an_export_journal_only_ever_removes_files_an_export_makes(
-        case: Case, tmp_path: Path, evk: Runner) -> None:
+    case: Case, tmp_path: Path, evk: Runner
+) -> None:
     """The journal is data in the case folder: it cannot make evkit delete other files."""
     victim = tmp_path / "precious.doc"
     victim.write_text("keep me")
@@ -177,10 +200,19 @@ def test_defect_4_an_export_journal_only_ever_removes_files_an_export_makes(
     txn = case.root / "evkit" / "txn" / "20260101T000000-1-export"
     txn.mkdir(parents=True)
     (txn / "intent.json").write_text('{"op":"export"}')
-    (txn / "export.json").write_text(json.dumps({
-        "export": "X0001", "pid": 1, "dest": str(zip_victim), "part": str(victim),
-        "receipt_json": str(victim), "receipt_txt": str(victim),
-        "zip_sha256": "0" * 64}))
+    (txn / "export.json").write_text(
+        json.dumps(
+            {
+                "export": "X0001",
+                "pid": 1,
+                "dest": str(zip_victim),
+                "part": str(victim),
+                "receipt_json": str(victim),
+                "receipt_txt": str(victim),
+                "zip_sha256": "0" * 64,
+            }
+        )
+    )
     code, text = evk("-C", case.root, "exports")
     assert code == 0, text
     assert victim.read_text() == "keep me" and zip_victim.read_text() == "not evkit's"
@@ -218,8 +250,8 @@ def _assert_full_disk_handled(case: Case, out: Path, code: int, text: str, evk: 
 
 @pytest.mark.parametrize("room", [0, 1000, 300_000, 1_200_000])
 def test_defect_5_export_to_a_full_disk_says_so_plainly(
-        case: Case, tmp_path: Path, evk: Runner, monkeypatch: pytest.MonkeyPatch,
-        room: int) -> None:
+    case: Case, tmp_path: Path, evk: Runner, monkeypatch: pytest.MonkeyPatch, room: int
+) -> None:
     from evidence_kit import export as export_mod
 
     def full_open(path: object, mode: str = "r", *args: object, **kwargs: object) -> object:
@@ -230,17 +262,20 @@ def test_defect_5_export_to_a_full_disk_says_so_plainly(
     monkeypatch.setattr(export_mod, "open", full_open, raising=False)
     out = tmp_path / "out"
     out.mkdir()
-    code, text = evk("-C", case.root, "export", "--to", out / "handover.zip", "--recipient",
-                     RECIPIENT)
+    code, text = evk(
+        "-C", case.root, "export", "--to", out / "handover.zip", "--recipient", RECIPIENT
+    )
     _assert_full_disk_handled(case, out, code, text, evk)
     monkeypatch.delattr(export_mod, "open")
-    code, text = evk("-C", case.root, "export", "--to", out / "handover.zip", "--recipient",
-                     RECIPIENT)
+    code, text = evk(
+        "-C", case.root, "export", "--to", out / "handover.zip", "--recipient", RECIPIENT
+    )
     assert code == 0, text
 
 
 def test_defect_5_full_disk_while_writing_the_receipt(
-        case: Case, tmp_path: Path, evk: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    case: Case, tmp_path: Path, evk: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from evidence_kit import export as export_mod
     from evidence_kit.fsutil import atomic_write
 
@@ -252,8 +287,9 @@ def test_defect_5_full_disk_while_writing_the_receipt(
     monkeypatch.setattr(export_mod, "atomic_write", full)
     out = tmp_path / "out"
     out.mkdir()
-    code, text = evk("-C", case.root, "export", "--to", out / "handover.zip", "--recipient",
-                     RECIPIENT)
+    code, text = evk(
+        "-C", case.root, "export", "--to", out / "handover.zip", "--recipient", RECIPIENT
+    )
     _assert_full_disk_handled(case, out, code, text, evk)
 
 
@@ -261,8 +297,9 @@ def _mount_tmpfs(where: Path, size: str) -> bool:
     if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("mount") is None:
         return False
     where.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                         capture_output=True)
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+    )
     return res.returncode == 0
 
 
@@ -271,8 +308,9 @@ def test_defect_5_export_to_a_real_full_tmpfs(case: Case, tmp_path: Path, evk: R
     if not _mount_tmpfs(out, "512k"):
         pytest.skip("mounting a small tmpfs needs Linux and root (mount -t tmpfs not permitted)")
     try:
-        code, text = evk("-C", case.root, "export", "--to", out / "handover.zip",
-                         "--recipient", RECIPIENT)
+        code, text = evk(
+            "-C", case.root, "export", "--to", out / "handover.zip", "--recipient", RECIPIENT
+        )
         _assert_full_disk_handled(case, out, code, text, evk)
     finally:
         subprocess.run(["umount", str(out)], check=False)
@@ -280,7 +318,8 @@ def test_defect_5_export_to_a_real_full_tmpfs(case: Case, tmp_path: Path, evk: R
 
 # ---- defect 6: receipts of copies of a case --------------------------------------------------
 def test_defect_6_receipts_are_not_attributed_across_copies_of_a_case(
-        case: Case, tmp_path: Path, evk: Runner, key_home: Path) -> None:
+    case: Case, tmp_path: Path, evk: Runner, key_home: Path
+) -> None:
     a = case.root
     b = tmp_path / "copy of case"
     shutil.copytree(a, b, symlinks=True)  # cp -a: same case_id, same history so far
@@ -304,8 +343,9 @@ def test_defect_6_receipts_are_not_attributed_across_copies_of_a_case(
     (tmp_path / "later.txt").write_text("a later message\n")
     code, text = evk("-C", a, "add", tmp_path / "later.txt")
     assert code == 0, text
-    code, text = evk("-C", a, "export", "--since-last", "--to", out / "a2.zip", "--recipient",
-                     RECIPIENT)
+    code, text = evk(
+        "-C", a, "export", "--since-last", "--to", out / "a2.zip", "--recipient", RECIPIENT
+    )
     assert code == 0, text
     last = Case.open(a).read_log().events[-1]
     assert last["action"] == "transfer"
@@ -315,7 +355,8 @@ def test_defect_6_receipts_are_not_attributed_across_copies_of_a_case(
 
 
 def test_defect_6_a_receipt_for_another_transfer_event_is_ignored(
-        case: Case, tmp_path: Path, evk: Runner, key_home: Path) -> None:
+    case: Case, tmp_path: Path, evk: Runner, key_home: Path
+) -> None:
     from evidence_kit.export import receipt_store
 
     out = tmp_path / "out"
@@ -330,10 +371,14 @@ def test_defect_6_a_receipt_for_another_transfer_event_is_ignored(
     from evidence_kit.export import _sign_receipt
     from evidence_kit.signing import load_signer
 
-    forged = _sign_receipt({**receipt, "package_sha256": "f" * 64,
-                            "transfer_event": {**receipt["transfer_event"],
-                                               "line_sha256": "sha256:" + "0" * 64}},
-                           load_signer(None, key_home))
+    forged = _sign_receipt(
+        {
+            **receipt,
+            "package_sha256": "f" * 64,
+            "transfer_event": {**receipt["transfer_event"], "line_sha256": "sha256:" + "0" * 64},
+        },
+        load_signer(None, key_home),
+    )
     stored.unlink()
     (stored.parent / "X0001.json").write_text(json.dumps(forged))
     code, text = evk("-C", case.root, "exports", "--json")
@@ -346,19 +391,27 @@ def _verify_txt_commands(text: str) -> list[str]:
     return [ln.strip()[2:] for ln in text.splitlines() if ln.strip().startswith("$ ")]
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("sha256sum") is None,
-                    reason="needs openssl and sha256sum, as the officer does")
+@pytest.mark.skipif(
+    shutil.which("openssl") is None or shutil.which("sha256sum") is None,
+    reason="needs openssl and sha256sum, as the officer does",
+)
 @pytest.mark.parametrize("with_evidence", [True, False], ids=["evidence", "no-evidence"])
 def test_defect_12_every_command_in_verify_txt_works_where_it_says(
-        case: Case, make_case: Callable[..., Case], tmp_path: Path, evk: Runner,
-        key_home: Path, with_evidence: bool) -> None:
+    case: Case,
+    make_case: Callable[..., Case],
+    tmp_path: Path,
+    evk: Runner,
+    key_home: Path,
+    with_evidence: bool,
+) -> None:
     import zipfile
 
     target = case if with_evidence else make_case("Empty case")
     out = tmp_path / "out"
     out.mkdir()
-    code, text = evk("-C", target.root, "export", "--to", out / "handover.zip", "--recipient",
-                     RECIPIENT)
+    code, text = evk(
+        "-C", target.root, "export", "--to", out / "handover.zip", "--recipient", RECIPIENT
+    )
     assert code == 0, text
     with zipfile.ZipFile(out / "handover.zip") as zf:
         zf.extractall(tmp_path / "unzipped")
@@ -383,13 +436,16 @@ def test_defect_12_every_command_in_verify_txt_works_where_it_says(
     shim = tools / "evkit"
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m evidence_kit "$@"\n')
     shim.chmod(0o755)
-    env = dict(os.environ, EVKIT_HOME=str(key_home),
-               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-               PATH=os.pathsep.join([str(tools), str(Path(sys.executable).parent),
-                                     os.environ["PATH"]]))
+    env = dict(
+        os.environ,
+        EVKIT_HOME=str(key_home),
+        PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        PATH=os.pathsep.join([str(tools), str(Path(sys.executable).parent), os.environ["PATH"]]),
+    )
     for command in commands:
-        res = subprocess.run(["bash", "-c", command], cwd=bag, env=env, capture_output=True,
-                             text=True, timeout=120)
+        res = subprocess.run(
+            ["bash", "-c", command], cwd=bag, env=env, capture_output=True, text=True, timeout=120
+        )
         assert res.returncode == 0, (command, res.stdout, res.stderr)
 
 
@@ -397,30 +453,32 @@ def test_defect_12_every_command_in_verify_txt_works_where_it_says(
 SCRIPT_PAGE_EDITS: dict[str, Callable[[str], str]] = {
     "script": lambda p: p.replace("</h1>", "</h1><script>alert(1)</script>", 1),
     "script-upper": lambda p: p.replace("</h1>", "</h1><SCRIPT SRC=x.js></SCRIPT>", 1),
-    "onerror": lambda p: p.replace("</h1>", '</h1><img src="data:image/png;base64,AA==" '
-                                   'onerror="alert(1)">', 1),
+    "onerror": lambda p: p.replace(
+        "</h1>", '</h1><img src="data:image/png;base64,AA==" onerror="alert(1)">', 1
+    ),
     "svg-onload": lambda p: p.replace("</h1>", "</h1><svg/onload=alert(1)>", 1),
-    "javascript-href": lambda p: p.replace("</h1>", '</h1><a href="java&#x09;script:alert(1)">'
-                                           "x</a>", 1),
-    "data-href": lambda p: p.replace("</h1>", '</h1><a href="data:text/html,<b>x</b>">x</a>',
-                                     1),
-    "remote-img": lambda p: p.replace("</h1>", '</h1><img src="https://evil.example/t.png">',
-                                      1),
-    "protocol-relative": lambda p: p.replace("</h1>", '</h1><img src="//evil.example/t.png">',
-                                             1),
-    "css-url": lambda p: p.replace("</h1>", '</h1><p style="background:url(http://e.x/a)">x'
-                                   "</p>", 1),
+    "javascript-href": lambda p: p.replace(
+        "</h1>", '</h1><a href="java&#x09;script:alert(1)">x</a>', 1
+    ),
+    "data-href": lambda p: p.replace("</h1>", '</h1><a href="data:text/html,<b>x</b>">x</a>', 1),
+    "remote-img": lambda p: p.replace("</h1>", '</h1><img src="https://evil.example/t.png">', 1),
+    "protocol-relative": lambda p: p.replace("</h1>", '</h1><img src="//evil.example/t.png">', 1),
+    "css-url": lambda p: p.replace(
+        "</h1>", '</h1><p style="background:url(http://e.x/a)">x</p>', 1
+    ),
     "css-import": lambda p: p.replace("</style>", "@import url(//e.x/a.css);</style>", 1),
     "iframe": lambda p: p.replace("</h1>", '</h1><iframe src="#"></iframe>', 1),
     "object": lambda p: p.replace("</h1>", "</h1><object></object>", 1),
     "embed": lambda p: p.replace("</h1>", "</h1><embed>", 1),
     "base": lambda p: p.replace("<title>", '<base href="https://evil.example/"><title>', 1),
-    "refresh": lambda p: p.replace("<title>", '<meta http-equiv="refresh" content="0;url=h">'
-                                   "<title>", 1),
+    "refresh": lambda p: p.replace(
+        "<title>", '<meta http-equiv="refresh" content="0;url=h"><title>', 1
+    ),
     "no-csp": lambda p: re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", p),
     "weak-csp": lambda p: p.replace("default-src &#x27;none&#x27;", "default-src *", 1),
-    "comment-trick": lambda p: p.replace("</h1>", "</h1><!-- --!><img src=x onerror=alert(1)>"
-                                         " -->", 1),
+    "comment-trick": lambda p: p.replace(
+        "</h1>", "</h1><!-- --!><img src=x onerror=alert(1)> -->", 1
+    ),
     "not-utf8": lambda p: p,  # encoded as UTF-16 below
 }
 
@@ -433,8 +491,9 @@ def _report_page(evk: Runner, case: Case) -> tuple[Path, str]:
 
 
 @pytest.mark.parametrize("kind", sorted(SCRIPT_PAGE_EDITS))
-def test_defect_9_active_content_in_a_report_page_is_found(case: Case, evk: Runner,
-                                                           kind: str) -> None:
+def test_defect_9_active_content_in_a_report_page_is_found(
+    case: Case, evk: Runner, kind: str
+) -> None:
     from evidence_kit.reportcheck import active_content
 
     _page, text = _report_page(evk, case)
@@ -455,7 +514,8 @@ def _resign_with_active_report(case: Case, signer: Signer, evk: Runner) -> None:
 
 
 def test_defect_9_signed_package_with_a_script_in_its_report_does_not_verify(
-        case: Case, signer: Signer, tmp_path: Path, evk: Runner) -> None:
+    case: Case, signer: Signer, tmp_path: Path, evk: Runner
+) -> None:
     _resign_with_active_report(case, signer, evk)
     code, text = evk("verify", "--json", case.root)
     codes = [f["code"] for f in json.loads(text)["findings"]]
@@ -469,8 +529,16 @@ def test_defect_9_signed_package_with_a_script_in_its_report_does_not_verify(
     from evidence_kit.export import build_zip
 
     with case.session(signer, "export") as sess:
-        sess.log("transfer", {"export": "X0001", "recipient": RECIPIENT, "package": "p.zip",
-                              "included": sorted(case.items()), "withheld": []})
+        sess.log(
+            "transfer",
+            {
+                "export": "X0001",
+                "recipient": RECIPIENT,
+                "package": "p.zip",
+                "included": sorted(case.items()),
+                "withheld": [],
+            },
+        )
     build_zip(case.root, signer, out / "p.zip", check_case=False)
     code, text = evk("verify", "--json", out / "p.zip")
     assert code == 1, text

@@ -16,30 +16,54 @@ from evidence_kit.signing import Signer
 from evidence_kit.verify import FolderSource, verify_source
 
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")
-needs_sha256sum = pytest.mark.skipif(shutil.which("sha256sum") is None,
-                                     reason="coreutils sha256sum not on PATH")
+needs_sha256sum = pytest.mark.skipif(
+    shutil.which("sha256sum") is None, reason="coreutils sha256sum not on PATH"
+)
 
 
 def check_with_external_tools(root: Path) -> None:
     bagit.Bag(str(root)).validate()  # raises BagValidationError with details
     if shutil.which("sha256sum") and (root / "manifest-sha256.txt").read_text().strip():
-        subprocess.run(["sha256sum", "--strict", "-c", "manifest-sha256.txt"], cwd=root,
-                       check=True, capture_output=True)
-        subprocess.run(["sha256sum", "--strict", "-c", "tagmanifest-sha256.txt"], cwd=root,
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["sha256sum", "--strict", "-c", "manifest-sha256.txt"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            ["sha256sum", "--strict", "-c", "tagmanifest-sha256.txt"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
     if shutil.which("openssl"):
         # Exactly the command docs/FORMAT.md gives.
         out = subprocess.run(
-            ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "evkit/collector.pub.pem",
-             "-rawin", "-in", "evkit/seal.json", "-sigfile", "evkit/seal.sig"],
-            cwd=root, capture_output=True, text=True)
+            [
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                "evkit/collector.pub.pem",
+                "-rawin",
+                "-in",
+                "evkit/seal.json",
+                "-sigfile",
+                "evkit/seal.sig",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
         assert out.returncode == 0 and "Signature Verified Successfully" in out.stdout, out
 
 
 @needs_openssl
 @needs_sha256sum
-def test_fresh_and_filled_case_pass_every_external_validator(make_case, signer: Signer,
-                                                            evidence: Path) -> None:
+def test_fresh_and_filled_case_pass_every_external_validator(
+    make_case, signer: Signer, evidence: Path
+) -> None:
     case = make_case()
     bagit.Bag(str(case.root)).validate()
     add_files(case, signer, [str(evidence)])
@@ -53,9 +77,23 @@ def test_openssl_rejects_a_tampered_seal(make_case, signer: Signer, evidence: Pa
     seal = case.root / "evkit" / "seal.json"
     seal.write_bytes(seal.read_bytes().replace(b'"items":3', b'"items":2'))
     out = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "evkit/collector.pub.pem",
-         "-rawin", "-in", "evkit/seal.json", "-sigfile", "evkit/seal.sig"],
-        cwd=case.root, capture_output=True, text=True)
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            "evkit/collector.pub.pem",
+            "-rawin",
+            "-in",
+            "evkit/seal.json",
+            "-sigfile",
+            "evkit/seal.sig",
+        ],
+        cwd=case.root,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0
 
 

@@ -23,8 +23,9 @@ from evidence_kit.hashing import (
 )
 
 
-@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17,
-                                  2 * WRITEBACK_STEP + 5])
+@pytest.mark.parametrize(
+    "size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17, 2 * WRITEBACK_STEP + 5]
+)
 def test_sha256_file_and_copy(tmp_path: Path, size: int) -> None:
     data = os.urandom(size)
     src = tmp_path / "src"
@@ -113,8 +114,12 @@ def test_is_dangerous_fast_path_agrees_with_normalisation() -> None:
     @settings(max_examples=400, deadline=None)
     @given(st.text(alphabet="ab./\\:\x00", max_size=12))
     def check(path: str) -> None:
-        slow = (not path or "\x00" in path or path.startswith(("/", "\\"))
-                or (len(path) > 1 and path[1] == ":" and path[0].isalpha()))
+        slow = (
+            not path
+            or "\x00" in path
+            or path.startswith(("/", "\\"))
+            or (len(path) > 1 and path[1] == ":" and path[0].isalpha())
+        )
         if not slow:
             norm = posixpath.normpath(path.replace("\\", "/"))
             slow = norm.startswith("../") or norm == ".." or norm != path.replace("\\", "/")
@@ -170,8 +175,10 @@ def test_many_small_files_named_as_asked(tmp_path: Path) -> None:
     paths, expected = _small_files(tmp_path, 400)
     names = [f"data/{os.path.basename(p)}" for p in paths]
     seen = []
-    outs = {o.path: o.sha256 for o in hash_many(paths, [120] * 400, workers=2, names=names,
-                                                 progress=seen.append)}
+    outs = {
+        o.path: o.sha256
+        for o in hash_many(paths, [120] * 400, workers=2, names=names, progress=seen.append)
+    }
     assert outs == {f"data/{os.path.basename(p)}": h for p, h in expected.items()}
     assert sum(seen) == sum(os.path.getsize(p) for p in paths)  # progress counts bytes
     assert _no_children_left()
@@ -186,7 +193,8 @@ def test_a_consumer_that_stops_early_leaves_no_workers(tmp_path: Path) -> None:
 
 
 def test_a_worker_that_dies_leaves_its_files_without_outcome(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
 
     from evidence_kit import hashing
@@ -195,8 +203,9 @@ def test_a_worker_that_dies_leaves_its_files_without_outcome(
         pytest.skip("the forked workers are Linux only")
     real = hashing._hash_share
 
-    def dies_as_second(paths: list[str], w: int, workers: int, table: object,
-                       fd: int | None) -> None:
+    def dies_as_second(
+        paths: list[str], w: int, workers: int, table: object, fd: int | None
+    ) -> None:
         if w == 1:
             os._exit(3)
         real(paths, w, workers, table, fd)
@@ -218,10 +227,13 @@ def _reference_lines(data: bytes) -> list[str]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked on Linux only")
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"")), max_size=30),
-       st.booleans())
-def test_line_digests_in_another_process(tmp_path_factory: pytest.TempPathFactory,
-                                         lines: list[bytes], last_newline: bool) -> None:
+@given(
+    st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    st.booleans(),
+)
+def test_line_digests_in_another_process(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], last_newline: bool
+) -> None:
     data = b"\n".join(lines) + (b"\n" if last_newline and lines else b"")
     p = tmp_path_factory.mktemp("lines") / "items.jsonl"
     p.write_bytes(data)

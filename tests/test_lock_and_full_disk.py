@@ -28,15 +28,22 @@ def _env(key_home: Path) -> dict[str, str]:
     return env
 
 
-def _evkit(root: Path, *args: str, key_home: Path,
-           timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "evidence_kit", "-C", str(root), *args],
-                          env=_env(key_home), capture_output=True, text=True, timeout=timeout)
+def _evkit(
+    root: Path, *args: str, key_home: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "evidence_kit", "-C", str(root), *args],
+        env=_env(key_home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _events(root: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (root / "evkit" / "custody.jsonl").read_bytes()
-            .splitlines()]
+    return [
+        json.loads(line) for line in (root / "evkit" / "custody.jsonl").read_bytes().splitlines()
+    ]
 
 
 def _mid_change(root: Path) -> bool:
@@ -47,15 +54,19 @@ def _mid_change(root: Path) -> bool:
 
 # ---- defect 1: verify during another command said CHANGED -----------------------------------
 def test_defect_1_verify_during_add_never_reports_work_in_progress(
-        make_case, key_home: Path, tmp_path: Path) -> None:
+    make_case, key_home: Path, tmp_path: Path
+) -> None:
     root = make_case().root
     src = tmp_path / "many"
     src.mkdir()
     for i in range(3000):  # several journalled batches: seconds of work
         (src / f"msg-{i:05d}.txt").write_bytes(f"message {i}\n".encode() * 20)
-    add = subprocess.Popen([sys.executable, "-m", "evidence_kit", "-C", str(root), "add",
-                            str(src)], env=_env(key_home), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE)
+    add = subprocess.Popen(
+        [sys.executable, "-m", "evidence_kit", "-C", str(root), "add", str(src)],
+        env=_env(key_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not _mid_change(root) and add.poll() is None and time.monotonic() < deadline:
@@ -88,15 +99,23 @@ def _leave_mid_change(case: Case, signer: Signer, src: Path) -> None:
     part = sess.new_part(str(src))
     part.write_bytes(src.read_bytes())
     digest, size = sha256_file(part)
-    record = new_item_record(item_id="E0001", sha256=digest, size=size, original_name=src.name,
-                             stored=f"data/E0001_{src.name}", mime="text/plain", original={},
-                             acquired={})
+    record = new_item_record(
+        item_id="E0001",
+        sha256=digest,
+        size=size,
+        original_name=src.name,
+        stored=f"data/E0001_{src.name}",
+        mime="text/plain",
+        original={},
+        acquired={},
+    )
     sess.commit("acquire", {"source": None, "note": None}, [StagedItem(part, record)])
     sess.abort()  # no seal, no recovery: the process is gone
 
 
 def test_defect_1_verify_mid_change_without_the_key_is_could_not_check(
-        make_case, signer: Signer, key_home: Path, tmp_path: Path) -> None:
+    make_case, signer: Signer, key_home: Path, tmp_path: Path
+) -> None:
     case = make_case()
     src = tmp_path / "statement.txt"
     src.write_text("I sent the money on Tuesday.\n")
@@ -120,14 +139,22 @@ def test_defect_1_verify_mid_change_without_the_key_is_could_not_check(
 
 
 def test_defect_1_verify_waits_for_a_command_that_is_just_finishing(
-        make_case, key_home: Path) -> None:
+    make_case, key_home: Path
+) -> None:
     """A writer holding the lock briefly: verify waits for it instead of failing."""
     root = make_case().root
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl, os, sys, time\n"
-         "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
-         "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(0.6)\n",
-         str(root / "evkit" / "lock")], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(0.6)\n",
+            str(root / "evkit" / "lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         out = _evkit(root, "verify", key_home=key_home)
@@ -138,13 +165,21 @@ def test_defect_1_verify_waits_for_a_command_that_is_just_finishing(
 
 
 def test_defect_1_verify_while_a_command_holds_the_case_is_could_not_check(
-        make_case, key_home: Path) -> None:
+    make_case, key_home: Path
+) -> None:
     root = make_case().root
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl, os, sys, time\n"
-         "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
-         "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(30)\n",
-         str(root / "evkit" / "lock")], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(30)\n",
+            str(root / "evkit" / "lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
@@ -171,8 +206,11 @@ def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
         pytest.skip("mounting a small tmpfs needs root (CAP_SYS_ADMIN); not root here")
     mnt = tmp_path / "small-disk"
     mnt.mkdir()
-    out = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=30m", "tmpfs", str(mnt)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=30m", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         pytest.skip(f"mount is not permitted here (no CAP_SYS_ADMIN?): {out.stderr.strip()}")
     try:
@@ -219,16 +257,27 @@ def _disk_use(src: Path) -> int:
 MiB = 1 << 20
 
 
-@pytest.mark.parametrize("slack", [-3 * MiB, 0, 150 * 1024, 300 * 1024, 450 * 1024, 600 * 1024],
-                         ids=["copying", "last-copy", "journal", "log", "seal", "seal-late"])
+@pytest.mark.parametrize(
+    "slack",
+    [-3 * MiB, 0, 150 * 1024, 300 * 1024, 450 * 1024, 600 * 1024],
+    ids=["copying", "last-copy", "journal", "log", "seal", "seal-late"],
+)
 def test_defect_3_full_disk_late_in_add_leaves_the_case_verifiable(
-        small_disk: Path, disk_sources: Path, signer: Signer, key_home: Path,
-        slack: int) -> None:
+    small_disk: Path, disk_sources: Path, signer: Signer, key_home: Path, slack: int
+) -> None:
     from evidence_kit.case import create_case
 
     total = _disk_use(disk_sources)
-    root = create_case(small_disk / "case", {"title": "Disk full", "collector": {
-        "name": "Jane Doe"}, "timezone": "UTC", "references": []}, signer).root
+    root = create_case(
+        small_disk / "case",
+        {
+            "title": "Disk full",
+            "collector": {"name": "Jane Doe"},
+            "timezone": "UTC",
+            "references": [],
+        },
+        signer,
+    ).root
     filler = _fill_to(small_disk, max(total + slack, 20 * 1024))
     free_before = _free(small_disk)
     out = _evkit(root, "add", "--no-extract", str(disk_sources), key_home=key_home)
@@ -250,8 +299,12 @@ def test_defect_3_full_disk_late_in_add_leaves_the_case_verifiable(
     assert not (root / "evkit" / "txn").exists() or not any((root / "evkit" / "txn").iterdir())
     bagit.Bag(str(root)).validate()
     if (root / "manifest-sha256.txt").read_text().strip():  # (sha256sum refuses an empty list)
-        subprocess.run(["sha256sum", "--strict", "-c", "manifest-sha256.txt"], cwd=root,
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["sha256sum", "--strict", "-c", "manifest-sha256.txt"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
     # Space freed: the same add again ends with every source in the case.
     filler.unlink()
     out = _evkit(root, "add", "--no-extract", str(disk_sources), key_home=key_home)
@@ -262,11 +315,20 @@ def test_defect_3_full_disk_late_in_add_leaves_the_case_verifiable(
 
 
 def test_defect_3_nearly_no_space_says_disk_full_and_changes_nothing(
-        small_disk: Path, disk_sources: Path, signer: Signer, key_home: Path) -> None:
+    small_disk: Path, disk_sources: Path, signer: Signer, key_home: Path
+) -> None:
     from evidence_kit.case import create_case
 
-    root = create_case(small_disk / "case", {"title": "Disk full", "collector": {
-        "name": "Jane Doe"}, "timezone": "UTC", "references": []}, signer).root
+    root = create_case(
+        small_disk / "case",
+        {
+            "title": "Disk full",
+            "collector": {"name": "Jane Doe"},
+            "timezone": "UTC",
+            "references": [],
+        },
+        signer,
+    ).root
     before = (root / "evkit" / "custody.jsonl").read_bytes()
     _fill_to(small_disk, 20 * 1024)  # 0.02 MB
     for command in (("add", str(disk_sources)), ("note", "called the bank")):
@@ -279,7 +341,8 @@ def test_defect_3_nearly_no_space_says_disk_full_and_changes_nothing(
 
 
 def test_defect_3_recovery_run_again_appends_one_recover_event(
-        make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Recovery stopped after its event was appended (no room for the seal): run again, it
     appends the same event line, never a second one, and the case verifies."""
     import errno

@@ -23,13 +23,19 @@ def signer() -> Signer:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=10,
 )
-events = st.lists(st.tuples(st.sampled_from(["acquire", "note", "verify", "recover"]),
-                            st.dictionaries(st.text(max_size=8), json_values, max_size=4)),
-                  min_size=1, max_size=6)
+events = st.lists(
+    st.tuples(
+        st.sampled_from(["acquire", "note", "verify", "recover"]),
+        st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 def build(evs: list[tuple[str, dict[str, object]]]) -> bytes:
@@ -37,8 +43,15 @@ def build(evs: list[tuple[str, dict[str, object]]]) -> bytes:
     out = b""
     prev = GENESIS
     for i, (action, data) in enumerate(evs, start=1):
-        line = make_event(s, seq=i, prev=prev, action=action, actor={"name": "J"}, data=data,
-                          at="2026-11-20T09:00:00.000000Z")
+        line = make_event(
+            s,
+            seq=i,
+            prev=prev,
+            action=action,
+            actor={"name": "J"},
+            data=data,
+            at="2026-11-20T09:00:00.000000Z",
+        )
         out += line + b"\n"
         prev = line_hash(line)
     return out
@@ -54,8 +67,9 @@ def test_any_valid_history_verifies(evs: list[tuple[str, dict[str, object]]]) ->
 
 @settings(max_examples=120, deadline=None)
 @given(events, st.data())
-def test_any_single_byte_change_is_detected(evs: list[tuple[str, dict[str, object]]],
-                                            data: st.DataObject) -> None:
+def test_any_single_byte_change_is_detected(
+    evs: list[tuple[str, dict[str, object]]], data: st.DataObject
+) -> None:
     raw = bytearray(build(evs))
     pos = data.draw(st.integers(0, len(raw) - 1))
     new = data.draw(st.integers(0, 255).filter(lambda b: b != raw[pos]))
@@ -69,14 +83,18 @@ def test_any_single_byte_change_is_detected(evs: list[tuple[str, dict[str, objec
 
 @settings(max_examples=60, deadline=None)
 @given(events, st.data())
-def test_dropping_or_reordering_lines_is_detected(evs: list[tuple[str, dict[str, object]]],
-                                                  data: st.DataObject) -> None:
+def test_dropping_or_reordering_lines_is_detected(
+    evs: list[tuple[str, dict[str, object]]], data: st.DataObject
+) -> None:
     lines = build(evs).split(b"\n")[:-1]
     if len(lines) < 2:
         return
     i = data.draw(st.integers(0, len(lines) - 2))
-    mutated = lines[:i] + lines[i + 1:] if data.draw(st.booleans()) else (
-        lines[:i] + [lines[i + 1], lines[i]] + lines[i + 2:])
+    mutated = (
+        lines[:i] + lines[i + 1 :]
+        if data.draw(st.booleans())
+        else (lines[:i] + [lines[i + 1], lines[i]] + lines[i + 2 :])
+    )
     log = parse_log(b"\n".join(mutated) + b"\n")
     assert check_log(log, signer().public.verifier(), signer().key_id)
 
@@ -89,11 +107,17 @@ def test_parser_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
 
 
 jcs_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
     | st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.text(alphabet=st.characters(codec="utf-8"), max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(alphabet=st.characters(codec="utf-8"), max_size=6), inner, max_size=4
+        )
+    ),
     max_leaves=20,
 )
 
@@ -111,8 +135,9 @@ def test_canonical_bytes_equal_rfc8785(value: object) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(events, st.binary(max_size=40))
-def test_log_head_equals_the_parsed_head(evs: list[tuple[str, dict[str, object]]],
-                                         tail: bytes) -> None:
+def test_log_head_equals_the_parsed_head(
+    evs: list[tuple[str, dict[str, object]]], tail: bytes
+) -> None:
     from evidence_kit.custody import log_head
 
     raw = build(evs) + tail.replace(b"\n", b"")  # possibly a torn last line

@@ -50,8 +50,9 @@ DIGESTS = HEX.map(digest)
 SAFE_INT = st.integers(min_value=0, max_value=2**53 - 1)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 OBJECTS = st.dictionaries(st.text(max_size=8), JSON, max_size=4)
@@ -117,12 +118,20 @@ def test_custody_event_round_trip(event: CustodyEvent) -> None:
 # ---- validation ------------------------------------------------------------------------------
 def _seal_dict() -> dict[str, Any]:
     return {
-        "type": "evkit/seal/v1", "case_id": "c1", "sealed_at": "2026-11-20T09:14:00.000000Z",
-        "key_id": digest("a" * 64), "custody": {"events": 3, "head": digest("b" * 64)},
+        "type": "evkit/seal/v1",
+        "case_id": "c1",
+        "sealed_at": "2026-11-20T09:14:00.000000Z",
+        "key_id": digest("a" * 64),
+        "custody": {"events": 3, "head": digest("b" * 64)},
         "payload": {"items": 1, "bytes": 10, "manifest_sha256": "c" * 64},
         "files": {"bagit.txt": "d" * 64},
-        "export": {"id": "X0001", "transfer_event": 3, "case_seal_sha256": "e" * 64,
-                   "withheld": 0, "supplementary_to": None},
+        "export": {
+            "id": "X0001",
+            "transfer_event": 3,
+            "case_seal_sha256": "e" * 64,
+            "withheld": 0,
+            "supplementary_to": None,
+        },
     }
 
 
@@ -131,6 +140,7 @@ def _set(path: tuple[str, ...], value: Any) -> Callable[[dict[str, Any]], None]:
         for key in path[:-1]:
             d = d[key]
         d[path[-1]] = value
+
     return change
 
 
@@ -139,31 +149,36 @@ def _drop(path: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
         for key in path[:-1]:
             d = d[key]
         del d[path[-1]]
+
     return change
 
 
-@pytest.mark.parametrize(("change", "named"), [
-    (_set(("type",), "evkit/custody-event/v1"), "'type'"),
-    (_drop(("custody",)), "'custody'"),
-    (_drop(("sealed_at",)), "'sealed_at'"),
-    (_set(("key_id",), "a" * 64), "'key_id'"),
-    (_set(("key_id",), digest("A" * 64)), "'key_id'"),
-    (_set(("case_id",), 7), "'case_id'"),
-    (_set(("custody", "head"), "sha256:xyz"), "'head'"),
-    (_set(("custody", "events"), True), "'events'"),
-    (_set(("custody",), []), "custody"),
-    (_set(("payload", "bytes"), -1), "'bytes'"),
-    (_set(("payload", "items"), "1"), "'items'"),
-    (_set(("payload", "manifest_sha256"), digest("c" * 64)), "'manifest_sha256'"),
-    (_set(("files", "bagit.txt"), "not hex"), "'files'"),
-    (_set(("surprise",), 1), "'surprise'"),
-    (_set(("export", "transfer_event"), "3"), "'transfer_event'"),
-    (_set(("export", "supplementary_to"), 5), "'supplementary_to'"),
-    (_set(("export",), None), "export"),
-    (_drop(("export", "withheld")), "'withheld'"),
-])
-def test_seal_from_dict_names_the_bad_field(change: Callable[[dict[str, Any]], None],
-                                            named: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (_set(("type",), "evkit/custody-event/v1"), "'type'"),
+        (_drop(("custody",)), "'custody'"),
+        (_drop(("sealed_at",)), "'sealed_at'"),
+        (_set(("key_id",), "a" * 64), "'key_id'"),
+        (_set(("key_id",), digest("A" * 64)), "'key_id'"),
+        (_set(("case_id",), 7), "'case_id'"),
+        (_set(("custody", "head"), "sha256:xyz"), "'head'"),
+        (_set(("custody", "events"), True), "'events'"),
+        (_set(("custody",), []), "custody"),
+        (_set(("payload", "bytes"), -1), "'bytes'"),
+        (_set(("payload", "items"), "1"), "'items'"),
+        (_set(("payload", "manifest_sha256"), digest("c" * 64)), "'manifest_sha256'"),
+        (_set(("files", "bagit.txt"), "not hex"), "'files'"),
+        (_set(("surprise",), 1), "'surprise'"),
+        (_set(("export", "transfer_event"), "3"), "'transfer_event'"),
+        (_set(("export", "supplementary_to"), 5), "'supplementary_to'"),
+        (_set(("export",), None), "export"),
+        (_drop(("export", "withheld")), "'withheld'"),
+    ],
+)
+def test_seal_from_dict_names_the_bad_field(
+    change: Callable[[dict[str, Any]], None], named: str
+) -> None:
     good = _seal_dict()
     Seal.from_dict(good)
     bad = copy.deepcopy(good)
@@ -175,25 +190,39 @@ def test_seal_from_dict_names_the_bad_field(change: Callable[[dict[str, Any]], N
 
 
 def _event_dict() -> dict[str, Any]:
-    return {"type": "evkit/custody-event/v1", "seq": 1, "prev": GENESIS, "at": "t",
-            "action": "case.created", "actor": {"name": "J"}, "key_id": digest("a" * 64),
-            "host": "h", "tool": "evkit 0", "data": {}, "sig": "c2ln"}
+    return {
+        "type": "evkit/custody-event/v1",
+        "seq": 1,
+        "prev": GENESIS,
+        "at": "t",
+        "action": "case.created",
+        "actor": {"name": "J"},
+        "key_id": digest("a" * 64),
+        "host": "h",
+        "tool": "evkit 0",
+        "data": {},
+        "sig": "c2ln",
+    }
 
 
-@pytest.mark.parametrize(("change", "named"), [
-    (_set(("type",), "evkit/seal/v1"), "'type'"),
-    (_set(("seq",), 0), "'seq'"),
-    (_set(("seq",), 1.0), "'seq'"),
-    (_set(("prev",), "0" * 64), "'prev'"),
-    (_set(("key_id",), None), "'key_id'"),
-    (_set(("actor",), "J"), "'actor'"),
-    (_set(("data",), []), "'data'"),
-    (_drop(("sig",)), "'sig'"),
-    (_set(("at",), 5), "'at'"),
-    (_set(("extra",), 5), "'extra'"),
-])
-def test_event_from_dict_names_the_bad_field(change: Callable[[dict[str, Any]], None],
-                                             named: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (_set(("type",), "evkit/seal/v1"), "'type'"),
+        (_set(("seq",), 0), "'seq'"),
+        (_set(("seq",), 1.0), "'seq'"),
+        (_set(("prev",), "0" * 64), "'prev'"),
+        (_set(("key_id",), None), "'key_id'"),
+        (_set(("actor",), "J"), "'actor'"),
+        (_set(("data",), []), "'data'"),
+        (_drop(("sig",)), "'sig'"),
+        (_set(("at",), 5), "'at'"),
+        (_set(("extra",), 5), "'extra'"),
+    ],
+)
+def test_event_from_dict_names_the_bad_field(
+    change: Callable[[dict[str, Any]], None], named: str
+) -> None:
     good = _event_dict()
     assert CustodyEvent.from_dict(good).to_dict() == good
     bad = copy.deepcopy(good)
@@ -230,32 +259,61 @@ def test_builder_gives_the_dict_written_before() -> None:
     from evidence_kit.models import Item, ItemId
 
     def item(n: int, size: int) -> Item:
-        return Item.from_dict({"type": "evkit/item/v1", "id": f"E000{n}", "sha256": "f" * 64,
-                               "size": size, "stored": f"data/E000{n}_x"})
+        return Item.from_dict(
+            {
+                "type": "evkit/item/v1",
+                "id": f"E000{n}",
+                "sha256": "f" * 64,
+                "size": size,
+                "stored": f"data/E000{n}_x",
+            }
+        )
 
     items = {ItemId("E0001"): item(1, 5), ItemId("E0002"): item(2, 7)}
     files = {"manifest-sha256.txt": "1" * 64, "evkit/case.json": "2" * 64}
     head = LogHead(4, digest("3" * 64))
     key_id = digest("4" * 64)
-    seal = build_seal(case_id="cid", sealed_at="2026-11-20T09:14:00.000000Z", key_id=key_id,
-                      head=head, items=items.values(), files=files)
+    seal = build_seal(
+        case_id="cid",
+        sealed_at="2026-11-20T09:14:00.000000Z",
+        key_id=key_id,
+        head=head,
+        items=items.values(),
+        files=files,
+    )
     before = {  # case.write_seal
-        "type": "evkit/seal/v1", "case_id": "cid", "sealed_at": "2026-11-20T09:14:00.000000Z",
-        "key_id": key_id, "custody": {"events": head.events, "head": head.head},
-        "payload": {"items": len(items), "bytes": sum(it.size for it in items.values()),
-                    "manifest_sha256": files.get("manifest-sha256.txt", "")},
+        "type": "evkit/seal/v1",
+        "case_id": "cid",
+        "sealed_at": "2026-11-20T09:14:00.000000Z",
+        "key_id": key_id,
+        "custody": {"events": head.events, "head": head.head},
+        "payload": {
+            "items": len(items),
+            "bytes": sum(it.size for it in items.values()),
+            "manifest_sha256": files.get("manifest-sha256.txt", ""),
+        },
         "files": files,
     }
     assert seal.to_dict() == before
     assert seal.to_bytes() == canonical_bytes(before)
     package = build_seal(
-        case_id="cid", sealed_at="2026-11-20T09:14:00.000000Z", key_id=key_id, head=head,
-        items=tuple(items.values()), files=files,
-        export=SealExport(ExportId("X0002"), 4, "5" * 64, 1, ExportId("X0001")))
+        case_id="cid",
+        sealed_at="2026-11-20T09:14:00.000000Z",
+        key_id=key_id,
+        head=head,
+        items=tuple(items.values()),
+        files=files,
+        export=SealExport(ExportId("X0002"), 4, "5" * 64, 1, ExportId("X0001")),
+    )
     before_package = {  # export._package_entries
         **before,
-        "export": {"id": "X0002", "transfer_event": 4, "case_seal_sha256": "5" * 64,
-                   "withheld": 1, "supplementary_to": "X0001"},
+        "export": {
+            "id": "X0002",
+            "transfer_event": 4,
+            "case_seal_sha256": "5" * 64,
+            "withheld": 1,
+            "supplementary_to": "X0001",
+        },
     }
     assert package.to_bytes() == canonical_bytes(before_package)
 
@@ -272,13 +330,16 @@ CASE_SEAL = (
     b'0dacf109dea7f716d7c03eb7a821aa3a283fd3fa02f4c14dbba7d3c3322","evkit/custody.jsonl":"b8ae4'
     b'4e7a0e00d6dfcc07493e5f6d30df50d77634c88e48d192db05f476adc0e","evkit/items.jsonl":"e3b0c4'
     b'4298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","manifest-sha256.txt":"e3b0c'
-    b'44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"key_id":"' + KEY_ID.encode()
+    b'44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"key_id":"'
+    + KEY_ID.encode()
     + b'","payload":{"bytes":0,"items":0,"manifest_sha256":"e3b0c44298fc1c149afbf4c8996fb92427'
     b'ae41e4649b934ca495991b7852b855"},"sealed_at":"2026-11-20T09:14:00.000000Z","type":"evkit'
     b'/seal/v1"}'
 )
-CASE_SEAL_SIG = ("25bcf4d2d74e45c10c2065c30f371610e7c22f5f96b813c9b085ef46a2695e21"
-                 "01776c57cabffd75930fe5e0afa671650a03e3a365ccaf67ff162a1c6b469002")
+CASE_SEAL_SIG = (
+    "25bcf4d2d74e45c10c2065c30f371610e7c22f5f96b813c9b085ef46a2695e21"
+    "01776c57cabffd75930fe5e0afa671650a03e3a365ccaf67ff162a1c6b469002"
+)
 FIRST_EVENT = (
     b'{"action":"case.created","actor":{"email":"jane@example.org","name":"Jane Doe"},"at":"'
     b'2026-11-20T09:14:00.000000Z","data":{"case_id":"12345678-1234-5678-1234-567812345678","'
@@ -300,7 +361,8 @@ PACKAGE_SEAL = (
     b'5dccb88faf185f876917eebe44e76c4c3fe4f75066ee2a7f6","evkit/items.jsonl":"e3b0c44298fc1c14'
     b'9afbf4c8996fb92427ae41e4649b934ca495991b7852b855","evkit/withheld.json":"331a2282ccba00fb'
     b'6016f694e40fd8bc9c8cd8a49a952f004e4d410aad7eb4f3","manifest-sha256.txt":"e3b0c44298fc1c1'
-    b'49afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"key_id":"' + KEY_ID.encode()
+    b'49afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"key_id":"'
+    + KEY_ID.encode()
     + b'","payload":{"bytes":0,"items":0,"manifest_sha256":"e3b0c44298fc1c149afbf4c8996fb92427'
     b'ae41e4649b934ca495991b7852b855"},"sealed_at":"2026-11-20T09:14:00.000000Z","type":"evkit'
     b'/seal/v1"}'
@@ -330,12 +392,16 @@ def fixed(tmp_path: Path, key_home: Path, monkeypatch: pytest.MonkeyPatch) -> tu
     monkeypatch.setattr(export_mod, "utc_now", lambda: FIXED_AT)
     monkeypatch.setattr(custody_mod, "hostname", lambda: "evidence-pc")
     monkeypatch.setattr(case_mod, "datetime", _FixedDatetime)
-    monkeypatch.setattr(case_mod.uuid, "uuid4",
-                        lambda: uuid.UUID("12345678-1234-5678-1234-567812345678"))
+    monkeypatch.setattr(
+        case_mod.uuid, "uuid4", lambda: uuid.UUID("12345678-1234-5678-1234-567812345678")
+    )
     signer = _fixed_signer()
-    info = {"title": "Fixed case", "collector": {"name": "Jane Doe", "email": "jane@example.org"},
-            "timezone": "Europe/London",
-            "references": [{"agency": "Action Fraud", "number": "NFRC261100001"}]}
+    info = {
+        "title": "Fixed case",
+        "collector": {"name": "Jane Doe", "email": "jane@example.org"},
+        "timezone": "Europe/London",
+        "references": [{"agency": "Action Fraud", "number": "NFRC261100001"}],
+    }
     return create_case(tmp_path / "c", info, signer), signer
 
 
@@ -351,10 +417,29 @@ def test_case_seal_bytes_are_unchanged(fixed: tuple[Case, Signer]) -> None:
     assert sign_seal(seal, signer) == (CASE_SEAL, bytes.fromhex(CASE_SEAL_SIG))
     event = CustodyEvent.from_line(FIRST_EVENT)
     assert event.line() == FIRST_EVENT and event.prev == GENESIS
-    assert sign_event(signer, seq=1, prev=GENESIS, action=event.action, actor=dict(event.actor),
-                      data=dict(event.data), at=FIXED_AT) == event
-    assert make_event(signer, seq=1, prev=GENESIS, action=event.action,
-                      actor=dict(event.actor), data=dict(event.data)) == FIRST_EVENT
+    assert (
+        sign_event(
+            signer,
+            seq=1,
+            prev=GENESIS,
+            action=event.action,
+            actor=dict(event.actor),
+            data=dict(event.data),
+            at=FIXED_AT,
+        )
+        == event
+    )
+    assert (
+        make_event(
+            signer,
+            seq=1,
+            prev=GENESIS,
+            action=event.action,
+            actor=dict(event.actor),
+            data=dict(event.data),
+        )
+        == FIRST_EVENT
+    )
 
 
 def test_package_seal_bytes_are_unchanged(fixed: tuple[Case, Signer], tmp_path: Path) -> None:

@@ -28,8 +28,17 @@ from evidence_kit.verify import FolderSource, verify_source
 # ---- helpers ---------------------------------------------------------------------------------
 def init(evkit: Any, tmp_path: Path, *extra: str) -> Path:
     root = tmp_path / "case"
-    r = evkit("init", str(root), "--title", "Romance scam", "--collector", "Jane Doe",
-              "--timezone", "Europe/London", *extra)
+    r = evkit(
+        "init",
+        str(root),
+        "--title",
+        "Romance scam",
+        "--collector",
+        "Jane Doe",
+        "--timezone",
+        "Europe/London",
+        *extra,
+    )
     assert r.exit_code == 0, r.output
     return root
 
@@ -39,8 +48,7 @@ def add(evkit: Any, root: Path, *paths: Path) -> None:
     assert r.exit_code == 0, r.output
 
 
-def inject_extraction(case: Case, signer: Signer, item_id: str,
-                      extraction: dict[str, Any]) -> None:
+def inject_extraction(case: Case, signer: Signer, item_id: str, extraction: dict[str, Any]) -> None:
     """A new record revision with the given extraction, as an extractor would produce it."""
     with case.session(signer, "test") as sess:
         item = sess.items[item_id]
@@ -71,8 +79,15 @@ def case_root(evkit: Any, tmp_path: Path, evidence: Path) -> Path:
 
 # ---- notes -----------------------------------------------------------------------------------
 def test_note_is_a_signed_event_with_utc_and_local_time(evkit: Any, case_root: Path) -> None:
-    r = evkit("note", "He called from the 'bank'", "--at", "2026-07-20 14:05", "--item", "e1",
-              cwd=case_root)
+    r = evkit(
+        "note",
+        "He called from the 'bank'",
+        "--at",
+        "2026-07-20 14:05",
+        "--item",
+        "e1",
+        cwd=case_root,
+    )
     assert r.exit_code == 0, r.output
     ev = events(case_root)[-1]
     assert ev["action"] == "note" and ev["sig"]
@@ -95,7 +110,8 @@ def test_note_correction_supersedes_and_keeps_the_original(evkit: Any, case_root
     assert second["data"]["at"] == "2026-11-20T14:05:00Z"  # time carried over
     nar = read_narrative(events(case_root))
     assert [e.text if hasattr(e, "text") else e.data["text"] for e in nar.current("note")] == [
-        "Call at 14:50"]
+        "Call at 14:50"
+    ]
     assert nar.by_seq(first).superseded_by == second["seq"]  # type: ignore[union-attr]
     # the original is still in the log, byte for byte
     assert any(e["data"].get("text") == "Call at 14:05" for e in events(case_root))
@@ -107,30 +123,34 @@ def test_note_correction_supersedes_and_keeps_the_original(evkit: Any, case_root
     intact(case_root)
 
 
-@pytest.mark.parametrize("args, message", [
-    (("note", "x", "--item", "E0099"), "no item E0099"),
-    (("note", "x", "--at", "yesterday-ish"), "Cannot read the time"),
-    (("note", "x", "--at", "2999-01-01 10:00"), "in the future"),
-    (("note", "   "), "empty"),
-    (("note", "x", "--correct", "1"), "not a note"),
-    (("loss", "add", "--amount", "-5", "--currency", "GBP"), "not a positive number"),
-    (("loss", "add", "--amount", "0", "--currency", "GBP"), "more than zero"),
-    (("loss", "add", "--amount", "1e5", "--currency", "GBP"), "not a positive number"),
-    (("loss", "add", "--amount", "NaN", "--currency", "GBP"), "not a positive number"),
-    (("loss", "add", "--amount", "10", "--currency", "POUND"), "3-letter code"),
-    (("loss", "add", "--amount", "10", "--currency", "GBP", "--item", "E9"), "no item E9"),
-    (("suspect", "add"), "at least one detail"),
-    (("suspect", "add", "--email", "not-an-address"), "not an e-mail address"),
-    (("suspect", "add", "--ip", "300.1.1.1"), "not an IP address"),
-    (("suspect", "add", "--phone", "call me"), "not a phone number"),
-    (("suspect", "add", "--from-identifier", "email:nobody@example.net"), "No item has"),
-    (("suspect", "add", "--from-identifier", "nonsense"), "KIND:VALUE"),
-    (("ref", "add", "--agency", "", "--number", "1"), "empty"),
-    (("mark", "E0001"), "--sensitive or --not-sensitive"),
-    (("mark", "E0042", "--sensitive"), "no item E0042"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("note", "x", "--item", "E0099"), "no item E0099"),
+        (("note", "x", "--at", "yesterday-ish"), "Cannot read the time"),
+        (("note", "x", "--at", "2999-01-01 10:00"), "in the future"),
+        (("note", "   "), "empty"),
+        (("note", "x", "--correct", "1"), "not a note"),
+        (("loss", "add", "--amount", "-5", "--currency", "GBP"), "not a positive number"),
+        (("loss", "add", "--amount", "0", "--currency", "GBP"), "more than zero"),
+        (("loss", "add", "--amount", "1e5", "--currency", "GBP"), "not a positive number"),
+        (("loss", "add", "--amount", "NaN", "--currency", "GBP"), "not a positive number"),
+        (("loss", "add", "--amount", "10", "--currency", "POUND"), "3-letter code"),
+        (("loss", "add", "--amount", "10", "--currency", "GBP", "--item", "E9"), "no item E9"),
+        (("suspect", "add"), "at least one detail"),
+        (("suspect", "add", "--email", "not-an-address"), "not an e-mail address"),
+        (("suspect", "add", "--ip", "300.1.1.1"), "not an IP address"),
+        (("suspect", "add", "--phone", "call me"), "not a phone number"),
+        (("suspect", "add", "--from-identifier", "email:nobody@example.net"), "No item has"),
+        (("suspect", "add", "--from-identifier", "nonsense"), "KIND:VALUE"),
+        (("ref", "add", "--agency", "", "--number", "1"), "empty"),
+        (("mark", "E0001"), "--sensitive or --not-sensitive"),
+        (("mark", "E0042", "--sensitive"), "no item E0042"),
+    ],
+)
 def test_bad_input_is_a_one_line_usage_error_and_changes_nothing(
-        evkit: Any, case_root: Path, args: tuple[str, ...], message: str) -> None:
+    evkit: Any, case_root: Path, args: tuple[str, ...], message: str
+) -> None:
     before = (case_root / "evkit/custody.jsonl").read_bytes()
     r = evkit(*args, cwd=case_root)
     assert r.exit_code == 2, r.output
@@ -143,15 +163,42 @@ def test_bad_input_is_a_one_line_usage_error_and_changes_nothing(
 # ---- suspects, losses, references ------------------------------------------------------------
 def test_suspects_and_promotion_from_identifier(evkit: Any, case_root: Path) -> None:
     case, signer = Case.open(case_root), load_signer(None)
-    inject_extraction(case, signer, "E0002", {
-        "extractor": "email", "metadata": {}, "times": [], "errors": [],
-        "identifiers": [{"kind": "email", "value": "mark@example.net", "field": "headers.from"},
-                        {"kind": "ip", "value": "203.0.113.77", "field": "received[1]"}]})
-    r = evkit("suspect", "add", "--name", "Mark Williams", "--phone", "+44 7700 900123",
-              "--item", "E0003", cwd=case_root)
+    inject_extraction(
+        case,
+        signer,
+        "E0002",
+        {
+            "extractor": "email",
+            "metadata": {},
+            "times": [],
+            "errors": [],
+            "identifiers": [
+                {"kind": "email", "value": "mark@example.net", "field": "headers.from"},
+                {"kind": "ip", "value": "203.0.113.77", "field": "received[1]"},
+            ],
+        },
+    )
+    r = evkit(
+        "suspect",
+        "add",
+        "--name",
+        "Mark Williams",
+        "--phone",
+        "+44 7700 900123",
+        "--item",
+        "E0003",
+        cwd=case_root,
+    )
     assert r.exit_code == 0, r.output
-    r = evkit("suspect", "add", "--from-identifier", "email:MARK@example.net",
-              "--username", "@mark_oilrig", cwd=case_root)
+    r = evkit(
+        "suspect",
+        "add",
+        "--from-identifier",
+        "email:MARK@example.net",
+        "--username",
+        "@mark_oilrig",
+        cwd=case_root,
+    )
     assert r.exit_code == 0, r.output
     promoted = events(case_root)[-1]["data"]
     assert promoted["details"] == {"email": "mark@example.net", "username": "@mark_oilrig"}
@@ -171,17 +218,42 @@ def test_suspects_and_promotion_from_identifier(evkit: Any, case_root: Path) -> 
 
 def test_losses_total_exactly_per_currency(evkit: Any, case_root: Path) -> None:
     for amount, cur in (("0.10", "GBP"), ("0.20", "gbp"), ("1,000.05", "GBP"), ("99.99", "EUR")):
-        r = evkit("loss", "add", "--amount", amount, "--currency", cur, "--date", "2026-11-20",
-                  "--method", "bank transfer", "--to-account", "12-34-56 12345678",
-                  "--reference", "CUSTOMS", "--item", "E0001", cwd=case_root)
+        r = evkit(
+            "loss",
+            "add",
+            "--amount",
+            amount,
+            "--currency",
+            cur,
+            "--date",
+            "2026-11-20",
+            "--method",
+            "bank transfer",
+            "--to-account",
+            "12-34-56 12345678",
+            "--reference",
+            "CUSTOMS",
+            "--item",
+            "E0001",
+            cwd=case_root,
+        )
         assert r.exit_code == 0, r.output
     out = json.loads(evkit("loss", "list", "--json", cwd=case_root).stdout)
     assert out["totals"] == {"EUR": "99.99", "GBP": "1000.35"}
     first = out["losses"][0]
     assert first["amount"] == "0.10" and first["currency"] == "GBP"
     assert first["at"] == "2026-11-20" and first["precision"] == "day"
-    r = evkit("loss", "add", "--amount", "0.15", "--currency", "GBP", "--supersedes",
-              str(first["seq"]), cwd=case_root)
+    r = evkit(
+        "loss",
+        "add",
+        "--amount",
+        "0.15",
+        "--currency",
+        "GBP",
+        "--supersedes",
+        str(first["seq"]),
+        cwd=case_root,
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(evkit("loss", "list", "--json", cwd=case_root).stdout)
     assert out["totals"]["GBP"] == "1000.40"
@@ -193,19 +265,28 @@ def test_losses_total_exactly_per_currency(evkit: Any, case_root: Path) -> None:
 def test_references_several_and_from_init(evkit: Any, tmp_path: Path) -> None:
     root = init(evkit, tmp_path, "--ref", "Action Fraud=NFRC261100123")
     for agency, number in (("Police Scotland", "PS-1"), ("Bank", "FR-77")):
-        assert evkit("ref", "add", "--agency", agency, "--number", number,
-                     cwd=root).exit_code == 0
+        assert evkit("ref", "add", "--agency", agency, "--number", number, cwd=root).exit_code == 0
     refs = json.loads(evkit("ref", "list", "--json", cwd=root).stdout)
     assert [(r["agency"], r["number"]) for r in refs] == [
-        ("Action Fraud", "NFRC261100123"), ("Police Scotland", "PS-1"), ("Bank", "FR-77")]
+        ("Action Fraud", "NFRC261100123"),
+        ("Police Scotland", "PS-1"),
+        ("Bank", "FR-77"),
+    ]
     text = evkit("ref", "list", cwd=root).stdout
     assert "Bank: FR-77" in text
     intact(root)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("1e12"), places=8,
-                   allow_nan=False, allow_infinity=False))
+@given(
+    st.decimals(
+        min_value=Decimal("0.00000001"),
+        max_value=Decimal("1e12"),
+        places=8,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
 def test_amount_parsing_is_exact(value: Decimal) -> None:
     text = format(value, "f")
     assert Decimal(parse_amount(text)) == value
@@ -238,13 +319,25 @@ def test_mark_appends_a_revision_and_keeps_the_bag_valid(evkit: Any, case_root: 
 # ---- identifiers -----------------------------------------------------------------------------
 def test_identifiers_deduplicated_with_their_items(evkit: Any, case_root: Path) -> None:
     case, signer = Case.open(case_root), load_signer(None)
-    for iid, value, fld in (("E0001", "Mark@Example.net", "body.text"),
-                            ("E0003", "mark@example.net", "headers.reply_to")):
-        inject_extraction(case, signer, iid, {
-            "extractor": "test", "metadata": {}, "times": [], "errors": [],
-            "identifiers": [{"kind": "email", "value": value, "field": fld},
-                            {"kind": "url", "value": "http://evil.example/login",
-                             "field": "body.html"}]})
+    for iid, value, fld in (
+        ("E0001", "Mark@Example.net", "body.text"),
+        ("E0003", "mark@example.net", "headers.reply_to"),
+    ):
+        inject_extraction(
+            case,
+            signer,
+            iid,
+            {
+                "extractor": "test",
+                "metadata": {},
+                "times": [],
+                "errors": [],
+                "identifiers": [
+                    {"kind": "email", "value": value, "field": fld},
+                    {"kind": "url", "value": "http://evil.example/login", "field": "body.html"},
+                ],
+            },
+        )
     out = json.loads(evkit("identifiers", "--json", cwd=case_root).stdout)
     emails = [i for i in out if i["kind"] == "email"]
     assert len(emails) == 1
@@ -276,26 +369,63 @@ def test_parse_time_forms() -> None:
 
 def test_timeline_orders_across_time_zones(evkit: Any, case_root: Path) -> None:
     case, signer = Case.open(case_root), load_signer(None)
-    inject_extraction(case, signer, "E0002", {
-        "extractor": "email", "metadata": {}, "identifiers": [], "errors": [],
-        "times": [
-            {"at": "2026-11-20T18:05:00+09:00", "label": "e-mail sent (Date header)",
-             "raw": "Fri, 20 Nov 2026 18:05:00 +0900", "field": "headers.date"},
-            {"at": "2026-11-20", "label": "transaction: M WILLIAMS -250.00", "raw": "20/11/2026",
-             "field": "transactions[0]"},
-            {"at": "2026-11-20T07:30:00", "label": "photo taken, zone unknown",
-             "raw": "2026:11:20 07:30:00", "field": "exif.DateTimeOriginal"},
-            {"at": "not a time", "label": "broken", "raw": "??", "field": "x"},
-        ]})
+    inject_extraction(
+        case,
+        signer,
+        "E0002",
+        {
+            "extractor": "email",
+            "metadata": {},
+            "identifiers": [],
+            "errors": [],
+            "times": [
+                {
+                    "at": "2026-11-20T18:05:00+09:00",
+                    "label": "e-mail sent (Date header)",
+                    "raw": "Fri, 20 Nov 2026 18:05:00 +0900",
+                    "field": "headers.date",
+                },
+                {
+                    "at": "2026-11-20",
+                    "label": "transaction: M WILLIAMS -250.00",
+                    "raw": "20/11/2026",
+                    "field": "transactions[0]",
+                },
+                {
+                    "at": "2026-11-20T07:30:00",
+                    "label": "photo taken, zone unknown",
+                    "raw": "2026:11:20 07:30:00",
+                    "field": "exif.DateTimeOriginal",
+                },
+                {"at": "not a time", "label": "broken", "raw": "??", "field": "x"},
+            ],
+        },
+    )
     # 09:30 London (GMT in November) is 09:30Z: after the e-mail sent at 18:05 +0900 (09:05Z)
-    assert evkit("note", "Read the e-mail", "--at", "2026-11-20 09:30", cwd=case_root
-                 ).exit_code == 0
+    assert (
+        evkit("note", "Read the e-mail", "--at", "2026-11-20 09:30", cwd=case_root).exit_code == 0
+    )
     assert evkit("note", "Woke up", "--at", "2026-11-20 08:00", cwd=case_root).exit_code == 0
-    assert evkit("loss", "add", "--amount", "250", "--currency", "GBP", "--date",
-                 "2026-11-20 11:00", cwd=case_root).exit_code == 0
+    assert (
+        evkit(
+            "loss",
+            "add",
+            "--amount",
+            "250",
+            "--currency",
+            "GBP",
+            "--date",
+            "2026-11-20 11:00",
+            cwd=case_root,
+        ).exit_code
+        == 0
+    )
     rows = json.loads(evkit("timeline", "--json", cwd=case_root).stdout)
-    story = [r["what"] for r in rows if r["source"] != "acquisition clock"
-             and "last modified" not in r["what"]]
+    story = [
+        r["what"]
+        for r in rows
+        if r["source"] != "acquisition clock" and "last modified" not in r["what"]
+    ]
     assert story == [
         "E0002: transaction: M WILLIAMS -250.00",  # a date alone sorts at the start of its day
         "E0002: photo taken, zone unknown",  # 07:30, zone assumed London
@@ -309,8 +439,9 @@ def test_timeline_orders_across_time_zones(evkit: Any, case_root: Path) -> None:
     email = by_what["E0002: e-mail sent (Date header)"]
     assert email["at"] == "2026-11-20T09:05:00Z" and email["source"] == "file metadata"
     assert email["trust"] == "self-asserted" and email["offset"] == "+09:00"
-    assert any("time zone not recorded" in f for f in by_what[
-        "E0002: photo taken, zone unknown"]["flags"])
+    assert any(
+        "time zone not recorded" in f for f in by_what["E0002: photo taken, zone unknown"]["flags"]
+    )
     assert by_what["Note: Woke up"]["source"] == "collector statement"
     acquisitions = [r for r in rows if r["source"] == "acquisition clock"]
     assert {r["item"] for r in acquisitions} == {"E0001", "E0002", "E0003"}
@@ -327,7 +458,8 @@ def test_timeline_with_a_real_email_dated_plus_0900(evkit: Any, tmp_path: Path) 
         b"From: Mark <mark@example.net>\r\nTo: Jane <jane@example.org>\r\n"
         b"Subject: hello\r\nDate: Fri, 20 Nov 2026 18:05:00 +0900\r\n"
         b"Message-ID: <1@example.net>\r\nMIME-Version: 1.0\r\n"
-        b"Content-Type: text/plain; charset=utf-8\r\n\r\nSend the money.\r\n")
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nSend the money.\r\n"
+    )
     add(evkit, root, src / "offer.eml")
     evkit("note", "Read it", "--at", "2026-11-20 09:30", cwd=root)
     evkit("note", "Before", "--at", "2026-11-20 09:00", cwd=root)

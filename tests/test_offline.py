@@ -26,8 +26,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return attempts
 
 
-def test_every_everyday_command_stays_offline(evkit: Callable[..., Any], tmp_path: Path,
-                                              no_network: list[str]) -> None:
+def test_every_everyday_command_stays_offline(
+    evkit: Callable[..., Any], tmp_path: Path, no_network: list[str]
+) -> None:
     case = tmp_path / "case"
     steps = [
         ("init", str(case), "--title", "Offline", "--collector", "Jane"),

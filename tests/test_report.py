@@ -70,17 +70,19 @@ def _png(path: Path, color: tuple[int, int, int]) -> None:
 
 
 def _hostile_eml(url: str) -> bytes:
-    body_html = (f"<html><body>{SCRIPT}{IMG}<img src=\"{url}/pixel.png\">"
-                 f"<a href=\"{url}/login\">Log in</a><link rel=stylesheet href=\"{url}/a.css\">"
-                 "</body></html>")
+    body_html = (
+        f'<html><body>{SCRIPT}{IMG}<img src="{url}/pixel.png">'
+        f'<a href="{url}/login">Log in</a><link rel=stylesheet href="{url}/a.css">'
+        "</body></html>"
+    )
     return (
-        "From: \"" + IMG + "\" <mark@example.net>\r\n"
+        'From: "' + IMG + '" <mark@example.net>\r\n'
         "To: Jane <jane@example.org>\r\n"
         f"Subject: {SCRIPT} {PWN}\r\n"
         "Date: Fri, 20 Nov 2026 18:05:00 +0900\r\n"
         "Message-ID: <hostile@example.net>\r\n"
         "MIME-Version: 1.0\r\n"
-        "Content-Type: multipart/mixed; boundary=\"BOUND\"\r\n\r\n"
+        'Content-Type: multipart/mixed; boundary="BOUND"\r\n\r\n'
         "--BOUND\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
         f"{body_html}\r\n"
         "--BOUND\r\nContent-Type: text/plain\r\n"
@@ -91,8 +93,13 @@ def _hostile_eml(url: str) -> bytes:
     ).encode("utf-8")
 
 
-def _inject(case: Case, signer: Signer, item_id: str, extra_meta: dict[str, Any],
-            identifiers: list[dict[str, str]] | None = None) -> None:
+def _inject(
+    case: Case,
+    signer: Signer,
+    item_id: str,
+    extra_meta: dict[str, Any],
+    identifiers: list[dict[str, str]] | None = None,
+) -> None:
     """Add hostile metadata on top of what the extractor found (as a new record revision)."""
     with case.session(signer, "test") as sess:
         item = sess.items[item_id]
@@ -110,8 +117,16 @@ def hostile(tmp_path: Path, signer: Signer, beacon: tuple[str, list[str]]) -> di
     """A case holding hostile e-mail, hostile file names, images (one sensitive), Unicode."""
     url, _hits = beacon
     root = tmp_path / "case"
-    case = create_case(root, {"title": HOSTILE_TITLE, "collector": {"name": "Jane Doe"},
-                              "timezone": "Europe/London", "references": []}, signer)
+    case = create_case(
+        root,
+        {
+            "title": HOSTILE_TITLE,
+            "collector": {"name": "Jane Doe"},
+            "timezone": "Europe/London",
+            "references": [],
+        },
+        signer,
+    )
     src = tmp_path / "src"
     src.mkdir()
     (src / "hostile.eml").write_bytes(_hostile_eml(url))
@@ -120,21 +135,38 @@ def hostile(tmp_path: Path, signer: Signer, beacon: tuple[str, list[str]]) -> di
     (src / UNICODE_NAME).write_text("unicode name")
     _png(src / "photo.png", (200, 30, 30))
     _png(src / "private-selfie.png", (30, 200, 30))
-    files = ["hostile.eml", FORMULA_FILE, IMG + ".txt", UNICODE_NAME, "photo.png",
-             "private-selfie.png"]
+    files = [
+        "hostile.eml",
+        FORMULA_FILE,
+        IMG + ".txt",
+        UNICODE_NAME,
+        "photo.png",
+        "private-selfie.png",
+    ]
     rep = add_files(case, signer, [str(src / f) for f in files])
     assert not rep.failures, rep.failures
     by_name = {it.name: it.id for it in case.items().values()}
     eml = by_name["hostile.eml"]
-    _inject(case, signer, eml, {
-        "subject": f"{SCRIPT} {PWN}",
-        "urls": ["javascript:alert(1)", f"{url}/phish", f"<a href=\"{url}/x\">x</a>"],
-        "style_attack": f"</style><style>body{{background:url({url}/bg.png)}}</style>",
-        "control_chars": "invoice\u202eexe.pdf \x00\x1b[31m",
-    }, [{"kind": "url", "value": f"{url}/phish", "field": "body.html"}])
+    _inject(
+        case,
+        signer,
+        eml,
+        {
+            "subject": f"{SCRIPT} {PWN}",
+            "urls": ["javascript:alert(1)", f"{url}/phish", f'<a href="{url}/x">x</a>'],
+            "style_attack": f"</style><style>body{{background:url({url}/bg.png)}}</style>",
+            "control_chars": "invoice\u202eexe.pdf \x00\x1b[31m",
+        },
+        [{"kind": "url", "value": f"{url}/phish", "field": "body.html"}],
+    )
     secret = by_name["private-selfie.png"]
-    _inject(case, signer, secret, {"secret_caption": "TOP-SECRET-CAPTION"},
-            [{"kind": "email", "value": "secret-lover@example.net", "field": "exif.comment"}])
+    _inject(
+        case,
+        signer,
+        secret,
+        {"secret_caption": "TOP-SECRET-CAPTION"},
+        [{"kind": "email", "value": "secret-lover@example.net", "field": "exif.comment"}],
+    )
     with case.session(signer, "mark") as sess:
         item = sess.items[secret]
         rec = item.to_dict()
@@ -174,14 +206,19 @@ def _csv_rows(path: Path) -> list[list[str]]:
 
 
 # ---- the report files and the bag --------------------------------------------------------------
-def test_report_is_written_into_the_case_as_sealed_tag_files(evkit: Any,
-                                                             hostile: dict[str, Any]) -> None:
+def test_report_is_written_into_the_case_as_sealed_tag_files(
+    evkit: Any, hostile: dict[str, Any]
+) -> None:
     root = hostile["root"]
     seal_before = (root / "evkit/seal.json").read_bytes()
     out = _report(evkit, root)
     names = {f["path"] for f in out["files"]}
-    assert names == {"evkit/report/index.html", "evkit/report/custody-form.pdf",
-                     "evkit/report/items.csv", "evkit/report/case.json"}
+    assert names == {
+        "evkit/report/index.html",
+        "evkit/report/custody-form.pdf",
+        "evkit/report/items.csv",
+        "evkit/report/case.json",
+    }
     import hashlib
 
     assert out["describes_seal"] == hashlib.sha256(seal_before).hexdigest()
@@ -201,18 +238,22 @@ def test_html_is_inert_whatever_the_evidence_says(evkit: Any, hostile: dict[str,
     page = (root / "evkit/report/index.html").read_text("utf-8")
     assert "<script" not in page.lower()
     assert not re.search(r"<img[^>]*onerror", page, re.IGNORECASE)
-    assert not re.search(r"<(a|link|iframe|object|embed|base|form|meta\s+http-equiv=.refresh)\b",
-                         page, re.IGNORECASE)
-    assert not re.search(r"\b(href|src|action|srcset)\s*=\s*[\"']?\s*(https?:|//|javascript:)",
-                         page, re.IGNORECASE)
+    assert not re.search(
+        r"<(a|link|iframe|object|embed|base|form|meta\s+http-equiv=.refresh)\b", page, re.IGNORECASE
+    )
+    assert not re.search(
+        r"\b(href|src|action|srcset)\s*=\s*[\"']?\s*(https?:|//|javascript:)", page, re.IGNORECASE
+    )
     styles = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
     assert len(styles) == 1 and page.lower().count("<style") == 1  # only ours
     assert "url(" not in styles[0] and "@import" not in styles[0]
     assert " style=" not in page  # no inline style attributes at all
     for m in re.finditer(r"<img\b[^>]*>", page):
         assert re.search(r'src="data:image/jpeg;base64,[A-Za-z0-9+/=]+"', m.group(0)), m.group(0)
-    assert ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#x27;none&#x27;; "
-            "img-src data:; style-src &#x27;unsafe-inline&#x27;") in page
+    assert (
+        '<meta http-equiv="Content-Security-Policy" content="default-src &#x27;none&#x27;; '
+        "img-src data:; style-src &#x27;unsafe-inline&#x27;"
+    ) in page
     # the hostile values are there, as text
     assert html.escape(SCRIPT) in page
     assert html.escape(FORMULA_FILE) in page
@@ -222,7 +263,8 @@ def test_html_is_inert_whatever_the_evidence_says(evkit: Any, hostile: dict[str,
 
 
 def test_defect_9_evkit_own_report_passes_the_active_content_check(
-        evkit: Any, hostile: dict[str, Any], tmp_path: Path) -> None:
+    evkit: Any, hostile: dict[str, Any], tmp_path: Path
+) -> None:
     """verify's report check (report.active) accepts what evkit itself writes, whatever the
     evidence says, in the case folder, in a handover zip and through import."""
     from evidence_kit.reportcheck import active_content
@@ -236,8 +278,7 @@ def test_defect_9_evkit_own_report_passes_the_active_content_check(
     checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
     assert checks["Report pages"]["ok"], checks
     out = tmp_path / "handover.zip"
-    r = evkit("export", "--to", str(out), "--recipient", "DC Test", "--include-sensitive",
-              cwd=root)
+    r = evkit("export", "--to", str(out), "--recipient", "DC Test", "--include-sensitive", cwd=root)
     assert r.exit_code == 0, r.output
     assert evkit("verify", str(out)).exit_code == 0
     r = evkit("import", str(out), str(tmp_path / "unpacked"))
@@ -250,7 +291,7 @@ def test_csv_cells_cannot_run_formulas(evkit: Any, hostile: dict[str, Any]) -> N
     rows = _csv_rows(root / "evkit/report/items.csv")
     header = rows[0]
     assert header[:6] == ["id", "name", "declared_name", "type", "size_bytes", "sha256"]
-    items = rows[1:rows.index([])]
+    items = rows[1 : rows.index([])]
     assert len(items) == len(Case.open(root).items())
     names = [r[1] for r in items]
     assert "'" + FORMULA_FILE in names
@@ -266,8 +307,7 @@ def test_csv_cells_cannot_run_formulas(evkit: Any, hostile: dict[str, Any]) -> N
     assert f"{SCRIPT} {PWN}" in subjects  # CSV is not HTML: text kept as is, never a formula
 
 
-def test_pdf_has_every_hash_the_seal_and_unicode_names(evkit: Any,
-                                                      hostile: dict[str, Any]) -> None:
+def test_pdf_has_every_hash_the_seal_and_unicode_names(evkit: Any, hostile: dict[str, Any]) -> None:
     from evidence_kit.report.pdf import find_fonts
 
     root = hostile["root"]
@@ -289,8 +329,9 @@ def test_pdf_has_every_hash_the_seal_and_unicode_names(evkit: Any,
         assert "<U+041A>" in text
 
 
-def test_sensitive_items_show_no_name_preview_or_content(evkit: Any,
-                                                         hostile: dict[str, Any]) -> None:
+def test_sensitive_items_show_no_name_preview_or_content(
+    evkit: Any, hostile: dict[str, Any]
+) -> None:
     root = hostile["root"]
     secret = hostile["ids"]["private-selfie.png"]
     photo = hostile["ids"]["photo.png"]
@@ -334,17 +375,41 @@ def test_honest_statement_in_every_format(evkit: Any, hostile: dict[str, Any]) -
 
 
 # ---- the report follows the case ---------------------------------------------------------------
-def test_report_reflects_the_case_and_regenerates(evkit: Any, tmp_path: Path,
-                                                  evidence: Path) -> None:
+def test_report_reflects_the_case_and_regenerates(
+    evkit: Any, tmp_path: Path, evidence: Path
+) -> None:
     root = tmp_path / "case"
-    assert evkit("init", str(root), "--title", "Romance scam", "--collector", "Jane Doe",
-                 "--timezone", "Europe/London").exit_code == 0
+    assert (
+        evkit(
+            "init",
+            str(root),
+            "--title",
+            "Romance scam",
+            "--collector",
+            "Jane Doe",
+            "--timezone",
+            "Europe/London",
+        ).exit_code
+        == 0
+    )
     assert evkit("add", str(evidence), cwd=root).exit_code == 0
     steps = [
         ("note", "Mark phoned pretending to be from the bank", "--at", "2026-11-20 14:05"),
         ("suspect", "add", "--name", "Mark Williams", "--email", "mark@example.net"),
-        ("loss", "add", "--amount", "250.00", "--currency", "GBP", "--date", "2026-11-20",
-         "--method", "bank transfer", "--to-account", "12-34-56 87654321"),
+        (
+            "loss",
+            "add",
+            "--amount",
+            "250.00",
+            "--currency",
+            "GBP",
+            "--date",
+            "2026-11-20",
+            "--method",
+            "bank transfer",
+            "--to-account",
+            "12-34-56 87654321",
+        ),
         ("loss", "add", "--amount", "100", "--currency", "GBP"),
         ("ref", "add", "--agency", "Action Fraud", "--number", "NFRC261100123"),
     ]
@@ -354,9 +419,15 @@ def test_report_reflects_the_case_and_regenerates(evkit: Any, tmp_path: Path,
     first = _report(evkit, root)
     page = (root / "evkit/report/index.html").read_text()
     snap = json.loads((root / "evkit/report/case.json").read_text())
-    for text in ("Mark phoned pretending to be from the bank", "Mark Williams",
-                 "mark@example.net", "12-34-56 87654321", "NFRC261100123", "350.00",
-                 "chat export.txt"):
+    for text in (
+        "Mark phoned pretending to be from the bank",
+        "Mark Williams",
+        "mark@example.net",
+        "12-34-56 87654321",
+        "NFRC261100123",
+        "350.00",
+        "chat export.txt",
+    ):
         assert html.escape(text) in page, text
     assert snap["losses"]["totals"] == {"GBP": "350.00"}
     assert [s["details"]["name"] for s in snap["suspects"]] == ["Mark Williams"]
@@ -396,14 +467,24 @@ def test_trusted_timestamps_are_listed(signer: Signer, tmp_path: Path) -> None:
     from evidence_kit.report.interface import ReportInput
     from evidence_kit.report.model import build_snapshot
 
-    case = create_case(tmp_path / "c", {"title": "t", "collector": {"name": "c"},
-                                        "timezone": "Europe/London", "references": []}, signer)
+    case = create_case(
+        tmp_path / "c",
+        {"title": "t", "collector": {"name": "c"}, "timezone": "Europe/London", "references": []},
+        signer,
+    )
     with case.session(signer, "test") as sess:
-        sess.log("timestamp", {"id": "T0001", "tsa": "Example TSA", "serial": "42",
-                               "gen_time": "2026-11-21T10:00:00Z",
-                               "covers": {"seal_sha256": "sha256:" + "ab" * 32, "events": 1},
-                               "files": {"token": "evkit/timestamps/T0001.tsr"},
-                               "signature": "verified"})
+        sess.log(
+            "timestamp",
+            {
+                "id": "T0001",
+                "tsa": "Example TSA",
+                "serial": "42",
+                "gen_time": "2026-11-21T10:00:00Z",
+                "covers": {"seal_sha256": "sha256:" + "ab" * 32, "events": 1},
+                "files": {"token": "evkit/timestamps/T0001.tsr"},
+                "signature": "verified",
+            },
+        )
     snap = build_snapshot(case, (case.root / "evkit/seal.json").read_bytes())
     ts = snap["timestamps"]["events"][0]
     assert ts["authority"] == "Example TSA" and ts["time"] == "2026-11-21T10:00:00Z"
@@ -438,28 +519,49 @@ def test_neutralise_formula_prefixes(rest: str, prefix: str) -> None:
 # Leading characters a spreadsheet may skip or drop before it looks for a formula, listed here
 # independently of the guard: every Unicode white space, control and format character (zero-width
 # space, bidi marks, BOM...) and the other default-ignorable or blank ones.
-_SKIPPABLE = ("\u00a0\u3000\u2007\u202f\u2028\u2029\u0085\u000b\u000c\t\n\r\u200b\u200c"
-              "\u200d\u200e\u200f\u202a\u202e\u2066\u2069\u2060\ufeff\u00ad\u180e\u034f"
-              "\u3164\u115f\uffa0\ufe0f\u2800\U000e0001\U000e0100 ")
+_SKIPPABLE = (
+    "\u00a0\u3000\u2007\u202f\u2028\u2029\u0085\u000b\u000c\t\n\r\u200b\u200c"
+    "\u200d\u200e\u200f\u202a\u202e\u2066\u2069\u2060\ufeff\u00ad\u180e\u034f"
+    "\u3164\u115f\uffa0\ufe0f\u2800\U000e0001\U000e0100 "
+)
 
 
 def _visible_start(text: str) -> str:
     """``text`` without its leading invisible characters (test's own definition)."""
     i = 0
-    while i < len(text) and (text[i].isspace() or text[i] in _SKIPPABLE
-                             or unicodedata.category(text[i]) in ("Cc", "Cf", "Zs", "Zl", "Zp")):
+    while i < len(text) and (
+        text[i].isspace()
+        or text[i] in _SKIPPABLE
+        or unicodedata.category(text[i]) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+    ):
         i += 1
     return text[i:]
 
 
 def _is_formula_start(text: str) -> bool:
     first = text[:1]
-    return bool(first) and (unicodedata.normalize("NFKC", first) in ("=", "+", "-", "@")
-                            or first == "\u2212")
+    return bool(first) and (
+        unicodedata.normalize("NFKC", first) in ("=", "+", "-", "@") or first == "\u2212"
+    )
 
 
-@pytest.mark.parametrize("lead", ["\u00a0", "\u3000", "\t", "\n", "\r\n", " \u00a0 ", "\u2028",
-                                  "\u200b", "\u202e", "\ufeff", "\u2060", "\u00a0\u200d\u3000"])
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "\u00a0",
+        "\u3000",
+        "\t",
+        "\n",
+        "\r\n",
+        " \u00a0 ",
+        "\u2028",
+        "\u200b",
+        "\u202e",
+        "\ufeff",
+        "\u2060",
+        "\u00a0\u200d\u3000",
+    ],
+)
 @pytest.mark.parametrize("trigger", ["=", "+", "-", "@", "\uff1d", "\ufe66", "\u2212"])
 def test_defect_10_formula_after_unicode_whitespace_is_neutralised(lead: str, trigger: str) -> None:
     value = lead + trigger + 'HYPERLINK("http://evil.example","x")'
@@ -469,8 +571,10 @@ def test_defect_10_formula_after_unicode_whitespace_is_neutralised(lead: str, tr
     assert cell == "'" + value
 
 
-_HOSTILE_TEXT = st.text(alphabet=st.one_of(st.sampled_from(_SKIPPABLE + "=+-@\uff1d\u2212'a1 "),
-                                           st.characters()), max_size=12)
+_HOSTILE_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(_SKIPPABLE + "=+-@\uff1d\u2212'a1 "), st.characters()),
+    max_size=12,
+)
 
 
 @settings(max_examples=500, deadline=None)
@@ -486,24 +590,41 @@ def test_defect_10_guarded_cell_never_starts_with_a_formula(value: str) -> None:
 # ---- a real browser ----------------------------------------------------------------------------
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-         *args],
-        capture_output=True, text=True, timeout=90, check=False)
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(),
-                    reason="Debian chromium not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian chromium not installed (.ci/run installs it)"
+)
 def test_chromium_renders_the_report_without_running_or_fetching_anything(
-        evkit: Any, hostile: dict[str, Any], beacon: tuple[str, list[str]],
-        tmp_path: Path) -> None:
+    evkit: Any, hostile: dict[str, Any], beacon: tuple[str, list[str]], tmp_path: Path
+) -> None:
     root = hostile["root"]
     _report(evkit, root, "--format", "html")
     page = root / "evkit/report/index.html"
     shot = tmp_path / "out.png"
-    r = _chromium(tmp_path / "profile1", f"--screenshot={shot}", "--window-size=1200,2000",
-                  page.as_uri())
+    r = _chromium(
+        tmp_path / "profile1", f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri()
+    )
     assert shot.is_file(), r.stderr[-2000:]
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 20_000
@@ -513,8 +634,9 @@ def test_chromium_renders_the_report_without_running_or_fetching_anything(
         assert im.size == (1200, 2000)
         colors = im.convert("L").getcolors(maxcolors=1 << 16)
         assert colors is None or len(colors) > 8  # not a blank page
-    dom = _chromium(tmp_path / "profile2", "--dump-dom", "--virtual-time-budget=3000",
-                    page.as_uri())
+    dom = _chromium(
+        tmp_path / "profile2", "--dump-dom", "--virtual-time-budget=3000", page.as_uri()
+    )
     assert "<body" in dom.stdout, dom.stderr[-2000:]
     titles = re.findall(r"<title>(.*?)</title>", dom.stdout, re.DOTALL)
     assert [html.unescape(t) for t in titles] == [f"Chain of custody: {HOSTILE_TITLE}"]
@@ -524,13 +646,14 @@ def test_chromium_renders_the_report_without_running_or_fetching_anything(
     assert hits == [], f"the report made network requests: {hits}"
 
 
-
 # ---- HTML escaping property ----------------------------------------------------------------------
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=20)
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
 _OUR_TAGS = re.compile(r'</?(dl|dt|dd|ol|li|div|span)( class="(kv|list|pre|muted|ctl)")?>')
 
 

@@ -19,8 +19,11 @@ def test_evkit_pem_reads_as_cryptography_reads_it() -> None:
 
 
 def test_other_keys_and_damage_are_refused() -> None:
-    ec_pem = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ec_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     with pytest.raises(ValueError):
         PublicKey.from_pem(ec_pem)
     good = Signer(Ed25519PrivateKey.generate()).public.pem

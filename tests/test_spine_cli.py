@@ -9,17 +9,29 @@ from evidence_kit.case import Case
 
 
 def init_case(evkit, tmp_path: Path, name: str = "romance-scam") -> Path:
-    r = evkit("init", str(tmp_path / name), "--title", "Romance scam 2026", "--collector",
-              "Jane Doe", "--email", "jane@example.org", "--ref", "Action Fraud=NFRC261100123",
-              "--timezone", "Europe/London")
+    r = evkit(
+        "init",
+        str(tmp_path / name),
+        "--title",
+        "Romance scam 2026",
+        "--collector",
+        "Jane Doe",
+        "--email",
+        "jane@example.org",
+        "--ref",
+        "Action Fraud=NFRC261100123",
+        "--timezone",
+        "Europe/London",
+    )
     assert r.exit_code == 0, r.output
     return tmp_path / name
 
 
 def test_init_add_verify_list_show_log(evkit, tmp_path: Path, evidence: Path) -> None:
     case = init_case(evkit, tmp_path)
-    r = evkit("add", str(evidence), "--source", "WhatsApp export", "--note", "from my phone",
-              cwd=case)
+    r = evkit(
+        "add", str(evidence), "--source", "WhatsApp export", "--note", "from my phone", cwd=case
+    )
     assert r.exit_code == 0, r.output
     assert "Added 3 item(s)" in r.stdout
     r = evkit("verify", cwd=case)
@@ -76,13 +88,22 @@ def test_init_without_terminal_needs_title_and_collector(evkit, tmp_path: Path) 
 def test_init_rejects_bad_ref_and_timezone(evkit, tmp_path: Path) -> None:
     r = evkit("init", str(tmp_path / "c"), "--title", "t", "--collector", "c", "--ref", "oops")
     assert r.exit_code == 2 and "--ref" in r.stderr
-    r = evkit("init", str(tmp_path / "c"), "--title", "t", "--collector", "c",
-              "--timezone", "Mars/Olympus")
+    r = evkit(
+        "init",
+        str(tmp_path / "c"),
+        "--title",
+        "t",
+        "--collector",
+        "c",
+        "--timezone",
+        "Mars/Olympus",
+    )
     assert r.exit_code == 2 and "time zone" in r.stderr.lower()
 
 
-def test_key_store_private_key_mode_and_only_public_key_in_case(evkit, tmp_path: Path,
-                                                                key_home: Path) -> None:
+def test_key_store_private_key_mode_and_only_public_key_in_case(
+    evkit, tmp_path: Path, key_home: Path
+) -> None:
     case = init_case(evkit, tmp_path)
     priv = key_home / "keys" / "collector.key"
     assert priv.stat().st_mode & 0o777 == 0o600
@@ -107,8 +128,9 @@ def test_passphrase_protected_key(evkit, tmp_path: Path, monkeypatch, evidence: 
     assert evkit("verify", cwd=case).exit_code == 0
 
 
-def test_duplicates_are_not_stored_twice_and_are_logged(evkit, tmp_path: Path,
-                                                        evidence: Path) -> None:
+def test_duplicates_are_not_stored_twice_and_are_logged(
+    evkit, tmp_path: Path, evidence: Path
+) -> None:
     case = init_case(evkit, tmp_path)
     copy = tmp_path / "copy-of-note.txt"
     copy.write_bytes((evidence / "note.txt").read_bytes())

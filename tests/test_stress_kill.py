@@ -44,8 +44,13 @@ def _env(key_home: Path) -> dict[str, str]:
 
 
 def _evkit(root: Path, *args: str, key_home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "evidence_kit", "-C", str(root), *args],
-                          env=_env(key_home), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "evidence_kit", "-C", str(root), *args],
+        env=_env(key_home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -62,7 +67,8 @@ def sources(tmp_path: Path) -> Path:
         b"From: a@example.org\r\nTo: b@example.org\r\nSubject: pay\r\nMIME-Version: 1.0\r\n"
         b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain"
         b"\r\n\r\nSend it.\r\n--XX\r\nContent-Type: application/octet-stream\r\n"
-        b"Content-Disposition: attachment; filename=invoice.bin\r\n\r\nINVOICE\r\n--XX--\r\n")
+        b"Content-Disposition: attachment; filename=invoice.bin\r\n\r\nINVOICE\r\n--XX--\r\n"
+    )
     return src
 
 
@@ -81,19 +87,27 @@ def _command(name: str, src: Path, out_dir: Path, n: int) -> list[str]:
 WINDOW = {"add": 0.5, "export": 0.3, "report": 0.3, "note": 0.03}
 
 
-def _kill_during(root: Path, args: list[str], key_home: Path, sig: signal.Signals,
-                 rng: random.Random, window: float) -> int | None:
+def _kill_during(
+    root: Path,
+    args: list[str],
+    key_home: Path,
+    sig: signal.Signals,
+    rng: random.Random,
+    window: float,
+) -> int | None:
     """Run ``evkit ARGS`` and send ``sig`` at a random point; its exit code (None: killed)."""
-    proc = subprocess.Popen([sys.executable, "-m", "evidence_kit", "-C", str(root), *args],
-                            env=_env(key_home), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evidence_kit", "-C", str(root), *args],
+        env=_env(key_home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         if rng.random() < 0.25:
             time.sleep(rng.uniform(0.0, 1.5))
         else:
             deadline = time.monotonic() + 30
-            while (not has_pending(root) and proc.poll() is None
-                   and time.monotonic() < deadline):
+            while not has_pending(root) and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.001)
             time.sleep(rng.uniform(0.0, window))
         if proc.poll() is None:
@@ -118,10 +132,18 @@ def _check_case(root: Path, key_home: Path) -> None:
     assert verify_source(FolderSource(root)).intact
     bagit.Bag(str(root)).validate()
     if shutil.which("sha256sum") and (root / "manifest-sha256.txt").read_text().strip():
-        subprocess.run(["sha256sum", "--strict", "-c", "manifest-sha256.txt"], cwd=root,
-                       check=True, capture_output=True)
-        subprocess.run(["sha256sum", "--strict", "-c", "tagmanifest-sha256.txt"], cwd=root,
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["sha256sum", "--strict", "-c", "manifest-sha256.txt"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            ["sha256sum", "--strict", "-c", "tagmanifest-sha256.txt"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
 
 
 def _all_sources_present(root: Path, src: Path, key_home: Path) -> None:
@@ -134,8 +156,9 @@ def _all_sources_present(root: Path, src: Path, key_home: Path) -> None:
 
 @pytest.mark.parametrize("signame", list(SIGNALS))
 @pytest.mark.parametrize("command", ["add", "export", "report", "note"])
-def test_kill_at_random_points(command: str, signame: str, make_case, key_home: Path,
-                               sources: Path, tmp_path: Path) -> None:
+def test_kill_at_random_points(
+    command: str, signame: str, make_case, key_home: Path, sources: Path, tmp_path: Path
+) -> None:
     rng = random.Random(f"{SEED}-{command}-{signame}")
     out_dir = tmp_path / "handovers"
     out_dir.mkdir()
@@ -146,8 +169,14 @@ def test_kill_at_random_points(command: str, signame: str, make_case, key_home: 
     for n in range(TRIALS):
         if command == "add" and n:
             root = make_case().root  # each add trial starts from an empty case
-        code = _kill_during(root, _command(command, sources, out_dir, n), key_home,
-                            SIGNALS[signame], rng, WINDOW[command])
+        code = _kill_during(
+            root,
+            _command(command, sources, out_dir, n),
+            key_home,
+            SIGNALS[signame],
+            rng,
+            WINDOW[command],
+        )
         print(f"{command} {signame} trial {n}: exit {code}")  # shown with pytest -s
         _check_case(root, key_home)
         if command == "add":  # the same add again ends with every source present

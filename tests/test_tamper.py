@@ -145,8 +145,10 @@ TAMPERS: dict[str, tuple[Callable[[Path], str], set[str]]] = {
     "delete payload": (delete_payload, {"payload.missing"}),
     "add payload": (add_payload, {"payload.extra"}),
     "grow payload": (grow_payload, {"payload.changed", "bag.oxum", "seal.counts"}),
-    "damage item record": (damage_item_record, {"items.malformed", "items.unbound",
-                                                "items.missing"}),
+    "damage item record": (
+        damage_item_record,
+        {"items.malformed", "items.unbound", "items.missing"},
+    ),
     "edit bag-info": (edit_bag_info, {"tag.changed", "seal.file-changed"}),
     "edit manifest": (edit_manifest, {"tag.changed", "payload.changed"}),
     "edit log line": (edit_log_line, {"log.signature"}),
@@ -169,7 +171,9 @@ def test_tamper_is_detected_and_named(name: str, sealed: Path, tmp_path: Path, e
     assert expected_codes <= codes, (name, codes)
     assert report.exit_code == 1
     assert any(f.path and f.path.startswith(touched.split(" ")[0]) for f in report.findings), (
-        touched, [f.path for f in report.findings])
+        touched,
+        [f.path for f in report.findings],
+    )
     r = evkit("verify", str(root))
     assert r.exit_code == 1
     assert "CHANGED" in r.stdout
@@ -180,7 +184,8 @@ def test_tamper_is_detected_and_named(name: str, sealed: Path, tmp_path: Path, e
 
 @pytest.mark.parametrize("name", sorted(TAMPERS))
 def test_tamper_is_named_with_records_hashed_in_another_process(
-        name: str, sealed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name: str, sealed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Big cases hash items.jsonl in a forked process (check 7): same findings."""
     from evidence_kit import verify
 
@@ -225,7 +230,8 @@ def test_verify_missing_target_is_usage_error(evkit, tmp_path: Path) -> None:
 
 
 def test_a_fifo_planted_in_the_evidence_folder_is_named_without_hanging(
-        sealed: Path, tmp_path: Path) -> None:
+    sealed: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "copy"
     shutil.copytree(sealed, root)
     os.mkfifo(root / "data" / "E9998_pipe")
@@ -235,7 +241,8 @@ def test_a_fifo_planted_in_the_evidence_folder_is_named_without_hanging(
 
 
 def test_a_fifo_in_place_of_a_record_file_is_named_without_hanging(
-        sealed: Path, tmp_path: Path) -> None:
+    sealed: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "copy"
     shutil.copytree(sealed, root)
     (root / "evkit" / "items.jsonl").unlink()
@@ -277,8 +284,11 @@ def many_sealed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (src / f"msg-{i:03d}.bin").write_bytes(i.to_bytes(2, "big") * (50 + i))
     create_key(None, base / "home")
     signer = load_signer(None, base / "home")
-    case = create_case(base / "case", {"title": "many", "collector": {"name": "t"},
-                                       "timezone": "UTC", "references": []}, signer)
+    case = create_case(
+        base / "case",
+        {"title": "many", "collector": {"name": "t"}, "timezone": "UTC", "references": []},
+        signer,
+    )
     assert len(add_files(case, signer, [str(src)]).added) == 300
     return case.root
 
@@ -306,8 +316,9 @@ def test_many_files_tampered_are_each_named(many_sealed: Path, tmp_path: Path) -
     assert "bag.oxum" in by_code and report.exit_code == 1
 
 
-def test_an_unreadable_file_among_many_is_named(many_sealed: Path, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_file_among_many_is_named(
+    many_sealed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "copy"
     shutil.copytree(many_sealed, root)
     victim = sorted((root / "data").iterdir())[42]
@@ -337,8 +348,7 @@ def _copy_with_blank_records(sealed: Path, tmp_path: Path, count: int) -> Path:
     return root
 
 
-def test_item_records_padded_with_many_blank_lines_are_named(sealed: Path,
-                                                            tmp_path: Path) -> None:
+def test_item_records_padded_with_many_blank_lines_are_named(sealed: Path, tmp_path: Path) -> None:
     """More record lines than any evkit file holds: worked out in this process, still named."""
     root = _copy_with_blank_records(sealed, tmp_path, 3000)
     report = verify_source(FolderSource(root))
@@ -347,19 +357,28 @@ def test_item_records_padded_with_many_blank_lines_are_named(sealed: Path,
     assert report.exit_code == 1
 
 
-def test_verify_output_is_whole_through_a_pipe(sealed: Path, tmp_path: Path,
-                                               key_home: Path) -> None:
+def test_verify_output_is_whole_through_a_pipe(
+    sealed: Path, tmp_path: Path, key_home: Path
+) -> None:
     """The console script ends verify without the interpreter's teardown: its output must
     still arrive whole (a large --json report through a pipe) with the right exit code."""
     import subprocess
     import sys
 
     root = _copy_with_blank_records(sealed, tmp_path, 3000)
-    proc = subprocess.run([sys.executable, "-m", "evidence_kit", "verify", str(root), "--json"],
-                          capture_output=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "evidence_kit", "verify", str(root), "--json"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     assert len(report["findings"]) >= 3000
-    proc = subprocess.run([sys.executable, "-m", "evidence_kit", "verify", str(sealed)],
-                          capture_output=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "evidence_kit", "verify", str(sealed)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0 and proc.stdout.rstrip().endswith(b"exactly as sealed.")

@@ -74,8 +74,7 @@ ess_cert_id_alg = sha256
 
 
 def _openssl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True,
-                          check=True)
+    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=True)
 
 
 @dataclass
@@ -89,8 +88,20 @@ class Authority:
     cnf: Path
 
     def reply(self, query: Path, out: Path, *, chain: bool = True) -> bytes:
-        args = ["ts", "-reply", "-config", str(self.cnf), "-queryfile", str(query),
-                "-inkey", str(self.tsa_key), "-signer", str(self.tsa_crt), "-out", str(out)]
+        args = [
+            "ts",
+            "-reply",
+            "-config",
+            str(self.cnf),
+            "-queryfile",
+            str(query),
+            "-inkey",
+            str(self.tsa_key),
+            "-signer",
+            str(self.tsa_crt),
+            "-out",
+            str(out),
+        ]
         if chain:
             args += ["-chain", str(self.ca)]
         _openssl(*args)
@@ -103,14 +114,59 @@ def _make_authority(d: Path, name: str) -> Authority:
     cnf.write_text(TSA_CNF.format(serial=d / "tsaserial"))
     (d / "tsaserial").write_text("01\n")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    _openssl("req", "-x509", "-new", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "3650",
-             "-subj", f"/CN={name} Root CA/O=evkit tests", "-config", str(cnf),
-             "-extensions", "v3_ca", cwd=d)
-    _openssl("req", "-new", *ec, "-keyout", "tsa.key", "-out", "tsa.csr",
-             "-subj", f"/CN={name} TSA/O=evkit tests", "-config", str(cnf), cwd=d)
-    _openssl("x509", "-req", "-in", "tsa.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-             "-CAcreateserial", "-out", "tsa.crt", "-days", "3650", "-extfile", str(cnf),
-             "-extensions", "v3_tsa", cwd=d)
+    _openssl(
+        "req",
+        "-x509",
+        "-new",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "3650",
+        "-subj",
+        f"/CN={name} Root CA/O=evkit tests",
+        "-config",
+        str(cnf),
+        "-extensions",
+        "v3_ca",
+        cwd=d,
+    )
+    _openssl(
+        "req",
+        "-new",
+        *ec,
+        "-keyout",
+        "tsa.key",
+        "-out",
+        "tsa.csr",
+        "-subj",
+        f"/CN={name} TSA/O=evkit tests",
+        "-config",
+        str(cnf),
+        cwd=d,
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "tsa.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "tsa.crt",
+        "-days",
+        "3650",
+        "-extfile",
+        str(cnf),
+        "-extensions",
+        "v3_tsa",
+        cwd=d,
+    )
     return Authority(d, d / "ca.crt", d / "tsa.key", d / "tsa.crt", cnf)
 
 
@@ -155,8 +211,9 @@ def request(evkit: Callable[..., Any], root: Path, *args: str) -> str:
 
 
 # ---- the whole round trip -------------------------------------------------------------------
-def test_request_import_verify_with_evkit_and_openssl(evkit: Callable[..., Any], case: Case,
-                                                      tsa: Authority, tmp_path: Path) -> None:
+def test_request_import_verify_with_evkit_and_openssl(
+    evkit: Callable[..., Any], case: Case, tsa: Authority, tmp_path: Path
+) -> None:
     root = case.root
     seal_before = (root / SEAL_PATH).read_bytes()
     sig_before = (root / SEAL_SIG_PATH).read_bytes()
@@ -165,8 +222,10 @@ def test_request_import_verify_with_evkit_and_openssl(evkit: Callable[..., Any],
     r = evkit("timestamp", "request", cwd=root)
     assert r.exit_code == 0, r.output
     assert "Timestamp request T0001 saved as evkit/timestamps/T0001.tsq" in r.stdout
-    assert ('curl -sS -H "Content-Type: application/timestamp-query" --data-binary '
-            "@evkit/timestamps/T0001.tsq https://freetsa.org/tsr -o ../T0001.tsr") in r.stdout
+    assert (
+        'curl -sS -H "Content-Type: application/timestamp-query" --data-binary '
+        "@evkit/timestamps/T0001.tsq https://freetsa.org/tsr -o ../T0001.tsr"
+    ) in r.stdout
     assert "openssl ts -query -in evkit/timestamps/T0001.tsq -text" in r.stdout
     assert "evkit timestamp import ../T0001.tsr" in r.stdout
     assert_sound(root)
@@ -186,8 +245,7 @@ def test_request_import_verify_with_evkit_and_openssl(evkit: Callable[..., Any],
     tsr = tmp_path / "T0001.tsr"
     answer = tsa.reply(tsq, tsr, chain=True)
     # openssl agrees that the answer matches the request (imprint and nonce) and verifies.
-    ok = _openssl("ts", "-verify", "-queryfile", str(tsq), "-in", str(tsr),
-                  "-CAfile", str(tsa.ca))
+    ok = _openssl("ts", "-verify", "-queryfile", str(tsq), "-in", str(tsr), "-CAfile", str(tsa.ca))
     assert "Verification: OK" in ok.stdout
 
     r = evkit("timestamp", "import", str(tsr), "--ca", str(tsa.ca), cwd=root)
@@ -207,8 +265,10 @@ def test_request_import_verify_with_evkit_and_openssl(evkit: Callable[..., Any],
 
     # The exact command evkit documents works with openssl, run in the case folder.
     cmd = openssl_verify_command("T0001")
-    assert cmd == ("openssl ts -verify -in evkit/timestamps/T0001.tsr -data "
-                   "evkit/timestamps/T0001.seal.json -CAfile evkit/timestamps/T0001.ca.pem")
+    assert cmd == (
+        "openssl ts -verify -in evkit/timestamps/T0001.tsr -data "
+        "evkit/timestamps/T0001.seal.json -CAfile evkit/timestamps/T0001.ca.pem"
+    )
     done = subprocess.run(shlex.split(cmd), cwd=root, capture_output=True, text=True)
     assert done.returncode == 0 and "Verification: OK" in done.stdout, done.stderr
 
@@ -231,8 +291,9 @@ def test_request_import_verify_with_evkit_and_openssl(evkit: Callable[..., Any],
     assert r.exit_code == 0 and "Trusted timestamps" in r.stdout, r.output
 
 
-def test_import_without_ca_then_add_the_ca(evkit: Callable[..., Any], case: Case,
-                                           tsa: Authority, tmp_path: Path) -> None:
+def test_import_without_ca_then_add_the_ca(
+    evkit: Callable[..., Any], case: Case, tsa: Authority, tmp_path: Path
+) -> None:
     root = case.root
     ts_id = request(evkit, root)
     tsr = tmp_path / "answer.tsr"
@@ -243,8 +304,9 @@ def test_import_without_ca_then_add_the_ca(evkit: Callable[..., Any], case: Case
     assert "Signature: not checked" in r.stdout
     assert "-CAfile TSA-CA.pem" in r.stdout
     check = ts_check(assert_sound(root))
-    assert check.ok and "TSA signature not checked for T0001: no CA certificate given" \
-        in check.detail
+    assert (
+        check.ok and "TSA signature not checked for T0001: no CA certificate given" in check.detail
+    )
     assert list_timestamps(root)[0]["signature"] == "not checked"
     assert not (root / ts_path(ts_id, "ca")).exists()
 
@@ -255,8 +317,9 @@ def test_import_without_ca_then_add_the_ca(evkit: Callable[..., Any], case: Case
     assert check.ok and "not checked" not in check.detail
     assert list_timestamps(root)[0]["signature"] == "verified"
     assert events(root)[-1]["action"] == "timestamp.ca"
-    done = subprocess.run(shlex.split(openssl_verify_command(ts_id)), cwd=root,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        shlex.split(openssl_verify_command(ts_id)), cwd=root, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
 
     n = len(events(root))
@@ -280,9 +343,13 @@ def _unchanged(root: Path) -> Callable[[], None]:
     return check
 
 
-def test_response_for_another_case_is_refused(evkit: Callable[..., Any], case: Case,
-                                               make_case: Callable[..., Case], tsa: Authority,
-                                               tmp_path: Path) -> None:
+def test_response_for_another_case_is_refused(
+    evkit: Callable[..., Any],
+    case: Case,
+    make_case: Callable[..., Case],
+    tsa: Authority,
+    tmp_path: Path,
+) -> None:
     other = make_case("other", title="Other", collector={"name": "Jane"}, timezone="UTC")
     request(evkit, case.root)
     request(evkit, other.root)
@@ -297,8 +364,9 @@ def test_response_for_another_case_is_refused(evkit: Callable[..., Any], case: C
     unchanged()
 
 
-def test_response_for_another_request_is_refused(evkit: Callable[..., Any], case: Case,
-                                                 tsa: Authority, tmp_path: Path) -> None:
+def test_response_for_another_request_is_refused(
+    evkit: Callable[..., Any], case: Case, tsa: Authority, tmp_path: Path
+) -> None:
     root = case.root
     first = request(evkit, root)
     second = request(evkit, root)
@@ -316,8 +384,16 @@ def test_response_for_another_request_is_refused(evkit: Callable[..., Any], case
 
     # Same seal, but another nonce: a query made outside evkit for the same bytes.
     own = tmp_path / "own.tsq"
-    _openssl("ts", "-query", "-data", str(root / ts_path(first, "seal")), "-sha256", "-cert",
-             "-out", str(own))
+    _openssl(
+        "ts",
+        "-query",
+        "-data",
+        str(root / ts_path(first, "seal")),
+        "-sha256",
+        "-cert",
+        "-out",
+        str(own),
+    )
     foreign = tmp_path / "foreign.tsr"
     tsa.reply(own, foreign)
     r = evkit("timestamp", "import", str(foreign), cwd=root)
@@ -328,15 +404,17 @@ def test_response_for_another_request_is_refused(evkit: Callable[..., Any], case
     r = evkit("timestamp", "import", str(tsr), "--ca", str(tsa.ca), cwd=root)
     assert r.exit_code == 0 and "Imported timestamp T0001" in r.stdout, r.output
     entries = list_timestamps(root, include_pending=True)
-    assert [(e["id"], e["status"]) for e in entries] == [("T0001", "imported"),
-                                                         ("T0002", "pending")]
+    assert [(e["id"], e["status"]) for e in entries] == [
+        ("T0001", "imported"),
+        ("T0002", "pending"),
+    ]
     check = ts_check(assert_sound(root))
     assert "1 request(s) waiting for a response (T0002)" in check.detail
 
 
-def test_wrong_ca_not_a_response_and_rejection(evkit: Callable[..., Any], case: Case,
-                                               tsa: Authority, other_tsa: Authority,
-                                               tmp_path: Path) -> None:
+def test_wrong_ca_not_a_response_and_rejection(
+    evkit: Callable[..., Any], case: Case, tsa: Authority, other_tsa: Authority, tmp_path: Path
+) -> None:
     root = case.root
     ts_id = request(evkit, root)
     tsq = root / ts_path(ts_id, "request")
@@ -362,8 +440,16 @@ def test_wrong_ca_not_a_response_and_rejection(evkit: Callable[..., Any], case: 
     unchanged()
 
     sha1 = tmp_path / "sha1.tsq"  # the test TSA does not accept SHA-1: it rejects the query
-    _openssl("ts", "-query", "-data", str(root / ts_path(ts_id, "seal")), "-sha1", "-cert",
-             "-out", str(sha1))
+    _openssl(
+        "ts",
+        "-query",
+        "-data",
+        str(root / ts_path(ts_id, "seal")),
+        "-sha1",
+        "-cert",
+        "-out",
+        str(sha1),
+    )
     rejected = tmp_path / "rejected.tsr"
     tsa.reply(sha1, rejected)
     r = evkit("timestamp", "import", str(rejected), cwd=root)
@@ -373,8 +459,9 @@ def test_wrong_ca_not_a_response_and_rejection(evkit: Callable[..., Any], case: 
 
 # ---- verification after the fact -------------------------------------------------------------
 @pytest.mark.parametrize("target", ["token", "seal", "ca", "token-garbage"])
-def test_tampered_timestamp_is_a_finding(evkit: Callable[..., Any], case: Case,
-                                         tsa: Authority, tmp_path: Path, target: str) -> None:
+def test_tampered_timestamp_is_a_finding(
+    evkit: Callable[..., Any], case: Case, tsa: Authority, tmp_path: Path, target: str
+) -> None:
     root = case.root
     ts_id = request(evkit, root)
     tsr = tmp_path / "answer.tsr"
@@ -398,8 +485,12 @@ def test_tampered_timestamp_is_a_finding(evkit: Callable[..., Any], case: Case,
     assert not rep.intact and rep.exit_code == 1
     codes = {f.code for f in rep.findings}
     assert any(c.startswith("timestamp.") for c in codes), codes
-    expected = {"token": "timestamp.signature", "token-garbage": "timestamp.damaged",
-                "seal": "timestamp.imprint", "ca": "timestamp.changed"}[target]
+    expected = {
+        "token": "timestamp.signature",
+        "token-garbage": "timestamp.damaged",
+        "seal": "timestamp.imprint",
+        "ca": "timestamp.changed",
+    }[target]
     assert expected in codes, codes
     check = ts_check(rep)
     assert not check.ok
@@ -410,15 +501,36 @@ def test_tampered_timestamp_is_a_finding(evkit: Callable[..., Any], case: Case,
 def other_pem(tmp_path: Path) -> bytes:
     d = tmp_path / "x"
     d.mkdir()
-    _openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=Someone else",
-             "-days", "1", cwd=d)
+    _openssl(
+        "req",
+        "-x509",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "k.pem",
+        "-out",
+        "c.pem",
+        "-subj",
+        "/CN=Someone else",
+        "-days",
+        "1",
+        cwd=d,
+    )
     return (d / "c.pem").read_bytes()
 
 
-def test_superseded_seal_is_information_not_failure(evkit: Callable[..., Any], case: Case,
-                                                     signer: Signer, tsa: Authority,
-                                                     evidence: Path, tmp_path: Path) -> None:
+def test_superseded_seal_is_information_not_failure(
+    evkit: Callable[..., Any],
+    case: Case,
+    signer: Signer,
+    tsa: Authority,
+    evidence: Path,
+    tmp_path: Path,
+) -> None:
     root = case.root
     ts_id = request(evkit, root)
     tsr = tmp_path / "answer.tsr"
@@ -447,8 +559,9 @@ def test_no_timestamps_adds_no_check(case: Case) -> None:
     assert list_timestamps(case.root) == []
 
 
-def test_chained_response_from_openssl_parses(case: Case, evkit: Callable[..., Any],
-                                              tsa: Authority, tmp_path: Path) -> None:
+def test_chained_response_from_openssl_parses(
+    case: Case, evkit: Callable[..., Any], tsa: Authority, tmp_path: Path
+) -> None:
     """openssl writes the signer first, then the chain, not in DER order; evkit still reads it."""
     ts_id = request(evkit, case.root)
     data = tsa.reply(case.root / ts_path(ts_id, "request"), tmp_path / "a.tsr", chain=True)
@@ -492,9 +605,9 @@ def local_tsa(tsa: Authority, tmp_path: Path) -> Iterator[tuple[str, list[str]]]
         server.server_close()
 
 
-def test_request_with_tsa_sends_and_imports(evkit: Callable[..., Any], case: Case,
-                                            tsa: Authority,
-                                            local_tsa: tuple[str, list[str]]) -> None:
+def test_request_with_tsa_sends_and_imports(
+    evkit: Callable[..., Any], case: Case, tsa: Authority, local_tsa: tuple[str, list[str]]
+) -> None:
     url, seen = local_tsa
     r = evkit("timestamp", "request", "--tsa", url, "--ca", str(tsa.ca), cwd=case.root)
     assert r.exit_code == 0, r.output
@@ -502,22 +615,27 @@ def test_request_with_tsa_sends_and_imports(evkit: Callable[..., Any], case: Cas
     assert seen == ["application/timestamp-query"]
     rep = assert_sound(case.root)
     assert ts_check(rep).ok and "T0001 by Test TSA" in ts_check(rep).detail
-    assert [e["status"] for e in list_timestamps(case.root, include_pending=True)] == \
-        ["imported"]
+    assert [e["status"] for e in list_timestamps(case.root, include_pending=True)] == ["imported"]
 
 
 def test_unreachable_tsa_keeps_the_request(evkit: Callable[..., Any], case: Case) -> None:
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    r = evkit("timestamp", "request", "--tsa", f"http://127.0.0.1:{port}/tsr", "--timeout", "5",
-              cwd=case.root)
+    r = evkit(
+        "timestamp",
+        "request",
+        "--tsa",
+        f"http://127.0.0.1:{port}/tsr",
+        "--timeout",
+        "5",
+        cwd=case.root,
+    )
     assert r.exit_code == 3, r.output
     assert "Could not reach the timestamp service" in r.stderr
     assert "The request T0001 is saved in the case" in r.stderr
     assert "curl -sS" in r.stderr
-    assert [e["status"] for e in list_timestamps(case.root, include_pending=True)] == \
-        ["pending"]
+    assert [e["status"] for e in list_timestamps(case.root, include_pending=True)] == ["pending"]
     assert_sound(case.root)
 
 
@@ -550,17 +668,21 @@ def test_token_without_the_tsa_certificate(tsa: Authority, tmp_path: Path) -> No
     assert err is not None and "does not include the TSA's certificate" in err
     bundle = tsa.ca.read_bytes() + tsa.tsa_crt.read_bytes()
     assert check_signature(resp, seal.read_bytes(), nonce, load_certificates(bundle)) is None
-    assert check_signature(resp, seal.read_bytes() + b" ", nonce,
-                           load_certificates(bundle)) is not None
+    assert (
+        check_signature(resp, seal.read_bytes() + b" ", nonce, load_certificates(bundle))
+        is not None
+    )
     (root / ts_path("T0001", "ca")).write_bytes(bundle)
 
     cmd = openssl_verify_command("T0001", untrusted=True)
-    assert cmd.endswith("-CAfile evkit/timestamps/T0001.ca.pem "
-                        "-untrusted evkit/timestamps/T0001.ca.pem")
+    assert cmd.endswith(
+        "-CAfile evkit/timestamps/T0001.ca.pem -untrusted evkit/timestamps/T0001.ca.pem"
+    )
     done = subprocess.run(shlex.split(cmd), cwd=root, capture_output=True, text=True)
     assert done.returncode == 0 and "Verification: OK" in done.stdout, done.stderr
-    without = subprocess.run(shlex.split(openssl_verify_command("T0001")), cwd=root,
-                             capture_output=True, text=True)
+    without = subprocess.run(
+        shlex.split(openssl_verify_command("T0001")), cwd=root, capture_output=True, text=True
+    )
     assert without.returncode != 0  # openssl needs -untrusted to find the signer here
 
 
@@ -577,7 +699,8 @@ def test_a_broken_seal_is_not_timestamped(evkit: Callable[..., Any], case: Case)
 
 
 def test_handover_package_carries_timestamps_and_their_openssl_check(
-        evkit: Callable[..., Any], case: Case, tsa: Authority, tmp_path: Path) -> None:
+    evkit: Callable[..., Any], case: Case, tsa: Authority, tmp_path: Path
+) -> None:
     """Exports show each trusted timestamp; VERIFY.txt's openssl ts command works as written."""
     import shlex
     import zipfile

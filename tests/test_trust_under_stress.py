@@ -18,10 +18,17 @@ from evidence_kit.cli import util as cliutil
 REPO = Path(__file__).resolve().parents[1]
 
 
-def init_case(evkit, tmp_path: Path, title: str = "Romance scam 2026",
-              name: str = "case") -> Path:
-    r = evkit("init", str(tmp_path / name), "--title", title, "--collector", "Jane Doe",
-              "--timezone", "Europe/London")
+def init_case(evkit, tmp_path: Path, title: str = "Romance scam 2026", name: str = "case") -> Path:
+    r = evkit(
+        "init",
+        str(tmp_path / name),
+        "--title",
+        title,
+        "--collector",
+        "Jane Doe",
+        "--timezone",
+        "Europe/London",
+    )
     assert r.exit_code == 0, r.output
     return tmp_path / name
 
@@ -37,8 +44,10 @@ NOT_UTF8 = b"caf\xe9.txt"  # Latin-1, as old USB sticks and zip files give them
 NOT_UTF8_DUP = b"copie \xff.txt"
 
 
-@pytest.mark.skipif(sys.platform in ("win32", "darwin"),
-                    reason="needs a file system that stores names as arbitrary bytes")
+@pytest.mark.skipif(
+    sys.platform in ("win32", "darwin"),
+    reason="needs a file system that stores names as arbitrary bytes",
+)
 def test_defect_2_non_utf8_name_is_added_and_kept_losslessly(evkit, tmp_path: Path) -> None:
     src = tmp_path / "stick"
     src.mkdir()
@@ -99,8 +108,9 @@ def test_defect_2_non_utf8_name_is_added_and_kept_losslessly(evkit, tmp_path: Pa
     bagit.Bag(str(case)).validate()
     if shutil.which("sha256sum"):
         for manifest in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
-            subprocess.run(["sha256sum", "--strict", "-c", manifest], cwd=case, check=True,
-                           capture_output=True)
+            subprocess.run(
+                ["sha256sum", "--strict", "-c", manifest], cwd=case, check=True, capture_output=True
+            )
     assert evkit("verify", cwd=case).exit_code == 0
 
 
@@ -115,8 +125,9 @@ def assert_inert(text: str, where: str) -> None:
         if ch == "\n":
             continue
         assert unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp", "Cs"), (where, repr(ch))
-    forged = [ln for ln in text.splitlines()
-              if ln.startswith("Result: INTACT") and "All " not in ln]
+    forged = [
+        ln for ln in text.splitlines() if ln.startswith("Result: INTACT") and "All " not in ln
+    ]
     assert not forged, (where, forged)
 
 
@@ -136,14 +147,30 @@ def test_defect_8_recorded_text_is_shown_escaped_in_every_command(evkit, tmp_pat
     src.mkdir()
     evil = src / ("photo\x1b[2J\x07\r\n\u202egnp.exe")
     evil.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(300))
-    r = evkit("init", str(tmp_path / "case"), "--title", HOSTILE, "--collector", HOSTILE,
-              "--timezone", "Europe/London")
+    r = evkit(
+        "init",
+        str(tmp_path / "case"),
+        "--title",
+        HOSTILE,
+        "--collector",
+        HOSTILE,
+        "--timezone",
+        "Europe/London",
+    )
     assert r.exit_code == 0, r.output
     assert_inert(r.output, "init")
     case = tmp_path / "case"
     outputs = {
-        "add": evkit("add", str(evil), str(src / "gone\x1b[31m\u202e.txt"), "--note", HOSTILE,
-                     "--source", HOSTILE, cwd=case),
+        "add": evkit(
+            "add",
+            str(evil),
+            str(src / "gone\x1b[31m\u202e.txt"),
+            "--note",
+            HOSTILE,
+            "--source",
+            HOSTILE,
+            cwd=case,
+        ),
         "note": evkit("note", BIDI, "--item", "E0001", cwd=case),
     }
     assert outputs["note"].exit_code == 0, outputs["note"].output
@@ -151,19 +178,32 @@ def test_defect_8_recorded_text_is_shown_escaped_in_every_command(evkit, tmp_pat
     assert "gone\\x1b[31m\\u202e.txt" in outputs["add"].stderr
     zip_path = tmp_path / "out.zip"
     for name, args in {
-        "verify": ["verify"], "list": ["list"], "show": ["show", "E0001"], "log": ["log"],
-        "notes": ["note", "--list"], "timeline": ["timeline"], "identifiers": ["identifiers"],
+        "verify": ["verify"],
+        "list": ["list"],
+        "show": ["show", "E0001"],
+        "log": ["log"],
+        "notes": ["note", "--list"],
+        "timeline": ["timeline"],
+        "identifiers": ["identifiers"],
         "ref": ["ref", "add", "--agency", HOSTILE, "--number", HOSTILE],
-        "refs": ["ref", "list"], "suspect": ["suspect", "add", "--name", HOSTILE],
+        "refs": ["ref", "list"],
+        "suspect": ["suspect", "add", "--name", HOSTILE],
         "suspects": ["suspect", "list"],
         "export": ["export", "--to", str(zip_path), "--recipient", HOSTILE],
-        "exports": ["exports"], "verify-zip": ["verify", str(zip_path)],
-        "error": ["show", "E0001\x1b]0;X\x07"], "usage": ["list", "--\x1b[2J\u202e"],
+        "exports": ["exports"],
+        "verify-zip": ["verify", str(zip_path)],
+        "error": ["show", "E0001\x1b]0;X\x07"],
+        "usage": ["list", "--\x1b[2J\u202e"],
     }.items():
         outputs[name] = evkit(*args, cwd=case)
     codes = {name: r.exit_code for name, r in outputs.items()}
-    assert codes == dict.fromkeys(outputs, 0) | {"add": 2, "error": 2, "usage": 2,
-                                                  "ref": 2, "suspect": 2}, codes
+    assert codes == dict.fromkeys(outputs, 0) | {
+        "add": 2,
+        "error": 2,
+        "usage": 2,
+        "ref": 2,
+        "suspect": 2,
+    }, codes
     for name, r in outputs.items():
         assert_inert(r.stdout, name)
         assert_inert(r.stderr, name)
@@ -173,9 +213,18 @@ def test_defect_8_recorded_text_is_shown_escaped_in_every_command(evkit, tmp_pat
 
     # --json stays valid JSON and carries the text exactly (escaping is JSON's job there:
     # \u escapes, also for what JSON may leave raw, such as U+202E).
-    as_json = {name: evkit(*args, "--json", cwd=case).stdout for name, args in {
-        "list": ["list"], "show": ["show", "E0001"], "log": ["log"], "verify": ["verify"],
-        "notes": ["note", "--list"], "timeline": ["timeline"], "exports": ["exports"]}.items()}
+    as_json = {
+        name: evkit(*args, "--json", cwd=case).stdout
+        for name, args in {
+            "list": ["list"],
+            "show": ["show", "E0001"],
+            "log": ["log"],
+            "verify": ["verify"],
+            "notes": ["note", "--list"],
+            "timeline": ["timeline"],
+            "exports": ["exports"],
+        }.items()
+    }
     for name, text in as_json.items():
         assert_inert(text, name + " --json")
     assert json.loads(as_json["list"])[0]["original"]["name"] == evil.name
@@ -201,39 +250,46 @@ def _last_line(text: str) -> str:
 
 
 def test_defect_11_a_missing_path_among_others_is_the_last_line_and_not_exit_0(
-        evkit, tmp_path: Path, evidence: Path) -> None:
+    evkit, tmp_path: Path, evidence: Path
+) -> None:
     case = init_case(evkit, tmp_path)
     gone = tmp_path / "Jane's Desktop" / "x.png"
     r = evkit("add", str(evidence / "note.txt"), gone.as_uri().replace("%27", "'"), cwd=case)
     assert r.exit_code == 2, r.output  # the table: 2 = a path that does not exist
     assert "Added 1 item(s)" in r.stdout
-    assert _last_line(r.stderr) == (f"1 file was NOT added: {gone} does not exist (check the "
-                                    "name, or drag the file into the terminal again).")
+    assert _last_line(r.stderr) == (
+        f"1 file was NOT added: {gone} does not exist (check the "
+        "name, or drag the file into the terminal again)."
+    )
 
 
 def test_defect_11_stdin_failures_are_counted(evkit, tmp_path: Path, evidence: Path) -> None:
     case = init_case(evkit, tmp_path)
-    lines = (f"{evidence / 'note.txt'}\n{tmp_path / 'a.png'}\n"
-             f"file://{tmp_path}/Jane's%20b.png\n")
+    lines = f"{evidence / 'note.txt'}\n{tmp_path / 'a.png'}\nfile://{tmp_path}/Jane's%20b.png\n"
     r = evkit("add", "-", input=lines, cwd=case)
     assert r.exit_code == 2, r.output
     assert f"not added: {tmp_path}/Jane's b.png does not exist" in r.stderr
-    assert _last_line(r.stderr) == "2 files were NOT added (listed above). The other files were " \
-                                   "added."
+    assert (
+        _last_line(r.stderr) == "2 files were NOT added (listed above). The other files were added."
+    )
 
 
-def test_defect_11_a_piped_nul_is_a_file_not_added_not_a_crash(evkit, tmp_path: Path,
-                                                                evidence: Path) -> None:
+def test_defect_11_a_piped_nul_is_a_file_not_added_not_a_crash(
+    evkit, tmp_path: Path, evidence: Path
+) -> None:
     case = init_case(evkit, tmp_path)
     r = evkit("add", "-", input=f"/tmp/a\x00b\n{evidence / 'note.txt'}\n", cwd=case)
     assert r.exit_code == 3, r.output
     assert "internal error" not in r.output and "Added 1 item(s)" in r.stdout
-    assert _last_line(r.stderr) == ("1 file was NOT added: /tmp/a\\x00b is not a possible file "
-                                    "name (it contains a NUL character).")
+    assert _last_line(r.stderr) == (
+        "1 file was NOT added: /tmp/a\\x00b is not a possible file "
+        "name (it contains a NUL character)."
+    )
 
 
 def test_defect_11_drag_prompt_accepts_uris_and_reports_lines_it_cannot_read(
-        evkit, tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    evkit, tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     case = init_case(evkit, tmp_path)
     desk = tmp_path / "Jane's Desktop"
     desk.mkdir()
@@ -250,12 +306,15 @@ def test_defect_11_drag_prompt_accepts_uris_and_reports_lines_it_cannot_read(
     assert "Added 3 item(s)" in r.stdout
     names = {x["original"]["name"] for x in records(case)}
     assert names == {"x y.png", "note.txt", "Mark's photo.jpg"}
-    assert _last_line(r.stderr).startswith(f"1 file was NOT added: '{tmp_path}/never closed.png "
-                                           "could not be read as the name of a file")
+    assert _last_line(r.stderr).startswith(
+        f"1 file was NOT added: '{tmp_path}/never closed.png "
+        "could not be read as the name of a file"
+    )
 
 
 def test_defect_11_drag_prompt_with_only_an_unreadable_line(
-        evkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    evkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     case = init_case(evkit, tmp_path)
     monkeypatch.setattr(cliutil, "tty_in", lambda: True)
     r = evkit("add", input="'/nowhere/x.png\n\n", cwd=case)
@@ -264,13 +323,20 @@ def test_defect_11_drag_prompt_with_only_an_unreadable_line(
 
 
 def test_defect_11_last_line_of_the_real_terminal_output(tmp_path: Path, evidence: Path) -> None:
-    env = dict(os.environ, EVKIT_HOME=str(tmp_path / "home"), EVKIT_PASSPHRASE="",
-               PYTHONPATH=str(REPO))
+    env = dict(
+        os.environ, EVKIT_HOME=str(tmp_path / "home"), EVKIT_PASSPHRASE="", PYTHONPATH=str(REPO)
+    )
 
     def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "evidence_kit", *args], cwd=cwd, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "evidence_kit", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
 
     assert run("init", "case", "--title", "T", "--collector", "J", cwd=tmp_path).returncode == 0
     r = run("add", str(evidence), str(tmp_path / "missing.png"), cwd=tmp_path / "case")
@@ -279,10 +345,13 @@ def test_defect_11_last_line_of_the_real_terminal_output(tmp_path: Path, evidenc
     assert _last_line(r.stdout).startswith("1 file was NOT added: "), r.stdout
 
 
-@pytest.mark.skipif(sys.platform in ("win32", "darwin"),
-                    reason="needs a file system that stores names as arbitrary bytes")
+@pytest.mark.skipif(
+    sys.platform in ("win32", "darwin"),
+    reason="needs a file system that stores names as arbitrary bytes",
+)
 def test_defect_2_interrupted_add_names_a_non_utf8_file_it_did_not_add(
-        make_case, signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_case, signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from evidence_kit import ingest
     from evidence_kit.verify import FolderSource, verify_source
 
@@ -312,7 +381,8 @@ def test_defect_2_interrupted_add_names_a_non_utf8_file_it_did_not_add(
 
 # ---- a report stopped before its event (found by the stress kills) ---------------------------
 def test_report_stopped_before_its_event_leaves_the_earlier_report(
-        evkit, tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    evkit, tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Report files are staged in the transaction and moved in with the signed event, so a
     report stopped before it is logged changes no file of the case (it used to leave new,
     unlogged report files that the recovery then sealed)."""
@@ -342,7 +412,8 @@ def test_report_stopped_before_its_event_leaves_the_earlier_report(
 
 
 def test_interrupted_add_names_every_file_it_did_not_add(
-        evkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    evkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The recover event lists every source that was not added, not only the copies in
     progress when the add stopped (found by a tester: a full disk logged 0 of 500)."""
     from evidence_kit import ingest
@@ -364,15 +435,17 @@ def test_interrupted_add_names_every_file_it_did_not_add(
     monkeypatch.setattr(ingest, "_register", stop_at_third)
     assert evkit("add", str(src), cwd=case).exit_code == 3
     monkeypatch.setattr(ingest, "_register", real)
-    (event,) = [e for e in json.loads(evkit("log", "--json", cwd=case).stdout)
-                if e["action"] == "recover"]
+    (event,) = [
+        e for e in json.loads(evkit("log", "--json", cwd=case).stdout) if e["action"] == "recover"
+    ]
     assert sorted(event["data"]["not_added"]) == sorted(str(p) for p in src.iterdir())
     r = evkit("add", str(src), cwd=case)
     assert r.exit_code == 0 and "Added 12 item(s)" in r.stdout, r.output
 
 
 def test_defect_8_files_people_read_in_a_terminal_carry_no_raw_control_characters(
-        evkit, tmp_path: Path, evidence: Path) -> None:
+    evkit, tmp_path: Path, evidence: Path
+) -> None:
     """VERIFY.txt and the receipt are read with `cat`; the PDF form is printed: a hostile
     title or collector name drives no terminal there and starts no line of its own (found by
     a tester after the first fix, which covered evkit's own output)."""
@@ -394,6 +467,10 @@ def test_defect_8_files_people_read_in_a_terminal_carry_no_raw_control_character
         assert not any(line.lstrip().startswith("Result:") for line in text.splitlines())
         assert "\\x1b" in text
     if shutil.which("pdftotext"):
-        pdf = subprocess.run(["pdftotext", str(case / "evkit/report/custody-form.pdf"), "-"],
-                             capture_output=True, text=True, check=True).stdout
+        pdf = subprocess.run(
+            ["pdftotext", str(case / "evkit/report/custody-form.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert not any(line.startswith("Result: INTACT") for line in pdf.splitlines())

@@ -34,8 +34,15 @@ def test_checks_are_numbered_as_the_format_documents_them() -> None:
 def test_the_report_lists_the_checks_in_their_order(case_root: Path) -> None:
     rep = verify_source(FolderSource(case_root))
     assert [c.name for c in rep.checks] == [
-        "BagIt declaration", "Tag manifest", "Evidence files present", "Evidence hashes",
-        "Collector key", "Custody log", "Item records", "Seal"]
+        "BagIt declaration",
+        "Tag manifest",
+        "Evidence files present",
+        "Evidence hashes",
+        "Collector key",
+        "Custody log",
+        "Item records",
+        "Seal",
+    ]
 
 
 class _Always:

@@ -30,8 +30,7 @@ SUBJECT = "SUBJECT-QZX-pictures"
 SENDER = "sender-qzx@example.net"
 MAIL = "threat-QZX.eml"
 REASON = "private pictures"
-SECRETS = (FOLDER, "jane-secret", "copy-of-secret", "QZX", "qzx", "12.3456", "98.7534",
-           "Intimate")
+SECRETS = (FOLDER, "jane-secret", "copy-of-secret", "QZX", "qzx", "12.3456", "98.7534", "Intimate")
 
 
 def _photo(path: Path) -> None:
@@ -49,7 +48,8 @@ def _mail(path: Path) -> None:
     path.write_bytes(
         f"From: Mr X <{SENDER}>\r\nTo: jane@example.org\r\nSubject: {SUBJECT}\r\n"
         "Date: Thu, 19 Nov 2026 18:42:00 +0000\r\nMessage-ID: <qzx@example.net>\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n\r\nPay or else.\r\n".encode())
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nPay or else.\r\n".encode()
+    )
 
 
 @pytest.fixture
@@ -63,23 +63,36 @@ def private_case(evkit: Callable[..., Run], tmp_path: Path) -> dict[str, Any]:
     _mail(tmp_path / "home" / MAIL)
     (tmp_path / "home" / "note.txt").write_text("He called from a withheld number.\n")
     root = tmp_path / "case"
-    run = evkit("init", str(root), "--title", "Sextortion", "--collector", "Jane Doe",
-                "--email", "jane@example.org", "--timezone", "Europe/London")
+    run = evkit(
+        "init",
+        str(root),
+        "--title",
+        "Sextortion",
+        "--collector",
+        "Jane Doe",
+        "--email",
+        "jane@example.org",
+        "--timezone",
+        "Europe/London",
+    )
     assert run.exit_code == 0, run.output
-    for args in (["add", str(tmp_path / "home" / "note.txt")],
-                 ["add", "--sensitive", "--source", SOURCE, "--note", NOTE, str(src / PHOTO)],
-                 ["add", "--sensitive", str(src / COPY)],
-                 ["add", str(tmp_path / "home" / MAIL)]):
+    for args in (
+        ["add", str(tmp_path / "home" / "note.txt")],
+        ["add", "--sensitive", "--source", SOURCE, "--note", NOTE, str(src / PHOTO)],
+        ["add", "--sensitive", str(src / COPY)],
+        ["add", str(tmp_path / "home" / MAIL)],
+    ):
         run = evkit("-C", str(root), *args)
         assert run.exit_code == 0, run.output
-    items = {i["original"]["name"]: i["id"] for i in json.loads(evkit("-C", str(root), "list",
-                                                          "--json").stdout)}
+    items = {
+        i["original"]["name"]: i["id"]
+        for i in json.loads(evkit("-C", str(root), "list", "--json").stdout)
+    }
     return {"root": root, "ids": items, "tmp": tmp_path}
 
 
 def _export(evkit: Callable[..., Run], root: Path, dest: Path, *extra: str) -> Run:
-    run = evkit("-C", str(root), "export", "--to", str(dest), "--recipient", "DC Sam Patel",
-                *extra)
+    run = evkit("-C", str(root), "export", "--to", str(dest), "--recipient", "DC Sam Patel", *extra)
     assert run.exit_code == 0, run.output
     return run
 
@@ -100,13 +113,17 @@ def _all_text(bag: Path) -> str:
         parts.append(path.relative_to(bag).as_posix())
         parts.append(path.read_bytes().decode("utf-8", "replace"))
         if path.suffix == ".pdf" and shutil.which("pdftotext"):
-            parts.append(subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
-                                        text=True, check=True).stdout)
+            parts.append(
+                subprocess.run(
+                    ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+                ).stdout
+            )
     return "\n".join(parts)
 
 
 def test_defect_7_withheld_items_leak_no_name_path_gps_subject_or_sender(
-        evkit: Callable[..., Run], private_case: dict[str, Any]) -> None:
+    evkit: Callable[..., Run], private_case: dict[str, Any]
+) -> None:
     root, ids, tmp = private_case["root"], private_case["ids"], private_case["tmp"]
     mail_id, photo_id = ids[MAIL], ids[PHOTO]
     run = evkit("-C", str(root), "mark", mail_id, "--sensitive", "--reason", REASON)
@@ -127,8 +144,10 @@ def test_defect_7_withheld_items_leak_no_name_path_gps_subject_or_sender(
     withheld = json.loads((bag / "evkit/withheld.json").read_bytes())
     shown = {w["id"]: w for w in withheld["items"]}
     assert set(shown) >= {photo_id, mail_id}
-    assert shown[photo_id]["sha256"] == hashlib.sha256(
-        (root / "data" / f"{photo_id}.jpg").read_bytes()).hexdigest()
+    assert (
+        shown[photo_id]["sha256"]
+        == hashlib.sha256((root / "data" / f"{photo_id}.jpg").read_bytes()).hexdigest()
+    )
     assert set(shown[mail_id]) == {"id", "sha256", "size", "mime", "reason"}
 
     # It still verifies: evkit (zip and folder), sha256sum, bagit, openssl.
@@ -136,23 +155,44 @@ def test_defect_7_withheld_items_leak_no_name_path_gps_subject_or_sender(
         run = evkit("verify", str(target))
         assert run.exit_code == 0, run.output
     for manifest in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
-        res = subprocess.run(["sha256sum", "--strict", "-c", manifest], cwd=bag,
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            ["sha256sum", "--strict", "-c", manifest], cwd=bag, capture_output=True, text=True
+        )
         assert res.returncode == 0, res.stdout + res.stderr
     bagit.Bag(str(bag)).validate()
     if shutil.which("openssl"):
-        res = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey",
-                              "evkit/collector.pub.pem", "-rawin", "-in", "evkit/seal.json",
-                              "-sigfile", "evkit/seal.sig"], cwd=bag, capture_output=True)
+        res = subprocess.run(
+            [
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                "evkit/collector.pub.pem",
+                "-rawin",
+                "-in",
+                "evkit/seal.json",
+                "-sigfile",
+                "evkit/seal.sig",
+            ],
+            cwd=bag,
+            capture_output=True,
+        )
         assert res.returncode == 0, res
 
     # The full records can be disclosed later: each one's line hashes to the salted
     # commitment the signed log in the package carries.
-    bound = {e["id"]: e["record"] for line in (bag / "evkit/custody.jsonl").read_bytes()
-             .splitlines() for e in json.loads(line)["data"].get("items") or []}
+    bound = {
+        e["id"]: e["record"]
+        for line in (bag / "evkit/custody.jsonl").read_bytes().splitlines()
+        for e in json.loads(line)["data"].get("items") or []
+    }
     case_lines = (root / "evkit/items.jsonl").read_bytes().splitlines()
-    latest = {json.loads(ln)["id"]: ln for ln in case_lines
-              if json.loads(ln).get("type") == "evkit/item/v1"}
+    latest = {
+        json.loads(ln)["id"]: ln
+        for ln in case_lines
+        if json.loads(ln).get("type") == "evkit/item/v1"
+    }
     for item_id in (photo_id, mail_id):
         disclosed = latest[item_id]
         assert bound[item_id] == "sha256:" + hashlib.sha256(disclosed).hexdigest()
@@ -167,7 +207,8 @@ def test_defect_7_withheld_items_leak_no_name_path_gps_subject_or_sender(
 
 
 def test_defect_7_report_made_before_marking_is_left_out(
-        evkit: Callable[..., Run], private_case: dict[str, Any]) -> None:
+    evkit: Callable[..., Run], private_case: dict[str, Any]
+) -> None:
     root, ids, tmp = private_case["root"], private_case["ids"], private_case["tmp"]
     assert evkit("-C", str(root), "report").exit_code == 0  # shows the e-mail by name
     assert evkit("-C", str(root), "mark", ids[MAIL], "--sensitive").exit_code == 0
@@ -190,15 +231,17 @@ def test_defect_7_report_made_before_marking_is_left_out(
 
 
 def test_defect_7_package_that_drops_a_record_it_must_keep_is_changed(
-        evkit: Callable[..., Run], private_case: dict[str, Any]) -> None:
+    evkit: Callable[..., Run], private_case: dict[str, Any]
+) -> None:
     """Leaving out records is allowed only for the items the package lists as withheld."""
     root, ids, tmp = private_case["root"], private_case["ids"], private_case["tmp"]
     zip_path = tmp / "p.zip"
     _export(evkit, root, zip_path)
     bag = _unzip(zip_path, tmp / "unzipped")
     items = bag / "evkit/items.jsonl"
-    kept = [ln for ln in items.read_bytes().splitlines()
-            if json.loads(ln).get("id") != ids["note.txt"]]
+    kept = [
+        ln for ln in items.read_bytes().splitlines() if json.loads(ln).get("id") != ids["note.txt"]
+    ]
     items.write_bytes(b"".join(ln + b"\n" for ln in kept))
     run = evkit("verify", "--json", str(bag))
     assert run.exit_code == 1
@@ -207,7 +250,8 @@ def test_defect_7_package_that_drops_a_record_it_must_keep_is_changed(
 
 
 def test_defect_7_duplicate_records_are_bound_and_shown_in_the_log(
-        evkit: Callable[..., Run], private_case: dict[str, Any]) -> None:
+    evkit: Callable[..., Run], private_case: dict[str, Any]
+) -> None:
     root, ids = private_case["root"], private_case["ids"]
     events = json.loads(evkit("-C", str(root), "log", "--json").stdout)
     (dup,) = [d for e in events for d in e["data"].get("duplicates") or []]
@@ -224,12 +268,26 @@ def test_defect_7_duplicate_records_are_bound_and_shown_in_the_log(
 
 
 def test_defect_7_marking_an_email_sensitive_withholds_its_attachments(
-        evkit: Callable[..., Run], tmp_path: Path) -> None:
+    evkit: Callable[..., Run], tmp_path: Path
+) -> None:
     from conftest import SAMPLES
 
     root = tmp_path / "case"
-    assert evkit("init", str(root), "--title", "T", "--collector", "Jane Doe", "--email",
-                 "jane@example.org", "--timezone", "UTC").exit_code == 0
+    assert (
+        evkit(
+            "init",
+            str(root),
+            "--title",
+            "T",
+            "--collector",
+            "Jane Doe",
+            "--email",
+            "jane@example.org",
+            "--timezone",
+            "UTC",
+        ).exit_code
+        == 0
+    )
     assert evkit("-C", str(root), "add", str(SAMPLES / "scam-email.eml")).exit_code == 0
     listed = json.loads(evkit("-C", str(root), "list", "--json").stdout)
     (mail,) = [i["id"] for i in listed if not i.get("parent")]
@@ -242,7 +300,8 @@ def test_defect_7_marking_an_email_sensitive_withholds_its_attachments(
     # Their stored copies are renamed to their ID and type: the bytes are untouched.
     assert now[mail]["stored"] == f"data/{mail}.eml"
     assert sorted(p.name for p in (root / "data").iterdir()) == sorted(
-        now[i]["stored"].removeprefix("data/") for i in now)
+        now[i]["stored"].removeprefix("data/") for i in now
+    )
     assert evkit("verify", str(root)).exit_code == 0
     zip_path = tmp_path / "h.zip"
     _export(evkit, root, zip_path)

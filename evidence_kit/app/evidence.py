@@ -98,15 +98,13 @@ def list_items(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> 
         return list(case.items().values())
 
 
-def show_item(start: Path, item_id: str, *, get_signer: GetSigner,
-              on_recover: OnRecover) -> Item:
+def show_item(start: Path, item_id: str, *, get_signer: GetSigner, on_recover: OnRecover) -> Item:
     """Everything recorded about one item (``E3``, ``e0003`` and ``E0003`` are the same)."""
     with reading(start, get_signer, on_recover) as case:
         return case.item(item_id)
 
 
-def read_log(start: Path, *, get_signer: GetSigner,
-             on_recover: OnRecover) -> list[dict[str, Any]]:
+def read_log(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> list[dict[str, Any]]:
     """The custody log, every event in order (a duplicate with where the copy was found)."""
     with reading(start, get_signer, on_recover) as case:
         return case.events_with_duplicates()
@@ -121,19 +119,22 @@ class ExtractResult:
     errors: dict[str, list[str]]
 
 
-def extract(start: Path, item_ids: Sequence[str] | None, *, get_signer: GetSigner,
-            on_recover: OnRecover) -> ExtractResult:
+def extract(
+    start: Path, item_ids: Sequence[str] | None, *, get_signer: GetSigner, on_recover: OnRecover
+) -> ExtractResult:
     """Re-run the metadata extractors on the stored copies of ``item_ids`` (None: every item)."""
     from evidence_kit.ingest import reextract
 
     case = open_case(start, get_signer, on_recover)
-    report = reextract(case, get_signer(), None if item_ids is None else list(item_ids),
-                       on_recover=on_recover)
+    report = reextract(
+        case, get_signer(), None if item_ids is None else list(item_ids), on_recover=on_recover
+    )
     return ExtractResult(tuple(report.updated), tuple(report.new_children), report.errors)
 
 
-def identifiers(start: Path, kind: str | None, *, get_signer: GetSigner,
-                on_recover: OnRecover) -> list[dict[str, Any]]:
+def identifiers(
+    start: Path, kind: str | None, *, get_signer: GetSigner, on_recover: OnRecover
+) -> list[dict[str, Any]]:
     """E-mail addresses, URLs, IPs, phones, accounts and wallets found in the evidence."""
     from evidence_kit.narrative import collect_identifiers
 

@@ -27,29 +27,44 @@ class Handover:
     dest: Path | None = None  # the zip to write (a folder: a default name inside it)
 
 
-def export(start: Path, handover: Handover, *, get_signer: GetSigner, on_recover: OnRecover,
-           progress: Progress | None = None) -> ExportResult:
+def export(
+    start: Path,
+    handover: Handover,
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    progress: Progress | None = None,
+) -> ExportResult:
     """Record the handover in the custody log, then write the zip and its receipts."""
     from evidence_kit.export import ExportRequest, export_case, plan_export
 
     case = open_case(start, get_signer, on_recover)
-    request = ExportRequest(recipient=handover.recipient, reference=handover.reference,
-                            purpose=handover.purpose,
-                            include_sensitive=handover.include_sensitive,
-                            since=handover.since, since_last=handover.since_last,
-                            dest=handover.dest)
+    request = ExportRequest(
+        recipient=handover.recipient,
+        reference=handover.reference,
+        purpose=handover.purpose,
+        include_sensitive=handover.include_sensitive,
+        since=handover.since,
+        since_last=handover.since_last,
+        dest=handover.dest,
+    )
     total = plan_export(case.items(), case.read_log(), request).payload_bytes
     signer = get_signer()
     if progress is None:
         return export_case(case, signer, request, on_recover=on_recover)
     with progress(total, "Packing") as step:
-        return export_case(case, signer, request,
-                           progress=(lambda n: step(n, "")) if step else None,
-                           on_recover=on_recover)
+        return export_case(
+            case,
+            signer,
+            request,
+            progress=(lambda n: step(n, "")) if step else None,
+            on_recover=on_recover,
+        )
 
 
-def list_exports(start: Path, *, get_signer: GetSigner,
-                 on_recover: OnRecover) -> list[ExportSummary]:
+def list_exports(
+    start: Path, *, get_signer: GetSigner, on_recover: OnRecover
+) -> list[ExportSummary]:
     """Every handover of the case (from the signed custody log), with its receipt if found."""
     from evidence_kit import export
 
@@ -66,8 +81,7 @@ class Imported:
     report: VerificationReport
 
 
-def import_package(package: str, directory: str, *,
-                   expected_key: str | None) -> Imported:
+def import_package(package: str, directory: str, *, expected_key: str | None) -> Imported:
     """Unpack a handover zip safely into the new or empty ``directory``, then verify it.
 
     Paths are given as typed: messages quote them so.

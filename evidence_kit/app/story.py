@@ -16,14 +16,23 @@ if TYPE_CHECKING:  # typing only, keeps start-up light
 
 
 # ---- notes ------------------------------------------------------------------------------------
-def add_note(start: Path, text: str, *, at: str | None, item_ids: Sequence[str],
-             correct: int | None, get_signer: GetSigner, on_recover: OnRecover) -> int:
+def add_note(
+    start: Path,
+    text: str,
+    *,
+    at: str | None,
+    item_ids: Sequence[str],
+    correct: int | None,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> int:
     """Record (or, with ``correct``, replace) a note; returns its event number."""
     from evidence_kit import narrative
 
     case = open_case(start, get_signer, on_recover)
-    return narrative.add_note(case, get_signer(), text, at=at, item_ids=tuple(item_ids),
-                              correct=correct)
+    return narrative.add_note(
+        case, get_signer(), text, at=at, item_ids=tuple(item_ids), correct=correct
+    )
 
 
 def list_notes(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> list[Entry]:
@@ -35,19 +44,33 @@ def list_notes(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> 
 
 
 # ---- suspects, losses, references ------------------------------------------------------------
-def add_suspect(start: Path, details: Mapping[str, str | None], *, item_ids: Sequence[str],
-                from_identifier: str | None, supersedes: int | None, get_signer: GetSigner,
-                on_recover: OnRecover) -> int:
+def add_suspect(
+    start: Path,
+    details: Mapping[str, str | None],
+    *,
+    item_ids: Sequence[str],
+    from_identifier: str | None,
+    supersedes: int | None,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> int:
     """Record a suspect; returns the event number."""
     from evidence_kit import narrative
 
     case = open_case(start, get_signer, on_recover)
-    return narrative.add_suspect(case, get_signer(), details, item_ids=tuple(item_ids),
-                                 from_identifier=from_identifier, supersedes=supersedes)
+    return narrative.add_suspect(
+        case,
+        get_signer(),
+        details,
+        item_ids=tuple(item_ids),
+        from_identifier=from_identifier,
+        supersedes=supersedes,
+    )
 
 
-def list_suspects(start: Path, *, include_replaced: bool, get_signer: GetSigner,
-                  on_recover: OnRecover) -> list[Entry]:
+def list_suspects(
+    start: Path, *, include_replaced: bool, get_signer: GetSigner, on_recover: OnRecover
+) -> list[Entry]:
     """The suspects recorded (current ones, or every entry with ``include_replaced``)."""
     from evidence_kit.narrative import read_narrative
 
@@ -68,16 +91,31 @@ class Loss:
     reference: str | None = None
 
 
-def add_loss(start: Path, loss: Loss, *, item_ids: Sequence[str], supersedes: int | None,
-             get_signer: GetSigner, on_recover: OnRecover) -> int:
+def add_loss(
+    start: Path,
+    loss: Loss,
+    *,
+    item_ids: Sequence[str],
+    supersedes: int | None,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> int:
     """Record a loss; returns the event number."""
     from evidence_kit import narrative
 
     case = open_case(start, get_signer, on_recover)
-    return narrative.add_loss(case, get_signer(), amount=loss.amount, currency=loss.currency,
-                              when=loss.when, method=loss.method, to_account=loss.to_account,
-                              reference=loss.reference, item_ids=tuple(item_ids),
-                              supersedes=supersedes)
+    return narrative.add_loss(
+        case,
+        get_signer(),
+        amount=loss.amount,
+        currency=loss.currency,
+        when=loss.when,
+        method=loss.method,
+        to_account=loss.to_account,
+        reference=loss.reference,
+        item_ids=tuple(item_ids),
+        supersedes=supersedes,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,18 +135,27 @@ def list_losses(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) ->
     return Losses(tuple(entries), loss_totals(entries))
 
 
-def add_reference(start: Path, *, agency: str, number: str, supersedes: int | None,
-                  get_signer: GetSigner, on_recover: OnRecover) -> int:
+def add_reference(
+    start: Path,
+    *,
+    agency: str,
+    number: str,
+    supersedes: int | None,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> int:
     """Record a reference number; returns the event number."""
     from evidence_kit import narrative
 
     case = open_case(start, get_signer, on_recover)
-    return narrative.add_reference(case, get_signer(), agency=agency, number=number,
-                                   supersedes=supersedes)
+    return narrative.add_reference(
+        case, get_signer(), agency=agency, number=number, supersedes=supersedes
+    )
 
 
-def list_references(start: Path, *, get_signer: GetSigner,
-                    on_recover: OnRecover) -> list[dict[str, Any]]:
+def list_references(
+    start: Path, *, get_signer: GetSigner, on_recover: OnRecover
+) -> list[dict[str, Any]]:
     """The reference numbers (from ``init --ref`` and ``ref add``)."""
     from evidence_kit.narrative import read_narrative, references
 
@@ -116,8 +163,15 @@ def list_references(start: Path, *, get_signer: GetSigner,
         return references(case.info, read_narrative(case.read_log().events))
 
 
-def withdraw(start: Path, action: str, event: int, reason: str | None, *,
-             get_signer: GetSigner, on_recover: OnRecover) -> int:
+def withdraw(
+    start: Path,
+    action: str,
+    event: int,
+    reason: str | None,
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> int:
     """Withdraw the ``action`` (suspect, loss, ref) recorded as ``event``; returns the new
     event's number (the withdrawn record stays in the log)."""
     from evidence_kit import narrative
@@ -144,9 +198,16 @@ class MarkResult:
     report_outdated: bool
 
 
-def mark(start: Path, item_ids: Sequence[str], sensitive: bool, reason: str | None, *,
-         get_signer: GetSigner, on_recover: OnRecover,
-         on_marked: Callable[[Marked], None] | None = None) -> MarkResult:
+def mark(
+    start: Path,
+    item_ids: Sequence[str],
+    sensitive: bool,
+    reason: str | None,
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    on_marked: Callable[[Marked], None] | None = None,
+) -> MarkResult:
     """Mark items sensitive or not; every ID is checked before anything changes.
 
     ``on_marked`` is told about each item as soon as it is marked.
@@ -189,8 +250,7 @@ def timeline(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Ti
 
     with reading(start, get_signer, on_recover) as case:
         events = case.read_log().events
-        entries = build_timeline(case.info, case.items().values(), read_narrative(events),
-                                 events)
+        entries = build_timeline(case.info, case.items().values(), read_narrative(events), events)
         tz = str(case.info.get("timezone") or "UTC")
     return Timeline(tz, tuple(entries))
 
@@ -205,8 +265,9 @@ class ReportWritten:
     event_seq: int
 
 
-def write_report(start: Path, formats: str | None, *, get_signer: GetSigner,
-                 on_recover: OnRecover) -> ReportWritten:
+def write_report(
+    start: Path, formats: str | None, *, get_signer: GetSigner, on_recover: OnRecover
+) -> ReportWritten:
     """Write the chain-of-custody report (``formats``: comma-separated, None for all)."""
     from evidence_kit.report import parse_formats, write_reports
 
@@ -214,4 +275,3 @@ def write_report(start: Path, formats: str | None, *, get_signer: GetSigner,
     case = open_case(start, get_signer, on_recover)
     result = write_reports(case, get_signer(), chosen)
     return ReportWritten(case.root, result.files, result.seal_sha256, result.event_seq)
-

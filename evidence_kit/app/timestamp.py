@@ -51,17 +51,25 @@ class Requested:
     imported: ImportResult | None
 
 
-def request_timestamp(start: Path, *, tsa_url: str | None, ca_file: str | None,
-                      timeout: float, get_signer: GetSigner,
-                      on_recover: OnRecover) -> Requested:
+def request_timestamp(
+    start: Path,
+    *,
+    tsa_url: str | None,
+    ca_file: str | None,
+    timeout: float,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> Requested:
     """Write a timestamp request for the case's seal; with ``tsa_url`` send it now and import
     the answer (checked against ``ca_file`` if given)."""
     from evidence_kit import timestamp as ts
 
     if ca_file is not None and tsa_url is None:
-        raise UsageError("--ca goes with --tsa here.",
-                         hint="To check an answer you sent yourself, use "
-                         "'evkit timestamp import T0001.tsr --ca TSA-CA.pem'.")
+        raise UsageError(
+            "--ca goes with --tsa here.",
+            hint="To check an answer you sent yourself, use "
+            "'evkit timestamp import T0001.tsr --ca TSA-CA.pem'.",
+        )
     ca_pem = read_input(ca_file, "CA certificate", ts.MAX_CA_FILE) if ca_file else None
     if ca_pem is not None:
         ts.load_certificates(ca_pem, ca_file or "the CA file")  # refuse a bad file up front
@@ -84,10 +92,17 @@ def request_timestamp(start: Path, *, tsa_url: str | None, ca_file: str | None,
         send = ts.curl_command(as_typed(tsq_path), url, out)
         raise IncompleteError(
             f"{err.message} The request {rec.id} is saved in the case.",
-            hint=f"Send it later with: {send}  then: evkit timestamp import "
-            f"{shlex.quote(out)}") from err
-    result = ts.import_response(case, signer, answer, ca_pem=ca_pem, request_id=rec.id,
-                                source=f"The answer from {tsa_url}", on_recover=on_recover)
+            hint=f"Send it later with: {send}  then: evkit timestamp import {shlex.quote(out)}",
+        ) from err
+    result = ts.import_response(
+        case,
+        signer,
+        answer,
+        ca_pem=ca_pem,
+        request_id=rec.id,
+        source=f"The answer from {tsa_url}",
+        on_recover=on_recover,
+    )
     return Requested(case.root, rec, tsq_path, out_path, url, result)
 
 
@@ -107,9 +122,15 @@ def response_out(root: Path, ts_id: str) -> Path:
     return base / f"{ts_id}.tsr"
 
 
-def import_timestamp(start: Path, response: str, *, ca_file: str | None,
-                     request_id: str | None, get_signer: GetSigner,
-                     on_recover: OnRecover) -> ImportResult:
+def import_timestamp(
+    start: Path,
+    response: str,
+    *,
+    ca_file: str | None,
+    request_id: str | None,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> ImportResult:
     """Check a timestamp authority's answer (the file ``response``) and keep it in the case."""
     from evidence_kit import timestamp as ts
 
@@ -117,12 +138,20 @@ def import_timestamp(start: Path, response: str, *, ca_file: str | None,
     ca_pem = read_input(ca_file, "CA certificate", ts.MAX_CA_FILE) if ca_file else None
     case = open_case(start, get_signer, on_recover)
     signer = get_signer()
-    return ts.import_response(case, signer, data, ca_pem=ca_pem, request_id=request_id,
-                              source=response, on_recover=on_recover)
+    return ts.import_response(
+        case,
+        signer,
+        data,
+        ca_pem=ca_pem,
+        request_id=request_id,
+        source=response,
+        on_recover=on_recover,
+    )
 
 
-def list_timestamps(start: Path, *, get_signer: GetSigner,
-                    on_recover: OnRecover) -> list[dict[str, Any]]:
+def list_timestamps(
+    start: Path, *, get_signer: GetSigner, on_recover: OnRecover
+) -> list[dict[str, Any]]:
     """The case's timestamps and the requests still waiting for an answer."""
     from evidence_kit import timestamp as ts
 

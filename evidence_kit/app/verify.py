@@ -18,9 +18,16 @@ if TYPE_CHECKING:  # typing only, keeps start-up light
     from evidence_kit.models import VerificationReport
 
 
-def verify(target: str | None, start: Path, *, expected_key: str | None, record: bool,
-           get_signer: GetSigner, on_recover: OnRecover,
-           progress: Progress | None = None) -> VerificationReport:
+def verify(
+    target: str | None,
+    start: Path,
+    *,
+    expected_key: str | None,
+    record: bool,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    progress: Progress | None = None,
+) -> VerificationReport:
     """Check a case folder or, if ``target`` is a file, a handover ``.zip``.
 
     ``target`` None or empty: the case at or above ``start`` (messages quote it as typed).
@@ -35,12 +42,19 @@ def verify(target: str | None, start: Path, *, expected_key: str | None, record:
         if record:
             raise UsageError("--record needs a case folder; a handover zip is only read.")
         return verify_zip(Path(target), expected_key=expected_key, progress=progress)
-    return verify_case(Path(target) if target else start, expected_key=expected_key, record=record,
-                       get_signer=get_signer, on_recover=on_recover, progress=progress)
+    return verify_case(
+        Path(target) if target else start,
+        expected_key=expected_key,
+        record=record,
+        get_signer=get_signer,
+        on_recover=on_recover,
+        progress=progress,
+    )
 
 
-def verify_zip(path: Path, *, expected_key: str | None,
-               progress: Progress | None = None) -> VerificationReport:
+def verify_zip(
+    path: Path, *, expected_key: str | None, progress: Progress | None = None
+) -> VerificationReport:
     """Check a handover zip in place, never unpacking it."""
     from evidence_kit.export import open_zip
     from evidence_kit.export import verify_zip as check_zip
@@ -50,13 +64,22 @@ def verify_zip(path: Path, *, expected_key: str | None,
         if progress is None:
             return check_zip(source, expected_key=expected_key)
         with progress(total, "Verifying") as step:
-            return check_zip(source, expected_key=expected_key,
-                             progress=(lambda n: step(n, "")) if step else None)
+            return check_zip(
+                source,
+                expected_key=expected_key,
+                progress=(lambda n: step(n, "")) if step else None,
+            )
 
 
-def verify_case(start: Path, *, expected_key: str | None, record: bool,
-                get_signer: GetSigner, on_recover: OnRecover,
-                progress: Progress | None = None) -> VerificationReport:
+def verify_case(
+    start: Path,
+    *,
+    expected_key: str | None,
+    record: bool,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    progress: Progress | None = None,
+) -> VerificationReport:
     """Check the case at or above ``start`` under its shared lock."""
     # Only what finds the case and starts the hashing is imported first (see layout.py).
     from evidence_kit.fsutil import CaseLock
@@ -87,13 +110,17 @@ def verify_case(start: Path, *, expected_key: str | None, record: bool,
         _lock_to_verify(lock)
     try:
         if progress is None:
-            rep = verify_source(FolderSource(root), expected_key=expected_key,
-                                extra_checks=standard_checks())
+            rep = verify_source(
+                FolderSource(root), expected_key=expected_key, extra_checks=standard_checks()
+            )
         else:
             with progress(_payload_size(root), "Verifying") as step:
-                rep = verify_source(FolderSource(root), expected_key=expected_key,
-                                    progress=(lambda n: step(n, "")) if step else None,
-                                    extra_checks=standard_checks())
+                rep = verify_source(
+                    FolderSource(root),
+                    expected_key=expected_key,
+                    progress=(lambda n: step(n, "")) if step else None,
+                    extra_checks=standard_checks(),
+                )
     finally:
         lock.release()
     if record:

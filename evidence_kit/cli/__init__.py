@@ -129,8 +129,11 @@ def run(argv: list[str] | None = None) -> int:
             click.echo(util.printable(line), err=True)
         return EXIT_USAGE
     except click.exceptions.Abort:
-        click.echo("\nevkit: stopped. The case was left consistent; run the command again "
-                   "for anything not finished ('evkit log' shows what was kept).", err=True)
+        click.echo(
+            "\nevkit: stopped. The case was left consistent; run the command again "
+            "for anything not finished ('evkit log' shows what was kept).",
+            err=True,
+        )
         return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         click.echo(
@@ -146,8 +149,10 @@ def run(argv: list[str] | None = None) -> int:
             full = disk_full_error()
             click.echo(f"evkit: {full.message}\n       {full.hint}", err=True)
             return EXIT_INCOMPLETE
-        click.echo(util.printable(
-            f"evkit: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), err=True)
+        click.echo(
+            util.printable(f"evkit: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")),
+            err=True,
+        )
         return EXIT_INCOMPLETE
     except Exception as exc:  # a bug: one line for the user, the traceback kept for a report
         if os.environ.get("EVKIT_DEBUG"):

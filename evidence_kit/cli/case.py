@@ -83,19 +83,33 @@ def init(
         return chosen or None
 
     def on_new_key(key: NewKey) -> None:
-        util.warn(f"Created your signing key in {key.keys_dir} "
-                  f"(fingerprint {fingerprint(key.key_id)}).")
+        util.warn(
+            f"Created your signing key in {key.keys_dir} (fingerprint {fingerprint(key.key_id)})."
+        )
 
-    details = CaseDetails(title, collector, email=email, phone=phone,
-                          organization=organization, incident=incident,
-                          jurisdiction=jurisdiction, references=tuple(references), timezone=tz)
-    result = init_case(Path(directory), details, ask_passphrase=util.ask_passphrase,
-                       new_passphrase=new_passphrase, on_new_key=on_new_key)
+    details = CaseDetails(
+        title,
+        collector,
+        email=email,
+        phone=phone,
+        organization=organization,
+        incident=incident,
+        jurisdiction=jurisdiction,
+        references=tuple(references),
+        timezone=tz,
+    )
+    result = init_case(
+        Path(directory),
+        details,
+        ask_passphrase=util.ask_passphrase,
+        new_passphrase=new_passphrase,
+        on_new_key=on_new_key,
+    )
     click.echo(f"Created case '{util.printable(title)}' in {util.printable(str(result.root))}")
-    click.echo(f"Signed by {util.printable(collector)}, "
-               f"key fingerprint {fingerprint(result.key_id)}")
-    click.echo(f"Next: cd {util.printable(shlex.quote(directory))} "
-               "&& evkit add <files or folders>")
+    click.echo(
+        f"Signed by {util.printable(collector)}, key fingerprint {fingerprint(result.key_id)}"
+    )
+    click.echo(f"Next: cd {util.printable(shlex.quote(directory))} && evkit add <files or folders>")
 
 
 @click.group()

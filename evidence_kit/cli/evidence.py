@@ -53,12 +53,19 @@ def _read_paths(args: tuple[str, ...]) -> tuple[list[str], list[Problem]]:
                 if os.path.lexists(normalize_dropped(whole)):  # typed, with an apostrophe
                     paths.append(whole)
                     continue
-                unread.append(Problem(whole, "could not be read as the name of a file (it has a "
-                                      "quote or apostrophe that is not closed). Drag the file "
-                                      "in again, or type its name inside double quotes.",
-                                      "unreadable"))
-                util.warn("  That line could not be read as a file name; drag the file in "
-                          "again, or press Enter to finish.")
+                unread.append(
+                    Problem(
+                        whole,
+                        "could not be read as the name of a file (it has a "
+                        "quote or apostrophe that is not closed). Drag the file "
+                        "in again, or type its name inside double quotes.",
+                        "unreadable",
+                    )
+                )
+                util.warn(
+                    "  That line could not be read as a file name; drag the file in "
+                    "again, or press Enter to finish."
+                )
     return paths, unread
 
 
@@ -112,10 +119,13 @@ def add(
     for dup in result.duplicates:
         shown = util.original_text(
             {"path": dup.get("original_path") or dup.get("name"), "path_hex": dup.get("path_hex")},
-            "path")
-        click.echo(f"Already in the case: {shown} is identical to "
-                   f"{util.printable(str(dup['same_as']))}, so it was not stored twice "
-                   "(noted in the log).")
+            "path",
+        )
+        click.echo(
+            f"Already in the case: {shown} is identical to "
+            f"{util.printable(str(dup['same_as']))}, so it was not stored twice "
+            "(noted in the log)."
+        )
     if result.skipped_system:
         click.echo(f"Skipped {result.skipped_system} system file(s) such as .DS_Store.")
     if result.anything_added:
@@ -157,12 +167,15 @@ def list_items(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"{'ID':<6} {'Size':>9}  {'Type':<24} {'SHA-256':<16}  Name")
     for it in items:
         name = (util.original_text(it.original, "name") or it.name) + (
-            f"  (from {it.parent['id']})" if it.parent else "")
+            f"  (from {it.parent['id']})" if it.parent else ""
+        )
         flag = " [sensitive]" if it.sensitive else ""
-        click.echo(util.printable(
-            f"{it.id:<6} {util.size_text(it.size):>9}  {it.mime[:24]:<24} {it.sha256[:16]}  "
-            f"{name}{flag}"
-        ))
+        click.echo(
+            util.printable(
+                f"{it.id:<6} {util.size_text(it.size):>9}  {it.mime[:24]:<24} {it.sha256[:16]}  "
+                f"{name}{flag}"
+            )
+        )
     click.echo(f"{len(items)} item(s), {util.size_text(sum(i.size for i in items))}")
 
 
@@ -174,8 +187,7 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     """Show everything recorded about one item (e.g. evkit show E0003)."""
     from evidence_kit.app.evidence import show_item
 
-    item = show_item(util.case_start(ctx), item_id, get_signer=util.signer,
-                     on_recover=util.warn)
+    item = show_item(util.case_start(ctx), item_id, get_signer=util.signer, on_recover=util.warn)
     if as_json:
         util.emit_json(item.to_dict())
         return
@@ -224,9 +236,11 @@ def log(ctx: click.Context, as_json: bool) -> None:
         data = ev.get("data") or {}
         summary = event_summary(str(ev.get("action")), data)
         who = (ev.get("actor") or {}).get("name", "?")
-        click.echo(util.printable(
-            f"{ev.get('seq')!s:>4}  {ev.get('at')}  {ev.get('action')!s:<14} {who}: {summary}"
-        ))
+        click.echo(
+            util.printable(
+                f"{ev.get('seq')!s:>4}  {ev.get('at')}  {ev.get('action')!s:<14} {who}: {summary}"
+            )
+        )
 
 
 # ---- extract --------------------------------------------------------------------------------
@@ -247,17 +261,27 @@ def extract(ctx: click.Context, item_ids: tuple[str, ...], all_items: bool, as_j
         raise UsageError("Name the items to re-extract (e.g. E0003), or give --all.")
     if item_ids and all_items:
         raise UsageError("Give item IDs or --all, not both.")
-    result = reextract(util.case_start(ctx), None if all_items else item_ids,
-                       get_signer=util.signer, on_recover=util.warn)
+    result = reextract(
+        util.case_start(ctx),
+        None if all_items else item_ids,
+        get_signer=util.signer,
+        on_recover=util.warn,
+    )
     if as_json:
-        util.emit_json({"updated": list(result.updated),
-                        "new_items": [i.id for i in result.new_items],
-                        "errors": result.errors})
+        util.emit_json(
+            {
+                "updated": list(result.updated),
+                "new_items": [i.id for i in result.new_items],
+                "errors": result.errors,
+            }
+        )
         return
     click.echo(f"Re-extracted {len(result.updated)} item(s); the case is sealed.")
     for item in result.new_items:
-        click.echo(f"New item {item.id}: {util.printable(item.name)} "
-                   f"(found inside {item.parent['id'] if item.parent else '?'})")
+        click.echo(
+            f"New item {item.id}: {util.printable(item.name)} "
+            f"(found inside {item.parent['id'] if item.parent else '?'})"
+        )
     for item_id, errors in result.errors.items():
         for err in errors:
             click.echo(f"{item_id}: could not read: {util.printable(err)}")
@@ -281,7 +305,8 @@ def identifiers(ctx: click.Context, as_json: bool, kind: str | None) -> None:
         return
     for i in found:
         flag = "  [sensitive items only]" if i["sensitive_only"] else ""
-        click.echo(f"{p(i['kind']):<8} {p(i['value'])}  in {p(', '.join(i['item_ids']))}"
-                   f"{flag}")
-    click.echo(f"{len(found)} identifier(s). Promote one with: evkit suspect add "
-               "--from-identifier KIND:VALUE")
+        click.echo(f"{p(i['kind']):<8} {p(i['value'])}  in {p(', '.join(i['item_ids']))}{flag}")
+    click.echo(
+        f"{len(found)} identifier(s). Promote one with: evkit suspect add "
+        "--from-identifier KIND:VALUE"
+    )

@@ -43,8 +43,15 @@ def verify(
     """
     from evidence_kit.app.verify import verify as check
 
-    rep = check(target, util.case_start(ctx), expected_key=expected_key, record=record,
-                get_signer=util.signer, on_recover=util.warn, progress=util.shown_progress())
+    rep = check(
+        target,
+        util.case_start(ctx),
+        expected_key=expected_key,
+        record=record,
+        get_signer=util.signer,
+        on_recover=util.warn,
+        progress=util.shown_progress(),
+    )
     if as_json:
         util.emit_json(rep.to_dict())
     else:
@@ -55,24 +62,48 @@ def verify(
 
 # ---- export ---------------------------------------------------------------------------------
 @click.command()
-@click.option("--to", "dest", type=click.Path(), metavar="FILE.zip",
-              help="Where to write the package (default: <case>-X0001.zip next to the case "
-                   "folder, or in the current folder). Never inside the case folder.")
-@click.option("--recipient", metavar="TEXT",
-              help='Who receives it, e.g. "DC Sam Patel, Metropolitan Police".')
+@click.option(
+    "--to",
+    "dest",
+    type=click.Path(),
+    metavar="FILE.zip",
+    help="Where to write the package (default: <case>-X0001.zip next to the case "
+    "folder, or in the current folder). Never inside the case folder.",
+)
+@click.option(
+    "--recipient", metavar="TEXT", help='Who receives it, e.g. "DC Sam Patel, Metropolitan Police".'
+)
 @click.option("--reference", metavar="CRIME-REF", help="Their crime or case reference number.")
 @click.option("--purpose", metavar="TEXT", help="Why it is handed over, e.g. 'investigation'.")
-@click.option("--include-sensitive", is_flag=True,
-              help="Also include items marked sensitive (withheld by default).")
-@click.option("--since-last", is_flag=True,
-              help="Supplementary package: only items not handed over in the last handover.")
-@click.option("--since", "since", metavar="EXPORT_ID",
-              help="Supplementary package: only items not handed over in EXPORT_ID (e.g. X0001).")
+@click.option(
+    "--include-sensitive",
+    is_flag=True,
+    help="Also include items marked sensitive (withheld by default).",
+)
+@click.option(
+    "--since-last",
+    is_flag=True,
+    help="Supplementary package: only items not handed over in the last handover.",
+)
+@click.option(
+    "--since",
+    "since",
+    metavar="EXPORT_ID",
+    help="Supplementary package: only items not handed over in EXPORT_ID (e.g. X0001).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
 @click.pass_context
-def export(ctx: click.Context, dest: str | None, recipient: str | None, reference: str | None,
-           purpose: str | None, include_sensitive: bool, since_last: bool, since: str | None,
-           as_json: bool) -> None:
+def export(
+    ctx: click.Context,
+    dest: str | None,
+    recipient: str | None,
+    reference: str | None,
+    purpose: str | None,
+    include_sensitive: bool,
+    since_last: bool,
+    since: str | None,
+    as_json: bool,
+) -> None:
     """Make a handover zip the police can check with their own tools.
 
     The zip holds the case as a BagIt bag with a VERIFY.txt explaining how to check it with
@@ -88,16 +119,30 @@ def export(ctx: click.Context, dest: str | None, recipient: str | None, referenc
     from evidence_kit.app.handover import export as hand_over
 
     if recipient is None and util.tty_in():
-        recipient = click.prompt('Who receives it (e.g. "DC Sam Patel, Metropolitan Police")',
-                                 err=True)
+        recipient = click.prompt(
+            'Who receives it (e.g. "DC Sam Patel, Metropolitan Police")', err=True
+        )
     if not recipient or not recipient.strip():
-        raise UsageError("A handover needs a recipient.",
-                         hint='Give --recipient "DC Sam Patel, Metropolitan Police".')
-    handover = Handover(recipient=recipient, reference=reference, purpose=purpose,
-                        include_sensitive=include_sensitive, since=since,
-                        since_last=since_last, dest=Path(dest) if dest else None)
-    result = hand_over(util.case_start(ctx), handover, get_signer=util.signer,
-                       on_recover=util.warn, progress=util.shown_progress())
+        raise UsageError(
+            "A handover needs a recipient.",
+            hint='Give --recipient "DC Sam Patel, Metropolitan Police".',
+        )
+    handover = Handover(
+        recipient=recipient,
+        reference=reference,
+        purpose=purpose,
+        include_sensitive=include_sensitive,
+        since=since,
+        since_last=since_last,
+        dest=Path(dest) if dest else None,
+    )
+    result = hand_over(
+        util.case_start(ctx),
+        handover,
+        get_signer=util.signer,
+        on_recover=util.warn,
+        progress=util.shown_progress(),
+    )
     if as_json:
         util.emit_json(result.receipt)
         return
@@ -109,12 +154,15 @@ def export(ctx: click.Context, dest: str | None, recipient: str | None, referenc
     for line in shown.splitlines():
         click.echo(util.printable(line))
     click.echo("")
-    click.echo(util.printable(
-        f"Receipt saved as {result.receipt_txt} and {result.receipt_json.name}."))
+    click.echo(
+        util.printable(f"Receipt saved as {result.receipt_txt} and {result.receipt_json.name}.")
+    )
     for note in result.package.notes:
         click.echo(f"Note: {note}")
-    click.echo("Give the recipient the zip; keep the receipt. They can check the package "
-               "with the steps in VERIFY.txt inside it.")
+    click.echo(
+        "Give the recipient the zip; keep the receipt. They can check the package "
+        "with the steps in VERIFY.txt inside it."
+    )
 
 
 @click.command()
@@ -129,21 +177,28 @@ def exports(ctx: click.Context, as_json: bool) -> None:
         util.emit_json([s.to_dict() for s in found])
         return
     if not found:
-        click.echo("No handovers yet. Make one with: evkit export --recipient \"...\"")
+        click.echo('No handovers yet. Make one with: evkit export --recipient "..."')
         return
     for summary in found:
         d = summary.to_dict()
         state = f"  CANCELLED: {d['cancelled']}" if d["cancelled"] else ""
-        click.echo(util.printable(
-            f"{d['export']}  {d['at']}  to {d['recipient']}"
-            + (f"  ref {d['reference']}" if d["reference"] else "") + state))
+        click.echo(
+            util.printable(
+                f"{d['export']}  {d['at']}  to {d['recipient']}"
+                + (f"  ref {d['reference']}" if d["reference"] else "")
+                + state
+            )
+        )
         reasons: dict[str, int] = {}
         for w in d["withheld"]:
             reasons[str(w.get("reason"))] = reasons.get(str(w.get("reason")), 0) + 1
         held = ", ".join(f"{n} {r}" for r, n in reasons.items()) or "none"
-        click.echo(util.printable(
-            f"       {len(d['included'])} item(s) included; withheld: {held}"
-            + (f"; supplementary to {d['supplementary_to']}" if d["supplementary_to"] else "")))
+        click.echo(
+            util.printable(
+                f"       {len(d['included'])} item(s) included; withheld: {held}"
+                + (f"; supplementary to {d['supplementary_to']}" if d["supplementary_to"] else "")
+            )
+        )
         pkg = util.printable(str(d["package"] or "?"))
         if d["cancelled"]:
             click.echo(f"       no package was written (it would have been {pkg})")
@@ -155,12 +210,17 @@ def exports(ctx: click.Context, as_json: bool) -> None:
 @click.command("import")
 @click.argument("package", type=click.Path(dir_okay=False))
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--key", "expected_key", metavar="FINGERPRINT",
-              help="Fail unless the package was signed with this key (from the custody form).")
+@click.option(
+    "--key",
+    "expected_key",
+    metavar="FINGERPRINT",
+    help="Fail unless the package was signed with this key (from the custody form).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable verification output.")
 @click.pass_context
-def import_cmd(ctx: click.Context, package: str, directory: str, expected_key: str | None,
-               as_json: bool) -> None:
+def import_cmd(
+    ctx: click.Context, package: str, directory: str, expected_key: str | None, as_json: bool
+) -> None:
     """Unpack a handover zip safely into a new folder, then verify it.
 
     Nothing is written outside DIRECTORY, which must be new or empty. A package with unsafe
@@ -171,8 +231,13 @@ def import_cmd(ctx: click.Context, package: str, directory: str, expected_key: s
 
     result = import_package(package, directory, expected_key=expected_key)
     if as_json:
-        util.emit_json({"unpacked": result.count, "folder": str(result.folder),
-                        "verification": result.report.to_dict()})
+        util.emit_json(
+            {
+                "unpacked": result.count,
+                "folder": str(result.folder),
+                "verification": result.report.to_dict(),
+            }
+        )
     else:
         click.echo(util.printable(f"Unpacked {result.count} file(s) into {result.folder}."))
         render_report(result.report)

@@ -19,17 +19,32 @@ _ITEM_HELP = "An item this is about (e.g. E0003). Repeatable."
 # ---- note -------------------------------------------------------------------------------------
 @click.command()
 @click.argument("text", required=False)
-@click.option("--at", "at", metavar="WHEN",
-              help="When it happened, in your time zone: '2026-11-20 14:05' or '2026-11-20'.")
+@click.option(
+    "--at",
+    "at",
+    metavar="WHEN",
+    help="When it happened, in your time zone: '2026-11-20 14:05' or '2026-11-20'.",
+)
 @click.option("--item", "items", multiple=True, metavar="ID", help=_ITEM_HELP)
-@click.option("--correct", type=int, metavar="EVENT",
-              help="Replace the note recorded as event EVENT (see 'evkit note --list'); "
-              "the old note is kept in the log.")
+@click.option(
+    "--correct",
+    type=int,
+    metavar="EVENT",
+    help="Replace the note recorded as event EVENT (see 'evkit note --list'); "
+    "the old note is kept in the log.",
+)
 @click.option("--list", "list_", is_flag=True, help="List the notes instead of adding one.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: machine-readable output.")
 @click.pass_context
-def note(ctx: click.Context, text: str | None, at: str | None, items: tuple[str, ...],
-         correct: int | None, list_: bool, as_json: bool) -> None:
+def note(
+    ctx: click.Context,
+    text: str | None,
+    at: str | None,
+    items: tuple[str, ...],
+    correct: int | None,
+    list_: bool,
+    as_json: bool,
+) -> None:
     """Record a note: what happened, in your words, signed into the custody log.
 
     \b
@@ -40,25 +55,36 @@ def note(ctx: click.Context, text: str | None, at: str | None, items: tuple[str,
     from evidence_kit.app import story
 
     if list_:
-        notes = story.list_notes(util.case_start(ctx), get_signer=util.signer,
-                                 on_recover=util.warn)
+        notes = story.list_notes(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
         if as_json:
             util.emit_json([e.to_dict() for e in notes])
             return
         if not notes:
             click.echo('No notes yet. Add one with: evkit note "what happened"')
         for e in notes:
-            state = "" if e.current else (f"  [replaced by {e.superseded_by}]"
-                                          if e.superseded_by else "  [withdrawn]")
+            state = (
+                ""
+                if e.current
+                else (f"  [replaced by {e.superseded_by}]" if e.superseded_by else "  [withdrawn]")
+            )
             when = e.data.get("at_local") or e.data.get("at") or "-"
             about = ", ".join(e.data.get("item_ids") or [])
-            click.echo(f"{e.seq:>4}  {_p(when):<26} {_p(e.data.get('text') or '')}"
-                       f"{'  (' + _p(about) + ')' if about else ''}{state}")
+            click.echo(
+                f"{e.seq:>4}  {_p(when):<26} {_p(e.data.get('text') or '')}"
+                f"{'  (' + _p(about) + ')' if about else ''}{state}"
+            )
         return
     if not text:
         raise UsageError('Give the note text, e.g. evkit note "He called at 14:05".')
-    seq = story.add_note(util.case_start(ctx), text, at=at, item_ids=items, correct=correct,
-                         get_signer=util.signer, on_recover=util.warn)
+    seq = story.add_note(
+        util.case_start(ctx),
+        text,
+        at=at,
+        item_ids=items,
+        correct=correct,
+        get_signer=util.signer,
+        on_recover=util.warn,
+    )
     verb = f"Corrected note {correct}" if correct else "Noted"
     click.echo(f"{verb}: event {seq} in the custody log (signed and sealed).")
 
@@ -79,20 +105,39 @@ def suspect() -> None:
 @click.option("--wallet", help="Crypto-currency wallet address.")
 @click.option("--account", help="Bank account (IBAN, or sort code and account number).")
 @click.option("--item", "items", multiple=True, metavar="ID", help=_ITEM_HELP)
-@click.option("--from-identifier", metavar="KIND:VALUE",
-              help="Promote an identifier found in the evidence (see 'evkit identifiers'), "
-              "e.g. email:mark@example.net; links the items it was found in.")
-@click.option("--supersedes", type=int, metavar="EVENT",
-              help="This replaces the suspect recorded as event EVENT.")
+@click.option(
+    "--from-identifier",
+    metavar="KIND:VALUE",
+    help="Promote an identifier found in the evidence (see 'evkit identifiers'), "
+    "e.g. email:mark@example.net; links the items it was found in.",
+)
+@click.option(
+    "--supersedes",
+    type=int,
+    metavar="EVENT",
+    help="This replaces the suspect recorded as event EVENT.",
+)
 @click.pass_context
-def suspect_add(ctx: click.Context, /, items: tuple[str, ...], from_identifier: str | None,
-                supersedes: int | None, **details: str | None) -> None:
+def suspect_add(
+    ctx: click.Context,
+    /,
+    items: tuple[str, ...],
+    from_identifier: str | None,
+    supersedes: int | None,
+    **details: str | None,
+) -> None:
     """Record a suspect (any details you have)."""
     from evidence_kit.app.story import add_suspect
 
-    seq = add_suspect(util.case_start(ctx), details, item_ids=items,
-                      from_identifier=from_identifier, supersedes=supersedes,
-                      get_signer=util.signer, on_recover=util.warn)
+    seq = add_suspect(
+        util.case_start(ctx),
+        details,
+        item_ids=items,
+        from_identifier=from_identifier,
+        supersedes=supersedes,
+        get_signer=util.signer,
+        on_recover=util.warn,
+    )
     click.echo(f"Recorded the suspect as event {seq}.")
 
 
@@ -104,8 +149,12 @@ def suspect_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
     """List the suspects recorded."""
     from evidence_kit.app.story import list_suspects
 
-    entries = list_suspects(util.case_start(ctx), include_replaced=show_all,
-                            get_signer=util.signer, on_recover=util.warn)
+    entries = list_suspects(
+        util.case_start(ctx),
+        include_replaced=show_all,
+        get_signer=util.signer,
+        on_recover=util.warn,
+    )
     if as_json:
         util.emit_json([e.to_dict() for e in entries])
         return
@@ -116,8 +165,7 @@ def suspect_list(ctx: click.Context, as_json: bool, show_all: bool) -> None:
         text = "; ".join(f"{k}: {v}" for k, v in details.items()) or "(withdrawn)"
         ids = ", ".join(e.data.get("item_ids") or [])
         state = "" if e.current else "  [replaced/withdrawn]"
-        click.echo(f"{e.seq:>4}  {_p(text)}{'  (evidence: ' + _p(ids) + ')' if ids else ''}"
-                   f"{state}")
+        click.echo(f"{e.seq:>4}  {_p(text)}{'  (evidence: ' + _p(ids) + ')' if ids else ''}{state}")
 
 
 @suspect.command("withdraw")
@@ -132,8 +180,9 @@ def suspect_withdraw(ctx: click.Context, event: int, reason: str | None) -> None
 def _withdraw(ctx: click.Context, action: str, event: int, reason: str | None) -> None:
     from evidence_kit.app.story import withdraw
 
-    seq = withdraw(util.case_start(ctx), action, event, reason, get_signer=util.signer,
-                   on_recover=util.warn)
+    seq = withdraw(
+        util.case_start(ctx), action, event, reason, get_signer=util.signer, on_recover=util.warn
+    )
     click.echo(f"Withdrew {action} {event} (event {seq}); it stays in the custody log.")
 
 
@@ -146,27 +195,58 @@ def loss() -> None:
 @loss.command("add")
 @click.option("--amount", required=True, help="The amount, e.g. 250.00.")
 @click.option("--currency", required=True, help="3-letter currency code, e.g. GBP.")
-@click.option("--date", "when", metavar="WHEN", help="When you paid: '2026-11-20' or "
-              "'2026-11-20 14:05' (your time zone).")
+@click.option(
+    "--date",
+    "when",
+    metavar="WHEN",
+    help="When you paid: '2026-11-20' or '2026-11-20 14:05' (your time zone).",
+)
 @click.option("--method", help="How: 'bank transfer', 'gift cards', 'bitcoin', ...")
 @click.option("--to-account", help="The account or wallet the money went to.")
 @click.option("--reference", help="The payment reference.")
-@click.option("--item", "items", multiple=True, metavar="ID",
-              help="Evidence of the payment (e.g. the statement E0005). Repeatable.")
-@click.option("--supersedes", type=int, metavar="EVENT",
-              help="This replaces the loss recorded as event EVENT.")
+@click.option(
+    "--item",
+    "items",
+    multiple=True,
+    metavar="ID",
+    help="Evidence of the payment (e.g. the statement E0005). Repeatable.",
+)
+@click.option(
+    "--supersedes",
+    type=int,
+    metavar="EVENT",
+    help="This replaces the loss recorded as event EVENT.",
+)
 @click.pass_context
-def loss_add(ctx: click.Context, amount: str, currency: str, when: str | None,
-             method: str | None, to_account: str | None, reference: str | None,
-             items: tuple[str, ...], supersedes: int | None) -> None:
+def loss_add(
+    ctx: click.Context,
+    amount: str,
+    currency: str,
+    when: str | None,
+    method: str | None,
+    to_account: str | None,
+    reference: str | None,
+    items: tuple[str, ...],
+    supersedes: int | None,
+) -> None:
     """Record a payment you lost."""
     from evidence_kit.app.story import Loss, add_loss
 
-    seq = add_loss(util.case_start(ctx),
-                   Loss(amount=amount, currency=currency, when=when, method=method,
-                        to_account=to_account, reference=reference),
-                   item_ids=items, supersedes=supersedes, get_signer=util.signer,
-                   on_recover=util.warn)
+    seq = add_loss(
+        util.case_start(ctx),
+        Loss(
+            amount=amount,
+            currency=currency,
+            when=when,
+            method=method,
+            to_account=to_account,
+            reference=reference,
+        ),
+        item_ids=items,
+        supersedes=supersedes,
+        get_signer=util.signer,
+        on_recover=util.warn,
+    )
     click.echo(f"Recorded the loss as event {seq}.")
 
 
@@ -183,16 +263,23 @@ def loss_list(ctx: click.Context, as_json: bool) -> None:
         util.emit_json({"losses": [e.to_dict() for e in entries], "totals": totals})
         return
     if not entries:
-        click.echo("No losses recorded. Add one with: evkit loss add --amount 250.00 "
-                   "--currency GBP --date 2026-11-20")
+        click.echo(
+            "No losses recorded. Add one with: evkit loss add --amount 250.00 "
+            "--currency GBP --date 2026-11-20"
+        )
         return
     for e in entries:
         d = e.data
         when = d.get("at_local") or d.get("at") or "-"
-        extra = "; ".join(f"{k.replace('_', ' ')} {d[k]}" for k in
-                          ("method", "to_account", "reference") if d.get(k))
-        click.echo(f"{e.seq:>4}  {_p(when):<25} {_p(d.get('amount')):>12} "
-                   f"{_p(d.get('currency'))}  {_p(extra)}")
+        extra = "; ".join(
+            f"{k.replace('_', ' ')} {d[k]}"
+            for k in ("method", "to_account", "reference")
+            if d.get(k)
+        )
+        click.echo(
+            f"{e.seq:>4}  {_p(when):<25} {_p(d.get('amount')):>12} "
+            f"{_p(d.get('currency'))}  {_p(extra)}"
+        )
     for cur, total in totals.items():
         click.echo(f"Total {_p(cur)}: {_p(total)}")
 
@@ -215,15 +302,25 @@ def ref() -> None:
 @ref.command("add")
 @click.option("--agency", required=True, help="Who gave it, e.g. 'Action Fraud'.")
 @click.option("--number", required=True, help="The reference, e.g. NFRC261100123.")
-@click.option("--supersedes", type=int, metavar="EVENT",
-              help="This replaces the reference recorded as event EVENT.")
+@click.option(
+    "--supersedes",
+    type=int,
+    metavar="EVENT",
+    help="This replaces the reference recorded as event EVENT.",
+)
 @click.pass_context
 def ref_add(ctx: click.Context, agency: str, number: str, supersedes: int | None) -> None:
     """Record a reference number."""
     from evidence_kit.app.story import add_reference
 
-    seq = add_reference(util.case_start(ctx), agency=agency, number=number,
-                        supersedes=supersedes, get_signer=util.signer, on_recover=util.warn)
+    seq = add_reference(
+        util.case_start(ctx),
+        agency=agency,
+        number=number,
+        supersedes=supersedes,
+        get_signer=util.signer,
+        on_recover=util.warn,
+    )
     click.echo(f"Recorded the reference as event {seq}.")
 
 
@@ -239,8 +336,10 @@ def ref_list(ctx: click.Context, as_json: bool) -> None:
         util.emit_json(refs)
         return
     if not refs:
-        click.echo("No reference numbers. Add one with: evkit ref add --agency 'Action Fraud' "
-                   "--number NFRC...")
+        click.echo(
+            "No reference numbers. Add one with: evkit ref add --agency 'Action Fraud' "
+            "--number NFRC..."
+        )
     for r in refs:
         where = f"event {r['seq']}" if r.get("seq") else "case created"
         click.echo(f"{_p(r['agency'])}: {_p(r['number'])}  ({where})")
@@ -258,12 +357,16 @@ def ref_withdraw(ctx: click.Context, event: int, reason: str | None) -> None:
 # ---- mark -------------------------------------------------------------------------------------
 @click.command()
 @click.argument("item_ids", nargs=-1, required=True)
-@click.option("--sensitive/--not-sensitive", default=None,
-              help="Sensitive items are never shown in reports (hash, size and type only).")
+@click.option(
+    "--sensitive/--not-sensitive",
+    default=None,
+    help="Sensitive items are never shown in reports (hash, size and type only).",
+)
 @click.option("--reason", help="Why (kept in the custody log).")
 @click.pass_context
-def mark(ctx: click.Context, item_ids: tuple[str, ...], sensitive: bool | None,
-         reason: str | None) -> None:
+def mark(
+    ctx: click.Context, item_ids: tuple[str, ...], sensitive: bool | None, reason: str | None
+) -> None:
     """Mark items sensitive (e.g. intimate images) or not: evkit mark E0004 --sensitive."""
     from evidence_kit.app.story import Marked
     from evidence_kit.app.story import mark as mark_items
@@ -278,14 +381,25 @@ def mark(ctx: click.Context, item_ids: tuple[str, ...], sensitive: bool | None,
             return
         click.echo(f"{m.item_id} is now marked {word} (record revision {m.rev}).")
         if m.embedded:
-            click.echo(f"The {len(m.embedded)} file(s) inside it ({', '.join(m.embedded)}) are "
-                       "marked sensitive too.")
+            click.echo(
+                f"The {len(m.embedded)} file(s) inside it ({', '.join(m.embedded)}) are "
+                "marked sensitive too."
+            )
 
-    result = mark_items(util.case_start(ctx), item_ids, sensitive, reason,
-                        get_signer=util.signer, on_recover=util.warn, on_marked=show)
+    result = mark_items(
+        util.case_start(ctx),
+        item_ids,
+        sensitive,
+        reason,
+        get_signer=util.signer,
+        on_recover=util.warn,
+        on_marked=show,
+    )
     if result.report_outdated:
-        util.warn("The report in evkit/report/ was made before this change; run "
-                  "'evkit report' again to update it.")
+        util.warn(
+            "The report in evkit/report/ was made before this change; run "
+            "'evkit report' again to update it."
+        )
 
 
 # ---- timeline ---------------------------------------------------------------------------------
@@ -312,14 +426,17 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"Times in {_p(found.timezone)}; ordered by UTC.")
     for e in entries:
         flags = f"  [{'; '.join(e['flags'])}]" if e["flags"] else ""
-        click.echo(f"{_p(e['local']):<26} {_p(e['source']):<19} {_p(e['trust']):<13} "
-                   f"{_p(e['what'])[:200]}{_p(flags)}")
+        click.echo(
+            f"{_p(e['local']):<26} {_p(e['source']):<19} {_p(e['trust']):<13} "
+            f"{_p(e['what'])[:200]}{_p(flags)}"
+        )
 
 
 # ---- report -----------------------------------------------------------------------------------
 @click.command()
-@click.option("--format", "formats", metavar="LIST",
-              help="Comma-separated: html,pdf,csv,json (default: all).")
+@click.option(
+    "--format", "formats", metavar="LIST", help="Comma-separated: html,pdf,csv,json (default: all)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def report(ctx: click.Context, formats: str | None, as_json: bool) -> None:
@@ -331,15 +448,24 @@ def report(ctx: click.Context, formats: str | None, as_json: bool) -> None:
     """
     from evidence_kit.app.story import write_report
 
-    result = write_report(util.case_start(ctx), formats, get_signer=util.signer,
-                          on_recover=util.warn)
+    result = write_report(
+        util.case_start(ctx), formats, get_signer=util.signer, on_recover=util.warn
+    )
     if as_json:
-        util.emit_json({"files": [{"format": f.format, "path": f.path, "sha256": f.sha256,
-                                      "size": f.size} for f in result.files],
-                           "describes_seal": result.seal_sha256, "event": result.event_seq})
+        util.emit_json(
+            {
+                "files": [
+                    {"format": f.format, "path": f.path, "sha256": f.sha256, "size": f.size}
+                    for f in result.files
+                ],
+                "describes_seal": result.seal_sha256,
+                "event": result.event_seq,
+            }
+        )
         return
     for f in result.files:
         click.echo(f"Wrote {result.root / f.path}  sha256:{f.sha256}")
-    click.echo(f"The report describes the seal sha256:{result.seal_sha256}; it was logged as "
-               f"event {result.event_seq} and the case was re-sealed.")
-
+    click.echo(
+        f"The report describes the seal sha256:{result.seal_sha256}; it was logged as "
+        f"event {result.event_seq} and the case was re-sealed."
+    )

@@ -36,17 +36,31 @@ def timestamp() -> None:
 
 
 @timestamp.command("request")
-@click.option("--tsa", "tsa_url", metavar="URL",
-              help="Send the request to this timestamp authority now and import its answer "
-              "(uses the network; without --tsa evkit stays offline).")
-@click.option("--ca", "ca_file", metavar="TSA-CA.pem",
-              help="With --tsa: the authority's CA certificate, to check its answer.")
-@click.option("--timeout", default=30.0, show_default=True, metavar="SECONDS",
-              help="With --tsa: how long to wait for the authority.")
+@click.option(
+    "--tsa",
+    "tsa_url",
+    metavar="URL",
+    help="Send the request to this timestamp authority now and import its answer "
+    "(uses the network; without --tsa evkit stays offline).",
+)
+@click.option(
+    "--ca",
+    "ca_file",
+    metavar="TSA-CA.pem",
+    help="With --tsa: the authority's CA certificate, to check its answer.",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --tsa: how long to wait for the authority.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def request(ctx: click.Context, tsa_url: str | None, ca_file: str | None, timeout: float,
-            as_json: bool) -> None:
+def request(
+    ctx: click.Context, tsa_url: str | None, ca_file: str | None, timeout: float, as_json: bool
+) -> None:
     """Write a timestamp request for the case's seal into the case.
 
     The seal as it is now is kept as evkit/timestamps/T0001.seal.json, and the request
@@ -55,16 +69,25 @@ def request(ctx: click.Context, tsa_url: str | None, ca_file: str | None, timeou
     from evidence_kit import timestamp as ts
     from evidence_kit.app.timestamp import as_typed, request_timestamp
 
-    done = request_timestamp(util.case_start(ctx), tsa_url=tsa_url, ca_file=ca_file,
-                             timeout=timeout, get_signer=util.signer, on_recover=util.warn)
+    done = request_timestamp(
+        util.case_start(ctx),
+        tsa_url=tsa_url,
+        ca_file=ca_file,
+        timeout=timeout,
+        get_signer=util.signer,
+        on_recover=util.warn,
+    )
     rec = done.record
     tsq = as_typed(done.request_path)
     out = as_typed(done.response_path)
     info: dict[str, Any] = {
-        "id": rec.id, "request": str(done.request_path), "imprint": rec.imprint,
+        "id": rec.id,
+        "request": str(done.request_path),
+        "imprint": rec.imprint,
         "nonce": str(rec.nonce),
         "covers": {"sealed_at": rec.sealed_at, "events": rec.events, "head": rec.head},
-        "send": ts.curl_command(tsq, done.url, out), "inspect": ts.openssl_query_command(tsq),
+        "send": ts.curl_command(tsq, done.url, out),
+        "inspect": ts.openssl_query_command(tsq),
     }
     result = done.imported
     if result is None:  # offline: the person sends the request
@@ -72,16 +95,23 @@ def request(ctx: click.Context, tsa_url: str | None, ca_file: str | None, timeou
             util.emit_json(info)
             return
         click.echo(f"Timestamp request {rec.id} saved as {tsq}")
-        click.echo(f"It asks a timestamp authority to sign the case's seal of {rec.sealed_at} "
-                   f"(custody log event {rec.events}), {rec.imprint}.")
-        click.echo("evkit does not go online. Send it yourself from any computer with internet "
-                   "access, for example to FreeTSA:")
+        click.echo(
+            f"It asks a timestamp authority to sign the case's seal of {rec.sealed_at} "
+            f"(custody log event {rec.events}), {rec.imprint}."
+        )
+        click.echo(
+            "evkit does not go online. Send it yourself from any computer with internet "
+            "access, for example to FreeTSA:"
+        )
         click.echo(f"  {info['send']}")
         click.echo(f"See what it asks for:  {info['inspect']}")
-        click.echo(f"Then keep the answer:  evkit timestamp import {shlex.quote(out)} "
-                   "--ca TSA-CA.pem")
-        click.echo("  (TSA-CA.pem is the authority's CA certificate, from its web site; "
-                   "for FreeTSA cacert.pem)")
+        click.echo(
+            f"Then keep the answer:  evkit timestamp import {shlex.quote(out)} --ca TSA-CA.pem"
+        )
+        click.echo(
+            "  (TSA-CA.pem is the authority's CA certificate, from its web site; "
+            "for FreeTSA cacert.pem)"
+        )
         return
     if as_json:
         util.emit_json({**info, "imported": _result_dict(result)})
@@ -92,15 +122,24 @@ def request(ctx: click.Context, tsa_url: str | None, ca_file: str | None, timeou
 
 @timestamp.command("import")
 @click.argument("response", metavar="RESPONSE.tsr")
-@click.option("--ca", "ca_file", metavar="TSA-CA.pem",
-              help="The authority's CA certificate: check the timestamp's signature and keep a "
-              "copy in the case so anyone can check it again offline.")
-@click.option("--request", "request_id", metavar="T0001",
-              help="The request this answers (default: the one it matches).")
+@click.option(
+    "--ca",
+    "ca_file",
+    metavar="TSA-CA.pem",
+    help="The authority's CA certificate: check the timestamp's signature and keep a "
+    "copy in the case so anyone can check it again offline.",
+)
+@click.option(
+    "--request",
+    "request_id",
+    metavar="T0001",
+    help="The request this answers (default: the one it matches).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def import_(ctx: click.Context, response: str, ca_file: str | None, request_id: str | None,
-            as_json: bool) -> None:
+def import_(
+    ctx: click.Context, response: str, ca_file: str | None, request_id: str | None, as_json: bool
+) -> None:
     """Check a timestamp authority's answer and keep it in the case.
 
     The answer must match a request of this case (its imprint and nonce); otherwise nothing
@@ -108,9 +147,14 @@ def import_(ctx: click.Context, response: str, ca_file: str | None, request_id: 
     """
     from evidence_kit.app.timestamp import import_timestamp
 
-    result = import_timestamp(util.case_start(ctx), response, ca_file=ca_file,
-                              request_id=request_id, get_signer=util.signer,
-                              on_recover=util.warn)
+    result = import_timestamp(
+        util.case_start(ctx),
+        response,
+        ca_file=ca_file,
+        request_id=request_id,
+        get_signer=util.signer,
+        on_recover=util.warn,
+    )
     if as_json:
         util.emit_json(_result_dict(result))
         return
@@ -119,10 +163,16 @@ def import_(ctx: click.Context, response: str, ca_file: str | None, request_id: 
 
 def _result_dict(result: ImportResult) -> dict[str, Any]:
     return {
-        "id": result.id, "tsa": result.tsa, "gen_time": result.gen_time, "serial": result.serial,
-        "covers": result.covers, "signature": "verified" if result.signature_checked
-        else "not checked", "ca": list(result.ca_names), "changed": result.changed,
-        "ca_added": result.ca_added, "openssl_verify": result.openssl_verify(),
+        "id": result.id,
+        "tsa": result.tsa,
+        "gen_time": result.gen_time,
+        "serial": result.serial,
+        "covers": result.covers,
+        "signature": "verified" if result.signature_checked else "not checked",
+        "ca": list(result.ca_names),
+        "changed": result.changed,
+        "ca_added": result.ca_added,
+        "openssl_verify": result.openssl_verify(),
     }
 
 
@@ -132,21 +182,29 @@ def _print_result(result: ImportResult) -> None:
     if not result.changed:
         click.echo(f"This timestamp is already kept in the case as {result.id}; nothing changed.")
     elif result.ca_added:
-        click.echo(f"Checked timestamp {result.id} against the CA certificate and kept it as "
-                   f"{ts_path(result.id, 'ca')}.")
+        click.echo(
+            f"Checked timestamp {result.id} against the CA certificate and kept it as "
+            f"{ts_path(result.id, 'ca')}."
+        )
     else:
         click.echo(f"Imported timestamp {result.id} from {util.printable(result.tsa)}.")
     covers = result.covers
-    click.echo(f"  Time:    {result.gen_time.replace('T', ' ').replace('Z', ' UTC')} "
-               f"(serial {result.serial})")
-    click.echo(f"  Covers:  the case's seal of {covers.get('sealed_at')} (custody log event "
-               f"{covers.get('events')}), {covers.get('seal_sha256')}")
+    click.echo(
+        f"  Time:    {result.gen_time.replace('T', ' ').replace('Z', ' UTC')} "
+        f"(serial {result.serial})"
+    )
+    click.echo(
+        f"  Covers:  the case's seal of {covers.get('sealed_at')} (custody log event "
+        f"{covers.get('events')}), {covers.get('seal_sha256')}"
+    )
     if result.signature_checked:
         who = "; ".join(util.printable(s) for s in result.ca_names) or "the stored CA"
         click.echo(f"  Signature: verified against {who}")
     else:
-        click.echo("  Signature: not checked (no CA certificate given). Import the same file "
-                   "again with --ca TSA-CA.pem to check it and keep the certificate.")
+        click.echo(
+            "  Signature: not checked (no CA certificate given). Import the same file "
+            "again with --ca TSA-CA.pem to check it and keep the certificate."
+        )
     click.echo("The case is sealed. Anyone can check the timestamp in the case folder with:")
     click.echo(f"  {result.openssl_verify()}")
 
@@ -158,8 +216,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     """List the case's timestamps and requests still waiting for an answer."""
     from evidence_kit.app.timestamp import list_timestamps
 
-    entries = list_timestamps(util.case_start(ctx), get_signer=util.signer,
-                              on_recover=util.warn)
+    entries = list_timestamps(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
     if as_json:
         util.emit_json(entries)
         return
@@ -173,6 +230,9 @@ def list_(ctx: click.Context, as_json: bool) -> None:
             click.echo(util.printable(f"{e['id']}  waiting for an answer   covers the {what}"))
             continue
         when = str(e.get("gen_time") or "?").replace("T", " ").replace("Z", " UTC")
-        click.echo(util.printable(f"{e['id']}  {when}  by {e.get('tsa')}; covers the "
-                                     f"{what}; signature {e.get('signature')}"))
-
+        click.echo(
+            util.printable(
+                f"{e['id']}  {when}  by {e.get('tsa')}; covers the "
+                f"{what}; signature {e.get('signature')}"
+            )
+        )

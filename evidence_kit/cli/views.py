@@ -69,19 +69,24 @@ def event_summary(action: str, data: dict[str, Any]) -> str:
         return f"re-extracted metadata of {len(items)} item(s)"
     summaries = {
         "note": lambda d: f"note: {str(d.get('text', ''))[:80]}",
-        "suspect": lambda d: "suspect: " + ", ".join(
-            f"{k}={v}" for k, v in (d.get("details") or {}).items())[:100],
+        "suspect": lambda d: (
+            "suspect: " + ", ".join(f"{k}={v}" for k, v in (d.get("details") or {}).items())[:100]
+        ),
         "loss": lambda d: f"loss: {d.get('amount')} {d.get('currency')} ({d.get('method') or '-'})",
         "ref": lambda d: f"reference: {d.get('agency')} {d.get('number')}",
-        "mark": lambda d: f"{d.get('item')} marked "
-        + ("sensitive" if d.get("sensitive") else "not sensitive"),
+        "mark": lambda d: (
+            f"{d.get('item')} marked " + ("sensitive" if d.get("sensitive") else "not sensitive")
+        ),
         "report": lambda d: f"report written ({len(d.get('files') or [])} file(s))",
-        "transfer": lambda d: f"handover {d.get('export')} to {d.get('recipient')}: "
-        f"{len(d.get('included') or [])} item(s), {len(d.get('withheld') or [])} withheld",
+        "transfer": lambda d: (
+            f"handover {d.get('export')} to {d.get('recipient')}: "
+            f"{len(d.get('included') or [])} item(s), {len(d.get('withheld') or [])} withheld"
+        ),
         "transfer.cancelled": lambda d: f"handover {d.get('export')} cancelled",
         "timestamp.request": lambda d: f"timestamp request {d.get('id')} for the current seal",
-        "timestamp": lambda d: f"trusted timestamp {d.get('id')} by {d.get('tsa')} at "
-        f"{d.get('gen_time')}",
+        "timestamp": lambda d: (
+            f"trusted timestamp {d.get('id')} by {d.get('tsa')} at {d.get('gen_time')}"
+        ),
     }
     if action in summaries:
         try:

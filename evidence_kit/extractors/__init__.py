@@ -42,8 +42,12 @@ __all__ = [
 ]
 
 
-def choose(mime: str, suffix: str, head: Callable[[], bytes] = lambda: b"",
-           entries: Sequence[Registered] = REGISTRY) -> Registered | None:
+def choose(
+    mime: str,
+    suffix: str,
+    head: Callable[[], bytes] = lambda: b"",
+    entries: Sequence[Registered] = REGISTRY,
+) -> Registered | None:
     """The first entry whose declaration accepts this file, or None.
 
     ``head`` gives the file's first bytes; it is called at most once, and only if an entry that
@@ -107,9 +111,17 @@ _EQUIVALENT = {
 }
 
 # Content types whose disagreement with the extension is worth flagging to police.
-_FLAG_FAMILIES = ("image/", "application/pdf", "application/x-dosexec", "application/zip",
-                  "application/x-executable", "application/vnd.microsoft.portable-executable",
-                  "application/x-msdownload", "text/html", "application/x-sharedlib")
+_FLAG_FAMILIES = (
+    "image/",
+    "application/pdf",
+    "application/x-dosexec",
+    "application/zip",
+    "application/x-executable",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-msdownload",
+    "text/html",
+    "application/x-sharedlib",
+)
 
 
 def type_mismatch(mime: str, original_name: str) -> dict[str, str] | None:
@@ -146,7 +158,8 @@ def type_mismatch(mime: str, original_name: str) -> dict[str, str] | None:
     if expected is None and not executable:
         return None
     flagged_family = expected is not None and any(
-        mime.startswith(f) or expected.startswith(f) for f in _FLAG_FAMILIES)
+        mime.startswith(f) or expected.startswith(f) for f in _FLAG_FAMILIES
+    )
     if executable or flagged_family:
         return {
             "content_type": mime,
@@ -167,15 +180,16 @@ def extract(path: Path, mime: str, ctx: ExtractContext) -> Extraction:
         if entry is None:
             break
         chosen = _load(entry)
-        remaining = remaining[remaining.index(entry) + 1:]
+        remaining = remaining[remaining.index(entry) + 1 :]
     if chosen is None:
         result = Extraction(extractor="none")
     else:
         try:
             result = chosen.extract(path, ctx)
         except MemoryError:
-            result = Extraction(extractor=chosen.name,
-                                errors=["the file needed too much memory to read"])
+            result = Extraction(
+                extractor=chosen.name, errors=["the file needed too much memory to read"]
+            )
         # Hostile input: any parser failure is recorded as a finding about the file, by design.
         except Exception as exc:
             result = Extraction(

@@ -70,35 +70,90 @@ _MAX_WARNINGS = 10
 
 # EXIF tags we report, by number (the same in exifread and Pillow, unlike their names).
 _MAIN_TAGS: dict[int, str] = {
-    0x0100: "ImageWidth", 0x0101: "ImageLength", 0x010E: "ImageDescription", 0x010F: "Make",
-    0x0110: "Model", 0x0112: "Orientation", 0x0131: "Software", 0x0132: "DateTime",
-    0x013B: "Artist", 0x013C: "HostComputer", 0x8298: "Copyright",
-    0x9003: "DateTimeOriginal", 0x9004: "DateTimeDigitized", 0x9010: "OffsetTime",
-    0x9011: "OffsetTimeOriginal", 0x9012: "OffsetTimeDigitized", 0x9286: "UserComment",
-    0x9290: "SubSecTime", 0x9291: "SubSecTimeOriginal", 0x9292: "SubSecTimeDigitized",
-    0xA002: "ExifImageWidth", 0xA003: "ExifImageLength", 0xA420: "ImageUniqueID",
-    0xA430: "CameraOwnerName", 0xA431: "BodySerialNumber", 0xA432: "LensSpecification",
-    0xA433: "LensMake", 0xA434: "LensModel",
+    0x0100: "ImageWidth",
+    0x0101: "ImageLength",
+    0x010E: "ImageDescription",
+    0x010F: "Make",
+    0x0110: "Model",
+    0x0112: "Orientation",
+    0x0131: "Software",
+    0x0132: "DateTime",
+    0x013B: "Artist",
+    0x013C: "HostComputer",
+    0x8298: "Copyright",
+    0x9003: "DateTimeOriginal",
+    0x9004: "DateTimeDigitized",
+    0x9010: "OffsetTime",
+    0x9011: "OffsetTimeOriginal",
+    0x9012: "OffsetTimeDigitized",
+    0x9286: "UserComment",
+    0x9290: "SubSecTime",
+    0x9291: "SubSecTimeOriginal",
+    0x9292: "SubSecTimeDigitized",
+    0xA002: "ExifImageWidth",
+    0xA003: "ExifImageLength",
+    0xA420: "ImageUniqueID",
+    0xA430: "CameraOwnerName",
+    0xA431: "BodySerialNumber",
+    0xA432: "LensSpecification",
+    0xA433: "LensMake",
+    0xA434: "LensModel",
 }
 _GPS_TAGS: dict[int, str] = {
-    0x00: "GPSVersionID", 0x01: "GPSLatitudeRef", 0x02: "GPSLatitude",
-    0x03: "GPSLongitudeRef", 0x04: "GPSLongitude", 0x05: "GPSAltitudeRef", 0x06: "GPSAltitude",
-    0x07: "GPSTimeStamp", 0x0C: "GPSSpeedRef", 0x0D: "GPSSpeed", 0x10: "GPSImgDirectionRef",
-    0x11: "GPSImgDirection", 0x12: "GPSMapDatum", 0x1D: "GPSDateStamp",
+    0x00: "GPSVersionID",
+    0x01: "GPSLatitudeRef",
+    0x02: "GPSLatitude",
+    0x03: "GPSLongitudeRef",
+    0x04: "GPSLongitude",
+    0x05: "GPSAltitudeRef",
+    0x06: "GPSAltitude",
+    0x07: "GPSTimeStamp",
+    0x0C: "GPSSpeedRef",
+    0x0D: "GPSSpeed",
+    0x10: "GPSImgDirectionRef",
+    0x11: "GPSImgDirection",
+    0x12: "GPSMapDatum",
+    0x1D: "GPSDateStamp",
     0x1F: "GPSHPositioningError",
 }
 # ASCII-typed tags: decoded as text even when a damaged file hands us bytes.
-_TEXT_TAGS = frozenset({
-    0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x013C, 0x8298, 0x9003, 0x9004, 0x9010,
-    0x9011, 0x9012, 0x9290, 0x9291, 0x9292, 0xA420, 0xA430, 0xA431, 0xA433, 0xA434,
-})
+_TEXT_TAGS = frozenset(
+    {
+        0x010E,
+        0x010F,
+        0x0110,
+        0x0131,
+        0x0132,
+        0x013B,
+        0x013C,
+        0x8298,
+        0x9003,
+        0x9004,
+        0x9010,
+        0x9011,
+        0x9012,
+        0x9290,
+        0x9291,
+        0x9292,
+        0xA420,
+        0xA430,
+        0xA431,
+        0xA433,
+        0xA434,
+    }
+)
 _GPS_TEXT_TAGS = frozenset({0x01, 0x03, 0x0C, 0x10, 0x12, 0x1D})
 _USER_COMMENT = 0x9286
 
 _ORIENTATION = {
-    1: "normal", 2: "mirrored", 3: "rotated 180°", 4: "mirrored vertically",
-    5: "mirrored and rotated 90° anticlockwise", 6: "rotated 90° clockwise",
-    7: "mirrored and rotated 90° clockwise", 8: "rotated 90° anticlockwise",
+    1: "normal",
+    2: "mirrored",
+    3: "rotated 180°",
+    4: "mirrored vertically",
+    5: "mirrored and rotated 90° anticlockwise",
+    6: "rotated 90° clockwise",
+    7: "mirrored and rotated 90° clockwise",
+    8: "rotated 90° anticlockwise",
 }
 
 # EXIF times and the tag holding each one's UTC offset (EXIF 2.31).
@@ -113,20 +168,62 @@ _OFFSET_RE = re.compile(r"([+-])(\d{2}):?(\d{2})")
 _PNG_TIME_KEYS = frozenset({"creation time", "date:create", "date:modify", "date:timestamp"})
 
 # Screens, as (long side, short side). Phones: iPhone, common Android; desktops and laptops.
-_SCREEN_SIZES = frozenset({
-    (1136, 640), (1334, 750), (1792, 828), (2208, 1242), (1920, 1080), (2436, 1125),
-    (2688, 1242), (2532, 1170), (2556, 1179), (2778, 1284), (2796, 1290), (2340, 1080),
-    (2400, 1080), (2412, 1080), (2220, 1080), (2160, 1080), (2280, 1080),
-    (2960, 1440), (3040, 1440), (3088, 1440), (3120, 1440), (3200, 1440), (2560, 1440),
-    (1280, 720), (1600, 720), (1520, 720), (1440, 720), (1366, 768), (1280, 800),
-    (1440, 900), (1536, 864), (1600, 900), (1680, 1050), (1920, 1200), (2560, 1600),
-    (2880, 1800), (3024, 1964), (3456, 2234), (3840, 2160), (2736, 1824), (2048, 1536),
-    (2732, 2048), (2388, 1668), (2360, 1640), (2266, 1488), (1024, 768), (5120, 2880),
-})
+_SCREEN_SIZES = frozenset(
+    {
+        (1136, 640),
+        (1334, 750),
+        (1792, 828),
+        (2208, 1242),
+        (1920, 1080),
+        (2436, 1125),
+        (2688, 1242),
+        (2532, 1170),
+        (2556, 1179),
+        (2778, 1284),
+        (2796, 1290),
+        (2340, 1080),
+        (2400, 1080),
+        (2412, 1080),
+        (2220, 1080),
+        (2160, 1080),
+        (2280, 1080),
+        (2960, 1440),
+        (3040, 1440),
+        (3088, 1440),
+        (3120, 1440),
+        (3200, 1440),
+        (2560, 1440),
+        (1280, 720),
+        (1600, 720),
+        (1520, 720),
+        (1440, 720),
+        (1366, 768),
+        (1280, 800),
+        (1440, 900),
+        (1536, 864),
+        (1600, 900),
+        (1680, 1050),
+        (1920, 1200),
+        (2560, 1600),
+        (2880, 1800),
+        (3024, 1964),
+        (3456, 2234),
+        (3840, 2160),
+        (2736, 1824),
+        (2048, 1536),
+        (2732, 2048),
+        (2388, 1668),
+        (2360, 1640),
+        (2266, 1488),
+        (1024, 768),
+        (5120, 2880),
+    }
+)
 # Short sides typical of phone screens, for sizes not in the table (cropped status bars,
 # unusual models): combined with a tall phone aspect ratio.
-_PHONE_WIDTHS = frozenset({640, 720, 750, 828, 1080, 1125, 1170, 1179, 1206, 1242, 1284,
-                           1290, 1320, 1440})
+_PHONE_WIDTHS = frozenset(
+    {640, 720, 750, 828, 1080, 1125, 1170, 1179, 1206, 1242, 1284, 1290, 1320, 1440}
+)
 # Formats screenshots are saved in by desktop tools (photos from the web are mostly JPEG).
 _LOSSLESS = frozenset({"PNG", "BMP", "GIF", "TIFF"})
 _SCREENSHOT_NAME_RE = re.compile(
@@ -136,6 +233,7 @@ _SCREENSHOT_NAME_RE = re.compile(
 
 
 # --- HEIF/AVIF support -----------------------------------------------------------------------
+
 
 @cache
 def _register_heif() -> bool:
@@ -156,6 +254,7 @@ def _allowed_formats() -> tuple[str, ...]:
 
 
 # --- plain JSON values -----------------------------------------------------------------------
+
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
@@ -199,8 +298,9 @@ def _as_text(value: Any) -> str | None:
         s = value
     elif isinstance(value, bytes | bytearray):
         s = bytes(value).decode("utf-8", "replace")
-    elif isinstance(value, list | tuple) and all(isinstance(v, int) and 0 <= v < 256
-                                                  for v in value):
+    elif isinstance(value, list | tuple) and all(
+        isinstance(v, int) and 0 <= v < 256 for v in value
+    ):
         s = bytes(value).decode("utf-8", "replace")
     else:
         return None
@@ -212,8 +312,7 @@ def _user_comment(value: Any) -> str | None:
     """Decode EXIF UserComment: an 8-byte character-code prefix, then the text."""
     if isinstance(value, str):
         return _clean_text(value) or None
-    if isinstance(value, list | tuple) and all(isinstance(v, int) and 0 <= v < 256
-                                                for v in value):
+    if isinstance(value, list | tuple) and all(isinstance(v, int) and 0 <= v < 256 for v in value):
         value = bytes(value)
     if not isinstance(value, bytes | bytearray):
         return None
@@ -237,6 +336,7 @@ def _convert(tag: int, value: Any, text_tags: frozenset[int]) -> Any:
 
 
 # --- reading EXIF from the two libraries -----------------------------------------------------
+
 
 class _Exif:
     """EXIF tags by number, merged from several readers (first reader to give a tag wins)."""
@@ -311,6 +411,7 @@ def _exif_from_bytes(data: bytes, exif: _Exif) -> str | None:
 
 # --- times -----------------------------------------------------------------------------------
 
+
 def _utc_iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -334,8 +435,7 @@ def _naive(m: re.Match[str]) -> datetime:
     return datetime(y, mo, d, h, mi, min(s, 59))  # a leap second is rounded
 
 
-def _exif_time_fact(value: str, offset_raw: str | None, label: str,
-                    field: str) -> TimeFact | None:
+def _exif_time_fact(value: str, offset_raw: str | None, label: str, field: str) -> TimeFact | None:
     m = _EXIF_DT_RE.match(value.strip())
     if not m:
         return None
@@ -346,8 +446,12 @@ def _exif_time_fact(value: str, offset_raw: str | None, label: str,
     tz = _parse_offset(offset_raw)
     raw = f"{value} {offset_raw}" if offset_raw else value
     if tz is None:
-        return TimeFact(at=dt.strftime("%Y-%m-%dT%H:%M:%S"), label=f"{label}, {_UNKNOWN_ZONE}",
-                        raw=raw, field=field)
+        return TimeFact(
+            at=dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            label=f"{label}, {_UNKNOWN_ZONE}",
+            raw=raw,
+            field=field,
+        )
     try:
         at = _utc_iso(dt.replace(tzinfo=tz))
     except (OverflowError, ValueError):
@@ -390,6 +494,7 @@ def _text_time(value: str) -> tuple[str, bool] | None:
 
 # --- GPS -------------------------------------------------------------------------------------
 
+
 def _num(v: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
@@ -410,8 +515,10 @@ def _dms(v: Any) -> float | None:
 def _gps(g: dict[int, Any]) -> dict[str, Any]:
     """Decode the GPS IFD into signed decimal degrees, metres and a UTC time."""
     out: dict[str, Any] = {}
-    for key, coord_tag, ref_tag, neg, limit in (("latitude", 2, 1, "S", 90.0),
-                                                ("longitude", 4, 3, "W", 180.0)):
+    for key, coord_tag, ref_tag, neg, limit in (
+        ("latitude", 2, 1, "S", 90.0),
+        ("longitude", 4, 3, "W", 180.0),
+    ):
         value = _dms(g.get(coord_tag))
         ref = str(g.get(ref_tag) or "").strip().upper()[:1]
         if value is not None and abs(value) <= limit:
@@ -445,8 +552,7 @@ def _gps(g: dict[int, Any]) -> dict[str, Any]:
     for key, tag in (("map_datum", 0x12), ("img_direction_ref", 0x10), ("speed_ref", 0x0C)):
         if isinstance(g.get(tag), str):
             out[key] = g[tag]
-    for key, tag in (("img_direction", 0x11), ("speed", 0x0D),
-                     ("horizontal_error_m", 0x1F)):
+    for key, tag in (("img_direction", 0x11), ("speed", 0x0D), ("horizontal_error_m", 0x1F)):
         n = _num(g.get(tag))
         if n is not None:
             out[key] = round(n, 3)
@@ -454,6 +560,7 @@ def _gps(g: dict[int, Any]) -> dict[str, Any]:
 
 
 # --- file structure checks (no pixel decoding) -----------------------------------------------
+
 
 class _PngInfo:
     """What a walk over a PNG's chunks found."""
@@ -539,15 +646,17 @@ def _walk_png(path: Path) -> _PngInfo:
         for _ in range(_PNG_MAX_CHUNKS):
             head = fh.read(8)
             if len(head) < 8:
-                info.problems.append("the PNG data stops before its end marker (IEND): "
-                                     "the file was cut short")
+                info.problems.append(
+                    "the PNG data stops before its end marker (IEND): the file was cut short"
+                )
                 return info
             length, ctype = struct.unpack(">I4s", head)
             end = pos + 8 + length + 4
             if end > size:
                 info.problems.append(
                     f"a PNG {ctype.decode('latin-1', 'replace')!r} chunk runs past the end of "
-                    "the file: the file was cut short")
+                    "the file: the file was cut short"
+                )
                 return info
             wanted = ctype in (b"IHDR", b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME")
             if wanted and length <= _PNG_MAX_CHUNK_READ:
@@ -555,7 +664,8 @@ def _walk_png(path: Path) -> _PngInfo:
                 crc = fh.read(4)
                 if struct.pack(">I", zlib.crc32(ctype + data) & 0xFFFFFFFF) != crc:
                     info.problems.append(
-                        f"a PNG {ctype.decode('latin-1')} chunk fails its checksum (damaged)")
+                        f"a PNG {ctype.decode('latin-1')} chunk fails its checksum (damaged)"
+                    )
                 else:
                     _png_chunk(ctype, data, info)
             else:
@@ -624,18 +734,22 @@ def _check_jpeg(path: Path) -> tuple[list[str], tuple[int, int] | None]:
                     continue
                 if pos + 2 > size:
                     break
-                (length,) = struct.unpack(">H", mm[pos:pos + 2])
+                (length,) = struct.unpack(">H", mm[pos : pos + 2])
                 if marker in _SOF_MARKERS and pos + 7 <= size:
-                    h, w = struct.unpack(">HH", mm[pos + 3:pos + 7])
+                    h, w = struct.unpack(">HH", mm[pos + 3 : pos + 7])
                     dims = (w, h)
                 if marker == 0xDA:  # start of scan: image data follows up to FF D9
                     if mm.find(b"\xff\xd9", pos + length) < 0:
-                        problems.append("the JPEG image data stops before its end marker: "
-                                        "the file was cut short")
+                        problems.append(
+                            "the JPEG image data stops before its end marker: "
+                            "the file was cut short"
+                        )
                     return problems, dims
                 if pos + length > size:
-                    problems.append("a JPEG header segment runs past the end of the file: "
-                                    "the file was cut short")
+                    problems.append(
+                        "a JPEG header segment runs past the end of the file: "
+                        "the file was cut short"
+                    )
                     return problems, dims
                 pos += length
     problems.append("the JPEG has no image data: the file was cut short or damaged")
@@ -658,12 +772,12 @@ def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]
     """ISO-BMFF boxes in data[start:end] as (type, payload start, box end); stops when broken."""
     pos = start
     while pos + 8 <= end:
-        size, btype = struct.unpack(">I4s", data[pos:pos + 8])
+        size, btype = struct.unpack(">I4s", data[pos : pos + 8])
         header = 8
         if size == 1:
             if pos + 16 > end:
                 return
-            (size,) = struct.unpack(">Q", data[pos + 8:pos + 16])
+            (size,) = struct.unpack(">Q", data[pos + 8 : pos + 16])
             header = 16
         elif size == 0:
             size = end - pos
@@ -695,8 +809,10 @@ def _check_heif(path: Path) -> list[str]:
             if box_size < 8:
                 return ["a HEIF box has an impossible size (damaged)"]
             if pos + box_size > size:
-                return [f"the HEIF {btype.decode('latin-1', 'replace')!r} box runs past the "
-                        "end of the file: the file was cut short"]
+                return [
+                    f"the HEIF {btype.decode('latin-1', 'replace')!r} box runs past the "
+                    "end of the file: the file was cut short"
+                ]
             if btype == b"meta" and box_size <= _HEIF_MAX_META:
                 fh.seek(pos)
                 meta = fh.read(box_size)
@@ -713,8 +829,7 @@ def _check_heif(path: Path) -> list[str]:
             except (struct.error, IndexError):
                 return ["the HEIF item location table is damaged"]
             if last > size:
-                return ["the HEIF image data ends past the end of the file: "
-                        "the file was cut short"]
+                return ["the HEIF image data ends past the end of the file: the file was cut short"]
     return []
 
 
@@ -731,7 +846,7 @@ def _iloc_end(b: bytes) -> int:
             return 0
         if pos + n > len(b):
             raise IndexError("iloc truncated")
-        v = int.from_bytes(b[pos:pos + n], "big")
+        v = int.from_bytes(b[pos : pos + n], "big")
         pos += n
         return v
 
@@ -752,6 +867,7 @@ def _iloc_end(b: bytes) -> int:
 
 # --- screenshot heuristics -------------------------------------------------------------------
 
+
 def _screenshot_signs(md: dict[str, Any], exif: _Exif, name: str) -> tuple[bool, list[str]]:
     """Decide whether the picture looks like a screen capture rather than a photo.
 
@@ -766,11 +882,15 @@ def _screenshot_signs(md: dict[str, Any], exif: _Exif, name: str) -> tuple[bool,
         reasons.append(f"the file name {name[:100]!r} says it is a screenshot")
         marker = True
     texts: list[tuple[str, str]] = [
-        (label, v) for label, v in (
-            ("EXIF Software", exif.text(0x0131)), ("EXIF ImageDescription", exif.text(0x010E)),
-            ("EXIF UserComment", exif.text(_USER_COMMENT)), ("XMP", md.get("xmp")),
+        (label, v)
+        for label, v in (
+            ("EXIF Software", exif.text(0x0131)),
+            ("EXIF ImageDescription", exif.text(0x010E)),
+            ("EXIF UserComment", exif.text(_USER_COMMENT)),
+            ("XMP", md.get("xmp")),
             ("JPEG comment", md.get("comment")),
-        ) if isinstance(v, str)
+        )
+        if isinstance(v, str)
     ]
     texts += [(f"PNG text {k!r}", v) for k, v in (md.get("png_text") or {}).items()]
     for label, value in texts:
@@ -795,6 +915,7 @@ def _screenshot_signs(md: dict[str, Any], exif: _Exif, name: str) -> tuple[bool,
 
 
 # --- the extractor ---------------------------------------------------------------------------
+
 
 class ImageExtractor:
     """Photos and screenshots: JPEG, PNG, GIF, WebP, TIFF, HEIC/HEIF, AVIF, BMP."""
@@ -822,8 +943,11 @@ class ImageExtractor:
             if head.startswith(_PNG_SIGNATURE):
                 png = _walk_png(path)
                 self._use_png(png, md, exif, result)
-        msgs = [str(w.message)[:200] for w in caught
-                if not issubclass(w.category, Image.DecompressionBombWarning)]
+        msgs = [
+            str(w.message)[:200]
+            for w in caught
+            if not issubclass(w.category, Image.DecompressionBombWarning)
+        ]
         if msgs:
             md["warnings"] = list(dict.fromkeys(msgs))[:_MAX_WARNINGS]
 
@@ -846,22 +970,29 @@ class ImageExtractor:
                 if dims:
                     md["width"], md["height"] = dims
         except (OSError, ValueError, struct.error) as exc:  # e.g. a file mmap cannot map
-            result.errors.append(f"the image's structure could not be checked: "
-                                 f"{type(exc).__name__}: {exc}"[:300])
+            result.errors.append(
+                f"the image's structure could not be checked: {type(exc).__name__}: {exc}"[:300]
+            )
 
         w, h = md["width"], md["height"]
-        if (isinstance(w, int) and isinstance(h, int) and w * h > BOMB_PIXELS
-                and not md.get("decompression_bomb")):
+        if (
+            isinstance(w, int)
+            and isinstance(h, int)
+            and w * h > BOMB_PIXELS
+            and not md.get("decompression_bomb")
+        ):
             md["decompression_bomb"] = True
             result.errors.append(
                 f"the image declares {w} x {h} pixels, too many to read safely (a possible "
-                "decompression bomb); its pixel data was not read")
+                "decompression bomb); its pixel data was not read"
+            )
 
         if exifread_error and opened and not exif.main and not exif.gps:
             result.errors.append(f"the EXIF metadata could not be read: {exifread_error}")
         self._summarise(exif, md, result)
         md["looks_like_screenshot"], md["screenshot_reasons"] = _screenshot_signs(
-            md, exif, Path(ctx.original_name).name)
+            md, exif, Path(ctx.original_name).name
+        )
         return result
 
     @staticmethod
@@ -875,8 +1006,9 @@ class ImageExtractor:
                 for key in ("xmp", "comment"):
                     value = im.info.get(key)
                     if isinstance(value, bytes | str):
-                        text = value.decode("utf-8", "replace") if isinstance(value, bytes) \
-                            else value
+                        text = (
+                            value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+                        )
                         if text.strip():
                             md[key] = _clean_text(text)
                 # PNG's getexif() loads the whole image to find late eXIf chunks; our own chunk
@@ -885,22 +1017,29 @@ class ImageExtractor:
                     try:
                         exif.add_pillow(im.getexif())
                     except Exception as exc:
-                        errors.append(f"the EXIF metadata is damaged: {type(exc).__name__}: "
-                                      f"{exc}"[:300])
+                        errors.append(
+                            f"the EXIF metadata is damaged: {type(exc).__name__}: {exc}"[:300]
+                        )
         except Image.DecompressionBombError as exc:
             md["decompression_bomb"] = True
             m = re.search(r"\((\d+) pixels\)", str(exc))
             pixels = f"{int(m.group(1)):,} pixels" if m else "too many pixels"
-            errors.append(f"the image declares {pixels}, too many to read safely (a possible "
-                          "decompression bomb); its pixel data was not read")
+            errors.append(
+                f"the image declares {pixels}, too many to read safely (a possible "
+                "decompression bomb); its pixel data was not read"
+            )
             return False
         except UnidentifiedImageError:
-            errors.append("the image is truncated or damaged: its content is not in a picture "
-                          "format we can read")
+            errors.append(
+                "the image is truncated or damaged: its content is not in a picture "
+                "format we can read"
+            )
             return False
         except Exception as exc:  # hostile input: record, do not propagate
-            errors.append(f"the image is truncated or damaged: could not read its header "
-                          f"({type(exc).__name__}: {exc})"[:400])
+            errors.append(
+                f"the image is truncated or damaged: could not read its header "
+                f"({type(exc).__name__}: {exc})"[:400]
+            )
             return False
         return True
 
@@ -929,23 +1068,37 @@ class ImageExtractor:
                     if parsed:
                         at, known = parsed
                         label = f"PNG text chunk {keyword!r}"
-                        result.times.append(TimeFact(
-                            at=at, label=label if known else f"{label}, {_UNKNOWN_ZONE}",
-                            raw=value[:100], field=f"png.text.{keyword}"))
+                        result.times.append(
+                            TimeFact(
+                                at=at,
+                                label=label if known else f"{label}, {_UNKNOWN_ZONE}",
+                                raw=value[:100],
+                                field=f"png.text.{keyword}",
+                            )
+                        )
             md["png_text"] = texts
             if cut:
                 md["png_text_truncated"] = cut
         if png.time_utc:
             md["png_time_utc"] = png.time_utc
-            result.times.append(TimeFact(at=png.time_utc,
-                                         label="PNG last modified (tIME chunk, UTC)",
-                                         raw=png.time_utc, field="png.tIME"))
+            result.times.append(
+                TimeFact(
+                    at=png.time_utc,
+                    label="PNG last modified (tIME chunk, UTC)",
+                    raw=png.time_utc,
+                    field="png.tIME",
+                )
+            )
 
     @staticmethod
     def _summarise(exif: _Exif, md: dict[str, Any], result: Extraction) -> None:
         """Promote the tags people ask about to top-level keys; add times and GPS."""
-        for key, tag in (("camera_make", 0x010F), ("camera_model", 0x0110),
-                         ("software", 0x0131), ("description", 0x010E)):
+        for key, tag in (
+            ("camera_make", 0x010F),
+            ("camera_model", 0x0110),
+            ("software", 0x0131),
+            ("description", 0x010E),
+        ):
             text = exif.text(tag)
             if text:
                 md[key] = text
@@ -961,18 +1114,23 @@ class ImageExtractor:
         for tag, offset_tag, label in _EXIF_TIMES:
             value = exif.text(tag)
             if value:
-                fact = _exif_time_fact(value, exif.text(offset_tag), label,
-                                       f"exif.{_MAIN_TAGS[tag]}")
+                fact = _exif_time_fact(
+                    value, exif.text(offset_tag), label, f"exif.{_MAIN_TAGS[tag]}"
+                )
                 if fact:
                     result.times.append(fact)
         gps = _gps(exif.gps)
         if gps:
             md["gps"] = gps
             if "timestamp_utc" in gps:
-                result.times.append(TimeFact(
-                    at=gps["timestamp_utc"], label="GPS position fix (EXIF GPS time, UTC)",
-                    raw=f"{gps.get('date_utc_raw', '')} {gps.get('time_utc', '')}".strip(),
-                    field="exif.gps.GPSDateStamp"))
+                result.times.append(
+                    TimeFact(
+                        at=gps["timestamp_utc"],
+                        label="GPS position fix (EXIF GPS time, UTC)",
+                        raw=f"{gps.get('date_utc_raw', '')} {gps.get('time_utc', '')}".strip(),
+                        field="exif.gps.GPSDateStamp",
+                    )
+                )
 
 
 def _head(path: Path, n: int = 16) -> bytes:
@@ -981,6 +1139,7 @@ def _head(path: Path, n: int = 16) -> bytes:
 
 
 # --- thumbnails for the HTML report ----------------------------------------------------------
+
 
 def make_thumbnail(path: Path, max_px: int = 320) -> bytes | None:
     """A JPEG thumbnail (longest side ``max_px``, EXIF rotation applied), or None on any failure.

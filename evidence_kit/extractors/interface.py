@@ -112,8 +112,7 @@ def normalize_mime(mime: str) -> str:
 
 
 def _matches(mime: str, patterns: frozenset[str]) -> bool:
-    return mime in patterns or any(
-        p.endswith("/*") and mime.startswith(p[:-1]) for p in patterns)
+    return mime in patterns or any(p.endswith("/*") and mime.startswith(p[:-1]) for p in patterns)
 
 
 @dataclass(frozen=True, slots=True)

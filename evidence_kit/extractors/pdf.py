@@ -76,8 +76,9 @@ def parse_pdf_date(raw: str) -> tuple[str, bool] | None:
     if not m:
         return None
     year = int(m.group(1))
-    month, day, hour, minute, second = (int(g) if g else d for g, d in
-                                        zip(m.group(2, 3, 4, 5, 6), (1, 1, 0, 0, 0), strict=True))
+    month, day, hour, minute, second = (
+        int(g) if g else d for g, d in zip(m.group(2, 3, 4, 5, 6), (1, 1, 0, 0, 0), strict=True)
+    )
     try:
         dt = datetime(year, month, day, hour, minute, min(second, 59))
     except ValueError:
@@ -133,14 +134,14 @@ def _text(value: Any, cap: int = VALUE_CAP) -> str | None:
     return s.replace("\x00", "").strip()[:cap]
 
 
-def _time_fact(raw: str, label: str, field: str,
-               parse: Any = parse_pdf_date) -> TimeFact | None:
+def _time_fact(raw: str, label: str, field: str, parse: Any = parse_pdf_date) -> TimeFact | None:
     parsed = parse(raw)
     if not parsed:
         return None
     at, known = parsed
-    return TimeFact(at=at, label=label if known else f"{label}, {_UNKNOWN_ZONE}", raw=raw[:100],
-                    field=field)
+    return TimeFact(
+        at=at, label=label if known else f"{label}, {_UNKNOWN_ZONE}", raw=raw[:100], field=field
+    )
 
 
 class PdfExtractor:
@@ -163,8 +164,10 @@ class PdfExtractor:
             reader = PdfReader(path, strict=False)
         # Hostile input: pypdf raises many kinds of errors on broken files; all mean the same.
         except Exception as exc:
-            result.errors.append(f"the PDF is damaged or not a PDF: it could not be opened "
-                                 f"({type(exc).__name__}: {exc})"[:400])
+            result.errors.append(
+                f"the PDF is damaged or not a PDF: it could not be opened "
+                f"({type(exc).__name__}: {exc})"[:400]
+            )
             return result
         header = _attr(reader, "pdf_header")
         if isinstance(header, str) and header.startswith("%PDF-"):
@@ -183,15 +186,15 @@ class PdfExtractor:
                 opened = False
             md["decrypted_with_empty_password"] = opened
             if not opened:
-                result.errors.append(
-                    "encrypted: text and dates not readable without the password")
+                result.errors.append("encrypted: text and dates not readable without the password")
                 return result
 
         try:
             md["page_count"] = len(reader.pages)
         except Exception as exc:
-            result.errors.append(f"the PDF's page list is damaged: {type(exc).__name__}: "
-                                 f"{exc}"[:400])
+            result.errors.append(
+                f"the PDF's page list is damaged: {type(exc).__name__}: {exc}"[:400]
+            )
         self._info(reader, md, result)
         self._xmp(reader, md, result)
         self._catalog(reader, md, result)
@@ -210,8 +213,9 @@ class PdfExtractor:
                 if text:  # empty strings (a blank Title) say nothing; keep the record short
                     info[str(key).lstrip("/")[:100]] = text
         except Exception as exc:
-            result.errors.append(f"the PDF's document information is damaged: "
-                                 f"{type(exc).__name__}: {exc}"[:400])
+            result.errors.append(
+                f"the PDF's document information is damaged: {type(exc).__name__}: {exc}"[:400]
+            )
             return
         if info:
             md["info"] = info
@@ -231,24 +235,30 @@ class PdfExtractor:
                 return
             root = xmp.rdf_root
         except Exception as exc:
-            result.errors.append(f"the PDF's XMP metadata is damaged: {type(exc).__name__}: "
-                                 f"{exc}"[:400])
+            result.errors.append(
+                f"the PDF's XMP metadata is damaged: {type(exc).__name__}: {exc}"[:400]
+            )
             return
         ns_xmp = "http://ns.adobe.com/xap/1.0/"
         ns_pdf = "http://ns.adobe.com/pdf/1.3/"
         ns_dc = "http://purl.org/dc/elements/1.1/"
         ns_mm = "http://ns.adobe.com/xap/1.0/mm/"
         wanted = (
-            ("create_date", ns_xmp, "CreateDate"), ("modify_date", ns_xmp, "ModifyDate"),
-            ("metadata_date", ns_xmp, "MetadataDate"), ("creator_tool", ns_xmp, "CreatorTool"),
-            ("producer", ns_pdf, "Producer"), ("title", ns_dc, "title"),
-            ("creator", ns_dc, "creator"), ("document_id", ns_mm, "DocumentID"),
+            ("create_date", ns_xmp, "CreateDate"),
+            ("modify_date", ns_xmp, "ModifyDate"),
+            ("metadata_date", ns_xmp, "MetadataDate"),
+            ("creator_tool", ns_xmp, "CreatorTool"),
+            ("producer", ns_pdf, "Producer"),
+            ("title", ns_dc, "title"),
+            ("creator", ns_dc, "creator"),
+            ("document_id", ns_mm, "DocumentID"),
             ("instance_id", ns_mm, "InstanceID"),
         )
         out: dict[str, str] = {}
         try:
             for desc in root.getElementsByTagNameNS(
-                    "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "Description"):
+                "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "Description"
+            ):
                 for key, ns, local in wanted:
                     if key in out:
                         continue
@@ -259,14 +269,17 @@ class PdfExtractor:
                     if value and value.strip():
                         out[key] = value.strip()[:VALUE_CAP]
         except Exception as exc:
-            result.errors.append(f"the PDF's XMP metadata is damaged: {type(exc).__name__}: "
-                                 f"{exc}"[:400])
+            result.errors.append(
+                f"the PDF's XMP metadata is damaged: {type(exc).__name__}: {exc}"[:400]
+            )
         if not out:
             return
         md["xmp"] = out
-        for key, label in (("create_date", "PDF created (XMP CreateDate)"),
-                           ("modify_date", "PDF last modified (XMP ModifyDate)"),
-                           ("metadata_date", "PDF metadata last changed (XMP MetadataDate)")):
+        for key, label in (
+            ("create_date", "PDF created (XMP CreateDate)"),
+            ("modify_date", "PDF last modified (XMP ModifyDate)"),
+            ("metadata_date", "PDF metadata last changed (XMP MetadataDate)"),
+        ):
             if key in out:
                 fact = _time_fact(out[key], label, f"pdf.xmp.{key}", _iso_date)
                 if fact:
@@ -287,8 +300,9 @@ class PdfExtractor:
                 item["description"] = _text(_attr(entry, "description"), 500)
                 attachments.append(item)
         except Exception as exc:
-            result.errors.append(f"the PDF's list of attached files is damaged: "
-                                 f"{type(exc).__name__}: {exc}"[:400])
+            result.errors.append(
+                f"the PDF's list of attached files is damaged: {type(exc).__name__}: {exc}"[:400]
+            )
         if attachments:
             md["attachments"] = attachments
         try:
@@ -297,10 +311,12 @@ class PdfExtractor:
                 return
             names = _dict(root.get("/Names"))
             action = _dict(root.get("/OpenAction"))
-            js_on_open = action is not None and (action.get("/S") == "/JavaScript"
-                                                 or "/JS" in action)
-            md["has_javascript"] = bool((names is not None and "/JavaScript" in names)
-                                        or js_on_open)
+            js_on_open = action is not None and (
+                action.get("/S") == "/JavaScript" or "/JS" in action
+            )
+            md["has_javascript"] = bool(
+                (names is not None and "/JavaScript" in names) or js_on_open
+            )
             md["has_forms"] = "/AcroForm" in root
         except Exception:  # noqa: S110  # flags are a bonus; a broken catalog shows elsewhere
             pass
@@ -320,8 +336,9 @@ class PdfExtractor:
         started = time.monotonic()
         for index in range(min(count, MAX_TEXT_PAGES)):
             if time.monotonic() - started > TEXT_TIME_BUDGET_S:
-                stopped = f"time limit ({TEXT_TIME_BUDGET_S:.0f} s) reached after " \
-                          f"{pages_read} pages"
+                stopped = (
+                    f"time limit ({TEXT_TIME_BUDGET_S:.0f} s) reached after {pages_read} pages"
+                )
                 break
             try:
                 page = reader.pages[index]
@@ -329,15 +346,17 @@ class PdfExtractor:
             except Exception as exc:  # one bad page must not cost the others
                 failures += 1
                 if failures <= _MAX_PAGE_ERRORS:
-                    result.errors.append(f"the text of page {index + 1} could not be read: "
-                                         f"{type(exc).__name__}: {exc}"[:300])
+                    result.errors.append(
+                        f"the text of page {index + 1} could not be read: "
+                        f"{type(exc).__name__}: {exc}"[:300]
+                    )
                 continue
             pages_read += 1
             if len(links) < _MAX_LINKS:
                 links.extend(_page_links(page, _MAX_LINKS - len(links)))
             text = text.replace("\x00", "")
             if total + len(text) > MAX_TEXT_CHARS:
-                texts.append(text[:MAX_TEXT_CHARS - total])
+                texts.append(text[: MAX_TEXT_CHARS - total])
                 stopped = f"text limit ({MAX_TEXT_CHARS:,} characters) reached"
                 break
             texts.append(text)

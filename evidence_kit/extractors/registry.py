@@ -47,6 +47,7 @@ class Registered:
 
 # Each loader imports its module only when a file needs it (typed imports, no module names).
 
+
 def _email() -> Extractor:
     from evidence_kit.extractors.email import EXTRACTOR
 
@@ -81,55 +82,118 @@ def _pdf() -> Extractor:
 #: real e-mails ``text/plain`` (no leading ``Received``), ``text/html`` (an HTML body near the
 #: top) or ``application/octet-stream`` (NUL bytes); a ``.eml`` that is really a PDF or an image
 #: is left to the extractor for its content.
-EMAIL = Registered("email", Accepts(
-    mime_types=frozenset({"message/rfc822", "message/global", "message/news",
-                          "application/vnd.ms-outlook"}),
-    extensions={
-        ".eml": frozenset({"text/*", "", _OCTET, "inode/x-empty"}),
-        ".msg": frozenset({"application/cdfv2", "application/x-ole-storage",
-                           "application/vnd.ms-office", "application/cdfv2-corrupt", _OCTET}),
-    },
-), _email)
+EMAIL = Registered(
+    "email",
+    Accepts(
+        mime_types=frozenset(
+            {"message/rfc822", "message/global", "message/news", "application/vnd.ms-outlook"}
+        ),
+        extensions={
+            ".eml": frozenset({"text/*", "", _OCTET, "inode/x-empty"}),
+            ".msg": frozenset(
+                {
+                    "application/cdfv2",
+                    "application/x-ole-storage",
+                    "application/vnd.ms-office",
+                    "application/cdfv2-corrupt",
+                    _OCTET,
+                }
+            ),
+        },
+    ),
+    _email,
+)
 
 #: Image types; unidentified content only when the name says image (older libmagic does not
 #: know HEIC/HEIF/AVIF, and the attempt records *why* a damaged "photo" is not readable).
-IMAGE = Registered("image", Accepts(
-    mime_types=frozenset({
-        "image/jpeg", "image/pjpeg", "image/png", "image/gif", "image/webp", "image/tiff",
-        "image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence", "image/avif",
-        "image/bmp", "image/x-bmp", "image/x-ms-bmp",
-    }),
-    extensions=dict.fromkeys(
-        (".heic", ".heif", ".hif", ".avif", ".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp",
-         ".tif", ".tiff", ".bmp"), frozenset({_OCTET})),
-), _image, _image_thumbnail)
+IMAGE = Registered(
+    "image",
+    Accepts(
+        mime_types=frozenset(
+            {
+                "image/jpeg",
+                "image/pjpeg",
+                "image/png",
+                "image/gif",
+                "image/webp",
+                "image/tiff",
+                "image/heic",
+                "image/heif",
+                "image/heic-sequence",
+                "image/heif-sequence",
+                "image/avif",
+                "image/bmp",
+                "image/x-bmp",
+                "image/x-ms-bmp",
+            }
+        ),
+        extensions=dict.fromkeys(
+            (
+                ".heic",
+                ".heif",
+                ".hif",
+                ".avif",
+                ".jpg",
+                ".jpeg",
+                ".jpe",
+                ".png",
+                ".gif",
+                ".webp",
+                ".tif",
+                ".tiff",
+                ".bmp",
+            ),
+            frozenset({_OCTET}),
+        ),
+    ),
+    _image,
+    _image_thumbnail,
+)
 
 _XML = frozenset({"text/xml", "application/xml"})
 _MARKUP_NAMED = frozenset({"text/*", "application/xml", "application/csv", _OCTET})
 
 #: CSV-like text, the OFX family, MT940 and XML that may be camt; never PDF or Excel. UTF-16
 #: exports and files with stray NUL bytes are typed as binary by libmagic, hence octet-stream.
-STATEMENT = Registered("statement", Accepts(
-    mime_types=frozenset({"application/x-ofx", "application/ofx", "application/x-qfx",
-                          "application/vnd.intu.qfx", "application/vnd.intu.qbo",
-                          "application/x-qbo", "text/csv", "application/csv", "text/x-csv",
-                          "text/tab-separated-values"}),
-    extensions={
-        **dict.fromkeys((".ofx", ".qfx", ".qbo", ".sta", ".mt940", ".940"), _MARKUP_NAMED),
-        ".xml": _XML,
-        ".camt": _XML,
-        "": _XML | {"text/plain"},
-        **dict.fromkeys((".csv", ".tsv", ".tab"), frozenset({"text/plain", _OCTET})),
-        ".txt": frozenset({"text/plain"}),
-    },
-), _statement)
+STATEMENT = Registered(
+    "statement",
+    Accepts(
+        mime_types=frozenset(
+            {
+                "application/x-ofx",
+                "application/ofx",
+                "application/x-qfx",
+                "application/vnd.intu.qfx",
+                "application/vnd.intu.qbo",
+                "application/x-qbo",
+                "text/csv",
+                "application/csv",
+                "text/x-csv",
+                "text/tab-separated-values",
+            }
+        ),
+        extensions={
+            **dict.fromkeys((".ofx", ".qfx", ".qbo", ".sta", ".mt940", ".940"), _MARKUP_NAMED),
+            ".xml": _XML,
+            ".camt": _XML,
+            "": _XML | {"text/plain"},
+            **dict.fromkeys((".csv", ".tsv", ".tab"), frozenset({"text/plain", _OCTET})),
+            ".txt": frozenset({"text/plain"}),
+        },
+    ),
+    _statement,
+)
 
 #: ``application/pdf``; also unidentified content named ``.pdf`` (junk before the header
 #: defeats libmagic but not PDF readers).
-PDF = Registered("pdf", Accepts(
-    mime_types=frozenset({"application/pdf", "application/x-pdf"}),
-    extensions={".pdf": frozenset({_OCTET})},
-), _pdf)
+PDF = Registered(
+    "pdf",
+    Accepts(
+        mime_types=frozenset({"application/pdf", "application/x-pdf"}),
+        extensions={".pdf": frozenset({_OCTET})},
+    ),
+    _pdf,
+)
 
 #: Order matters: the first entry that accepts a file reads it.
 REGISTRY: tuple[Registered, ...] = (EMAIL, IMAGE, STATEMENT, PDF)

@@ -56,8 +56,9 @@ def parse_formats(text: str | None) -> list[str]:
         if not name:
             continue
         if name not in RENDERERS:
-            raise UsageError(f"Unknown report format {part.strip()!r}; choose from "
-                             f"{', '.join(FORMATS)}.")
+            raise UsageError(
+                f"Unknown report format {part.strip()!r}; choose from {', '.join(FORMATS)}."
+            )
         if name not in out:
             out.append(name)
     if not out:
@@ -95,8 +96,7 @@ def thumbnails(case: Case, items: Sequence[Mapping[str, Any]]) -> dict[str, byte
     return out
 
 
-def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = None
-                  ) -> ReportResult:
+def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = None) -> ReportResult:
     """Render the requested formats and write them into the case, logged and sealed."""
     from evidence_kit.case import SEAL_PATH
     from evidence_kit.hashing import sha256_bytes
@@ -124,12 +124,18 @@ def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = No
             staged.append(sess.stage_file(rel, data))
             written.append(WrittenFile(name, rel, sha256_bytes(data), len(data)))
         seal = snapshot["seal"]
-        sess.commit("report", {
-            "files": [{"format": w.format, "path": w.path, "sha256": w.sha256, "size": w.size}
-                      for w in written],
-            "describes_seal": seal.get("sha256"),
-            "covers_events": len(snapshot["custody"]),
-            "item_count": snapshot["counts"]["items"],
-        }, files=staged)
+        sess.commit(
+            "report",
+            {
+                "files": [
+                    {"format": w.format, "path": w.path, "sha256": w.sha256, "size": w.size}
+                    for w in written
+                ],
+                "describes_seal": seal.get("sha256"),
+                "covers_events": len(snapshot["custody"]),
+                "item_count": snapshot["counts"]["items"],
+            },
+            files=staged,
+        )
         seq = case.read_log().head.events
     return ReportResult(tuple(written), seal.get("sha256"), seq)

@@ -30,11 +30,27 @@ from evidence_kit.report.interface import ReportInput
 #: ``=``, ``+``, ``-`` or ``@`` (full-width, small, superscript, subscript forms), plus the minus
 #: sign U+2212.
 FORMULA_START = (
-    "=", "+", "-", "@", "\t", "\r", "\n",
-    "\uff1d", "\uff0b", "\uff0d", "\uff20",  # full-width
-    "\ufe66", "\ufe62", "\ufe63", "\ufe6b",  # small forms
-    "\u207c", "\u207a", "\u208c", "\u208a",  # superscript and subscript = +
-    "\ufb29", "\u2212",  # Hebrew alternative plus sign, minus sign
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    "\uff1d",
+    "\uff0b",
+    "\uff0d",
+    "\uff20",  # full-width
+    "\ufe66",
+    "\ufe62",
+    "\ufe63",
+    "\ufe6b",  # small forms
+    "\u207c",
+    "\u207a",
+    "\u208c",
+    "\u208a",  # superscript and subscript = +
+    "\ufb29",
+    "\u2212",  # Hebrew alternative plus sign, minus sign
 )
 _TRIGGERS = frozenset(FORMULA_START)
 
@@ -44,7 +60,8 @@ _TRIGGERS = frozenset(FORMULA_START)
 #: blank, and the reserved default-ignorable U+FFF0..U+FFF8.
 _OTHER_INVISIBLE = frozenset(
     "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0"
-    + "".join(map(chr, [*range(0xFE00, 0xFE10), *range(0xFFF0, 0xFFF9)])))
+    + "".join(map(chr, [*range(0xFE00, 0xFE10), *range(0xFFF0, 0xFFF9)]))
+)
 _INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 
 
@@ -58,11 +75,28 @@ def _invisible(ch: str) -> bool:
 
 
 COLUMNS = (
-    "id", "name", "declared_name", "type", "size_bytes", "sha256", "stored_as", "sensitive",
+    "id",
+    "name",
+    "declared_name",
+    "type",
+    "size_bytes",
+    "sha256",
+    "stored_as",
+    "sensitive",
     "parent",
-    "acquired_at_utc", "acquired_local", "acquired_by", "acquired_host", "acquired_method",
-    "source", "collector_note", "original_path", "original_modified", "extractor",
-    "subject_or_title", "identifiers", "read_errors",
+    "acquired_at_utc",
+    "acquired_local",
+    "acquired_by",
+    "acquired_host",
+    "acquired_method",
+    "source",
+    "collector_note",
+    "original_path",
+    "original_modified",
+    "extractor",
+    "subject_or_title",
+    "identifiers",
+    "read_errors",
 )
 
 
@@ -158,11 +192,22 @@ class CsvRenderer:
         statements = report.snapshot.get("statements") or {}
         seal = report.snapshot.get("seal") or {}
         case = report.snapshot.get("case") or {}
-        rows.append(["About this file", "The rows above list every item; after this blank row "
-                     "come notes for people, not data."])
-        rows.extend([label, str(statements.get(key) or "")] for label, key in (
-            ("What the hashes prove", "integrity"), ("Times", "times"),
-            ("Sensitive items", "sensitive"), ("Scope", "scope")))
+        rows.append(
+            [
+                "About this file",
+                "The rows above list every item; after this blank row "
+                "come notes for people, not data.",
+            ]
+        )
+        rows.extend(
+            [label, str(statements.get(key) or "")]
+            for label, key in (
+                ("What the hashes prove", "integrity"),
+                ("Times", "times"),
+                ("Sensitive items", "sensitive"),
+                ("Scope", "scope"),
+            )
+        )
         rows.append(["Seal SHA-256", str(seal.get("sha256") or "")])
         rows.append(["Signing key fingerprint", str(case.get("key_fingerprint") or "")])
         return render_rows(rows)

@@ -19,15 +19,28 @@ from typing import Any
 
 from evidence_kit.report.interface import ReportInput
 
-CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
-       "form-action 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
 
 MAX_STRING = 4000
 MAX_ENTRIES = 300
 MAX_DEPTH = 6
 
-_INVISIBLE = {0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x2060, 0xFEFF,
-              *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+_INVISIBLE = {
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    0x2060,
+    0xFEFF,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+}
 
 STYLE = """
 :root { color-scheme: light; }
@@ -85,8 +98,12 @@ def visible(text: str) -> str:
     out: list[str] = []
     for ch in text:
         cp = ord(ch)
-        if (cp in _INVISIBLE or (cp < 32 and ch not in "\n\t") or 0x7F <= cp < 0xA0
-                or 0xD800 <= cp < 0xE000):  # lone surrogates: undecodable file-name bytes
+        if (
+            cp in _INVISIBLE
+            or (cp < 32 and ch not in "\n\t")
+            or 0x7F <= cp < 0xA0
+            or 0xD800 <= cp < 0xE000
+        ):  # lone surrogates: undecodable file-name bytes
             out.append(f"\x00U+{cp:04X}\x01")
         else:
             out.append(ch)
@@ -105,8 +122,10 @@ def esc(value: Any) -> str:
 def _short(text: str, limit: int = MAX_STRING) -> str:
     if len(text) <= limit:
         return esc(text)
-    return (esc(text[:limit]) + f' <span class="muted">… ({len(text) - limit:,} more '
-            "characters: the full value is in case.json)</span>")
+    return (
+        esc(text[:limit]) + f' <span class="muted">… ({len(text) - limit:,} more '
+        "characters: the full value is in case.json)</span>"
+    )
 
 
 def render_value(value: Any, depth: int = 0) -> str:
@@ -119,8 +138,10 @@ def render_value(value: Any, depth: int = 0) -> str:
         parts = ['<dl class="kv">']
         for n, (k, v) in enumerate(value.items()):
             if n >= MAX_ENTRIES:
-                parts.append(f'<dt>…</dt><dd class="muted">{len(value) - n:,} more entries: '
-                             "see case.json</dd>")
+                parts.append(
+                    f'<dt>…</dt><dd class="muted">{len(value) - n:,} more entries: '
+                    "see case.json</dd>"
+                )
                 break
             parts.append(f"<dt>{esc(k)}</dt><dd>{render_value(v, depth + 1)}</dd>")
         parts.append("</dl>")
@@ -155,8 +176,14 @@ def _dl(rows: Iterable[tuple[str, str]]) -> str:
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
     """A table; cells are already-escaped HTML."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f'<td class="id">{c}</td>' if n == 0 else f"<td>{c}</td>"
-                                    for n, c in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="id">{c}</td>' if n == 0 else f"<td>{c}</td>" for n, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
     klass = f' class="{cls}"' if cls else ""
     return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -186,8 +213,10 @@ def _withheld(text: str = "withheld: sensitive item") -> str:
 def _trust(entry: Mapping[str, Any]) -> str:
     trusted = entry.get("trust") == "trusted"
     cls = "trusted" if trusted else "self"
-    return (f'<span class="tag {cls}">{esc(entry.get("trust"))}</span> '
-            f'<span class="muted">{esc(entry.get("trust_text"))}</span>')
+    return (
+        f'<span class="tag {cls}">{esc(entry.get("trust"))}</span> '
+        f'<span class="muted">{esc(entry.get("trust_text"))}</span>'
+    )
 
 
 def _items_ref(ids: Any) -> str:
@@ -216,8 +245,7 @@ class HtmlRenderer:
             f"<title>Chain of custody: {esc(title)}</title>",
             f"<style>{STYLE}</style></head><body>",
             "<header><h1>Chain of custody record</h1>",
-            f'<p class="sub">{esc(title)} &middot; case {esc(case.get("case_id"))}</p>'
-            "</header>",
+            f'<p class="sub">{esc(title)} &middot; case {esc(case.get("case_id"))}</p></header>',
             self._summary(s),
             self._limits(s),
             self._items(s),
@@ -241,59 +269,87 @@ class HtmlRenderer:
         seal = s.get("seal") or {}
         counts = s.get("counts") or {}
         refs = s.get("references") or []
-        ref_rows = [(esc(r.get("agency")), esc(r.get("number")),
-                     esc(f"event {r['seq']}" if r.get("seq") else r.get("source")))
-                    for r in refs if isinstance(r, Mapping)]
-        refs_html = _table(["Agency", "Reference number", "Recorded"], ref_rows) if ref_rows \
+        ref_rows = [
+            (
+                esc(r.get("agency")),
+                esc(r.get("number")),
+                esc(f"event {r['seq']}" if r.get("seq") else r.get("source")),
+            )
+            for r in refs
+            if isinstance(r, Mapping)
+        ]
+        refs_html = (
+            _table(["Agency", "Reference number", "Recorded"], ref_rows)
+            if ref_rows
             else '<p class="muted">No reference numbers recorded yet.</p>'
+        )
         valid = seal.get("signature_valid")
         seal_html = (
-            f"{_hash(seal.get('sha256'))}<br><span class=\"muted\">SHA-256 of "
+            f'{_hash(seal.get("sha256"))}<br><span class="muted">SHA-256 of '
             f"{esc(seal.get('path'))} as it was before this report was written; sealed "
             f"{esc(seal.get('sealed_at'))}, covering custody events 1&ndash;"
             f"{esc(seal.get('custody_events'))}; seal signature "
-            f"{'valid' if valid else 'NOT valid'} when this report was made.</span>")
-        return "".join([
-            '<section id="summary"><h2>Case summary</h2>',
-            _dl([
-                ("Title", esc(case.get("title"))),
-                ("Case ID", f"<code>{esc(case.get('case_id'))}</code>"),
-                ("Created", esc(case.get("created_at"))),
-                ("What happened", render_value(case.get("incident")) if case.get("incident")
-                 else ""),
-                ("Jurisdiction", esc(case.get("jurisdiction"))),
-                ("Collector", esc(collector.get("name"))),
-                ("Organisation", esc(collector.get("organization"))),
-                ("E-mail", esc(collector.get("email"))),
-                ("Phone", esc(collector.get("phone"))),
-                ("Collector's time zone", esc(case.get("timezone"))),
-                ("Signing key fingerprint",
-                 f'<code class="hash">{esc(case.get("key_fingerprint"))}</code>'),
-                ("Signing key ID", _hash(case.get("key_id"))),
-                ("Seal", seal_html),
-                ("Evidence", esc(f"{counts.get('items', 0)} item(s), "
-                                 f"{counts.get('bytes', 0):,} bytes; "
-                                 f"{counts.get('sensitive_items', 0)} marked sensitive")),
-                ("Custody events", esc(counts.get("events"))),
-            ]),
-            "<h3>Reference numbers</h3>", refs_html, "</section>",
-        ])
+            f"{'valid' if valid else 'NOT valid'} when this report was made.</span>"
+        )
+        return "".join(
+            [
+                '<section id="summary"><h2>Case summary</h2>',
+                _dl(
+                    [
+                        ("Title", esc(case.get("title"))),
+                        ("Case ID", f"<code>{esc(case.get('case_id'))}</code>"),
+                        ("Created", esc(case.get("created_at"))),
+                        (
+                            "What happened",
+                            render_value(case.get("incident")) if case.get("incident") else "",
+                        ),
+                        ("Jurisdiction", esc(case.get("jurisdiction"))),
+                        ("Collector", esc(collector.get("name"))),
+                        ("Organisation", esc(collector.get("organization"))),
+                        ("E-mail", esc(collector.get("email"))),
+                        ("Phone", esc(collector.get("phone"))),
+                        ("Collector's time zone", esc(case.get("timezone"))),
+                        (
+                            "Signing key fingerprint",
+                            f'<code class="hash">{esc(case.get("key_fingerprint"))}</code>',
+                        ),
+                        ("Signing key ID", _hash(case.get("key_id"))),
+                        ("Seal", seal_html),
+                        (
+                            "Evidence",
+                            esc(
+                                f"{counts.get('items', 0)} item(s), "
+                                f"{counts.get('bytes', 0):,} bytes; "
+                                f"{counts.get('sensitive_items', 0)} marked sensitive"
+                            ),
+                        ),
+                        ("Custody events", esc(counts.get("events"))),
+                    ]
+                ),
+                "<h3>Reference numbers</h3>",
+                refs_html,
+                "</section>",
+            ]
+        )
 
     def _limits(self, s: Mapping[str, Any]) -> str:
         st = s.get("statements") or {}
-        return "".join([
-            '<section id="limits" class="box warn"><h2>What this record proves, and what it '
-            "does not</h2>",
-            f"<p><strong>Integrity, not authenticity.</strong> {esc(st.get('integrity'))}</p>",
-            f"<p><strong>Times.</strong> {esc(st.get('times'))}</p>",
-            f"<p><strong>Sensitive items.</strong> {esc(st.get('sensitive'))}</p>",
-            f"<p><strong>Scope.</strong> {esc(st.get('scope'))}</p>",
-            "<p><strong>Links.</strong> Web addresses found in the evidence are shown as text "
-            "only; do not visit them from a normal computer.</p>",
-            "<p>To check the case: <code>evkit verify --key \"" +
-            esc((s.get("case") or {}).get("key_fingerprint")) + "\"</code> in the case folder "
-            "(or any BagIt validator for the manifests).</p></section>",
-        ])
+        return "".join(
+            [
+                '<section id="limits" class="box warn"><h2>What this record proves, and what it '
+                "does not</h2>",
+                f"<p><strong>Integrity, not authenticity.</strong> {esc(st.get('integrity'))}</p>",
+                f"<p><strong>Times.</strong> {esc(st.get('times'))}</p>",
+                f"<p><strong>Sensitive items.</strong> {esc(st.get('sensitive'))}</p>",
+                f"<p><strong>Scope.</strong> {esc(st.get('scope'))}</p>",
+                "<p><strong>Links.</strong> Web addresses found in the evidence are shown as text "
+                "only; do not visit them from a normal computer.</p>",
+                '<p>To check the case: <code>evkit verify --key "'
+                + esc((s.get("case") or {}).get("key_fingerprint"))
+                + '"</code> in the case folder '
+                "(or any BagIt validator for the manifests).</p></section>",
+            ]
+        )
 
     def _items(self, s: Mapping[str, Any]) -> str:
         rows = []
@@ -303,19 +359,33 @@ class HtmlRenderer:
             acq = it.get("acquired") or {}
             name = _withheld() if it.get("withheld") else esc(it.get("name"))
             if it.get("parent"):
-                name += (f'<br><span class="muted">inside {esc(it["parent"].get("id"))} '
-                         f'({esc(it["parent"].get("role"))})</span>')
+                name += (
+                    f'<br><span class="muted">inside {esc(it["parent"].get("id"))} '
+                    f"({esc(it['parent'].get('role'))})</span>"
+                )
             if it.get("sensitive"):
                 name += ' <span class="tag">sensitive</span>'
-            source = " &middot; ".join(esc(v) for v in (acq.get("source"), acq.get("method"))
-                                       if v)
-            acquired = (f"{esc(acq.get('local'))}<br><span class=\"muted\">"
-                        f"{esc(acq.get('at'))} UTC</span><br>by {esc(acq.get('by'))} on "
-                        f"{esc(acq.get('host'))}" + (f"<br>{source}" if source else ""))
-            rows.append([esc(it.get("id")), name, esc(it.get("mime")),
-                         _size(it.get("size")), _hash(it.get("sha256")), acquired])
-        body = _table(["ID", "Name", "Type", "Size", "SHA-256", "Acquired (when, by, from)"],
-                      rows) if rows else '<p class="muted">No items yet.</p>'
+            source = " &middot; ".join(esc(v) for v in (acq.get("source"), acq.get("method")) if v)
+            acquired = (
+                f'{esc(acq.get("local"))}<br><span class="muted">'
+                f"{esc(acq.get('at'))} UTC</span><br>by {esc(acq.get('by'))} on "
+                f"{esc(acq.get('host'))}" + (f"<br>{source}" if source else "")
+            )
+            rows.append(
+                [
+                    esc(it.get("id")),
+                    name,
+                    esc(it.get("mime")),
+                    _size(it.get("size")),
+                    _hash(it.get("sha256")),
+                    acquired,
+                ]
+            )
+        body = (
+            _table(["ID", "Name", "Type", "Size", "SHA-256", "Acquired (when, by, from)"], rows)
+            if rows
+            else '<p class="muted">No items yet.</p>'
+        )
         return f'<section id="items"><h2>Evidence items</h2>{body}</section>'
 
     def _details(self, s: Mapping[str, Any], thumbs: Mapping[str, bytes]) -> str:
@@ -331,44 +401,58 @@ class HtmlRenderer:
             thumb = thumbs.get(iid)
             if thumb and not it.get("sensitive"):
                 data = base64.b64encode(thumb).decode("ascii")
-                parts.append(f'<img class="thumb" alt="preview of {esc(iid)}" '
-                             f'src="data:image/jpeg;base64,{data}">')
+                parts.append(
+                    f'<img class="thumb" alt="preview of {esc(iid)}" '
+                    f'src="data:image/jpeg;base64,{data}">'
+                )
             rows: list[tuple[str, str]] = [
                 ("SHA-256", _hash(it.get("sha256"))),
                 ("Size", _size(it.get("size"))),
                 ("Type", esc(it.get("mime"))),
                 ("Collector's description", esc(it.get("description"))),
-                ("Acquired", esc(f"{acq.get('local')} ({acq.get('at')} UTC) by "
-                                 f"{acq.get('by')} on {acq.get('host')} with {acq.get('tool')}")),
+                (
+                    "Acquired",
+                    esc(
+                        f"{acq.get('local')} ({acq.get('at')} UTC) by "
+                        f"{acq.get('by')} on {acq.get('host')} with {acq.get('tool')}"
+                    ),
+                ),
                 ("Method", esc(acq.get("method"))),
                 ("Source", esc(acq.get("source"))),
                 ("Record revision", esc(it.get("rev"))),
             ]
             if it.get("parent"):
-                rows.append(("Found inside", esc(f"{it['parent'].get('id')} "
-                                                 f"({it['parent'].get('role')})")))
+                rows.append(
+                    ("Found inside", esc(f"{it['parent'].get('id')} ({it['parent'].get('role')})"))
+                )
             if it.get("children"):
                 rows.append(("Contains", _items_ref(it.get("children"))))
             if it.get("withheld"):
-                rows.append(("Contents", _withheld("name, preview and contents withheld: "
-                                                   "sensitive item")))
+                rows.append(
+                    ("Contents", _withheld("name, preview and contents withheld: sensitive item"))
+                )
                 parts.append(_dl(rows))
             else:
                 orig = it.get("original") or {}
-                rows[4:4] = [("Stored as", f"<code>{esc(it.get('stored'))}</code>"),
-                             ("Original location", esc(orig.get("path"))),
-                             ("Original modified", esc(orig.get("modified")))]
+                rows[4:4] = [
+                    ("Stored as", f"<code>{esc(it.get('stored'))}</code>"),
+                    ("Original location", esc(orig.get("path"))),
+                    ("Original modified", esc(orig.get("modified"))),
+                ]
                 if orig.get("declared_name") and orig.get("declared_name") != it.get("name"):
                     rows.append(("Declared name", esc(orig.get("declared_name"))))
                 parts.append(_dl(rows))
                 ex = it.get("extraction")
                 if isinstance(ex, Mapping) and (ex.get("metadata") or ex.get("errors")):
-                    parts.append(f"<h3>Read from the file (by the {esc(ex.get('extractor'))} "
-                                 "reader)</h3>")
+                    parts.append(
+                        f"<h3>Read from the file (by the {esc(ex.get('extractor'))} reader)</h3>"
+                    )
                     parts.append(render_value(ex.get("metadata") or {}))
                     if ex.get("errors"):
-                        parts.append("<p><strong>Could not read:</strong></p>"
-                                     + render_value(list(ex.get("errors") or [])))
+                        parts.append(
+                            "<p><strong>Could not read:</strong></p>"
+                            + render_value(list(ex.get("errors") or []))
+                        )
             parts.append('<div class="clear"></div></div>')
         parts.append("</section>")
         return "".join(parts)
@@ -389,12 +473,17 @@ class HtmlRenderer:
             if flags:
                 detail += f'<br><span class="muted">{esc(flags)}</span>'
             rows.append([when, esc(e.get("source")), _trust(e), detail])
-        body = _table(["When (collector's time zone; UTC)", "Source", "Trust", "What"], rows) \
-            if rows else '<p class="muted">No dated facts yet.</p>'
+        body = (
+            _table(["When (collector's time zone; UTC)", "Source", "Trust", "What"], rows)
+            if rows
+            else '<p class="muted">No dated facts yet.</p>'
+        )
         tz = esc((s.get("case") or {}).get("timezone"))
-        return (f'<section id="timeline"><h2>Timeline</h2><p class="muted">Ordered by UTC; '
-                f"shown in {tz}. Dates without a time sort at the start of their day. Times read "
-                "from sensitive items are left out.</p>" + body + "</section>")
+        return (
+            f'<section id="timeline"><h2>Timeline</h2><p class="muted">Ordered by UTC; '
+            f"shown in {tz}. Dates without a time sort at the start of their day. Times read "
+            "from sensitive items are left out.</p>" + body + "</section>"
+        )
 
     def _suspects(self, s: Mapping[str, Any]) -> str:
         rows = []
@@ -408,23 +497,47 @@ class HtmlRenderer:
                 note = esc(f"promoted from identifier {src.get('kind')}:{src.get('value')}")
             if e.get("supersedes"):
                 note += esc(f" corrects event {e['supersedes']}")
-            rows.append([esc(e.get("seq")), render_value(details),
-                         _items_ref(e.get("item_ids")), note])
-        body = _table(["Event", "Details (as stated by the collector)", "Evidence", "Notes"],
-                      rows) if rows else '<p class="muted">No suspects recorded.</p>'
+            rows.append(
+                [esc(e.get("seq")), render_value(details), _items_ref(e.get("item_ids")), note]
+            )
+        body = (
+            _table(["Event", "Details (as stated by the collector)", "Evidence", "Notes"], rows)
+            if rows
+            else '<p class="muted">No suspects recorded.</p>'
+        )
         return f'<section id="suspects"><h2>Suspects</h2>{body}</section>'
 
     def _identifiers(self, s: Mapping[str, Any]) -> str:
-        rows = [[esc(i.get("kind")), f'<span class="mono">{esc(i.get("value"))}</span>',
-                 _items_ref(i.get("item_ids")), esc(", ".join(i.get("fields") or []))]
-                for i in s.get("identifiers") or [] if isinstance(i, Mapping)]
+        rows = [
+            [
+                esc(i.get("kind")),
+                f'<span class="mono">{esc(i.get("value"))}</span>',
+                _items_ref(i.get("item_ids")),
+                esc(", ".join(i.get("fields") or [])),
+            ]
+            for i in s.get("identifiers") or []
+            if isinstance(i, Mapping)
+        ]
         withheld = (s.get("counts") or {}).get("withheld_identifiers") or 0
-        extra = (f'<p class="muted">{esc(withheld)} identifier(s) found only in sensitive '
-                 "items are withheld.</p>") if withheld else ""
-        body = _table(["Kind", "Value (shown as text, not a link)", "Items", "Where in the file"],
-                      rows) if rows else '<p class="muted">No identifiers found.</p>'
-        return (f'<section id="identifiers"><h2>Identifiers found in the evidence</h2>{body}'
-                f"{extra}</section>")
+        extra = (
+            (
+                f'<p class="muted">{esc(withheld)} identifier(s) found only in sensitive '
+                "items are withheld.</p>"
+            )
+            if withheld
+            else ""
+        )
+        body = (
+            _table(
+                ["Kind", "Value (shown as text, not a link)", "Items", "Where in the file"], rows
+            )
+            if rows
+            else '<p class="muted">No identifiers found.</p>'
+        )
+        return (
+            f'<section id="identifiers"><h2>Identifiers found in the evidence</h2>{body}'
+            f"{extra}</section>"
+        )
 
     def _losses(self, s: Mapping[str, Any]) -> str:
         losses = s.get("losses") or {}
@@ -433,16 +546,32 @@ class HtmlRenderer:
             if not isinstance(e, Mapping) or not e.get("current"):
                 continue
             when = e.get("at_local") or e.get("at") or e.get("date")
-            rows.append([esc(e.get("seq")), esc(when), esc(f"{e.get('amount')} "
-                                                              f"{e.get('currency')}"),
-                         esc(e.get("method")), esc(e.get("to_account")),
-                         esc(e.get("reference")), _items_ref(e.get("item_ids"))])
+            rows.append(
+                [
+                    esc(e.get("seq")),
+                    esc(when),
+                    esc(f"{e.get('amount')} {e.get('currency')}"),
+                    esc(e.get("method")),
+                    esc(e.get("to_account")),
+                    esc(e.get("reference")),
+                    _items_ref(e.get("item_ids")),
+                ]
+            )
         totals = losses.get("totals") or {}
-        total_html = "".join(f"<li><strong>{esc(v)} {esc(k)}</strong></li>"
-                             for k, v in totals.items())
-        body = (_table(["Event", "When", "Amount", "Method", "To account", "Reference",
-                        "Evidence"], rows) + f"<p>Total by currency:</p><ul>{total_html}</ul>") \
-            if rows else '<p class="muted">No losses recorded.</p>'
+        total_html = "".join(
+            f"<li><strong>{esc(v)} {esc(k)}</strong></li>" for k, v in totals.items()
+        )
+        body = (
+            (
+                _table(
+                    ["Event", "When", "Amount", "Method", "To account", "Reference", "Evidence"],
+                    rows,
+                )
+                + f"<p>Total by currency:</p><ul>{total_html}</ul>"
+            )
+            if rows
+            else '<p class="muted">No losses recorded.</p>'
+        )
         return f'<section id="losses"><h2>Money lost</h2>{body}</section>'
 
     def _notes(self, s: Mapping[str, Any]) -> str:
@@ -450,46 +579,106 @@ class HtmlRenderer:
         for e in s.get("notes") or []:
             if not isinstance(e, Mapping):
                 continue
-            state = "current" if e.get("current") else (
-                f"replaced by event {e.get('superseded_by')}" if e.get("superseded_by")
-                else "withdrawn")
+            state = (
+                "current"
+                if e.get("current")
+                else (
+                    f"replaced by event {e.get('superseded_by')}"
+                    if e.get("superseded_by")
+                    else "withdrawn"
+                )
+            )
             if e.get("supersedes"):
                 state += f"; corrects event {e['supersedes']}"
             when = e.get("at_local") or e.get("at") or "(no time given)"
-            text = render_value(e.get("text")) if e.get("text") else _withheld(
-                "withdrawn" + (f": {e.get('reason')}" if e.get("reason") else ""))
-            rows.append([esc(e.get("seq")), esc(e.get("recorded_at")), esc(when), text,
-                         _items_ref(e.get("item_ids")), esc(state)])
-        body = _table(["Event", "Written (computer clock, UTC)", "About the time", "Note",
-                       "Items", "Status"], rows) if rows else \
-            '<p class="muted">No notes.</p>'
-        return (f'<section id="notes"><h2>Collector\'s notes</h2><p class="muted">Every version '
-                "is kept; corrections are new notes that replace older ones.</p>"
-                f"{body}</section>")
+            text = (
+                render_value(e.get("text"))
+                if e.get("text")
+                else _withheld("withdrawn" + (f": {e.get('reason')}" if e.get("reason") else ""))
+            )
+            rows.append(
+                [
+                    esc(e.get("seq")),
+                    esc(e.get("recorded_at")),
+                    esc(when),
+                    text,
+                    _items_ref(e.get("item_ids")),
+                    esc(state),
+                ]
+            )
+        body = (
+            _table(
+                [
+                    "Event",
+                    "Written (computer clock, UTC)",
+                    "About the time",
+                    "Note",
+                    "Items",
+                    "Status",
+                ],
+                rows,
+            )
+            if rows
+            else '<p class="muted">No notes.</p>'
+        )
+        return (
+            f'<section id="notes"><h2>Collector\'s notes</h2><p class="muted">Every version '
+            "is kept; corrections are new notes that replace older ones.</p>"
+            f"{body}</section>"
+        )
 
     def _timestamps(self, s: Mapping[str, Any]) -> str:
         ts = s.get("timestamps") or {}
         events = [e for e in ts.get("events") or [] if isinstance(e, Mapping)]
         files = [f for f in ts.get("files") or [] if isinstance(f, Mapping)]
         if not events and not files:
-            body = ('<p>None. No RFC 3161 trusted timestamp has been obtained for this case, so '
-                    "every time in it is self-asserted.</p>")
+            body = (
+                "<p>None. No RFC 3161 trusted timestamp has been obtained for this case, so "
+                "every time in it is self-asserted.</p>"
+            )
         else:
-            body = _table(["Event", "Authority", "Time (from the authority)", "Covers (seal)",
-                           "Token file", "TSA signature"],
-                          [[esc(e.get("seq")), esc(e.get("authority")), esc(e.get("time")),
-                            _hash(e.get("covers")) + (
-                                f'<br><span class="muted">custody events 1&ndash;'
-                                f'{esc(e.get("covers_events"))}</span>'
-                                if e.get("covers_events") else ""),
-                            f"<code>{esc(e.get('token'))}</code>",
-                            esc(e.get("signature") or ("verified" if e.get("verified")
-                                                       else "not checked"))]
-                           for e in events])
+            body = _table(
+                [
+                    "Event",
+                    "Authority",
+                    "Time (from the authority)",
+                    "Covers (seal)",
+                    "Token file",
+                    "TSA signature",
+                ],
+                [
+                    [
+                        esc(e.get("seq")),
+                        esc(e.get("authority")),
+                        esc(e.get("time")),
+                        _hash(e.get("covers"))
+                        + (
+                            f'<br><span class="muted">custody events 1&ndash;'
+                            f"{esc(e.get('covers_events'))}</span>"
+                            if e.get("covers_events")
+                            else ""
+                        ),
+                        f"<code>{esc(e.get('token'))}</code>",
+                        esc(
+                            e.get("signature")
+                            or ("verified" if e.get("verified") else "not checked")
+                        ),
+                    ]
+                    for e in events
+                ],
+            )
             if files:
-                body += _table(["Timestamp file", "SHA-256", "Size"],
-                               [[f"<code>{esc(f.get('path'))}</code>", _hash(f.get("sha256")),
-                                 _size(f.get("size"))] for f in files])
+                body += _table(
+                    ["Timestamp file", "SHA-256", "Size"],
+                    [
+                        [
+                            f"<code>{esc(f.get('path'))}</code>",
+                            _hash(f.get("sha256")),
+                            _size(f.get("size")),
+                        ]
+                        for f in files
+                    ],
+                )
         return f'<section id="timestamps"><h2>Trusted timestamps</h2>{body}</section>'
 
     def _custody(self, s: Mapping[str, Any]) -> str:
@@ -499,27 +688,35 @@ class HtmlRenderer:
                 continue
             actor = ev.get("actor") or {}
             who = esc(actor.get("name") if isinstance(actor, Mapping) else actor)
-            data = json.dumps(ev.get("data"), indent=1, ensure_ascii=False, sort_keys=True,
-                              default=str)
+            data = json.dumps(
+                ev.get("data"), indent=1, ensure_ascii=False, sort_keys=True, default=str
+            )
             flag = ' <span class="tag">redacted</span>' if ev.get("redacted") else ""
-            rows.append([
-                esc(ev.get("seq")),
-                esc(ev.get("at")),
-                f"<strong>{esc(ev.get('action'))}</strong>{flag}",
-                f"{who}<br><span class=\"muted\">{esc(ev.get('host'))}; "
-                f"{esc(ev.get('tool'))}</span>",
-                f'<div class="pre">{_short(data, 20000)}</div>',
-                f'<span class="hash muted">prev {esc(ev.get("prev"))}<br>sig '
-                f'{esc(ev.get("sig"))}</span>',
-            ])
-        return ('<section id="custody"><h2>Custody log</h2><p class="muted">Every event, in '
-                "order, as signed with the collector's key (times from the collector's computer "
-                "clock, UTC). Each event's <em>prev</em> is the SHA-256 of the event before it."
-                "</p>" + _table(["#", "When (UTC)", "Action", "By", "Details", "Chain"], rows,
-                                "custody") + "</section>")
+            rows.append(
+                [
+                    esc(ev.get("seq")),
+                    esc(ev.get("at")),
+                    f"<strong>{esc(ev.get('action'))}</strong>{flag}",
+                    f'{who}<br><span class="muted">{esc(ev.get("host"))}; '
+                    f"{esc(ev.get('tool'))}</span>",
+                    f'<div class="pre">{_short(data, 20000)}</div>',
+                    f'<span class="hash muted">prev {esc(ev.get("prev"))}<br>sig '
+                    f"{esc(ev.get('sig'))}</span>",
+                ]
+            )
+        return (
+            '<section id="custody"><h2>Custody log</h2><p class="muted">Every event, in '
+            "order, as signed with the collector's key (times from the collector's computer "
+            "clock, UTC). Each event's <em>prev</em> is the SHA-256 of the event before it."
+            "</p>"
+            + _table(["#", "When (UTC)", "Action", "By", "Details", "Chain"], rows, "custody")
+            + "</section>"
+        )
 
     def _footer(self, s: Mapping[str, Any]) -> str:
         gen = s.get("generated") or {}
-        return (f"<footer>Generated {esc(gen.get('at'))} UTC by {esc(gen.get('by'))} with "
-                f"{esc(gen.get('tool'))} on {esc(gen.get('host'))}. This page contains no "
-                "scripts and loads nothing from the network.</footer>")
+        return (
+            f"<footer>Generated {esc(gen.get('at'))} UTC by {esc(gen.get('by'))} with "
+            f"{esc(gen.get('tool'))} on {esc(gen.get('host'))}. This page contains no "
+            "scripts and loads nothing from the network.</footer>"
+        )

@@ -15,11 +15,23 @@ class JsonRenderer:
     media_type = "application/json"
 
     def render(self, report: ReportInput) -> bytes:
-        text = _json.dumps(report.snapshot, indent=2, sort_keys=True, ensure_ascii=False,
-                           allow_nan=False, default=str)
+        text = _json.dumps(
+            report.snapshot,
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+            allow_nan=False,
+            default=str,
+        )
         try:
             return (text + "\n").encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate (undecodable name): escape as \udcXX
-            text = _json.dumps(report.snapshot, indent=2, sort_keys=True, ensure_ascii=True,
-                               allow_nan=False, default=str)
+            text = _json.dumps(
+                report.snapshot,
+                indent=2,
+                sort_keys=True,
+                ensure_ascii=True,
+                allow_nan=False,
+                default=str,
+            )
             return (text + "\n").encode("ascii")

@@ -80,17 +80,25 @@ REDACTION_STATEMENT = (
 def _scope(seal: Mapping[str, Any]) -> str:
     n = seal.get("custody_events")
     sha = seal.get("sha256") or "(none)"
-    return (f"This report describes the case as sealed by the seal with SHA-256 {sha} "
-            f"(evkit/seal.json before this report was written), covering custody events 1 to "
-            f"{n}. The event that records this report, and the new seal that covers the report "
-            "files, come after it.")
+    return (
+        f"This report describes the case as sealed by the seal with SHA-256 {sha} "
+        f"(evkit/seal.json before this report was written), covering custody events 1 to "
+        f"{n}. The event that records this report, and the new seal that covers the report "
+        "files, come after it."
+    )
 
 
 def seal_summary(case: Case, seal_raw: bytes | None) -> dict[str, Any]:
     """What the report says about the seal in force before it was written."""
     if seal_raw is None:
-        return {"path": SEAL_PATH, "sha256": None, "sealed_at": None, "custody_events": None,
-                "custody_head": None, "signature_valid": False}
+        return {
+            "path": SEAL_PATH,
+            "sha256": None,
+            "sealed_at": None,
+            "custody_events": None,
+            "custody_head": None,
+            "signature_valid": False,
+        }
     seal = case.seal()
     valid = False
     try:
@@ -110,8 +118,10 @@ def seal_summary(case: Case, seal_raw: bytes | None) -> dict[str, Any]:
 
 def _item_view(item: Item, children: list[str]) -> dict[str, Any]:
     acq = item.acquired or {}
-    acquired = {k: acq.get(k) for k in ("at", "local", "timezone", "by", "host", "tool",
-                                         "method", "source", "note")}
+    acquired = {
+        k: acq.get(k)
+        for k in ("at", "local", "timezone", "by", "host", "tool", "method", "source", "note")
+    }
     base: dict[str, Any] = {
         "id": item.id,
         "rev": item.rev,
@@ -126,28 +136,51 @@ def _item_view(item: Item, children: list[str]) -> dict[str, Any]:
         "description": acq.get("note"),
     }
     if item.sensitive:  # the collector's source and note may say what it shows
-        base.update({"name": None, "stored": None, "original": None, "extraction": None,
-                     "description": None, "acquired": {**acquired, "source": None,
-                                                       "note": None}})
+        base.update(
+            {
+                "name": None,
+                "stored": None,
+                "original": None,
+                "extraction": None,
+                "description": None,
+                "acquired": {**acquired, "source": None, "note": None},
+            }
+        )
         return base
     orig = item.original or {}
     ex = item.extraction or {}
-    base.update({
-        "name": item.name,
-        "stored": item.stored,
-        "original": {k: orig.get(k) for k in ("name", "path", "modified", "declared_name",
-                                               "declared_type", "container", "role")
-                     if orig.get(k) is not None},
-        "extraction": {
-            "extractor": ex.get("extractor"),
-            "metadata": ex.get("metadata") if isinstance(ex.get("metadata"), dict) else {},
-            "identifiers": ex.get("identifiers") if isinstance(ex.get("identifiers"),
-                                                               list) else [],
-            "times": ex.get("times") if isinstance(ex.get("times"), list) else [],
-            "errors": [str(e) for e in ex.get("errors") or []] if isinstance(
-                ex.get("errors"), list) else [],
-        } if ex else None,
-    })
+    base.update(
+        {
+            "name": item.name,
+            "stored": item.stored,
+            "original": {
+                k: orig.get(k)
+                for k in (
+                    "name",
+                    "path",
+                    "modified",
+                    "declared_name",
+                    "declared_type",
+                    "container",
+                    "role",
+                )
+                if orig.get(k) is not None
+            },
+            "extraction": {
+                "extractor": ex.get("extractor"),
+                "metadata": ex.get("metadata") if isinstance(ex.get("metadata"), dict) else {},
+                "identifiers": ex.get("identifiers")
+                if isinstance(ex.get("identifiers"), list)
+                else [],
+                "times": ex.get("times") if isinstance(ex.get("times"), list) else [],
+                "errors": [str(e) for e in ex.get("errors") or []]
+                if isinstance(ex.get("errors"), list)
+                else [],
+            }
+            if ex
+            else None,
+        }
+    )
     return base
 
 
@@ -160,8 +193,7 @@ def _sensitive_strings(items: Mapping[str, Item], raw_records: list[Any]) -> lis
             continue
         orig_raw = rec.get("original")
         orig: dict[str, Any] = orig_raw if isinstance(orig_raw, dict) else {}
-        for v in (rec.get("stored"), orig.get("name"), orig.get("path"),
-                  orig.get("declared_name")):
+        for v in (rec.get("stored"), orig.get("name"), orig.get("path"), orig.get("declared_name")):
             if isinstance(v, str) and len(v) >= 3:
                 found.add(v)
                 found.add(v.rsplit("/", 1)[-1])
@@ -194,8 +226,9 @@ def _redact(value: Any, secrets: list[str]) -> tuple[Any, bool]:
     return value, False
 
 
-def build_snapshot(case: Case, seal_raw: bytes | None, *,
-                   generated_at: str | None = None) -> dict[str, Any]:
+def build_snapshot(
+    case: Case, seal_raw: bytes | None, *, generated_at: str | None = None
+) -> dict[str, Any]:
     """The whole case as one JSON-able dict (see the module docstring for its shape)."""
     from evidence_kit.canonical import loads
 
@@ -234,17 +267,27 @@ def build_snapshot(case: Case, seal_raw: bytes | None, *,
     ts_files: list[dict[str, Any]] = []
     ts_dir = case.root / "evkit" / "timestamps"
     if ts_dir.is_dir():
-        ts_files = [{"path": p.relative_to(case.root).as_posix(),
-                     "sha256": sha256_bytes(p.read_bytes()), "size": p.stat().st_size}
-                    for p in sorted(ts_dir.rglob("*")) if p.is_file() and not p.is_symlink()]
+        ts_files = [
+            {
+                "path": p.relative_to(case.root).as_posix(),
+                "sha256": sha256_bytes(p.read_bytes()),
+                "size": p.stat().st_size,
+            }
+            for p in sorted(ts_dir.rglob("*"))
+            if p.is_file() and not p.is_symlink()
+        ]
 
     collector = info.get("collector") if isinstance(info.get("collector"), dict) else {}
     key_id = str(info.get("key_id") or "")
     sealed_items = list(items.values())
     return {
         "type": SNAPSHOT_TYPE,
-        "generated": {"at": generated_at or utc_now(), "by": (collector or {}).get("name"),
-                      "tool": f"evkit {__version__}", "host": hostname()},
+        "generated": {
+            "at": generated_at or utc_now(),
+            "by": (collector or {}).get("name"),
+            "tool": f"evkit {__version__}",
+            "host": hostname(),
+        },
         "case": {
             "case_id": info.get("case_id"),
             "title": info.get("title"),
@@ -274,13 +317,16 @@ def build_snapshot(case: Case, seal_raw: bytes | None, *,
         },
         "references": references(info, narrative),
         "items": item_views,
-        "timeline": build_timeline(info, items.values(), narrative, events,
-                                   include_sensitive=False),
+        "timeline": build_timeline(
+            info, items.values(), narrative, events, include_sensitive=False
+        ),
         "notes": [e.to_dict() for e in narrative.all("note")],
         "suspects": [e.to_dict() for e in narrative.all("suspect")],
         "refs": [e.to_dict() for e in narrative.all("ref")],
-        "losses": {"entries": [e.to_dict() for e in narrative.all("loss")],
-                   "totals": loss_totals(narrative.all("loss"))},
+        "losses": {
+            "entries": [e.to_dict() for e in narrative.all("loss")],
+            "totals": loss_totals(narrative.all("loss")),
+        },
         "identifiers": shown_idents,
         "timestamps": {"events": trusted_timestamps(events), "files": ts_files},
         "custody": custody,

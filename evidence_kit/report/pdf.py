@@ -22,31 +22,62 @@ from typing import Any
 
 from evidence_kit.report.interface import ReportInput
 
-_INVISIBLE = {0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x2060, 0xFEFF,
-              *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+_INVISIBLE = {
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    0x2060,
+    0xFEFF,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+}
 
 #: (regular, bold, monospace) candidates, first complete-enough set wins.
 FONT_CANDIDATES: tuple[tuple[str, str, str], ...] = (
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"),
-    ("/usr/share/fonts/TTF/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
-     "/usr/share/fonts/TTF/DejaVuSansMono.ttf"),
-    ("/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-     "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf",
-     "/usr/share/fonts/dejavu-sans-mono-fonts/DejaVuSansMono.ttf"),
-    ("/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
-     "/usr/share/fonts/dejavu/DejaVuSansMono.ttf"),
-    ("/usr/local/share/fonts/DejaVuSans.ttf", "/usr/local/share/fonts/DejaVuSans-Bold.ttf",
-     "/usr/local/share/fonts/DejaVuSansMono.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf"),
-    ("/System/Library/Fonts/Supplemental/Arial.ttf",
-     "/System/Library/Fonts/Supplemental/Arial Bold.ttf",
-     "/System/Library/Fonts/Supplemental/Courier New.ttf"),
-    ("C:\\Windows\\Fonts\\arial.ttf", "C:\\Windows\\Fonts\\arialbd.ttf",
-     "C:\\Windows\\Fonts\\cour.ttf"),
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+    ),
+    (
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/TTF/DejaVuSansMono.ttf",
+    ),
+    (
+        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/dejavu-sans-mono-fonts/DejaVuSansMono.ttf",
+    ),
+    (
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSansMono.ttf",
+    ),
+    (
+        "/usr/local/share/fonts/DejaVuSans.ttf",
+        "/usr/local/share/fonts/DejaVuSans-Bold.ttf",
+        "/usr/local/share/fonts/DejaVuSansMono.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
+    ),
+    (
+        "/System/Library/Fonts/Supplemental/Arial.ttf",
+        "/System/Library/Fonts/Supplemental/Arial Bold.ttf",
+        "/System/Library/Fonts/Supplemental/Courier New.ttf",
+    ),
+    (
+        "C:\\Windows\\Fonts\\arial.ttf",
+        "C:\\Windows\\Fonts\\arialbd.ttf",
+        "C:\\Windows\\Fonts\\cour.ttf",
+    ),
 )
 
 
@@ -70,8 +101,11 @@ def find_fonts() -> FontSet:
         return FontSet(Path(env), None, None)
     for regular, bold, mono in FONT_CANDIDATES:
         if Path(regular).is_file():
-            return FontSet(Path(regular), Path(bold) if Path(bold).is_file() else None,
-                           Path(mono) if Path(mono).is_file() else None)
+            return FontSet(
+                Path(regular),
+                Path(bold) if Path(bold).is_file() else None,
+                Path(mono) if Path(mono).is_file() else None,
+            )
     return FontSet(None, None, None)
 
 
@@ -103,7 +137,7 @@ def clean(text: Any, covered: Any = None, limit: int = 2000, *, multiline: bool 
 
 def _split_hash(h: Any) -> str:
     text = str(h or "")
-    return text if len(text) <= 32 else "\n".join(text[i:i + 32] for i in range(0, len(text), 32))
+    return text if len(text) <= 32 else "\n".join(text[i : i + 32] for i in range(0, len(text), 32))
 
 
 class _Form:
@@ -117,16 +151,22 @@ class _Form:
         self.fonts = fonts
         case = snapshot.get("case") or {}
         seal = snapshot.get("seal") or {}
-        footer_text = (f"Case {case.get('case_id') or ''} - seal SHA-256 "
-                       f"{str(seal.get('sha256') or '')[:16]}...")
+        footer_text = (
+            f"Case {case.get('case_id') or ''} - seal SHA-256 "
+            f"{str(seal.get('sha256') or '')[:16]}..."
+        )
 
         class Doc(FPDF):
             def footer(doc: Any) -> None:  # noqa: N805 - fpdf2's hook; `self` is the form
                 doc.set_y(-12)
                 doc.set_font(self.sans, "", 7)
                 doc.set_text_color(90)
-                doc.cell(0, 5, clean(footer_text, self.covered) +
-                         f"   -   page {doc.page_no()} of {{nb}}", align="C")
+                doc.cell(
+                    0,
+                    5,
+                    clean(footer_text, self.covered) + f"   -   page {doc.page_no()} of {{nb}}",
+                    align="C",
+                )
                 doc.set_text_color(0)
 
         pdf = Doc(orientation="P", unit="mm", format="A4")
@@ -148,14 +188,28 @@ class _Form:
         self.pdf = pdf
 
     # -- primitives
-    def text(self, text: Any, size: float = 9, bold: bool = False, h: float = 4.6,
-             limit: int = 2000, *, multiline: bool = True) -> None:
+    def text(
+        self,
+        text: Any,
+        size: float = 9,
+        bold: bool = False,
+        h: float = 4.6,
+        limit: int = 2000,
+        *,
+        multiline: bool = True,
+    ) -> None:
         from fpdf.enums import WrapMode, XPos, YPos
 
         self.pdf.set_font(self.sans, "B" if bold else "", size)
-        self.pdf.multi_cell(0, h, clean(text, self.covered, limit, multiline=multiline),
-                            new_x=XPos.LMARGIN,
-                            new_y=YPos.NEXT, wrapmode=WrapMode.WORD, align="L")
+        self.pdf.multi_cell(
+            0,
+            h,
+            clean(text, self.covered, limit, multiline=multiline),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+            wrapmode=WrapMode.WORD,
+            align="L",
+        )
 
     def heading(self, text: str) -> None:
         pdf = self.pdf
@@ -174,9 +228,16 @@ class _Form:
 
         pdf = self.pdf
         pdf.set_font(self.sans, "", 9)
-        with pdf.table(col_widths=(45, 141), first_row_as_headings=False, text_align="LEFT",
-                       line_height=4.6, wrapmode=WrapMode.WORD, align="LEFT",
-                       borders_layout="HORIZONTAL_LINES", padding=1) as table:
+        with pdf.table(
+            col_widths=(45, 141),
+            first_row_as_headings=False,
+            text_align="LEFT",
+            line_height=4.6,
+            wrapmode=WrapMode.WORD,
+            align="LEFT",
+            borders_layout="HORIZONTAL_LINES",
+            padding=1,
+        ) as table:
             for label, value, mono in rows:
                 if value in (None, ""):
                     continue
@@ -195,9 +256,12 @@ class _Form:
         self.text(case.get("title"), 11, h=6, limit=300, multiline=False)
         pdf.ln(2)
         if not self.fonts.unicode:
-            self.text("Note: no Unicode font was available when this form was made, so "
-                      "characters outside Latin-1 are written as <U+XXXX> codes. The HTML "
-                      "and JSON reports in the same folder show them as written.", 8)
+            self.text(
+                "Note: no Unicode font was available when this form was made, so "
+                "characters outside Latin-1 are written as <U+XXXX> codes. The HTML "
+                "and JSON reports in the same folder show them as written.",
+                8,
+            )
         self.summary()
         self.integrity()
         self.items()
@@ -210,28 +274,41 @@ class _Form:
         s = self.s
         case = s.get("case") or {}
         col = case.get("collector") or {}
-        refs = "\n".join(f"{r.get('agency')}: {r.get('number')}"
-                         for r in s.get("references") or [] if isinstance(r, Mapping))
+        refs = "\n".join(
+            f"{r.get('agency')}: {r.get('number')}"
+            for r in s.get("references") or []
+            if isinstance(r, Mapping)
+        )
         counts = s.get("counts") or {}
-        suspects = sum(1 for e in s.get("suspects") or []
-                       if isinstance(e, Mapping) and e.get("current"))
+        suspects = sum(
+            1 for e in s.get("suspects") or [] if isinstance(e, Mapping) and e.get("current")
+        )
         self.heading("Case summary")
-        self.pairs([
-            ("Case ID", case.get("case_id"), True),
-            ("Created (UTC)", case.get("created_at"), False),
-            ("What happened", case.get("incident"), False),
-            ("Jurisdiction", case.get("jurisdiction"), False),
-            ("Collector", col.get("name"), False),
-            ("Organisation", col.get("organization"), False),
-            ("Contact", ", ".join(str(v) for v in (col.get("email"), col.get("phone")) if v),
-             False),
-            ("Collector's time zone", case.get("timezone"), False),
-            ("Reference numbers", refs or "none recorded", False),
-            ("Evidence", f"{counts.get('items', 0)} item(s), {counts.get('bytes', 0):,} bytes "
-                         f"({counts.get('sensitive_items', 0)} marked sensitive); "
-                         f"{counts.get('events', 0)} custody events; {suspects} suspect(s) "
-                         "recorded", False),
-        ])
+        self.pairs(
+            [
+                ("Case ID", case.get("case_id"), True),
+                ("Created (UTC)", case.get("created_at"), False),
+                ("What happened", case.get("incident"), False),
+                ("Jurisdiction", case.get("jurisdiction"), False),
+                ("Collector", col.get("name"), False),
+                ("Organisation", col.get("organization"), False),
+                (
+                    "Contact",
+                    ", ".join(str(v) for v in (col.get("email"), col.get("phone")) if v),
+                    False,
+                ),
+                ("Collector's time zone", case.get("timezone"), False),
+                ("Reference numbers", refs or "none recorded", False),
+                (
+                    "Evidence",
+                    f"{counts.get('items', 0)} item(s), {counts.get('bytes', 0):,} bytes "
+                    f"({counts.get('sensitive_items', 0)} marked sensitive); "
+                    f"{counts.get('events', 0)} custody events; {suspects} suspect(s) "
+                    "recorded",
+                    False,
+                ),
+            ]
+        )
 
     def integrity(self) -> None:
         s = self.s
@@ -240,18 +317,29 @@ class _Form:
         st = s.get("statements") or {}
         ts = (s.get("timestamps") or {}).get("events") or []
         self.heading("Integrity")
-        self.pairs([
-            ("Signing key fingerprint", case.get("key_fingerprint"), True),
-            ("Signing key ID", case.get("key_id"), True),
-            ("Seal SHA-256", seal.get("sha256"), True),
-            ("Which seal", f"evkit/seal.json as it was before this form was made; sealed "
-                           f"{seal.get('sealed_at')} (UTC), covering custody events 1-"
-                           f"{seal.get('custody_events')}; seal signature "
-                           f"{'valid' if seal.get('signature_valid') else 'NOT valid'}.", False),
-            ("Trusted timestamps", f"{len(ts)} RFC 3161 timestamp(s) recorded" if ts else
-             "none: every time in this case is self-asserted", False),
-            ("Check with", f'evkit verify --key "{case.get("key_fingerprint")}"', True),
-        ])
+        self.pairs(
+            [
+                ("Signing key fingerprint", case.get("key_fingerprint"), True),
+                ("Signing key ID", case.get("key_id"), True),
+                ("Seal SHA-256", seal.get("sha256"), True),
+                (
+                    "Which seal",
+                    f"evkit/seal.json as it was before this form was made; sealed "
+                    f"{seal.get('sealed_at')} (UTC), covering custody events 1-"
+                    f"{seal.get('custody_events')}; seal signature "
+                    f"{'valid' if seal.get('signature_valid') else 'NOT valid'}.",
+                    False,
+                ),
+                (
+                    "Trusted timestamps",
+                    f"{len(ts)} RFC 3161 timestamp(s) recorded"
+                    if ts
+                    else "none: every time in this case is self-asserted",
+                    False,
+                ),
+                ("Check with", f'evkit verify --key "{case.get("key_fingerprint")}"', True),
+            ]
+        )
         pdf = self.pdf
         pdf.ln(1)
         self.text("What this proves: " + str(st.get("integrity") or ""), 7.5, h=3.6)
@@ -270,30 +358,42 @@ class _Form:
         pdf = self.pdf
         pdf.set_font(self.sans, "", 7.5)
         mono = FontFace(family=self.mono, size_pt=7.5)
-        with pdf.table(col_widths=(13, 62, 47, 64), text_align="LEFT", line_height=3.5,
-                       wrapmode=WrapMode.WORD, align="LEFT", padding=1,
-                       headings_style=FontFace(emphasis="BOLD", fill_color=225)) as table:
+        with pdf.table(
+            col_widths=(13, 62, 47, 64),
+            text_align="LEFT",
+            line_height=3.5,
+            wrapmode=WrapMode.WORD,
+            align="LEFT",
+            padding=1,
+            headings_style=FontFace(emphasis="BOLD", fill_color=225),
+        ) as table:
             head = table.row()
             for h in ("ID", "Name, type, size", "Acquired (collector's time) by", "SHA-256"):
                 head.cell(h)
             for it in items:
                 acq = it.get("acquired") or {}
-                name = ("(name withheld: sensitive item)" if it.get("withheld")
-                        else str(it.get("name") or ""))
+                name = (
+                    "(name withheld: sensitive item)"
+                    if it.get("withheld")
+                    else str(it.get("name") or "")
+                )
                 parent = it.get("parent") or {}
                 size = it.get("size")
                 size_text = f"{size:,} bytes" if isinstance(size, int) else "size unknown"
                 desc = f"{clean(name, self.covered, 300, multiline=False)}\n" + clean(
-                    f"{it.get('mime')}, {size_text}", self.covered)
+                    f"{it.get('mime')}, {size_text}", self.covered
+                )
                 if parent:
                     desc += f"\ninside {parent.get('id')} ({parent.get('role')})"
                 if it.get("sensitive"):
                     desc += "\nSENSITIVE"
                 if it.get("description"):
-                    desc += "\nNote: " + clean(it.get("description"), self.covered, 200,
-                                                multiline=False)
-                by, host = (clean(acq.get(k), self.covered, multiline=False)
-                            for k in ("by", "host"))
+                    desc += "\nNote: " + clean(
+                        it.get("description"), self.covered, 200, multiline=False
+                    )
+                by, host = (
+                    clean(acq.get(k), self.covered, multiline=False) for k in ("by", "host")
+                )
                 acquired = clean(f"{acq.get('local')}\nby {by}\non {host}", self.covered, 300)
                 row = table.row()
                 row.cell(clean(it.get("id"), self.covered))
@@ -307,10 +407,15 @@ class _Form:
         if not totals:
             return
         self.heading("Money lost (as stated by the collector)")
-        n = sum(1 for e in losses.get("entries") or [] if isinstance(e, Mapping)
-                and e.get("current"))
-        self.text(f"{n} payment(s); total " + ", ".join(f"{v} {k}" for k, v in totals.items())
-                  + ". Details are in the HTML report.", 9)
+        n = sum(
+            1 for e in losses.get("entries") or [] if isinstance(e, Mapping) and e.get("current")
+        )
+        self.text(
+            f"{n} payment(s); total "
+            + ", ".join(f"{v} {k}" for k, v in totals.items())
+            + ". Details are in the HTML report.",
+            9,
+        )
 
     def transfer(self) -> None:
         from fpdf.fonts import FontFace
@@ -319,17 +424,31 @@ class _Form:
         if pdf.get_y() > pdf.h - 110:
             pdf.add_page()
         self.heading("Transfer of custody")
-        self.text("Each person who releases or receives this evidence (the case folder, a copy, "
-                  "or a handover package) fills in one row. Check the seal SHA-256 above with "
-                  "'evkit verify' at each transfer.", 8, h=4)
+        self.text(
+            "Each person who releases or receives this evidence (the case folder, a copy, "
+            "or a handover package) fills in one row. Check the seal SHA-256 above with "
+            "'evkit verify' at each transfer.",
+            8,
+            h=4,
+        )
         pdf.ln(1)
         pdf.set_font(self.sans, "", 8)
-        with pdf.table(col_widths=(50, 50, 34, 52), text_align="LEFT", line_height=4,
-                       min_row_height=18, align="LEFT", padding=1,
-                       headings_style=FontFace(emphasis="BOLD", fill_color=225)) as table:
+        with pdf.table(
+            col_widths=(50, 50, 34, 52),
+            text_align="LEFT",
+            line_height=4,
+            min_row_height=18,
+            align="LEFT",
+            padding=1,
+            headings_style=FontFace(emphasis="BOLD", fill_color=225),
+        ) as table:
             head = table.row()
-            for h in ("Released by (name, signature)", "Received by (name, signature)",
-                      "Date / time", "Purpose"):
+            for h in (
+                "Released by (name, signature)",
+                "Received by (name, signature)",
+                "Date / time",
+                "Purpose",
+            ):
                 head.cell(h)
             for _ in range(3):
                 row = table.row()
@@ -337,10 +456,17 @@ class _Form:
                     row.cell("")
         pdf.ln(4)
         self.text("Collector's declaration", 10, bold=True, h=5)
-        col = clean(((self.s.get("case") or {}).get("collector") or {}).get("name") or "",
-                    self.covered, multiline=False)
-        self.text(f"I, {col}, preserved the items listed above with evkit and signed the custody "
-                  "record with the key whose fingerprint is shown above.", 8.5, h=4.2)
+        col = clean(
+            ((self.s.get("case") or {}).get("collector") or {}).get("name") or "",
+            self.covered,
+            multiline=False,
+        )
+        self.text(
+            f"I, {col}, preserved the items listed above with evkit and signed the custody "
+            "record with the key whose fingerprint is shown above.",
+            8.5,
+            h=4.2,
+        )
         pdf.ln(8)
         pdf.set_font(self.sans, "", 8.5)
         y = pdf.get_y()

@@ -8,28 +8,98 @@ old code did. Do not edit: it is the reference, not the implementation.
 from __future__ import annotations
 
 _OCTET = "application/octet-stream"
-_NAMED_SUFFIXES = frozenset({
-    ".eml", ".msg", ".mht", ".mhtml", ".pdf", ".csv", ".tsv", ".tab", ".txt", ".ofx", ".qfx",
-    ".qbo", ".sta", ".mt940", ".940", ".xml", ".camt", ".heic", ".heif", ".hif", ".avif", ".jpg",
-    ".jpeg", ".jpe", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp",
-})
-_IMAGE_MIMES = frozenset({
-    "image/jpeg", "image/pjpeg", "image/png", "image/gif", "image/webp", "image/tiff",
-    "image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence", "image/avif",
-    "image/bmp", "image/x-bmp", "image/x-ms-bmp",
-})
-_IMAGE_SUFFIXES = frozenset({
-    ".heic", ".heif", ".hif", ".avif", ".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp",
-    ".tif", ".tiff", ".bmp",
-})
+_NAMED_SUFFIXES = frozenset(
+    {
+        ".eml",
+        ".msg",
+        ".mht",
+        ".mhtml",
+        ".pdf",
+        ".csv",
+        ".tsv",
+        ".tab",
+        ".txt",
+        ".ofx",
+        ".qfx",
+        ".qbo",
+        ".sta",
+        ".mt940",
+        ".940",
+        ".xml",
+        ".camt",
+        ".heic",
+        ".heif",
+        ".hif",
+        ".avif",
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".gif",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".bmp",
+    }
+)
+_IMAGE_MIMES = frozenset(
+    {
+        "image/jpeg",
+        "image/pjpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "image/heic-sequence",
+        "image/heif-sequence",
+        "image/avif",
+        "image/bmp",
+        "image/x-bmp",
+        "image/x-ms-bmp",
+    }
+)
+_IMAGE_SUFFIXES = frozenset(
+    {
+        ".heic",
+        ".heif",
+        ".hif",
+        ".avif",
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".gif",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".bmp",
+    }
+)
 _OFX_SUFFIXES = frozenset({".ofx", ".qfx", ".qbo"})
 _MT940_SUFFIXES = frozenset({".sta", ".mt940", ".940"})
 _TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".tab"})
-_TEXT_MIMES = frozenset({"text/plain", "text/csv", "application/csv", "text/x-csv",
-                         "text/tab-separated-values", "application/octet-stream"})
-_OFX_MIMES = frozenset({"application/x-ofx", "application/ofx", "application/x-qfx",
-                        "application/vnd.intu.qfx", "application/vnd.intu.qbo",
-                        "application/x-qbo"})
+_TEXT_MIMES = frozenset(
+    {
+        "text/plain",
+        "text/csv",
+        "application/csv",
+        "text/x-csv",
+        "text/tab-separated-values",
+        "application/octet-stream",
+    }
+)
+_OFX_MIMES = frozenset(
+    {
+        "application/x-ofx",
+        "application/ofx",
+        "application/x-qfx",
+        "application/vnd.intu.qfx",
+        "application/vnd.intu.qbo",
+        "application/x-qbo",
+    }
+)
 _XML_MIMES = frozenset({"text/xml", "application/xml"})
 
 
@@ -42,8 +112,15 @@ def might_accept(module: str, mime: str, suffix: str) -> bool:
     if module.endswith(".image"):
         return m.startswith("image/") or m == _OCTET
     if module.endswith(".statement"):
-        return (m.startswith("text/") or "xml" in m or "ofx" in m or "qfx" in m or "qbo" in m
-                or "csv" in m or m == _OCTET)
+        return (
+            m.startswith("text/")
+            or "xml" in m
+            or "ofx" in m
+            or "qfx" in m
+            or "qbo" in m
+            or "csv" in m
+            or m == _OCTET
+        )
     if module.endswith(".pdf"):
         return "pdf" in m or (m == _OCTET and suffix == ".pdf")
     return True
@@ -106,17 +183,59 @@ _ORDER = (
 
 #: Every MIME type and suffix the old rules name, plus some they do not.
 MIMES = sorted(
-    _IMAGE_MIMES | _TEXT_MIMES | _OFX_MIMES | _XML_MIMES
-    | {"application/pdf", "application/x-pdf", "message/rfc822", "message/global",
-       "message/news", "application/vnd.ms-outlook", "application/cdfv2",
-       "application/x-ole-storage", "application/vnd.ms-office", "application/cdfv2-corrupt",
-       "text/html", "inode/x-empty", "", "application/zip", "video/mp4",
-       "application/octet-stream", "text/x-c", "image/svg+xml", "image/x-icon",
-       "application/json", "text/rtf", "message/partial", "application/x-outlook-msg"})
+    _IMAGE_MIMES
+    | _TEXT_MIMES
+    | _OFX_MIMES
+    | _XML_MIMES
+    | {
+        "application/pdf",
+        "application/x-pdf",
+        "message/rfc822",
+        "message/global",
+        "message/news",
+        "application/vnd.ms-outlook",
+        "application/cdfv2",
+        "application/x-ole-storage",
+        "application/vnd.ms-office",
+        "application/cdfv2-corrupt",
+        "text/html",
+        "inode/x-empty",
+        "",
+        "application/zip",
+        "video/mp4",
+        "application/octet-stream",
+        "text/x-c",
+        "image/svg+xml",
+        "image/x-icon",
+        "application/json",
+        "text/rtf",
+        "message/partial",
+        "application/x-outlook-msg",
+    }
+)
 SUFFIXES = sorted(
-    _NAMED_SUFFIXES | _IMAGE_SUFFIXES | _OFX_SUFFIXES | _MT940_SUFFIXES | _TABLE_SUFFIXES
-    | {"", ".pdf", ".eml", ".msg", ".xml", ".camt", ".bin", ".exe", ".docx", ".zip", ".txt",
-       ".html", ".json", ".xls"})
+    _NAMED_SUFFIXES
+    | _IMAGE_SUFFIXES
+    | _OFX_SUFFIXES
+    | _MT940_SUFFIXES
+    | _TABLE_SUFFIXES
+    | {
+        "",
+        ".pdf",
+        ".eml",
+        ".msg",
+        ".xml",
+        ".camt",
+        ".bin",
+        ".exe",
+        ".docx",
+        ".zip",
+        ".txt",
+        ".html",
+        ".json",
+        ".xls",
+    }
+)
 
 
 def chosen_before(mime: str, suffix: str) -> str:

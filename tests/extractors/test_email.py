@@ -25,8 +25,9 @@ from evidence_kit.extractors.email import EmailExtractor
 from evidence_kit.extractors.email import common as email_mod
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-corpus = pytest.mark.skipif(not CORPUS.is_dir(),
-                            reason="shared corpus not available: ../shared/corpus")
+corpus = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="shared corpus not available: ../shared/corpus"
+)
 
 EX = EmailExtractor()
 
@@ -73,9 +74,13 @@ def test_corpus_through_registry(path: Path, tmp_path: Path) -> None:
 @corpus
 def test_elided_and_plain_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Cutting base64 runs out before parsing must not change a single decoded byte."""
-    names = ["mikel-mail__attachment_pdf.eml", "php-mime__issue274.eml",
-             "php-mime__issue163.eml", "mikel-mail__attachment_message_rfc822.eml",
-             "spamscope__mail_malformed_3.eml"]
+    names = [
+        "mikel-mail__attachment_pdf.eml",
+        "php-mime__issue274.eml",
+        "php-mime__issue163.eml",
+        "mikel-mail__attachment_message_rfc822.eml",
+        "spamscope__mail_malformed_3.eml",
+    ]
     for name in names:
         path = CORPUS / "email" / name
         plain = run(path, tmp_path / f"a-{name}")
@@ -196,8 +201,9 @@ def test_broken_inputs_from_corpus(tmp_path: Path) -> None:
     malformed = run(CORPUS / "email" / "spamscope__mail_malformed_3.eml", tmp_path / "e")
     assert "Toallero" in malformed.metadata["body"]["html_text"]
     assert any("boundary" in w for w in malformed.metadata["warnings"])
-    uu = run(CORPUS / "email" / "mikel-mail__content_transfer_encoding_x_uuencode.eml",
-             tmp_path / "f")
+    uu = run(
+        CORPUS / "email" / "mikel-mail__content_transfer_encoding_x_uuencode.eml", tmp_path / "f"
+    )
     assert uu.metadata["attachments"][0]["transfer_encoding"] == "x-uuencode"
     many = run(CORPUS / "email" / "php-mime__issue408.eml", tmp_path / "g")
     assert len(many.children) == 328
@@ -249,14 +255,18 @@ def hostile_message() -> bytes:
     msg["Subject"] = "<script>alert(1)</script>"
     msg["Date"] = "Fri, 20 Nov 2026 09:14:00 +0100"
     msg.attach(MIMEText("Pay now: https://paypa1.example/login or call +44 20 7946 0958"))
-    msg.attach(MIMEText(
-        '<p>Hello</p><script>var x="hidden-script-text";</script><style>.a{}</style>'
-        '<a href="http://evil.example/login">https://www.mybank.com/secure</a>'
-        '<a href="https://www.mybank.com/help">www.mybank.com</a>'
-        '<a href="https://secure.mybank.com/">mybank.com</a>'
-        '<a href="https://evil.example/x">Click here</a>'
-        '<a href="javascript:steal()">www.bank.example</a>'
-        '<img src="https://tracker.example/p.gif">', "html"))
+    msg.attach(
+        MIMEText(
+            '<p>Hello</p><script>var x="hidden-script-text";</script><style>.a{}</style>'
+            '<a href="http://evil.example/login">https://www.mybank.com/secure</a>'
+            '<a href="https://www.mybank.com/help">www.mybank.com</a>'
+            '<a href="https://secure.mybank.com/">mybank.com</a>'
+            '<a href="https://evil.example/x">Click here</a>'
+            '<a href="javascript:steal()">www.bank.example</a>'
+            '<img src="https://tracker.example/p.gif">',
+            "html",
+        )
+    )
     for name in ('=HYPERLINK("http://evil")', "../../etc/passwd"):
         part = MIMEApplication(b"payload for " + name.encode())
         part.add_header("Content-Disposition", "attachment", filename=name)
@@ -308,11 +318,14 @@ def test_identifiers_and_times(tmp_path: Path) -> None:
 
 
 def test_display_name_spoof_warning(tmp_path: Path) -> None:
-    raw = (b"From: alice@bank.example <bob@evil.example>\r\nSubject: hi\r\n"
-           b"Date: Mon, 01 Jan 2024 12:00:00 +0000\r\n\r\nbody\r\n")
+    raw = (
+        b"From: alice@bank.example <bob@evil.example>\r\nSubject: hi\r\n"
+        b"Date: Mon, 01 Jan 2024 12:00:00 +0000\r\n\r\nbody\r\n"
+    )
     r = run(write(tmp_path, "s.eml", raw), tmp_path / "s")
-    assert any("alice@bank.example" in w and "bob@evil.example" in w
-               for w in r.metadata["warnings"])
+    assert any(
+        "alice@bank.example" in w and "bob@evil.example" in w for w in r.metadata["warnings"]
+    )
 
 
 def test_received_parsing_and_order(tmp_path: Path) -> None:
@@ -353,8 +366,7 @@ def test_authentication_parsing(tmp_path: Path) -> None:
     )
     r = run(write(tmp_path, "a.eml", raw), tmp_path / "s")
     auth = r.metadata["authentication"]
-    assert auth["summary"] == {"spf": ["softfail", "softfail"], "dkim": ["pass"],
-                               "dmarc": ["fail"]}
+    assert auth["summary"] == {"spf": ["softfail", "softfail"], "dkim": ["pass"], "dmarc": ["fail"]}
     res = auth["results"][0]
     assert res["authserv_id"] == "mx.google.com"
     assert res["verdicts"][1]["properties"]["smtp.mailfrom"] == "x@y.example"
@@ -385,8 +397,9 @@ def test_encodings_and_broken_structure(tmp_path: Path) -> None:
 
 
 def test_headers_only_and_empty(tmp_path: Path) -> None:
-    r = run(write(tmp_path, "h.eml", b"From: a@b.example\r\nSubject: only headers\r\n"),
-            tmp_path / "s")
+    r = run(
+        write(tmp_path, "h.eml", b"From: a@b.example\r\nSubject: only headers\r\n"), tmp_path / "s"
+    )
     assert r.metadata["headers"]["subject"] == "only headers"
     assert r.metadata["date"]["problem"] == "missing"
     r = run(write(tmp_path, "e.eml", b""), tmp_path / "s2")
@@ -405,7 +418,12 @@ def test_child_limits(tmp_path: Path) -> None:
     assert any("more than 2 attachments" in e for e in r.errors)
     r = run(p, tmp_path / "s2", max_child_bytes=102)
     assert [a["child"] is not None for a in r.metadata["attachments"]] == [
-        True, True, True, False, False]
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert r.metadata["attachments"][4]["size"] == 104
     assert not list((tmp_path / "s2").glob("child-0004.bin"))
     assert sum("larger than the 102 bytes" in e for e in r.errors) == 2
@@ -430,11 +448,13 @@ def test_large_attachment_streams(tmp_path: Path) -> None:
     p = tmp_path / "big.eml"
     digest = hashlib.sha256()
     with p.open("wb") as fh:
-        fh.write(b"From: a@b.example\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
-                 b'Content-Type: multipart/mixed; boundary="BB"\r\n\r\n--BB\r\n'
-                 b"Content-Type: text/plain\r\n\r\nsee attached\r\n--BB\r\n"
-                 b'Content-Type: application/octet-stream; name="big.bin"\r\n'
-                 b"Content-Transfer-Encoding: base64\r\n\r\n")
+        fh.write(
+            b"From: a@b.example\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/mixed; boundary="BB"\r\n\r\n--BB\r\n'
+            b"Content-Type: text/plain\r\n\r\nsee attached\r\n--BB\r\n"
+            b'Content-Type: application/octet-stream; name="big.bin"\r\n'
+            b"Content-Transfer-Encoding: base64\r\n\r\n"
+        )
         block = os.urandom(57 * 1024)  # repeated: fast to make, still not compressible text
         written = 0
         while written < size:
@@ -462,39 +482,80 @@ def test_large_attachment_streams(tmp_path: Path) -> None:
 
 # --- fuzzing ---------------------------------------------------------------------------------
 
-_HEADER_NAMES = st.sampled_from([
-    "From", "To", "Subject", "Date", "Received", "Content-Type", "Content-Transfer-Encoding",
-    "Content-Disposition", "Reply-To", "Authentication-Results", "DKIM-Signature", "X-Junk",
-])
+_HEADER_NAMES = st.sampled_from(
+    [
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Received",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "Content-Disposition",
+        "Reply-To",
+        "Authentication-Results",
+        "DKIM-Signature",
+        "X-Junk",
+    ]
+)
 _HEADER_VALUES = st.one_of(
     st.text(max_size=80),
-    st.sampled_from([
-        "multipart/mixed; boundary=b", 'multipart/alternative; boundary="b"', "message/rfc822",
-        "text/html; charset=gb2312", "text/plain; charset=utf-7", "base64", "quoted-printable",
-        "x-uuencode", 'attachment; filename*=utf-8\'\'%E2%82%AC%ZZ.txt', "=?utf-8?B?====?=",
-        "=?x?Q?=FF=?=", "from a ([1.2.3.4]) by b; Thu, 13 Feb 1969 23:32 -0330",
-        "Mon, 99 Foo 99999 99:99:99 +9999", "spf=pass; dkim=(", "v=1; d=; s",
-    ]),
+    st.sampled_from(
+        [
+            "multipart/mixed; boundary=b",
+            'multipart/alternative; boundary="b"',
+            "message/rfc822",
+            "text/html; charset=gb2312",
+            "text/plain; charset=utf-7",
+            "base64",
+            "quoted-printable",
+            "x-uuencode",
+            "attachment; filename*=utf-8''%E2%82%AC%ZZ.txt",
+            "=?utf-8?B?====?=",
+            "=?x?Q?=FF=?=",
+            "from a ([1.2.3.4]) by b; Thu, 13 Feb 1969 23:32 -0330",
+            "Mon, 99 Foo 99999 99:99:99 +9999",
+            "spf=pass; dkim=(",
+            "v=1; d=; s",
+        ]
+    ),
 )
 _BODY = st.one_of(
     st.binary(max_size=400),
-    st.lists(st.sampled_from([b"--b", b"--b--", b"\r\n", b"Content-Type: text/html", b"QUJD",
-                              b"<a href='http://x.example'>www.y.example</a>", b"=\r\n",
-                              b"begin 644 x\r\n", b"\xff\xfe", b"\x00"]),
-             max_size=40).map(b"".join),
+    st.lists(
+        st.sampled_from(
+            [
+                b"--b",
+                b"--b--",
+                b"\r\n",
+                b"Content-Type: text/html",
+                b"QUJD",
+                b"<a href='http://x.example'>www.y.example</a>",
+                b"=\r\n",
+                b"begin 644 x\r\n",
+                b"\xff\xfe",
+                b"\x00",
+            ]
+        ),
+        max_size=40,
+    ).map(b"".join),
 )
 
 
 @st.composite
 def header_ish(draw: st.DrawFn) -> bytes:
-    lines = [f"{draw(_HEADER_NAMES)}: {draw(_HEADER_VALUES)}" for _ in range(draw(
-        st.integers(0, 8)))]
+    lines = [
+        f"{draw(_HEADER_NAMES)}: {draw(_HEADER_VALUES)}" for _ in range(draw(st.integers(0, 8)))
+    ]
     head = "\r\n".join(lines).encode("utf-8", "surrogateescape")
     return head + b"\r\n\r\n" + draw(_BODY)
 
 
-@settings(max_examples=75, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=75,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.one_of(st.binary(max_size=3000), header_ish()))
 def test_fuzz_never_raises(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as d:
@@ -512,8 +573,10 @@ def _rfc822_chain(levels: int) -> bytes:
     """A message holding a message holding a message... ``levels`` wrappers deep."""
     msg = b"From: bottom@example.com\r\nSubject: innermost\r\n\r\nthe innermost text\r\n"
     for i in range(levels):
-        msg = (f"From: level{i}@example.com\r\nSubject: wrapper {i}\r\nMIME-Version: 1.0\r\n"
-               "Content-Type: message/rfc822\r\n\r\n").encode() + msg
+        msg = (
+            f"From: level{i}@example.com\r\nSubject: wrapper {i}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: message/rfc822\r\n\r\n"
+        ).encode() + msg
     return msg
 
 

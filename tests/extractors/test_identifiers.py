@@ -136,8 +136,10 @@ def test_iban_bad_checksum_rejected_and_not_a_phone() -> None:
 
 
 def test_bitcoin() -> None:
-    text = ("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy "
-            "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+    text = (
+        "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy "
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+    )
     assert kinds(text, "btc") == [
         "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
         "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",
@@ -190,9 +192,10 @@ def test_empty_and_non_text() -> None:
     assert find_identifiers("", "x") == []
 
 
-_alphabet = st.sampled_from(list("0123456789abcdefABXZ .-+/:@()[]\n\t_=%?&#,;xn") +
-                            ["http://", "www.", "+44 ", "DE89", "bc1q", "0x", "IPv6:", "::",
-                             "é", "а", "\u200b", "\x00"])
+_alphabet = st.sampled_from(
+    list("0123456789abcdefABXZ .-+/:@()[]\n\t_=%?&#,;xn")
+    + ["http://", "www.", "+44 ", "DE89", "bc1q", "0x", "IPv6:", "::", "é", "а", "\u200b", "\x00"]
+)
 
 
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])

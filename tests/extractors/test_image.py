@@ -26,10 +26,22 @@ if not CORPUS.is_dir():
 
 IMAGES = CORPUS / "images"
 WEIRD = CORPUS / "weird"
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".heic", ".heif",
-                   ".avif", ".bmp"}
-CORPUS_IMAGES = sorted(p for d in (IMAGES, WEIRD) for p in d.iterdir()
-                       if p.suffix.lower() in _IMAGE_SUFFIXES)
+_IMAGE_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".tif",
+    ".tiff",
+    ".heic",
+    ".heif",
+    ".avif",
+    ".bmp",
+}
+CORPUS_IMAGES = sorted(
+    p for d in (IMAGES, WEIRD) for p in d.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES
+)
 
 
 def run(path: Path, name: str | None = None, tmp: Path | None = None) -> Extraction:
@@ -45,6 +57,7 @@ def times_by_field(result: Extraction) -> dict[str, tuple[str, str]]:
 
 # --- every corpus file ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", CORPUS_IMAGES, ids=lambda p: p.name)
 def test_every_corpus_image_is_read_or_explained(path: Path, tmp_path: Path) -> None:
     result = run(path, tmp=tmp_path)
@@ -52,8 +65,7 @@ def test_every_corpus_image_is_read_or_explained(path: Path, tmp_path: Path) -> 
     assert result.metadata or result.errors
     # Records are canonical JSON: plain types, no NaN/inf anywhere.
     json.dumps(result.to_dict(), allow_nan=False)
-    for key in ("format", "width", "height", "mode", "looks_like_screenshot",
-                "screenshot_reasons"):
+    for key in ("format", "width", "height", "mode", "looks_like_screenshot", "screenshot_reasons"):
         assert key in result.metadata
     assert all(isinstance(e, str) and e for e in result.errors)
     assert result.identifiers == []  # GPS goes in metadata, never in identifiers
@@ -81,6 +93,7 @@ def test_corpus_gps_matches_exifread(tmp_path: Path) -> None:
 
 # --- golden values (checked by hand with exifread) -------------------------------------------
 
+
 def test_nikon_gps_photo() -> None:
     r = run(IMAGES / "exifpy__DSCN0010.jpg")
     md = r.metadata
@@ -95,7 +108,9 @@ def test_nikon_gps_photo() -> None:
     times = times_by_field(r)
     # No OffsetTimeOriginal: the local time is kept as written, and said to be zone-less.
     assert times["exif.DateTimeOriginal"] == (
-        "2008-10-22T16:28:39", "image captured (EXIF DateTimeOriginal), local time, zone unknown")
+        "2008-10-22T16:28:39",
+        "image captured (EXIF DateTimeOriginal), local time, zone unknown",
+    )
     # GPSDate 2008:10:23 + GPSTimeStamp [14, 27, 181/25] are UTC by definition.
     assert times["exif.gps.GPSDateStamp"][0] == "2008-10-23T14:27:07Z"
     assert md["looks_like_screenshot"] is False
@@ -165,6 +180,7 @@ def test_png_text_time_and_late_exif() -> None:
 
 # --- screenshots ------------------------------------------------------------------------------
 
+
 def test_android_screenshot_is_flagged() -> None:
     r = run(IMAGES / "grader__Screenshot_20240508_221724_Grader.png")
     md = r.metadata
@@ -204,8 +220,16 @@ def test_screenshot_software_tag(tmp_path: Path) -> None:
 
 # --- damaged and hostile files ----------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["sharp__truncated.jpg", "sharp__truncated.png",
-                                  "sharp__corrupt-header.jpg", "pillow__broken.png"])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sharp__truncated.jpg",
+        "sharp__truncated.png",
+        "sharp__corrupt-header.jpg",
+        "pillow__broken.png",
+    ],
+)
 def test_truncated_and_corrupt_files_are_explained(name: str) -> None:
     result = run(WEIRD / name)
     assert result.extractor == "image"
@@ -245,7 +269,7 @@ def test_decompression_bomb_is_recorded_not_decoded(tmp_path: Path) -> None:
     Image.new("RGB", (8, 8)).save(buf, "JPEG")
     jpeg = bytearray(buf.getvalue())
     sof = jpeg.index(b"\xff\xc0")
-    jpeg[sof + 5:sof + 9] = struct.pack(">HH", 65000, 65000)
+    jpeg[sof + 5 : sof + 9] = struct.pack(">HH", 65000, 65000)
     jpg = tmp_path / "bomb.jpg"
     jpg.write_bytes(bytes(jpeg))
 
@@ -277,8 +301,18 @@ def test_text_chunks_are_capped_and_zip_bombs_bounded(tmp_path: Path) -> None:
 
 def test_accepts() -> None:
     ex = ImageExtractor()
-    for mime in ("image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff",
-                 "image/heic", "image/heif", "image/avif", "image/bmp", "image/x-ms-bmp"):
+    for mime in (
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "image/avif",
+        "image/bmp",
+        "image/x-ms-bmp",
+    ):
         assert ex.accepts(mime, "")
     assert ex.accepts("application/octet-stream", ".heic")
     assert ex.accepts("application/octet-stream", ".avif")
@@ -288,6 +322,7 @@ def test_accepts() -> None:
 
 
 # --- thumbnails -------------------------------------------------------------------------------
+
 
 def test_thumbnail_is_small_jpeg_with_rotation_applied() -> None:
     data = make_thumbnail(IMAGES / "exifpy__portrait_6.jpg")  # 600x450 stored, Orientation 6
@@ -301,8 +336,10 @@ def test_thumbnail_is_small_jpeg_with_rotation_applied() -> None:
         assert max(im.size) == 64
 
 
-@pytest.mark.parametrize(("mode", "fmt"), [("RGBA", "PNG"), ("P", "PNG"), ("I;16", "PNG"),
-                                           ("1", "PNG"), ("CMYK", "JPEG"), ("F", "TIFF")])
+@pytest.mark.parametrize(
+    ("mode", "fmt"),
+    [("RGBA", "PNG"), ("P", "PNG"), ("I;16", "PNG"), ("1", "PNG"), ("CMYK", "JPEG"), ("F", "TIFF")],
+)
 def test_thumbnail_handles_every_mode(tmp_path: Path, mode: str, fmt: str) -> None:
     p = tmp_path / f"x.{fmt.lower()}"
     Image.new(mode, (500, 300)).save(p, fmt)
@@ -312,8 +349,15 @@ def test_thumbnail_handles_every_mode(tmp_path: Path, mode: str, fmt: str) -> No
         assert (im.format, im.mode, im.size) == ("JPEG", "RGB", (320, 192))
 
 
-@pytest.mark.parametrize("name", ["sharp__truncated.jpg", "pillow__broken.png",
-                                  "sharp__corrupt-header.jpg", "spamscope__mail_outlook_1.msg"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sharp__truncated.jpg",
+        "pillow__broken.png",
+        "sharp__corrupt-header.jpg",
+        "spamscope__mail_outlook_1.msg",
+    ],
+)
 def test_thumbnail_of_broken_file_is_none(name: str) -> None:
     assert make_thumbnail(WEIRD / name) is None
 
@@ -325,8 +369,9 @@ _SEEDS = {
     ".jpg": (IMAGES / "exiftool__Apple.jpg").read_bytes(),
     ".heic": (IMAGES / "exifpy__samplefilehub.heif").read_bytes()[:4096],
 }
-_fuzz_settings = settings(max_examples=50, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture])
+_fuzz_settings = settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _check_never_raises(tmp_path: Path, suffix: str, data: bytes) -> None:
@@ -349,8 +394,7 @@ def test_arbitrary_bytes_never_raise(tmp_path: Path, suffix: str, data: bytes) -
 
 @_fuzz_settings
 @given(suffix=st.sampled_from(sorted(_SEEDS)), data=st.data())
-def test_mutated_real_files_never_raise(tmp_path: Path, suffix: str,
-                                        data: st.DataObject) -> None:
+def test_mutated_real_files_never_raise(tmp_path: Path, suffix: str, data: st.DataObject) -> None:
     seed = bytearray(_SEEDS[suffix])
     for _ in range(data.draw(st.integers(1, 8))):
         pos = data.draw(st.integers(0, len(seed) - 1))

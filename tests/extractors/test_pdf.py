@@ -45,8 +45,9 @@ def run(path: Path) -> Extraction:
 
 def direct(path: Path) -> Extraction:
     """Call the PDF extractor itself, uncached (for tests that patch its limits)."""
-    return PdfExtractor().extract(path, ExtractContext(scratch_dir=path.parent,
-                                                       original_name=path.name))
+    return PdfExtractor().extract(
+        path, ExtractContext(scratch_dir=path.parent, original_name=path.name)
+    )
 
 
 @pytest.mark.parametrize("path", CORPUS_PDFS, ids=lambda p: p.name)
@@ -104,8 +105,10 @@ def test_scanned_statement_with_xmp() -> None:
 
 def test_google_docs_and_pdfa_producers() -> None:
     google = run(PDFS / "sample-files__google-doc-document.pdf").metadata
-    assert google["info"] == {"Title": "PDF Example Document",
-                              "Producer": "Skia/PDF m103 Google Docs Renderer"}
+    assert google["info"] == {
+        "Title": "PDF Example Document",
+        "Producer": "Skia/PDF m103 Google Docs Renderer",
+    }
     pdfa = run(PDFS / "sample-files__crazyones-pdfa.pdf").metadata
     assert pdfa["info"]["Producer"] == "GPL Ghostscript 10.00.0"
     assert "Title" not in pdfa["info"]  # empty strings are dropped
@@ -136,9 +139,14 @@ def test_attachment_is_listed_not_extracted() -> None:
     assert r.children == []
 
 
-@pytest.mark.parametrize("path", [PDFS / "sample-files__libreoffice-writer-password.pdf",
-                                  STATEMENTS / "monopoly__protected.pdf"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [
+        PDFS / "sample-files__libreoffice-writer-password.pdf",
+        STATEMENTS / "monopoly__protected.pdf",
+    ],
+    ids=lambda p: p.name,
+)
 def test_password_protected(path: Path) -> None:
     r = run(path)
     md = r.metadata
@@ -152,8 +160,12 @@ def test_password_protected(path: Path) -> None:
 
 def test_encryption_described() -> None:
     assert run(STATEMENTS / "monopoly__protected.pdf").metadata["encryption"] == {
-        "filter": "Standard", "version": 5, "revision": 6, "key_bits": 256,
-        "algorithm": "AES-256"}
+        "filter": "Standard",
+        "version": 5,
+        "revision": 6,
+        "key_bits": 256,
+        "algorithm": "AES-256",
+    }
     rc4 = run(PDFS / "sample-files__libreoffice-writer-password.pdf").metadata["encryption"]
     assert rc4["algorithm"] == "RC4 128-bit"
 
@@ -236,20 +248,23 @@ def test_pypdf_warnings_are_silenced() -> None:
     assert logging.getLogger("pypdf").level == logging.ERROR
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("D:20240101120000+01'00'", ("2024-01-01T11:00:00Z", True)),
-    ("D:20240101120000-05'30'", ("2024-01-01T17:30:00Z", True)),
-    ("D:20240101120000-05'30", ("2024-01-01T17:30:00Z", True)),
-    ("D:20240101120000Z", ("2024-01-01T12:00:00Z", True)),
-    ("D:20240101120000Z00'00'", ("2024-01-01T12:00:00Z", True)),
-    ("20240101120000", ("2024-01-01T12:00:00", False)),
-    ("D:2024", ("2024-01-01T00:00:00", False)),
-    ("D:202402291230", ("2024-02-29T12:30:00", False)),
-    ("D:20231301000000", None),  # month 13
-    ("D:20240101120000+25'00'", ("2024-01-01T12:00:00", False)),  # impossible offset
-    ("yesterday", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("D:20240101120000+01'00'", ("2024-01-01T11:00:00Z", True)),
+        ("D:20240101120000-05'30'", ("2024-01-01T17:30:00Z", True)),
+        ("D:20240101120000-05'30", ("2024-01-01T17:30:00Z", True)),
+        ("D:20240101120000Z", ("2024-01-01T12:00:00Z", True)),
+        ("D:20240101120000Z00'00'", ("2024-01-01T12:00:00Z", True)),
+        ("20240101120000", ("2024-01-01T12:00:00", False)),
+        ("D:2024", ("2024-01-01T00:00:00", False)),
+        ("D:202402291230", ("2024-02-29T12:30:00", False)),
+        ("D:20231301000000", None),  # month 13
+        ("D:20240101120000+25'00'", ("2024-01-01T12:00:00", False)),  # impossible offset
+        ("yesterday", None),
+        ("", None),
+    ],
+)
 def test_parse_pdf_date(raw: str, expected: tuple[str, bool] | None) -> None:
     assert parse_pdf_date(raw) == expected
 
@@ -274,15 +289,16 @@ def test_not_a_pdf_is_explained(tmp_path: Path) -> None:
 _SEED = (PDFS / "pypdf__issue-297.pdf").read_bytes()
 
 
-@settings(max_examples=50, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_mutated_pdfs_never_raise(tmp_path: Path, data: st.DataObject) -> None:
     blob = bytearray(_SEED)
     for _ in range(data.draw(st.integers(1, 10))):
         pos = data.draw(st.integers(0, len(blob) - 1))
         blob[pos] = data.draw(st.integers(0, 255))
-    blob = blob[:data.draw(st.integers(0, len(blob)))]
+    blob = blob[: data.draw(st.integers(0, len(blob)))]
     p = tmp_path / "x.pdf"
     p.write_bytes(bytes(blob))
     ctx = ExtractContext(scratch_dir=tmp_path, original_name="x.pdf")

@@ -81,8 +81,10 @@ def test_a_sniff_declaration_reads_only_the_first_bytes(tmp_path: Path) -> None:
         return head.startswith(b"MAGIC")
 
     entry = Registered("magic", Accepts(sniff=sniff), Magic)
-    assert choose("application/octet-stream", ".bin", lambda: b"MAGIC" + b"x" * 9999,
-                  (entry,)) is entry
+    assert (
+        choose("application/octet-stream", ".bin", lambda: b"MAGIC" + b"x" * 9999, (entry,))
+        is entry
+    )
     assert seen == [SNIFF_BYTES]
     assert choose("application/octet-stream", ".bin", lambda: b"other", (entry,)) is None
     called: list[int] = []
@@ -108,8 +110,14 @@ def test_extract_imports_only_the_chosen_extractor(tmp_path: Path) -> None:
         "assert not any(m.split('.')[2] in ('image', 'pdf', 'statement') for m in loaded)\n"
         "assert not heavy\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

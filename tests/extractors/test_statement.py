@@ -36,8 +36,11 @@ needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=SKIP_REASON)
 def corpus_files() -> list[Path]:
     if not STATEMENTS.is_dir():
         return []
-    return sorted(p for p in STATEMENTS.iterdir()
-                  if p.is_file() and p.suffix.lower() not in (".pdf", ".xls", ".xlsx"))
+    return sorted(
+        p
+        for p in STATEMENTS.iterdir()
+        if p.is_file() and p.suffix.lower() not in (".pdf", ".xls", ".xlsx")
+    )
 
 
 def run(path: Path) -> Extraction:
@@ -112,7 +115,7 @@ def test_golden_german_ing_csv_with_preamble() -> None:
     path = STATEMENTS / "de-ing__test_with_saldo_1.csv"
     lines = path.read_bytes().decode("latin-1").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Buchung;"))
-    rows = [line.split(";") for line in lines[start + 1:] if line.strip()]
+    rows = [line.split(";") for line in lines[start + 1 :] if line.strip()]
     expected = [Decimal(r[7].replace(".", "").replace(",", ".")) for r in rows]
     assert len(expected) == 9 and sum(expected) == Decimal("-178.60")
     ext = run(path)
@@ -157,10 +160,12 @@ def test_golden_ofx_sgml_checking() -> None:
     assert meta["format"] == "ofx" and meta["transaction_count"] == 3
     assert amounts(ext) == expected
     assert meta["totals"]["USD"]["net"] == "-59.50"
-    assert meta["account"] == {"bankid": "5472369148", "acctid": "1452687~7",
-                               "accttype": "CHECKING"}
-    assert meta["statements"][0]["ledger_balance"] == {"amount": "100.99",
-                                                       "as_of": "2013-05-25"}
+    assert meta["account"] == {
+        "bankid": "5472369148",
+        "acctid": "1452687~7",
+        "accttype": "CHECKING",
+    }
+    assert meta["statements"][0]["ledger_balance"] == {"amount": "100.99", "as_of": "2013-05-25"}
     assert meta["transactions"][2]["checknum"] == "319"
 
 
@@ -223,9 +228,13 @@ def test_mt940_and_camt() -> None:
 
 
 def test_debit_credit_columns_and_month_first_from_values(tmp_path: Path) -> None:
-    p = write(tmp_path, "s.csv", "Date,Description,Withdrawals,Deposits,Balance\n"
-              "01/13/2024,Wire to scammer,\"$4,500.00\",,\"$1,000.00\"\n"
-              "01/14/2024,Refund,,$10.00,\"$1,010.00\"\n")
+    p = write(
+        tmp_path,
+        "s.csv",
+        "Date,Description,Withdrawals,Deposits,Balance\n"
+        '01/13/2024,Wire to scammer,"$4,500.00",,"$1,000.00"\n'
+        '01/14/2024,Refund,,$10.00,"$1,010.00"\n',
+    )
     ext = direct(p)
     meta = ext.metadata
     assert [t["amount"] for t in meta["transactions"]] == ["-4500.00", "10.00"]
@@ -235,12 +244,18 @@ def test_debit_credit_columns_and_month_first_from_values(tmp_path: Path) -> Non
 
 
 def test_direction_column_and_currency_in_header(tmp_path: Path) -> None:
-    p = write(tmp_path, "nl.csv", 'Datum,Naam / Omschrijving,Af Bij,Bedrag (EUR),Mededelingen\n'
-              '20240102,Albert Heijn,Af,"12,50",Pas 123\n'
-              '20240103,Werkgever,Bij,"2.000,00",Salaris\n')
+    p = write(
+        tmp_path,
+        "nl.csv",
+        "Datum,Naam / Omschrijving,Af Bij,Bedrag (EUR),Mededelingen\n"
+        '20240102,Albert Heijn,Af,"12,50",Pas 123\n'
+        '20240103,Werkgever,Bij,"2.000,00",Salaris\n',
+    )
     meta = direct(p).metadata
     assert [(t["amount"], t["currency"]) for t in meta["transactions"]] == [
-        ("-12.50", "EUR"), ("2000.00", "EUR")]
+        ("-12.50", "EUR"),
+        ("2000.00", "EUR"),
+    ]
     assert meta["transactions"][0]["counterparty"] == "Albert Heijn"
 
 
@@ -285,9 +300,13 @@ def test_transaction_and_timeline_caps(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_identifiers_from_descriptions(tmp_path: Path) -> None:
-    p = write(tmp_path, "id.csv", "Date,Description,Amount\n"
-              "2024-03-01,Transfer to GB82 WEST 1234 5698 7654 32 ref invest@crypto-gains.example,"
-              "-5000.00\n2024-03-02,Transfer to GB82 WEST 1234 5698 7654 32,-100.00\n")
+    p = write(
+        tmp_path,
+        "id.csv",
+        "Date,Description,Amount\n"
+        "2024-03-01,Transfer to GB82 WEST 1234 5698 7654 32 ref invest@crypto-gains.example,"
+        "-5000.00\n2024-03-02,Transfer to GB82 WEST 1234 5698 7654 32,-100.00\n",
+    )
     ext = direct(p)
     kinds = {(i.kind, i.value) for i in ext.identifiers}
     assert ("iban", "GB82WEST12345698765432") in kinds
@@ -313,7 +332,9 @@ def test_ofx_unclosed_and_truncated(tmp_path: Path) -> None:
     ext = direct(write(tmp_path, "x.qfx", OFX_BROKEN))
     meta = ext.metadata
     assert [(t["date"], t["amount"], t["currency"]) for t in meta["transactions"]] == [
-        ("2024-01-05", "-950.00", "GBP"), ("2024-01-06", "12.5", "GBP")]
+        ("2024-01-05", "-950.00", "GBP"),
+        ("2024-01-06", "12.5", "GBP"),
+    ]
     assert meta["transactions"][0]["counterparty"] == "CRYPTO & CO"
     assert meta["transactions"][0]["memo"] == "a<b"
     assert meta["account"] == {"bankid": "400000", "acctid": "12345678"}
@@ -336,15 +357,19 @@ def test_xml_entity_declarations_refused(tmp_path: Path) -> None:
 
 
 def test_mt940_swift_envelope(tmp_path: Path) -> None:
-    text = ("{1:F01BANKBEBBAXXX0000000000}{2:O940}{4:\r\n:20:REF1\r\n:25:BE68539007547034\r\n"
-            ":28C:1/1\r\n:60F:C240101EUR1000,00\r\n:61:2401020102D250,00NTRFNONREF//X1\r\n"
-            ":86:Payment to fraudster BE71096123456769\r\n:61:2401030103C5,5NMSCNONREF\r\n"
-            ":62F:C240103EUR755,50\r\n-}")
+    text = (
+        "{1:F01BANKBEBBAXXX0000000000}{2:O940}{4:\r\n:20:REF1\r\n:25:BE68539007547034\r\n"
+        ":28C:1/1\r\n:60F:C240101EUR1000,00\r\n:61:2401020102D250,00NTRFNONREF//X1\r\n"
+        ":86:Payment to fraudster BE71096123456769\r\n:61:2401030103C5,5NMSCNONREF\r\n"
+        ":62F:C240103EUR755,50\r\n-}"
+    )
     ext = direct(write(tmp_path, "stmt.txt", text))
     meta = ext.metadata
     assert meta["format"] == "mt940" and meta["account"] == "BE68539007547034"
     assert [(t["date"], t["amount"]) for t in meta["transactions"]] == [
-        ("2024-01-02", "-250.00"), ("2024-01-03", "5.5")]
+        ("2024-01-02", "-250.00"),
+        ("2024-01-03", "5.5"),
+    ]
     assert meta["statements"][0]["closing_balance"]["amount"] == "755.50"
 
 
@@ -363,21 +388,25 @@ def test_accepts() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "decimal", "value", "currency"), [
-    ("1.234,56", ",", "1234.56", None),
-    ("-1,234.56", ".", "-1234.56", None),
-    ("(12.00)", ".", "-12.00", None),
-    ("12,00-", ",", "-12.00", None),
-    ("12.00 DR", ".", "-12.00", None),
-    ("€ -5,50", ",", "-5.50", "EUR"),
-    ("1 234,56 EUR", ",", "1234.56", "EUR"),
-    ("£1,000", None, "1000", "GBP"),
-    ("1'234.50", None, "1234.50", None),
-    ("+12,10", None, "12.10", None),
-    ("\u062f.\u0627.\u200f4.750", ".", "4.750", "JOD"),
-])
-def test_parse_amount_examples(text: str, decimal: str | None, value: str,
-                               currency: str | None) -> None:
+@pytest.mark.parametrize(
+    ("text", "decimal", "value", "currency"),
+    [
+        ("1.234,56", ",", "1234.56", None),
+        ("-1,234.56", ".", "-1234.56", None),
+        ("(12.00)", ".", "-12.00", None),
+        ("12,00-", ",", "-12.00", None),
+        ("12.00 DR", ".", "-12.00", None),
+        ("€ -5,50", ",", "-5.50", "EUR"),
+        ("1 234,56 EUR", ",", "1234.56", "EUR"),
+        ("£1,000", None, "1000", "GBP"),
+        ("1'234.50", None, "1234.50", None),
+        ("+12,10", None, "12.10", None),
+        ("\u062f.\u0627.\u200f4.750", ".", "4.750", "JOD"),
+    ],
+)
+def test_parse_amount_examples(
+    text: str, decimal: str | None, value: str, currency: str | None
+) -> None:
     money = parse_amount(text, decimal)
     assert money is not None and money.amount == Decimal(value) and money.currency == currency
 
@@ -389,8 +418,17 @@ def test_parse_amount_rejects(text: str) -> None:
 
 def test_parse_date_examples() -> None:
     d = "2024-01-31"
-    for text in ("2024-01-31", "31.01.2024", "31/01/24", "20240131", "31 Jan 2024",
-                 "31-janv.-2024", "Jan 31, 2024", "2024-01-31T10:00:00Z", "31. Januar 2024"):
+    for text in (
+        "2024-01-31",
+        "31.01.2024",
+        "31/01/24",
+        "20240131",
+        "31 Jan 2024",
+        "31-janv.-2024",
+        "Jan 31, 2024",
+        "2024-01-31T10:00:00Z",
+        "31. Januar 2024",
+    ):
         assert str(parse_date(text)) == d, text
     assert str(parse_date("01/31/2024", "mdy")) == d
     assert parse_date("01/31/2024", "dmy") is None
@@ -398,8 +436,15 @@ def test_parse_date_examples() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2,
-                   allow_nan=False, allow_infinity=False))
+@given(
+    st.decimals(
+        min_value=Decimal("-1e12"),
+        max_value=Decimal("1e12"),
+        places=2,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
 def test_amount_round_trip_both_styles(value: Decimal) -> None:
     english = f"{value:,.2f}"  # 1,234.56
     german = english.replace(",", "_").replace(".", ",").replace("_", ".")  # 1.234,56
@@ -427,8 +472,15 @@ def test_arbitrary_bytes_never_raise(data: bytes, suffix: str) -> None:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.sampled_from(["Date,Description,Amount", "Datum;Verwendungszweck;Betrag;Saldo",
-                     "Date\tLibellé\tDébit\tCrédit", "Fecha|Concepto|Importe|Moneda", ""]),
+    st.sampled_from(
+        [
+            "Date,Description,Amount",
+            "Datum;Verwendungszweck;Betrag;Saldo",
+            "Date\tLibellé\tDébit\tCrédit",
+            "Fecha|Concepto|Importe|Moneda",
+            "",
+        ]
+    ),
     st.lists(st.text(alphabet=_CSV_ALPHABET, max_size=60), max_size=40),
     st.sampled_from(["utf-8", "cp1252", "utf-16"]),
 )
@@ -443,22 +495,74 @@ def test_csvish_text_never_raises(header: str, lines: list[str], encoding: str) 
             Decimal(t["amount"])
 
 
-_OFX_TOKENS = ["<OFX>", "</OFX>", "<STMTRS>", "</STMTRS>", "<STMTTRN>", "</STMTTRN>",
-               "<DTPOSTED>", "<TRNAMT>", "</TRNAMT>", "<NAME>", "<MEMO>", "<CURDEF>",
-               "<BANKTRANLIST>", "<![CDATA[", "]]>", "<!--", "-->", "<?OFX x?>", "20240131",
-               "-12.50", "$120", "&amp;", "<", ">", "/", "\n", " ", "x", "<STATUS><CODE>2000",
-               "<INVTRANLIST><BUYMF><INVTRAN><DTTRADE>20240101<TOTAL>-5"]
-_MT_TOKENS = [":20:", ":25:", ":60F:", ":61:", ":86:", ":62F:", "\n", "C", "D", "RC", "240131",
-              "0131", "EUR", "1,00", "12,", "NTRF", "NONREF", "//", "{1:F01}{4:", "-}", " "]
+_OFX_TOKENS = [
+    "<OFX>",
+    "</OFX>",
+    "<STMTRS>",
+    "</STMTRS>",
+    "<STMTTRN>",
+    "</STMTTRN>",
+    "<DTPOSTED>",
+    "<TRNAMT>",
+    "</TRNAMT>",
+    "<NAME>",
+    "<MEMO>",
+    "<CURDEF>",
+    "<BANKTRANLIST>",
+    "<![CDATA[",
+    "]]>",
+    "<!--",
+    "-->",
+    "<?OFX x?>",
+    "20240131",
+    "-12.50",
+    "$120",
+    "&amp;",
+    "<",
+    ">",
+    "/",
+    "\n",
+    " ",
+    "x",
+    "<STATUS><CODE>2000",
+    "<INVTRANLIST><BUYMF><INVTRAN><DTTRADE>20240101<TOTAL>-5",
+]
+_MT_TOKENS = [
+    ":20:",
+    ":25:",
+    ":60F:",
+    ":61:",
+    ":86:",
+    ":62F:",
+    "\n",
+    "C",
+    "D",
+    "RC",
+    "240131",
+    "0131",
+    "EUR",
+    "1,00",
+    "12,",
+    "NTRF",
+    "NONREF",
+    "//",
+    "{1:F01}{4:",
+    "-}",
+    " ",
+]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(_OFX_TOKENS), max_size=80),
-       st.lists(st.sampled_from(_MT_TOKENS), max_size=80))
+@given(
+    st.lists(st.sampled_from(_OFX_TOKENS), max_size=80),
+    st.lists(st.sampled_from(_MT_TOKENS), max_size=80),
+)
 def test_markup_soup_never_raises(ofx: list[str], mt: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        for name, body in (("a.ofx", "OFXHEADER:100\n\n" + "".join(ofx)),
-                           ("b.sta", ":20:X\n" + "".join(mt))):
+        for name, body in (
+            ("a.ofx", "OFXHEADER:100\n\n" + "".join(ofx)),
+            ("b.sta", ":20:X\n" + "".join(mt)),
+        ):
             p = Path(tmp) / name
             p.write_text(body, encoding="utf-8")
             ext = direct(p)
@@ -515,10 +619,14 @@ def test_defect_14_ofx_row_with_malformed_date_or_amount_is_kept(tmp_path: Path)
 
 
 def test_defect_14_csv_row_with_malformed_date_or_amount_is_kept(tmp_path: Path) -> None:
-    p = write(tmp_path, "s.csv", "Date,Description,Amount,Balance\n"
-              "2024-03-01,Salary,2000.00,2000.00\n"
-              "2024-13-45,Transfer to scammer,-950.00,1050.00\n"
-              "2024-03-03,Crypto deposit,-1x00.00,50.00\n")
+    p = write(
+        tmp_path,
+        "s.csv",
+        "Date,Description,Amount,Balance\n"
+        "2024-03-01,Salary,2000.00,2000.00\n"
+        "2024-13-45,Transfer to scammer,-950.00,1050.00\n"
+        "2024-03-03,Crypto deposit,-1x00.00,50.00\n",
+    )
     ext = direct(p)
     meta = ext.metadata
     assert [t["amount"] for t in meta["transactions"]] == ["2000.00"]
@@ -531,16 +639,20 @@ def test_defect_14_csv_row_with_malformed_date_or_amount_is_kept(tmp_path: Path)
     assert bad_amount["balance"] == "50.00"
     assert meta["totals"]["?"]["count"] == 1
     _left_out(ext, 2)
-    assert meta["left_out_of_totals"]["reasons"] == {"the date could not be read": 1,
-                                                     "the amount could not be read": 1}
+    assert meta["left_out_of_totals"]["reasons"] == {
+        "the date could not be read": 1,
+        "the amount could not be read": 1,
+    }
 
 
 def test_defect_14_mt940_row_with_malformed_date_or_line_is_kept(tmp_path: Path) -> None:
-    text = (":20:REF1\r\n:25:BE68539007547034\r\n:28C:1/1\r\n:60F:C240101EUR1000,00\r\n"
-            ":61:2401020102D250,00NTRFNONREF//X1\r\n:86:Rent\r\n"
-            ":61:2413450102D950,00NTRFNONREF//X2\r\n:86:To scammer one\r\n"
-            ":61:garbled D 480 EUR\r\n:86:To scammer two\r\n"
-            ":62F:C240131EUR750,00\r\n-\r\n")
+    text = (
+        ":20:REF1\r\n:25:BE68539007547034\r\n:28C:1/1\r\n:60F:C240101EUR1000,00\r\n"
+        ":61:2401020102D250,00NTRFNONREF//X1\r\n:86:Rent\r\n"
+        ":61:2413450102D950,00NTRFNONREF//X2\r\n:86:To scammer one\r\n"
+        ":61:garbled D 480 EUR\r\n:86:To scammer two\r\n"
+        ":62F:C240131EUR750,00\r\n-\r\n"
+    )
     ext = direct(write(tmp_path, "s.sta", text))
     meta = ext.metadata
     assert meta["format"] == "mt940"

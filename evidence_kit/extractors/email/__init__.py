@@ -55,8 +55,10 @@ class EmailExtractor:
         except MemoryError:
             raise
         except RecursionError:
-            result.errors.append("the message is nested too deeply to read completely; it is "
-                                 "kept in this file exactly as received")
+            result.errors.append(
+                "the message is nested too deeply to read completely; it is "
+                "kept in this file exactly as received"
+            )
         # Hostile input: whatever went wrong is a finding about the file, not a crash.
         except Exception as exc:
             result.errors.append(_err("could not be read completely as an e-mail", exc))

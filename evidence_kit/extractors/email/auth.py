@@ -62,8 +62,13 @@ def _auth_results(raw: str, arc: bool) -> dict[str, Any]:
                 out["verdicts"].append({"method": "none", "result": "none", "properties": {}})
             continue
         props = {k.lower(): v.strip('"') for k, v in _PROP_RE.findall(m.group(3))}
-        out["verdicts"].append({"method": m.group(1).lower(), "result": m.group(2).lower(),
-                                "properties": dict(list(props.items())[:20])})
+        out["verdicts"].append(
+            {
+                "method": m.group(1).lower(),
+                "result": m.group(2).lower(),
+                "properties": dict(list(props.items())[:20]),
+            }
+        )
     return out
 
 
@@ -97,7 +102,20 @@ def _authentication(raw_items: list[tuple[str, str]]) -> dict[str, Any]:
                 key, eq, val = seg.partition("=")
                 if eq:
                     tags.setdefault(key.strip().lower(), "".join(val.split()))
-            dkim.append({"d": (tags.get("d") or "").lower() or None, "s": tags.get("s"),
-                         "a": tags.get("a"), "i": tags.get("i"), "raw": text[:4000]})
-    return {"note": AUTH_NOTE, "results": results, "arc_results": arc, "received_spf": spf,
-            "dkim_signatures": dkim, "summary": summary}
+            dkim.append(
+                {
+                    "d": (tags.get("d") or "").lower() or None,
+                    "s": tags.get("s"),
+                    "a": tags.get("a"),
+                    "i": tags.get("i"),
+                    "raw": text[:4000],
+                }
+            )
+    return {
+        "note": AUTH_NOTE,
+        "results": results,
+        "arc_results": arc,
+        "received_spf": spf,
+        "dkim_signatures": dkim,
+        "summary": summary,
+    }

@@ -62,10 +62,16 @@ _ADDRESS_KEYS = ("from", "sender", "reply_to", "return_path", "to", "cc")
 # Headers that should appear once; a second From is a classic spoofing trick.
 _SINGLETONS = ("from", "sender", "reply_to", "subject", "date", "message_id", "return_path")
 # Headers scanned for identifiers, in report order.
-_IDENT_KEYS = ("from", "sender", "reply_to", "return_path", "to", "cc", "subject",
-               "x_originating_ip")
-
-
+_IDENT_KEYS = (
+    "from",
+    "sender",
+    "reply_to",
+    "return_path",
+    "to",
+    "cc",
+    "subject",
+    "x_originating_ip",
+)
 
 
 def _clean(obj: Any) -> Any:
@@ -87,12 +93,23 @@ def _make_json_safe(result: Extraction) -> None:
     """Last line of defence: the record is canonical JSON, which cannot hold lone surrogates."""
     result.metadata = _clean(result.metadata)
     result.errors = _clean(result.errors)
-    result.identifiers = [Identifier(_clean(i.kind), _clean(i.value), _clean(i.field))
-                          for i in result.identifiers]
-    result.times = [TimeFact(_clean(t.at), _clean(t.label), _clean(t.raw), _clean(t.field))
-                    for t in result.times]
-    result.children = [Child(path=c.path, filename=_clean(c.filename), mime=_clean(c.mime),
-                             role=c.role, field=c.field) for c in result.children]
+    result.identifiers = [
+        Identifier(_clean(i.kind), _clean(i.value), _clean(i.field)) for i in result.identifiers
+    ]
+    result.times = [
+        TimeFact(_clean(t.at), _clean(t.label), _clean(t.raw), _clean(t.field))
+        for t in result.times
+    ]
+    result.children = [
+        Child(
+            path=c.path,
+            filename=_clean(c.filename),
+            mime=_clean(c.mime),
+            role=c.role,
+            field=c.field,
+        )
+        for c in result.children
+    ]
 
 
 # ============================================================================================
@@ -152,8 +169,6 @@ def _err(what: str, exc: BaseException) -> str:
 
 
 # ============================================================================================
-
-
 
 
 def _to_bytes(s: str) -> bytes:

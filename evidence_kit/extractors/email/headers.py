@@ -24,22 +24,63 @@ from evidence_kit.extractors.email.common import (
 
 _ENCODED_WORD_RE = re.compile(r"=\?([^?\s]{1,75})\?([BbQq])\?([^?\s]*)\?=")
 _BETWEEN_WORDS_RE = re.compile(r"(\?=)[ \t\r\n]+(?==\?[^?\s]{1,75}\?[BbQq]\?)")
-_UNKNOWN_CHARSETS = frozenset({"unknown-8bit", "x-unknown", "unknown", "8bit", "default",
-                               "x-user-defined", "charset", "none", ""})
+_UNKNOWN_CHARSETS = frozenset(
+    {
+        "unknown-8bit",
+        "x-unknown",
+        "unknown",
+        "8bit",
+        "default",
+        "x-user-defined",
+        "charset",
+        "none",
+        "",
+    }
+)
 # Codecs that are not character sets, or that are slow on hostile input (punycode is quadratic).
-_REFUSED_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape",
-                             "undefined", "mbcs", "oem", "escape"})
+_REFUSED_CODECS = frozenset(
+    {
+        "idna",
+        "punycode",
+        "unicode-escape",
+        "raw-unicode-escape",
+        "undefined",
+        "mbcs",
+        "oem",
+        "escape",
+    }
+)
 _CHARSET_ALIASES = {
-    "x-sjis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "windows-31j": "cp932",
-    "ks_c_5601-1987": "cp949", "ks_c_5601": "cp949", "x-gbk": "gbk",
-    "unicode-1-1-utf-7": "utf-7", "x-mac-roman": "mac-roman", "macintosh": "mac-roman",
-    "iso-8859-8-i": "iso-8859-8", "iso-8859-6-i": "iso-8859-6", "iso-8859-8-e": "iso-8859-8",
-    "iso-8859-6-e": "iso-8859-6", "utf8": "utf-8", "ansi_x3.4-1968": "ascii",
+    "x-sjis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "windows-31j": "cp932",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "x-gbk": "gbk",
+    "unicode-1-1-utf-7": "utf-7",
+    "x-mac-roman": "mac-roman",
+    "macintosh": "mac-roman",
+    "iso-8859-8-i": "iso-8859-8",
+    "iso-8859-6-i": "iso-8859-6",
+    "iso-8859-8-e": "iso-8859-8",
+    "iso-8859-6-e": "iso-8859-6",
+    "utf8": "utf-8",
+    "ansi_x3.4-1968": "ascii",
 }
 # Wider charsets that real mailers mean when they write the narrower name.
-_SUPERSETS = {"shift_jis": "cp932", "euc_kr": "cp949", "gb2312": "gb18030", "gbk": "gb18030",
-              "latin_1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252",
-              "big5": "big5hkscs", "euc_jp": "euc_jis_2004", "iso2022_jp": "iso2022_jp_ext"}
+_SUPERSETS = {
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "latin_1": "cp1252",
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "big5": "big5hkscs",
+    "euc_jp": "euc_jis_2004",
+    "iso2022_jp": "iso2022_jp_ext",
+}
 
 
 def _codec(name: str | None) -> str | None:
@@ -165,8 +206,9 @@ def _decode_header(raw: str) -> str:
     return text.strip()[:HEADER_VALUE_CAP]
 
 
-def _read_headers(raw_items: list[tuple[str, str]], md: dict[str, Any],
-                  fallback: dict[str, str | None]) -> None:
+def _read_headers(
+    raw_items: list[tuple[str, str]], md: dict[str, Any], fallback: dict[str, str | None]
+) -> None:
     by_name: dict[str, list[str]] = {}
     for k, v in raw_items:
         by_name.setdefault(k.strip().lower(), []).append(v)
@@ -188,8 +230,12 @@ def _read_headers(raw_items: list[tuple[str, str]], md: dict[str, Any],
     md["repeated_headers"] = repeated
 
 
-def _read_addresses(raw_items: list[tuple[str, str]], md: dict[str, Any], warnings: list[str],
-                    fallback: dict[str, str | None]) -> None:
+def _read_addresses(
+    raw_items: list[tuple[str, str]],
+    md: dict[str, Any],
+    warnings: list[str],
+    fallback: dict[str, str | None],
+) -> None:
     addresses: dict[str, list[dict[str, str]]] = {}
     for key in _ADDRESS_KEYS:
         name = _HEADERS[key].lower()
@@ -219,15 +265,19 @@ def _read_addresses(raw_items: list[tuple[str, str]], md: dict[str, Any], warnin
     if m:
         real = m.group(2).strip().lower()
         shown = re.findall(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+", m.group(1))
-        warnings.extend(f"the From display name shows the address {s} but the message is from "
-                        f"{real or '(no address)'}"
-                        for s in shown if s.lower() != real)
+        warnings.extend(
+            f"the From display name shows the address {s} but the message is from "
+            f"{real or '(no address)'}"
+            for s in shown
+            if s.lower() != real
+        )
     for key, label in (("reply_to", "Reply-To"), ("return_path", "Return-Path")):
         for entry in addresses.get(key, [])[:3]:
             dom = entry["address"].lower().rpartition("@")[2]
             if from_domain and dom and dom != from_domain:
-                warnings.append(f"{label} goes to a different domain ({dom}) than From "
-                                f"({from_domain})")
+                warnings.append(
+                    f"{label} goes to a different domain ({dom}) than From ({from_domain})"
+                )
 
 
 # ============================================================================================
@@ -274,9 +324,19 @@ def _date_info(raw: str | None, fallback: datetime | None) -> dict[str, Any]:
     if raw is None:
         if fallback is not None:
             dt = fallback.astimezone(UTC) if fallback.tzinfo else fallback.replace(tzinfo=UTC)
-            return {"raw": None, "utc": dt.strftime("%Y-%m-%dT%H:%M:%SZ"), "offset": None,
-                    "problem": None, "reason": "from the Outlook message properties"}
-        return {"raw": None, "utc": None, "offset": None, "problem": "missing",
-                "reason": "the message has no Date header"}
+            return {
+                "raw": None,
+                "utc": dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "offset": None,
+                "problem": None,
+                "reason": "from the Outlook message properties",
+            }
+        return {
+            "raw": None,
+            "utc": None,
+            "offset": None,
+            "problem": "missing",
+            "reason": "the message has no Date header",
+        }
     utc, offset, problem, reason = _parse_date(raw)
     return {"raw": raw, "utc": utc, "offset": offset, "problem": problem, "reason": reason}

@@ -31,15 +31,17 @@ def _body_part(part: Message, section: str, ctype: str, state: _State) -> None:
     if not clean:
         state.charset_errors = True
         state.charset_notes.append(
-            f"part {section}: declared charset {declared or '(none)'}, decoded as {used}")
+            f"part {section}: declared charset {declared or '(none)'}, decoded as {used}"
+        )
     if "\ufffd" in text and clean:
         state.charset_errors = True
     text = text.replace("\x00", "").replace("\r\n", "\n")
     if ctype == "text/html":
         visible, anchors, urls, error = _html_text(text)
         if error:
-            state.result.errors.append(f"part {section}: the HTML could not be read "
-                                       f"completely ({error})")
+            state.result.errors.append(
+                f"part {section}: the HTML could not be read completely ({error})"
+            )
         _add_html_links(state, urls, anchors)
         if state.html_len < TEXT_CAP:
             state.html_parts.append(visible[: TEXT_CAP - state.html_len])
@@ -90,12 +92,52 @@ def _add_url(state: _State, url: str) -> None:
     state.urls[url] = None
 
 
-_URL_ATTRS = frozenset({"href", "src", "action", "formaction", "background", "poster", "data",
-                        "longdesc", "cite", "srcset"})
+_URL_ATTRS = frozenset(
+    {
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "background",
+        "poster",
+        "data",
+        "longdesc",
+        "cite",
+        "srcset",
+    }
+)
 _SKIP_TAGS = frozenset({"script", "style", "template", "title"})
-_BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
-                         "h6", "table", "ul", "ol", "blockquote", "hr", "section", "article",
-                         "header", "footer", "pre", "form", "center", "dd", "dt"})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "ul",
+        "ol",
+        "blockquote",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "pre",
+        "form",
+        "center",
+        "dd",
+        "dt",
+    }
+)
 _ABS_URL_RE = re.compile(r"(?i)^(?:(?:https?|hxxps?|ftp)://|www\.|//)")
 
 
@@ -120,8 +162,11 @@ class _HTMLText(HTMLParser):
             self._emit("\n")
         for name, value in attrs:
             if name in _URL_ATTRS and value and len(self.urls) < MAX_URLS:
-                cands = [c.split()[0] for c in value.split(",") if c.split()] \
-                    if name == "srcset" else [value]
+                cands = (
+                    [c.split()[0] for c in value.split(",") if c.split()]
+                    if name == "srcset"
+                    else [value]
+                )
                 for cand in cands:
                     cand = cand.strip()
                     if _ABS_URL_RE.match(cand) or cand.lower().startswith("mailto:"):

@@ -78,8 +78,9 @@ def _build_source(buf: mmap.mmap) -> _Source:
             ranges.append((a, end))
     head = buf[: min(len(buf), 65536)]
     crlf = head.count(b"\r\n") * 2 > head.count(b"\n")
-    return _Source(buf=buf, ranges=ranges, token="EVKIT-ELIDED-" + secrets.token_hex(8) + "-",
-                   crlf=crlf)
+    return _Source(
+        buf=buf, ranges=ranges, token="EVKIT-ELIDED-" + secrets.token_hex(8) + "-", crlf=crlf
+    )
 
 
 def _skeleton(buf: mmap.mmap, src: _Source) -> bytes:
@@ -98,44 +99,70 @@ def _parse(data: bytes, result: Extraction) -> Message:
     try:
         return parser.parsebytes(data)
     except RecursionError:
-        result.errors.append("the message has parts nested too deeply to read; only its headers "
-                             "were read (the rest is kept in this file exactly as received)")
+        result.errors.append(
+            "the message has parts nested too deeply to read; only its headers "
+            "were read (the rest is kept in this file exactly as received)"
+        )
     # The stdlib parser is very tolerant, but a parser bug must still not cost us the headers.
     except Exception as exc:
-        result.errors.append(_err("the MIME structure could not be parsed; only the headers "
-                                  "were read", exc))
+        result.errors.append(
+            _err("the MIME structure could not be parsed; only the headers were read", exc)
+        )
     return parser.parsebytes(data, headersonly=True)
 
 
 def _empty_metadata(md: dict[str, Any]) -> None:
-    md.update({
-        "headers": dict.fromkeys(_HEADERS),
-        "headers_raw": dict.fromkeys(_HEADERS),
-        "header_count": 0,
-        "repeated_headers": [],
-        "addresses": {k: [] for k in _ADDRESS_KEYS},
-        "date": {"raw": None, "utc": None, "offset": None, "problem": "missing",
-                 "reason": "the message has no Date header"},
-        "received": [],
-        "origin_ip": None,
-        "authentication": {"note": AUTH_NOTE, "results": [], "arc_results": [],
-                           "received_spf": [], "dkim_signatures": [],
-                           "summary": {"spf": [], "dkim": [], "dmarc": []}},
-        "body": {"text": "", "html_text": "", "charset_errors": False,
-                 "text_truncated": False, "html_truncated": False, "charset_notes": []},
-        "urls": [],
-        "urls_truncated": False,
-        "link_mismatches": [],
-        "attachments": [],
-        "parts": 0,
-        "mime_defects": [],
-        "warnings": [],
-    })
+    md.update(
+        {
+            "headers": dict.fromkeys(_HEADERS),
+            "headers_raw": dict.fromkeys(_HEADERS),
+            "header_count": 0,
+            "repeated_headers": [],
+            "addresses": {k: [] for k in _ADDRESS_KEYS},
+            "date": {
+                "raw": None,
+                "utc": None,
+                "offset": None,
+                "problem": "missing",
+                "reason": "the message has no Date header",
+            },
+            "received": [],
+            "origin_ip": None,
+            "authentication": {
+                "note": AUTH_NOTE,
+                "results": [],
+                "arc_results": [],
+                "received_spf": [],
+                "dkim_signatures": [],
+                "summary": {"spf": [], "dkim": [], "dmarc": []},
+            },
+            "body": {
+                "text": "",
+                "html_text": "",
+                "charset_errors": False,
+                "text_truncated": False,
+                "html_truncated": False,
+                "charset_notes": [],
+            },
+            "urls": [],
+            "urls_truncated": False,
+            "link_mismatches": [],
+            "attachments": [],
+            "parts": 0,
+            "mime_defects": [],
+            "warnings": [],
+        }
+    )
 
 
-def _read_message(msg: Message, state: _State, *, is_msg: bool,
-                  fallback_headers: dict[str, str | None] | None = None,
-                  fallback_date: datetime | None = None) -> None:
+def _read_message(
+    msg: Message,
+    state: _State,
+    *,
+    is_msg: bool,
+    fallback_headers: dict[str, str | None] | None = None,
+    fallback_date: datetime | None = None,
+) -> None:
     """Fill ``state.result`` from a parsed message (headers, hops, auth, body, attachments)."""
     result = state.result
     md = result.metadata
@@ -172,8 +199,14 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
         md["date"] = _date_info(md["headers_raw"].get("date"), fallback_date)
         d = md["date"]
         if d["utc"] is not None:
-            times.append(TimeFact(at=d["utc"], label="e-mail sent (Date header)",
-                                  raw=d["raw"] or "", field="headers.date"))
+            times.append(
+                TimeFact(
+                    at=d["utc"],
+                    label="e-mail sent (Date header)",
+                    raw=d["raw"] or "",
+                    field="headers.date",
+                )
+            )
         elif d["problem"] == "implausible":
             state.warnings.append(f"the Date header is implausible: {d['reason']}")
     except Exception as exc:
@@ -185,8 +218,9 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
         if len(received) > MAX_HOPS:
             # Keep the newest (topmost) hops: they were added by the recipient's own servers
             # and are the ones that cannot have been forged by the sender.
-            result.errors.append(f"only the {MAX_HOPS} most recent of {len(received)} "
-                                 "Received headers were read")
+            result.errors.append(
+                f"only the {MAX_HOPS} most recent of {len(received)} Received headers were read"
+            )
             received = received[:MAX_HOPS]
         hops = [_parse_received(r) for r in reversed(received)]
         for i, hop in enumerate(hops):
@@ -197,8 +231,14 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
             if _worth_reporting(hop["from_ip"]):
                 idents.append([Identifier("ip", hop["from_ip"], f"received[{i}]")])
             if hop["at"]:
-                times.append(TimeFact(at=hop["at"], label=f"relay hop {i} received",
-                                      raw=hop["date_raw"] or "", field=f"received[{i}]"))
+                times.append(
+                    TimeFact(
+                        at=hop["at"],
+                        label=f"relay hop {i} received",
+                        raw=hop["date_raw"] or "",
+                        field=f"received[{i}]",
+                    )
+                )
     except Exception as exc:
         result.errors.append(_err("the Received headers could not be read", exc))
 
@@ -221,8 +261,10 @@ def _read_message(msg: Message, state: _State, *, is_msg: bool,
         try:
             _walk(msg, "", 0, state)
         except RecursionError:
-            result.errors.append("the message has parts nested too deeply to read completely; "
-                                 "they are kept in this file exactly as received")
+            result.errors.append(
+                "the message has parts nested too deeply to read completely; "
+                "they are kept in this file exactly as received"
+            )
         except Exception as exc:
             result.errors.append(_err("the message body could not be read completely", exc))
         _collect_defects(msg, state, 0)

@@ -37,8 +37,11 @@ from evidence_kit.extractors.interface import Child
 def _walk(part: Message, section: str, depth: int, state: _State) -> None:
     """Visit a MIME entity: body text/HTML is collected, anything else becomes a child."""
     if depth > MAX_MIME_DEPTH:
-        _error_once(state, f"parts of the message nested more than {MAX_MIME_DEPTH} levels deep "
-                    "were not read; they are kept in this file exactly as received")
+        _error_once(
+            state,
+            f"parts of the message nested more than {MAX_MIME_DEPTH} levels deep "
+            "were not read; they are kept in this file exactly as received",
+        )
         return
     if state.parts >= MAX_PARTS:
         _error_once(state, f"only the first {MAX_PARTS} MIME parts were read")
@@ -49,8 +52,11 @@ def _walk(part: Message, section: str, depth: int, state: _State) -> None:
         if ctype == "message/delivery-status":
             # A bounce report: blocks of "Status: 5.1.1" fields, shown with the body text.
             state.parts += 1
-            report = "\n".join(_serialize(b, b"\n").decode("utf-8", "replace")
-                               for b in payload if isinstance(b, Message))
+            report = "\n".join(
+                _serialize(b, b"\n").decode("utf-8", "replace")
+                for b in payload
+                if isinstance(b, Message)
+            )
             _add_text(state, report)
             return
         if ctype.startswith("message/"):
@@ -68,8 +74,10 @@ def _walk(part: Message, section: str, depth: int, state: _State) -> None:
             return
         # A multipart whose parts cannot be found: keep its text as body text, flagged.
         if isinstance(payload, str) and payload.strip():
-            state.warnings.append(f"part {section or '1'}: declared {ctype} but no parts were "
-                                  "found; its content is shown as plain text")
+            state.warnings.append(
+                f"part {section or '1'}: declared {ctype} but no parts were "
+                "found; its content is shown as plain text"
+            )
             _body_part(part, section or "1", "text/plain", state)
         return
     state.parts += 1
@@ -97,8 +105,9 @@ def _repair_boundary(part: Message, state: _State) -> Message | None:
         return None
     # Candidate delimiters: "--x" lines followed by a header line, i.e. the start of a part.
     counts: dict[str, int] = {}
-    for m in re.finditer(r"(?m)^--([^\s]{1,200}?)(--)?\r?\n([\w\-]{1,76}:)?",
-                         payload[: 4 * 1024 * 1024]):
+    for m in re.finditer(
+        r"(?m)^--([^\s]{1,200}?)(--)?\r?\n([\w\-]{1,76}:)?", payload[: 4 * 1024 * 1024]
+    ):
         if m.group(3) or m.group(1) in counts:
             counts[m.group(1)] = counts.get(m.group(1), 0) + 1
     if not counts:
@@ -108,18 +117,17 @@ def _repair_boundary(part: Message, state: _State) -> Message | None:
     declared = part.get_boundary()
     try:
         clone = BytesParser(policy=email_policy.compat32).parsebytes(
-            _serialize(part, b"\n", replace_boundary=boundary))
+            _serialize(part, b"\n", replace_boundary=boundary)
+        )
     except Exception:
         return None
     if not isinstance(_payload(clone), list):
         return None
-    state.warnings.append(f"the declared MIME boundary {declared!r} never occurs; the parts "
-                          f"were read using the boundary actually used ({boundary!r})")
+    state.warnings.append(
+        f"the declared MIME boundary {declared!r} never occurs; the parts "
+        f"were read using the boundary actually used ({boundary!r})"
+    )
     return clone
-
-
-
-
 
 
 # --- attachments and nested messages ---------------------------------------------------------
@@ -132,7 +140,8 @@ def _open_child(state: _State) -> tuple[Path, IO[bytes]] | None:
         if not state.children_limit_noted:
             state.result.errors.append(
                 f"the message has more than {ctx.max_children} attachments; the rest were "
-                "listed and hashed but not extracted")
+                "listed and hashed but not extracted"
+            )
             state.children_limit_noted = True
         return None
     ctx.scratch_dir.mkdir(parents=True, exist_ok=True)
@@ -146,8 +155,9 @@ def _open_child(state: _State) -> tuple[Path, IO[bytes]] | None:
     return None
 
 
-def _store(chunks: Iterable[bytes], state: _State, section: str, what: str
-           ) -> tuple[Path | None, int, str]:
+def _store(
+    chunks: Iterable[bytes], state: _State, section: str, what: str
+) -> tuple[Path | None, int, str]:
     """Write decoded chunks to a new child file; return (path or None, size, sha256).
 
     The size and hash cover the whole part even when it is too large to keep as a child, so
@@ -176,18 +186,28 @@ def _store(chunks: Iterable[bytes], state: _State, section: str, what: str
         path.unlink(missing_ok=True)
         state.result.errors.append(
             f"part {section} ({what}) is larger than the {state.ctx.max_child_bytes} bytes "
-            "allowed for an embedded file; it was hashed but not extracted")
+            "allowed for an embedded file; it was hashed but not extracted"
+        )
         path = None
     if path is not None:
         state.children_written += 1
     return path, size, digest.hexdigest()
 
 
-def _attachment(part: Message, section: str, ctype: str, filename: str | None,
-                disposition: str | None, state: _State) -> None:
+def _attachment(
+    part: Message,
+    section: str,
+    ctype: str,
+    filename: str | None,
+    disposition: str | None,
+    state: _State,
+) -> None:
     content_id = _raw_header(part, "content-id")
-    role = "inline" if disposition == "inline" or (disposition is None and content_id) \
+    role = (
+        "inline"
+        if disposition == "inline" or (disposition is None and content_id)
         else "attachment"
+    )
     declared = _content_type(part)
     entry: dict[str, Any] = {
         "filename": filename,
@@ -203,16 +223,23 @@ def _attachment(part: Message, section: str, ctype: str, filename: str | None,
     }
     state.attachments.append(entry)
     try:
-        path, size, sha = _store(_decoded_chunks(part, state.src), state, section,
-                                 filename or declared or "unnamed")
+        path, size, sha = _store(
+            _decoded_chunks(part, state.src), state, section, filename or declared or "unnamed"
+        )
     except OSError as exc:
         state.result.errors.append(_err(f"part {section} could not be written out", exc))
         return
     entry.update(size=size, sha256=sha, child=path.name if path else None)
     if path is not None:
-        state.result.children.append(Child(
-            path=path, filename=filename or _fallback_name(section, ctype), mime=declared,
-            role=role, field=f"mime.part[{section}]"))
+        state.result.children.append(
+            Child(
+                path=path,
+                filename=filename or _fallback_name(section, ctype),
+                mime=declared,
+                role=role,
+                field=f"mime.part[{section}]",
+            )
+        )
 
 
 def _nesting_depth(msg: Message) -> int:
@@ -263,8 +290,9 @@ def _nested_message(part: Message, section: str, state: _State) -> None:
     try:
         data = _serialize(sub, b"\r\n" if state.src.crlf else b"\n", cut=cut)
     except Exception as exc:
-        state.result.errors.append(_err(f"the attached message in part {section} could not be "
-                                        "written out", exc))
+        state.result.errors.append(
+            _err(f"the attached message in part {section} could not be written out", exc)
+        )
         return
     try:
         text = data.decode("utf-8", "surrogateescape")
@@ -289,11 +317,18 @@ def _nested_message(part: Message, section: str, state: _State) -> None:
             f"the attached message in part {section} has messages or parts inside each other "
             f"{levels} levels deep; evkit read only the first {MAX_MIME_DEPTH} levels, and the "
             f"copy saved as a separate file stops there. Everything deeper is kept in this "
-            "file exactly as received, but was not read")
+            "file exactly as received, but was not read"
+        )
     if filename is None:
         subj = _raw_header(sub, "subject")
         entry["subject"] = _decode_header(subj)[:300] if subj else None
     if path is not None:
-        state.result.children.append(Child(
-            path=path, filename=filename or _fallback_name(section, "message/rfc822"),
-            mime="message/rfc822", role="message/rfc822", field=f"mime.part[{section}]"))
+        state.result.children.append(
+            Child(
+                path=path,
+                filename=filename or _fallback_name(section, "message/rfc822"),
+                mime="message/rfc822",
+                role="message/rfc822",
+                field=f"mime.part[{section}]",
+            )
+        )

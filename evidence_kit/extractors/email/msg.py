@@ -66,12 +66,19 @@ def _read_msg(msg: Any, ctx: ExtractContext, result: Extraction) -> None:
     header_text = _safe(lambda: msg.headerText, result, "transport headers")
     if isinstance(header_text, str) and header_text.strip():
         headers_msg = BytesParser(policy=email_policy.compat32).parsebytes(
-            _to_bytes(header_text.strip("\r\n") + "\r\n\r\n"), headersonly=True)
+            _to_bytes(header_text.strip("\r\n") + "\r\n\r\n"), headersonly=True
+        )
     else:
         headers_msg = Message()
     fallback: dict[str, str | None] = {}
-    for key, attr in (("from", "sender"), ("to", "to"), ("cc", "cc"), ("subject", "subject"),
-                      ("message_id", "messageId"), ("in_reply_to", "inReplyTo")):
+    for key, attr in (
+        ("from", "sender"),
+        ("to", "to"),
+        ("cc", "cc"),
+        ("subject", "subject"),
+        ("message_id", "messageId"),
+        ("in_reply_to", "inReplyTo"),
+    ):
         value = _safe(functools.partial(getattr, msg, attr), result, attr)
         fallback[key] = str(value)[:HEADER_VALUE_CAP] if value else None
     date = _safe(lambda: msg.date, result, "date")
@@ -104,8 +111,13 @@ def _read_msg(msg: Any, ctx: ExtractContext, result: Extraction) -> None:
         except Exception as exc:
             result.errors.append(_err(f"attachment {i} of the .msg could not be read", exc))
 
-    _read_message(headers_msg, state, is_msg=True, fallback_headers=fallback,
-                  fallback_date=date if isinstance(date, datetime) else None)
+    _read_message(
+        headers_msg,
+        state,
+        is_msg=True,
+        fallback_headers=fallback,
+        fallback_date=date if isinstance(date, datetime) else None,
+    )
     state.parts = len(attachments) + (1 if body or html else 0)
     result.metadata["parts"] = state.parts
 
@@ -144,12 +156,20 @@ def _msg_attachment(att: Any, index: int, state: _State) -> None:
         entry["declared_type"] = "application/vnd.ms-outlook"
         chunks = (data.exportBytes(),)
     else:
-        state.result.errors.append(f".msg attachment {index} ({name or 'unnamed'}) is of a kind "
-                                   f"that cannot be extracted ({type(data).__name__})")
+        state.result.errors.append(
+            f".msg attachment {index} ({name or 'unnamed'}) is of a kind "
+            f"that cannot be extracted ({type(data).__name__})"
+        )
         return
     path, size, sha = _store(chunks, state, section, name or "unnamed")
     entry.update(size=size, sha256=sha, child=path.name if path else None)
     if path is not None:
-        state.result.children.append(Child(
-            path=path, filename=name or f"attachment-{section}.bin",
-            mime=entry["declared_type"], role=entry["role"], field=f"msg.attachment[{section}]"))
+        state.result.children.append(
+            Child(
+                path=path,
+                filename=name or f"attachment-{section}.bin",
+                mime=entry["declared_type"],
+                role=entry["role"],
+                field=f"msg.attachment[{section}]",
+            )
+        )

@@ -105,13 +105,16 @@ def _error_once(state: _State, message: str) -> None:
         state.result.errors.append(message)
 
 
-
-
 _BOUNDARY_PARAM_RE = re.compile(r"""(?i)(;\s*boundary\s*=\s*)("[^"]*"|[^;\s]*)""")
 
 
-def _serialize(msg: Message, nl: bytes, replace_boundary: str | None = None,
-               depth: int = 0, cut: list[int] | None = None) -> bytes:
+def _serialize(
+    msg: Message,
+    nl: bytes,
+    replace_boundary: str | None = None,
+    depth: int = 0,
+    cut: list[int] | None = None,
+) -> bytes:
     """The bytes of a parsed (sub)message: raw headers as written, bodies as parsed.
 
     The stdlib generator re-folds headers and fails on 8-bit bytes inside a multipart whose
@@ -141,8 +144,10 @@ def _serialize(msg: Message, nl: bytes, replace_boundary: str | None = None,
             boundary = _to_bytes(msg.get_boundary() or "EVKIT-BOUNDARY")
             if msg.preamble:
                 out.append(_to_bytes(msg.preamble) + nl)
-            out.extend(b"--" + boundary + nl + _serialize(p, nl, depth=depth + 1, cut=cut) + nl
-                       for p in subs)
+            out.extend(
+                b"--" + boundary + nl + _serialize(p, nl, depth=depth + 1, cut=cut) + nl
+                for p in subs
+            )
             out.append(b"--" + boundary + b"--" + nl)
             if msg.epilogue:
                 out.append(_to_bytes(msg.epilogue))

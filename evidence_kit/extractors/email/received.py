@@ -135,8 +135,13 @@ def _worth_reporting(ip: str | None) -> bool:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    return not (addr.is_loopback or addr.is_link_local or addr.is_unspecified
-                or addr.is_multicast or addr.is_reserved)
+    return not (
+        addr.is_loopback
+        or addr.is_link_local
+        or addr.is_unspecified
+        or addr.is_multicast
+        or addr.is_reserved
+    )
 
 
 def _origin(hops: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -149,6 +154,10 @@ def _origin(hops: list[dict[str, Any]]) -> dict[str, Any] | None:
         except ValueError:
             continue
         if addr.is_global:
-            return {"ip": ip, "hop": hop["index"], "from_host": hop.get("from_host"),
-                    "note": ORIGIN_NOTE}
+            return {
+                "ip": ip,
+                "hop": hop["index"],
+                "from_host": hop.get("from_host"),
+                "note": ORIGIN_NOTE,
+            }
     return None

@@ -125,7 +125,7 @@ _MT940_FIELD_RE: Final = re.compile(r"(?m)^:(?:25|60[FM]|61):")
 
 
 def _sniff_kind(head: bytes, suffix: str) -> str:
-    """"ofx", "camt", "mt940", "xml" (other XML) or "table", from the first bytes."""
+    """ "ofx", "camt", "mt940", "xml" (other XML) or "table", from the first bytes."""
     encoding, _ = sniff_encoding(head)
     text = head.decode(encoding, errors="replace").lstrip("\ufeff \t\r\n\x00")
     upper = text[:8192].upper()
@@ -176,16 +176,23 @@ class StatementExtractor:
             ext.metadata["encoding"] = encoding
             extract_mt940(data[:MAX_MARKUP_BYTES].decode(encoding, errors="replace"), ext)
         elif kind == "xml":
-            ext.metadata.update({"format": None,
-                                 "note": "XML that is not an OFX or ISO 20022 camt statement"})
+            ext.metadata.update(
+                {"format": None, "note": "XML that is not an OFX or ISO 20022 camt statement"}
+            )
             if suffix in STATEMENT_SUFFIXES:
                 ext.errors.append("not a bank statement format this tool reads")
         else:
             extract_csv(path, head, suffix, ext)
         # One shape for every result, so the loss report never has to guess.
-        for key, empty in (("transactions", []), ("transaction_count", 0), ("totals", {}),
-                           ("date_range", None), ("skipped_rows", 0), ("truncated", False),
-                           ("timeline_capped", False)):
+        for key, empty in (
+            ("transactions", []),
+            ("transaction_count", 0),
+            ("totals", {}),
+            ("date_range", None),
+            ("skipped_rows", 0),
+            ("truncated", False),
+            ("timeline_capped", False),
+        ):
             ext.metadata.setdefault(key, empty)
         return ext
 

@@ -68,19 +68,31 @@ class _CamtReader:
     def start(self, name: str, attrs: dict[str, str]) -> None:
         local = _local(name)
         if self.kind is None and not self.stack:
-            self.kind = name.rsplit("}", 1)[0].lstrip("{").rsplit(":", 1)[-1] if "}" in name \
-                else None
+            self.kind = (
+                name.rsplit("}", 1)[0].lstrip("{").rsplit(":", 1)[-1] if "}" in name else None
+            )
         self.stack.append(local)
         if self.builder is not None:
             self.builder.start(local, {_local(k): v for k, v in attrs.items()})
             return
         if local in self._STMT:
-            self.stmt = {"id": None, "account": None, "currency": None, "from": None,
-                         "to": None, "opening_balance": None, "closing_balance": None,
-                         "transaction_count": 0}
+            self.stmt = {
+                "id": None,
+                "account": None,
+                "currency": None,
+                "from": None,
+                "to": None,
+                "opening_balance": None,
+                "closing_balance": None,
+                "transaction_count": 0,
+            }
             self.statements.append(self.stmt)
-        elif self.stmt is not None and len(self.stack) >= 2 and self.stack[-2] in self._STMT \
-                and local in self._CAPTURE:
+        elif (
+            self.stmt is not None
+            and len(self.stack) >= 2
+            and self.stack[-2] in self._STMT
+            and local in self._CAPTURE
+        ):
             self.builder = ET.TreeBuilder()
             self.capture_depth = len(self.stack)
             self.builder.start(local, {_local(k): v for k, v in attrs.items()})
@@ -119,9 +131,11 @@ class _CamtReader:
             amount = mt_amount(_ftext(el, "Amt").replace(".", ","))
             if amount is not None and _ftext(el, "CdtDbtInd") == "DBIT":
                 amount = -amount
-            bal = {"amount": None if amount is None else money_str(amount),
-                   "currency": None if amt_el is None else amt_el.get("Ccy"),
-                   "date": (_ftext(el, "Dt/Dt") or _ftext(el, "Dt/DtTm")[:10]) or None}
+            bal = {
+                "amount": None if amount is None else money_str(amount),
+                "currency": None if amt_el is None else amt_el.get("Ccy"),
+                "date": (_ftext(el, "Dt/Dt") or _ftext(el, "Dt/DtTm")[:10]) or None,
+            }
             if code in ("OPBD", "PRCD"):
                 stmt["opening_balance"] = bal
             elif code in ("CLBD",):
@@ -132,8 +146,12 @@ class _CamtReader:
     def _entry(self, el: ET.Element, stmt: dict[str, Any]) -> None:
         self.entries += 1
         n = self.entries
-        raw_date = (_ftext(el, "BookgDt/Dt") or _ftext(el, "BookgDt/DtTm")
-                    or _ftext(el, "ValDt/Dt") or _ftext(el, "ValDt/DtTm"))
+        raw_date = (
+            _ftext(el, "BookgDt/Dt")
+            or _ftext(el, "BookgDt/DtTm")
+            or _ftext(el, "ValDt/Dt")
+            or _ftext(el, "ValDt/DtTm")
+        )
         when = parse_date(raw_date[:10])
         amt_el = el.find("Amt")
         raw_amount = _ftext(el, "Amt")
@@ -143,8 +161,11 @@ class _CamtReader:
             amount = -amount
         tx = el.find("NtryDtls/TxDtls")
         name, acct = _camt_party(tx, "Dbtr" if credit else "Cdtr")
-        remittance = " ".join(u.text.strip() for u in el.iterfind("NtryDtls/TxDtls/RmtInf/Ustrd")
-                              if u.text and u.text.strip())
+        remittance = " ".join(
+            u.text.strip()
+            for u in el.iterfind("NtryDtls/TxDtls/RmtInf/Ustrd")
+            if u.text and u.text.strip()
+        )
         description = remittance or _ftext(el, "AddtlNtryInf") or _ftext(tx, "AddtlTxInf")
         extra: dict[str, str] = {}
         if acct:
@@ -157,14 +178,20 @@ class _CamtReader:
             extra["value_date"] = value_date.isoformat()
         currency = (amt_el.get("Ccy") if amt_el is not None else None) or stmt.get("currency")
         txn = Txn(when, amount, description, currency, n, raw_date, None, name, extra)
-        txn.unreadable = [f for f, bad in (("date", when is None), ("amount", amount is None))
-                          if bad]
+        txn.unreadable = [
+            f for f, bad in (("date", when is None), ("amount", amount is None)) if bad
+        ]
         if txn.unreadable:
-            txn.raw = {"date": raw_date, "amount": raw_amount,
-                       "credit_debit": _ftext(el, "CdtDbtInd")}
+            txn.raw = {
+                "date": raw_date,
+                "amount": raw_amount,
+                "credit_debit": _ftext(el, "CdtDbtInd"),
+            }
             kept = self.ledger.keep_partial(
-                txn, f"entry {n}: the date {raw_date[:40]!r} or amount {raw_amount[:40]!r} "
-                "could not be read (the entry is kept as written)")
+                txn,
+                f"entry {n}: the date {raw_date[:40]!r} or amount {raw_amount[:40]!r} "
+                "could not be read (the entry is kept as written)",
+            )
         else:
             stmt["transaction_count"] += 1
             kept = self.ledger.add(txn)
@@ -200,8 +227,10 @@ def extract_camt(path: Path, head: bytes, ext: Extraction) -> None:
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except _RefusedXmlError:
-        ext.errors.append("the XML declares a DOCTYPE or entities, which camt never needs; it "
-                          "was not read further (this is how XML bombs work)")
+        ext.errors.append(
+            "the XML declares a DOCTYPE or entities, which camt never needs; it "
+            "was not read further (this is how XML bombs work)"
+        )
     except _StopReadingError:
         pass
     except expat.ExpatError as exc:

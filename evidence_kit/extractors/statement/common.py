@@ -54,19 +54,65 @@ class Money(NamedTuple):
 # Symbols that name exactly one currency. "$", "kr" and "¥" are shared by several countries, so
 # they are kept as a symbol only: guessing "USD" for an Australian victim would be wrong evidence.
 SYMBOLS: Final[dict[str, str | None]] = {
-    "€": "EUR", "£": "GBP", "₹": "INR", "₽": "RUB", "₺": "TRY", "₩": "KRW", "₪": "ILS",
-    "₴": "UAH", "₦": "NGN", "₱": "PHP", "฿": "THB", "₫": "VND", "₿": "BTC", "zł": "PLN",
-    "kč": "CZK", "ft": "HUF", "lei": "RON", "r$": "BRL", "us$": "USD", "u$s": "USD",
-    "a$": "AUD", "au$": "AUD", "c$": "CAD", "ca$": "CAD", "nz$": "NZD", "hk$": "HKD",
-    "s$": "SGD", "fr": "CHF", "fr.": "CHF", "sfr": "CHF", "ر.س": "SAR", "د.إ": "AED",
-    "د.ك": "KWD", "ج.م": "EGP", "د.ا": "JOD", "د.ب": "BHD", "ر.ق": "QAR", "ر.ع": "OMR",
-    "د.م": "MAD", "د.ت": "TND", "د.ج": "DZD", "ل.ل": "LBP", "د.ع": "IQD", "ل.د": "LYD",
-    "$": None, "¥": None, "kr": None, "kr.": None, "rs": None, "rs.": None,
+    "€": "EUR",
+    "£": "GBP",
+    "₹": "INR",
+    "₽": "RUB",
+    "₺": "TRY",
+    "₩": "KRW",
+    "₪": "ILS",
+    "₴": "UAH",
+    "₦": "NGN",
+    "₱": "PHP",
+    "฿": "THB",
+    "₫": "VND",
+    "₿": "BTC",
+    "zł": "PLN",
+    "kč": "CZK",
+    "ft": "HUF",
+    "lei": "RON",
+    "r$": "BRL",
+    "us$": "USD",
+    "u$s": "USD",
+    "a$": "AUD",
+    "au$": "AUD",
+    "c$": "CAD",
+    "ca$": "CAD",
+    "nz$": "NZD",
+    "hk$": "HKD",
+    "s$": "SGD",
+    "fr": "CHF",
+    "fr.": "CHF",
+    "sfr": "CHF",
+    "ر.س": "SAR",
+    "د.إ": "AED",
+    "د.ك": "KWD",
+    "ج.م": "EGP",
+    "د.ا": "JOD",
+    "د.ب": "BHD",
+    "ر.ق": "QAR",
+    "ر.ع": "OMR",
+    "د.م": "MAD",
+    "د.ت": "TND",
+    "د.ج": "DZD",
+    "ل.ل": "LBP",
+    "د.ع": "IQD",
+    "ل.د": "LYD",
+    "$": None,
+    "¥": None,
+    "kr": None,
+    "kr.": None,
+    "rs": None,
+    "rs.": None,
 }
 # Bidi marks become spaces, not nothing: in "د.ا.\u200f4.750" the mark is what separates the
 # Jordanian dinar sign from the number.
-_BIDI: Final = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                                      "\u2066\u2067\u2068\u2069\ufeff\u061c\u200b"), " ")
+_BIDI: Final = dict.fromkeys(
+    map(
+        ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u061c\u200b"
+    ),
+    " ",
+)
 _WS_RE: Final = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
 _NUM_RE: Final = re.compile(r"[.,]?\d(?:[\d.,' ]*\d)?")
 _CODE_RE: Final = re.compile(r"[A-Za-z]{3}")
@@ -118,8 +164,9 @@ def _read_affix(affix: str, *, suffix: bool) -> tuple[int, str | None, str | Non
         if _CODE_RE.fullmatch(token):
             currency = token.upper()
             continue
-        if len(token) <= 6 and all(not c.isascii() and (c.isalpha() or c in ".") or c == "."
-                                   for c in token):
+        if len(token) <= 6 and all(
+            not c.isascii() and (c.isalpha() or c in ".") or c == "." for c in token
+        ):
             symbol = token  # a local currency sign we do not know, e.g. in Arabic script
             continue
         return None
@@ -203,7 +250,7 @@ def parse_amount(text: str, decimal: str | None = None) -> Money | None:
     m = _NUM_RE.search(s)
     if m is None:
         return None
-    pre, num, post = s[: m.start()], m.group(0).strip(), s[m.end():]
+    pre, num, post = s[: m.start()], m.group(0).strip(), s[m.end() :]
     if "(" in pre and ")" in post:
         negative = True
         pre, post = pre.replace("(", ""), post.replace(")", "")
@@ -284,9 +331,11 @@ _ISO_RE: Final = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _COMPACT_RE: Final = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\d{2,6}(?:[.:]\d+)?)?(?:\s*\[[^\]]*\])?$")
 _NUMERIC_RE: Final = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
 _DMONY_RE: Final = re.compile(
-    r"(\d{1,2})(?:st|nd|rd|th)?[.]?[\s./-]*([^\W\d_]{3,})\.?[\s./-]*(\d{4}|\d{2})(?!\d)")
+    r"(\d{1,2})(?:st|nd|rd|th)?[.]?[\s./-]*([^\W\d_]{3,})\.?[\s./-]*(\d{4}|\d{2})(?!\d)"
+)
 _MONDY_RE: Final = re.compile(
-    r"([^\W\d_]{3,})\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{4})(?!\d)")
+    r"([^\W\d_]{3,})\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{4})(?!\d)"
+)
 
 # Month names in English, German, French, Spanish and Dutch (accents stripped, lower case).
 _MONTH_NAMES: Final[dict[int, tuple[str, ...]]] = {
@@ -554,16 +603,18 @@ class Txn:
 
 
 def _unreadable_note(fields: Sequence[str]) -> str:
-    """ "the date could not be read", "the date and the amount could not be read"... """
+    """ "the date could not be read", "the date and the amount could not be read"..."""
     names = [f"the {f}" for f in fields] or ["the row"]
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return f"{joined} could not be read"
 
 
 #: Why totals, counts and the date range leave a kept row out, by what could not be read.
-LEFT_OUT_NOTE: Final = ("rows whose date or amount could not be read are listed in "
-                        "partial_transactions as written; they are not counted in transactions, "
-                        "totals or date_range")
+LEFT_OUT_NOTE: Final = (
+    "rows whose date or amount could not be read are listed in "
+    "partial_transactions as written; they are not counted in transactions, "
+    "totals or date_range"
+)
 
 
 class Ledger:
@@ -630,8 +681,12 @@ class Ledger:
                 bucket["out"] -= t.amount
             counts[key] += 1
         meta["totals"] = {
-            k: {"in": money_str(v["in"]), "out": money_str(v["out"]),
-                "net": money_str(v["in"] - v["out"]), "count": counts[k]}
+            k: {
+                "in": money_str(v["in"]),
+                "out": money_str(v["out"]),
+                "net": money_str(v["in"] - v["out"]),
+                "count": counts[k],
+            }
             for k, v in sorted(totals.items())
         }
         days = [t.when for t in self.txns if t.when is not None]
@@ -650,24 +705,29 @@ class Ledger:
             ext.errors.append(
                 f"{len(self.partial):,} row{'s' if len(self.partial) != 1 else ''} could not be "
                 "read in full: kept as written (in partial_transactions) but left out of the "
-                "totals, counts and date range")
+                "totals, counts and date range"
+            )
         if self.truncated:
-            ext.errors.append(f"the file has more than {self.cap:,} transactions; only the "
-                              f"first {self.cap:,} were read")
+            ext.errors.append(
+                f"the file has more than {self.cap:,} transactions; only the "
+                f"first {self.cap:,} were read"
+            )
         ext.errors.extend(self.reasons)
         if self.skipped > len(self.reasons):
-            ext.errors.append(f"... and {self.skipped - len(self.reasons):,} more rows that "
-                              "could not be read")
+            ext.errors.append(
+                f"... and {self.skipped - len(self.reasons):,} more rows that could not be read"
+            )
         meta["timeline_capped"] = len(self.txns) > MAX_TIME_FACTS
         for i, t in enumerate(self.txns[:MAX_TIME_FACTS]):
             ext.times.append(_time_fact(t, f"transactions[{i}]"))
         # Kept rows with a readable date are dated facts too (the amount is what is missing).
         room = MAX_TIME_FACTS - len(ext.times)
         dated = [(i, t) for i, t in enumerate(self.partial) if t.when is not None]
-        for i, t in dated[:max(room, 0)]:
+        for i, t in dated[: max(room, 0)]:
             ext.times.append(_time_fact(t, f"partial_transactions[{i}]"))
-        ext.identifiers.extend(_identifiers([("transactions", self.txns),
-                                             ("partial_transactions", self.partial)]))
+        ext.identifiers.extend(
+            _identifiers([("transactions", self.txns), ("partial_transactions", self.partial)])
+        )
 
 
 def _time_fact(t: Txn, where: str) -> TimeFact:
@@ -691,8 +751,9 @@ def _identifiers(groups: Sequence[tuple[str, Sequence[Txn]]]) -> list[Identifier
     found: list[Identifier] = []
     for where, i, t in ((k, i, t) for k, txns in groups for i, t in enumerate(txns)):
         fields = [("description", t.description), ("counterparty", t.counterparty or "")]
-        fields += [(k, t.extra[k]) for k in ("counterparty_account", "reference", "memo")
-                   if k in t.extra]
+        fields += [
+            (k, t.extra[k]) for k in ("counterparty_account", "reference", "memo") if k in t.extra
+        ]
         for name, text in fields:
             # Statements repeat the same payee text many times; a text already scanned can
             # only yield identifiers already recorded (with their first field).

@@ -39,97 +39,355 @@ from evidence_kit.extractors.statement.common import (
 # Header names per role, in EN/DE/FR/ES/NL, written as _norm_header() produces them.
 _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
     "date": (
-        "date", "posting date", "post date", "posted date", "date posted", "transaction date",
-        "trans date", "txn date", "booking date", "book date", "run date", "entry date",
-        "completed date", "started date", "processed date", "date of transaction",
-        "buchungstag", "buchungsdatum", "buchung", "datum", "belegdatum", "umsatzdatum",
-        "date operation", "date d operation", "date de l operation", "date de operation",
-        "date comptable", "date de comptabilisation", "date transaction",
-        "fecha", "fecha operacion", "fecha de operacion", "f operacion", "fecha contable",
-        "fecha movimiento", "boekdatum", "transactiedatum", "datum transactie", "data",
+        "date",
+        "posting date",
+        "post date",
+        "posted date",
+        "date posted",
+        "transaction date",
+        "trans date",
+        "txn date",
+        "booking date",
+        "book date",
+        "run date",
+        "entry date",
+        "completed date",
+        "started date",
+        "processed date",
+        "date of transaction",
+        "buchungstag",
+        "buchungsdatum",
+        "buchung",
+        "datum",
+        "belegdatum",
+        "umsatzdatum",
+        "date operation",
+        "date d operation",
+        "date de l operation",
+        "date de operation",
+        "date comptable",
+        "date de comptabilisation",
+        "date transaction",
+        "fecha",
+        "fecha operacion",
+        "fecha de operacion",
+        "f operacion",
+        "fecha contable",
+        "fecha movimiento",
+        "boekdatum",
+        "transactiedatum",
+        "datum transactie",
+        "data",
     ),
     "value_date": (
-        "value date", "valuta", "valutadatum", "wertstellung", "wertstellungsdatum", "wert",
-        "date de valeur", "date valeur", "fecha valor", "f valor", "rentedatum",
-        "settlement date", "valuedatum",
+        "value date",
+        "valuta",
+        "valutadatum",
+        "wertstellung",
+        "wertstellungsdatum",
+        "wert",
+        "date de valeur",
+        "date valeur",
+        "fecha valor",
+        "f valor",
+        "rentedatum",
+        "settlement date",
+        "valuedatum",
     ),
     "amount": (
-        "amount", "amt", "transaction amount", "sum", "betrag", "umsatz", "montant",
-        "importe", "cantidad", "monto", "bedrag", "transactiebedrag", "net amount",
+        "amount",
+        "amt",
+        "transaction amount",
+        "sum",
+        "betrag",
+        "umsatz",
+        "montant",
+        "importe",
+        "cantidad",
+        "monto",
+        "bedrag",
+        "transactiebedrag",
+        "net amount",
     ),
     "debit": (
-        "debit", "debits", "debit amount", "withdrawal", "withdrawals", "withdrawal amount",
-        "paid out", "money out", "out", "outflow", "outgoing", "spent", "soll", "belastung",
-        "ausgang", "ausgaben", "montant debit", "cargo", "cargos", "debe", "af",
-        "afschrijving", "uitgaven", "debet",
+        "debit",
+        "debits",
+        "debit amount",
+        "withdrawal",
+        "withdrawals",
+        "withdrawal amount",
+        "paid out",
+        "money out",
+        "out",
+        "outflow",
+        "outgoing",
+        "spent",
+        "soll",
+        "belastung",
+        "ausgang",
+        "ausgaben",
+        "montant debit",
+        "cargo",
+        "cargos",
+        "debe",
+        "af",
+        "afschrijving",
+        "uitgaven",
+        "debet",
     ),
     "credit": (
-        "credit", "credits", "credit amount", "deposit", "deposits", "paid in", "money in",
-        "in", "inflow", "incoming", "received", "haben", "gutschrift", "eingang",
-        "einnahmen", "montant credit", "abono", "abonos", "haber", "ingreso", "ingresos",
-        "bij", "bijschrijving", "inkomsten",
+        "credit",
+        "credits",
+        "credit amount",
+        "deposit",
+        "deposits",
+        "paid in",
+        "money in",
+        "in",
+        "inflow",
+        "incoming",
+        "received",
+        "haben",
+        "gutschrift",
+        "eingang",
+        "einnahmen",
+        "montant credit",
+        "abono",
+        "abonos",
+        "haber",
+        "ingreso",
+        "ingresos",
+        "bij",
+        "bijschrijving",
+        "inkomsten",
     ),
     "direction": (
-        "debit / credit", "credit / debit", "dr / cr", "cr / dr", "d / c", "c / d",
-        "soll / haben", "s / h", "af bij", "af / bij", "debit credit", "credit debit",
-        "debit credit indicator", "credit debit indicator", "cdtdbtind", "sens",
+        "debit / credit",
+        "credit / debit",
+        "dr / cr",
+        "cr / dr",
+        "d / c",
+        "c / d",
+        "soll / haben",
+        "s / h",
+        "af bij",
+        "af / bij",
+        "debit credit",
+        "credit debit",
+        "debit credit indicator",
+        "credit debit indicator",
+        "cdtdbtind",
+        "sens",
     ),
     "balance": (
-        "balance", "running balance", "runningbalance", "balance after", "closing balance",
-        "saldo", "kontostand", "neuer saldo", "saldo nach buchung", "solde",
-        "nouveau solde", "saldo disponible", "balans", "saldo na mutatie", "saldo na trn",
+        "balance",
+        "running balance",
+        "runningbalance",
+        "balance after",
+        "closing balance",
+        "saldo",
+        "kontostand",
+        "neuer saldo",
+        "saldo nach buchung",
+        "solde",
+        "nouveau solde",
+        "saldo disponible",
+        "balans",
+        "saldo na mutatie",
+        "saldo na trn",
     ),
     "currency": (
-        "currency", "ccy", "cur", "curr", "currency code", "wahrung", "waehrung", "whrg",
-        "devise", "monnaie", "moneda", "divisa", "munt",
+        "currency",
+        "ccy",
+        "cur",
+        "curr",
+        "currency code",
+        "wahrung",
+        "waehrung",
+        "whrg",
+        "devise",
+        "monnaie",
+        "moneda",
+        "divisa",
+        "munt",
     ),
     "counterparty": (
-        "payee", "payee name", "name", "beneficiary", "beneficiary name", "counterparty",
-        "counter party", "merchant", "merchant name", "recipient", "payer", "payer / payee",
-        "paid to", "auftraggeber / empfanger", "empfanger", "zahlungsempfanger",
-        "auftraggeber", "begunstigter / zahlungspflichtiger", "name zahlungsbeteiligter",
-        "zahlungsbeteiligter", "beneficiaire", "tiers", "contrepartie", "beneficiario",
-        "ordenante", "naam", "naam / omschrijving", "tegenpartij", "naam tegenpartij",
+        "payee",
+        "payee name",
+        "name",
+        "beneficiary",
+        "beneficiary name",
+        "counterparty",
+        "counter party",
+        "merchant",
+        "merchant name",
+        "recipient",
+        "payer",
+        "payer / payee",
+        "paid to",
+        "auftraggeber / empfanger",
+        "empfanger",
+        "zahlungsempfanger",
+        "auftraggeber",
+        "begunstigter / zahlungspflichtiger",
+        "name zahlungsbeteiligter",
+        "zahlungsbeteiligter",
+        "beneficiaire",
+        "tiers",
+        "contrepartie",
+        "beneficiario",
+        "ordenante",
+        "naam",
+        "naam / omschrijving",
+        "tegenpartij",
+        "naam tegenpartij",
     ),
     "description": (
-        "description", "transaction description", "narrative", "memo", "reference",
-        "payment reference", "remarks", "remark", "particulars", "transaction details",
-        "transaction", "note", "notes", "purpose", "action", "verwendungszweck",
-        "buchungstext", "umsatztext", "text", "vorgang", "beschreibung",
-        "buchungsinformationen", "libelle", "libelle operation", "libelle de l operation",
-        "detail", "remarque", "motif", "informations complementaires", "concepto",
-        "descripcion", "detalle", "observaciones", "referencia", "movimiento",
-        "omschrijving", "mededelingen",
+        "description",
+        "transaction description",
+        "narrative",
+        "memo",
+        "reference",
+        "payment reference",
+        "remarks",
+        "remark",
+        "particulars",
+        "transaction details",
+        "transaction",
+        "note",
+        "notes",
+        "purpose",
+        "action",
+        "verwendungszweck",
+        "buchungstext",
+        "umsatztext",
+        "text",
+        "vorgang",
+        "beschreibung",
+        "buchungsinformationen",
+        "libelle",
+        "libelle operation",
+        "libelle de l operation",
+        "detail",
+        "remarque",
+        "motif",
+        "informations complementaires",
+        "concepto",
+        "descripcion",
+        "detalle",
+        "observaciones",
+        "referencia",
+        "movimiento",
+        "omschrijving",
+        "mededelingen",
     ),
     "type": (
-        "type", "transaction type", "details", "trntype", "buchungsart", "umsatzart", "typ",
-        "mutatiesoort", "code", "type d operation", "tipo",
+        "type",
+        "transaction type",
+        "details",
+        "trntype",
+        "buchungsart",
+        "umsatzart",
+        "typ",
+        "mutatiesoort",
+        "code",
+        "type d operation",
+        "tipo",
     ),
 }
 _EXACT: Final[dict[str, str]] = {name: role for role, names in _SYNONYMS.items() for name in names}
 # For headers with extra words ("Amount in GBP", "Date of posting"): checked in this order,
 # because "balance amount" is a balance and "debit amount" is a debit.
 _KEYWORDS: Final[tuple[tuple[str, str], ...]] = (
-    ("balance", "balance"), ("saldo", "balance"), ("solde", "balance"),
-    ("kontostand", "balance"), ("value date", "value_date"), ("valuta", "value_date"),
-    ("wertstellung", "value_date"), ("currency", "currency"), ("wahrung", "currency"),
-    ("devise", "currency"), ("moneda", "currency"), ("debit", "debit"), ("credit", "credit"),
-    ("withdrawal", "debit"), ("deposit", "credit"), ("amount", "amount"),
-    ("betrag", "amount"), ("montant", "amount"), ("importe", "amount"), ("bedrag", "amount"),
-    ("date", "date"), ("datum", "date"), ("fecha", "date"), ("description", "description"),
-    ("omschrijving", "description"), ("verwendungszweck", "description"),
-    ("libelle", "description"), ("concepto", "description"), ("memo", "description"),
-    ("payee", "counterparty"), ("beneficiary", "counterparty"),
-    ("empfanger", "counterparty"), ("auftraggeber", "counterparty"),
+    ("balance", "balance"),
+    ("saldo", "balance"),
+    ("solde", "balance"),
+    ("kontostand", "balance"),
+    ("value date", "value_date"),
+    ("valuta", "value_date"),
+    ("wertstellung", "value_date"),
+    ("currency", "currency"),
+    ("wahrung", "currency"),
+    ("devise", "currency"),
+    ("moneda", "currency"),
+    ("debit", "debit"),
+    ("credit", "credit"),
+    ("withdrawal", "debit"),
+    ("deposit", "credit"),
+    ("amount", "amount"),
+    ("betrag", "amount"),
+    ("montant", "amount"),
+    ("importe", "amount"),
+    ("bedrag", "amount"),
+    ("date", "date"),
+    ("datum", "date"),
+    ("fecha", "date"),
+    ("description", "description"),
+    ("omschrijving", "description"),
+    ("verwendungszweck", "description"),
+    ("libelle", "description"),
+    ("concepto", "description"),
+    ("memo", "description"),
+    ("payee", "counterparty"),
+    ("beneficiary", "counterparty"),
+    ("empfanger", "counterparty"),
+    ("auftraggeber", "counterparty"),
 )
-_SINGLE_ROLES: Final = ("date", "value_date", "amount", "debit", "credit", "direction",
-                        "balance", "currency", "counterparty", "type")
+_SINGLE_ROLES: Final = (
+    "date",
+    "value_date",
+    "amount",
+    "debit",
+    "credit",
+    "direction",
+    "balance",
+    "currency",
+    "counterparty",
+    "type",
+)
 _PAREN_RE: Final = re.compile(r"[(\[](.*?)[)\]]")
-_ISO_CODES_HINT: Final = frozenset({
-    "EUR", "USD", "GBP", "CHF", "CAD", "AUD", "NZD", "JPY", "CNY", "HKD", "SGD", "SEK", "NOK",
-    "DKK", "PLN", "CZK", "HUF", "RON", "BGN", "TRY", "INR", "ZAR", "BRL", "MXN", "ARS", "RUB",
-    "UAH", "ILS", "AED", "SAR", "NGN", "KES", "PHP", "THB", "MYR", "IDR", "KRW", "BTC",
-})
+_ISO_CODES_HINT: Final = frozenset(
+    {
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "CAD",
+        "AUD",
+        "NZD",
+        "JPY",
+        "CNY",
+        "HKD",
+        "SGD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RON",
+        "BGN",
+        "TRY",
+        "INR",
+        "ZAR",
+        "BRL",
+        "MXN",
+        "ARS",
+        "RUB",
+        "UAH",
+        "ILS",
+        "AED",
+        "SAR",
+        "NGN",
+        "KES",
+        "PHP",
+        "THB",
+        "MYR",
+        "IDR",
+        "KRW",
+        "BTC",
+    }
+)
 
 
 def _norm_header(cell: str) -> tuple[str, str | None]:
@@ -221,8 +479,14 @@ def _layout_from_header(cells: Sequence[str], index: int) -> _Layout | None:
         cols["currency"] = min(pool, key=lambda i: (abs(i - anchor), 0 if i > anchor else 1))
     used = set(cols.values())
     description = [i for i, _ in found.get("description", []) if i not in used]
-    hint = next((hints[cols[r]] for r in ("amount", "debit", "credit", "balance")
-                 if r in cols and cols[r] in hints), None)
+    hint = next(
+        (
+            hints[cols[r]]
+            for r in ("amount", "debit", "credit", "balance")
+            if r in cols and cols[r] in hints
+        ),
+        None,
+    )
     return _Layout(index, [c[:200] for c in cells], cols, description, hint)
 
 
@@ -251,8 +515,12 @@ def _layout_without_header(rows: Sequence[Sequence[str]]) -> _Layout | None:
     cols = {"date": date_cols[0], "amount": amount_cols[0]}
     if len(date_cols) > 1:
         cols["value_date"] = date_cols[1]
-    currency_cols = [c for c in range(width) if c not in cols.values()
-                     and share(c, lambda v: bool(re.fullmatch(r"[A-Z]{3}", v.strip()))) >= 0.9]
+    currency_cols = [
+        c
+        for c in range(width)
+        if c not in cols.values()
+        and share(c, lambda v: bool(re.fullmatch(r"[A-Z]{3}", v.strip()))) >= 0.9
+    ]
     if currency_cols:
         cols["currency"] = currency_cols[0]
     used = set(cols.values())
@@ -315,7 +583,7 @@ def _find_layout(sample: str, suffix: str) -> tuple[str, str, _Layout] | None:
             layout = _layout_from_header(row, idx)
             if layout is None:
                 continue
-            after = [r for r in rows[idx + 1: idx + 21] if any(c.strip() for c in r)]
+            after = [r for r in rows[idx + 1 : idx + 21] if any(c.strip() for c in r)]
             fits = sum(1 for r in after if len(r) >= layout.needed) / len(after) if after else 1
             score = (1 if fits >= 0.5 else 0, fits, len(layout.cols) + len(layout.description))
             if best is None or score > best[0]:  # ties: the earlier (sniffed) dialect stays
@@ -349,8 +617,9 @@ def _direction(value: str) -> int:
 class _CsvReader:
     """Reads one CSV/TSV statement in two streaming passes: column statistics, then rows."""
 
-    def __init__(self, path: Path, encoding: str, delimiter: str, quotechar: str,
-                 layout: _Layout) -> None:
+    def __init__(
+        self, path: Path, encoding: str, delimiter: str, quotechar: str, layout: _Layout
+    ) -> None:
         self.path = path
         self.encoding = encoding
         self.delimiter = delimiter
@@ -378,8 +647,10 @@ class _CsvReader:
             except csv.Error as exc:
                 self.problem = f"reading stopped at line {reader.line_num}: {exc}"
             if feed.too_long:
-                self.problem = (f"reading stopped at line {reader.line_num + 1}: a line longer "
-                                f"than {MAX_LINE_CHARS:,} characters is not a statement row")
+                self.problem = (
+                    f"reading stopped at line {reader.line_num + 1}: a line longer "
+                    f"than {MAX_LINE_CHARS:,} characters is not a statement row"
+                )
 
     def survey(self) -> None:
         """Pass 1: decimal separator and date order from the whole column, not one value."""
@@ -431,9 +702,19 @@ class _CsvReader:
                 continue
             problems: list[str] = []
             unreadable: list[str] = []
-            raw: dict[str, str] = {role: _cell(row, cols[role]) for role in
-                   ("date", "value_date", "amount", "debit", "credit", "direction", "balance")
-                   if role in cols}
+            raw: dict[str, str] = {
+                role: _cell(row, cols[role])
+                for role in (
+                    "date",
+                    "value_date",
+                    "amount",
+                    "debit",
+                    "credit",
+                    "direction",
+                    "balance",
+                )
+                if role in cols
+            }
             raw_date = raw["date"]
             when = parse_date(raw_date, self.order)
             if when is None and "value_date" in cols:
@@ -480,7 +761,7 @@ class _CsvReader:
             if lay.header and len(row) > len(lay.header) and len(lay.header) - 1 in lay.description:
                 # Unquoted delimiters inside the last (text) column make ragged rows (Livebank):
                 # the overflow belongs to that text, not lost.
-                desc_parts += [c[:MAX_CELL_CHARS].strip() for c in row[len(lay.header):]]
+                desc_parts += [c[:MAX_CELL_CHARS].strip() for c in row[len(lay.header) :]]
             description = " / ".join(" ".join(p.split()) for p in desc_parts if p)
             counterparty = " ".join(_cell(row, cols.get("counterparty")).split()) or None
             extra: dict[str, str] = {}
@@ -491,12 +772,14 @@ class _CsvReader:
                 vd = parse_date(raw["value_date"], self.order)
                 if vd is not None:
                     extra["value_date"] = vd.isoformat()
-            txn = Txn(when, amount, description, currency, line, raw_date, balance,
-                       counterparty, extra)
+            txn = Txn(
+                when, amount, description, currency, line, raw_date, balance, counterparty, extra
+            )
             if unreadable:
                 txn.raw, txn.unreadable = raw, unreadable
-                kept = ledger.keep_partial(txn, f"line {line}: " + "; ".join(problems)
-                                           + " (the row is kept as written)")
+                kept = ledger.keep_partial(
+                    txn, f"line {line}: " + "; ".join(problems) + " (the row is kept as written)"
+                )
             else:
                 kept = ledger.add(txn)
             if not kept:
@@ -515,26 +798,36 @@ def extract_csv(path: Path, head: bytes, suffix: str, ext: Extraction) -> None:
     if found is None:
         if suffix in TABLE_SUFFIXES and suffix != ".txt":
             meta.update({"format": "csv", "encoding": encoding})
-            ext.errors.append("no date or amount column found: this does not look like a "
-                              "bank statement table")
+            ext.errors.append(
+                "no date or amount column found: this does not look like a bank statement table"
+            )
         else:
-            meta.update({"format": None, "encoding": encoding,
-                         "note": "not recognised as a bank statement (no table with a date "
-                                 "and an amount column)"})
+            meta.update(
+                {
+                    "format": None,
+                    "encoding": encoding,
+                    "note": "not recognised as a bank statement (no table with a date "
+                    "and an amount column)",
+                }
+            )
         return
     delimiter, quotechar, layout = found
-    meta.update({
-        "format": "csv",
-        "encoding": encoding,
-        "encoding_guessed": guessed,
-        "delimiter": delimiter,
-        "header": layout.header,
-        "header_row": None if layout.header_index < 0 else layout.header_index + 1,
-        "columns": layout.columns_meta(),
-    })
+    meta.update(
+        {
+            "format": "csv",
+            "encoding": encoding,
+            "encoding_guessed": guessed,
+            "delimiter": delimiter,
+            "header": layout.header,
+            "header_row": None if layout.header_index < 0 else layout.header_index + 1,
+            "columns": layout.columns_meta(),
+        }
+    )
     if layout.header is None:
-        ext.errors.append("the file has no header row; the date, amount and description "
-                          "columns were guessed from the values")
+        ext.errors.append(
+            "the file has no header row; the date, amount and description "
+            "columns were guessed from the values"
+        )
     reader = _CsvReader(path, encoding, delimiter, quotechar, layout)
     reader.survey()
     ledger = Ledger()
@@ -544,8 +837,10 @@ def extract_csv(path: Path, head: bytes, suffix: str, ext: Extraction) -> None:
         meta["date_order"] = "day-first" if reader.order == "dmy" else "month-first"
         meta["date_order_basis"] = reader.order_basis
         if reader.order_basis == "guess":
-            ext.errors.append("dates such as 03/04 could be day-first or month-first and "
-                              f"nothing in the file settles it; read as {meta['date_order']}")
+            ext.errors.append(
+                "dates such as 03/04 could be day-first or month-first and "
+                f"nothing in the file settles it; read as {meta['date_order']}"
+            )
     meta["ignored_rows"] = reader.ignored
     meta["currency_symbols"] = sorted(reader.symbols)
     if reader.problem:

@@ -17,7 +17,9 @@ from evidence_kit.extractors.statement.common import Ledger, Txn, make_date, mon
 _MT_TAG_RE: Final = re.compile(r":(\d{2}[A-Z]?):(.*)")
 _MT_61_RE: Final = re.compile(
     r"(?P<vdate>\d{6})(?P<edate>\d{4})?(?P<mark>RC|RD|EC|ED|C|D)(?P<funds>[A-Z])?"
-    r"(?P<amount>\d[\d,]*)(?P<rest>.*)", re.S)
+    r"(?P<amount>\d[\d,]*)(?P<rest>.*)",
+    re.S,
+)
 _MT_BAL_RE: Final = re.compile(r"(?P<mark>[CD])(?P<date>\d{6})(?P<cur>[A-Z]{3})(?P<amount>[\d,]+)")
 
 
@@ -42,8 +44,11 @@ def _mt_balance(value: str) -> dict[str, Any] | None:
         return None
     if m["mark"] == "D":
         amount = -amount
-    return {"amount": money_str(amount), "currency": m["cur"],
-            "date": None if when is None else when.isoformat()}
+    return {
+        "amount": money_str(amount),
+        "currency": m["cur"],
+        "date": None if when is None else when.isoformat(),
+    }
 
 
 def extract_mt940(text: str, ext: Extraction) -> None:
@@ -57,7 +62,7 @@ def extract_mt940(text: str, ext: Extraction) -> None:
             cut = line.find("{4:")
             if cut == -1:
                 continue
-            line = line[cut + 3:]
+            line = line[cut + 3 :]
         if line in ("-", "-}", "}"):
             continue
         m = _MT_TAG_RE.match(line)
@@ -81,10 +86,24 @@ def extract_mt940(text: str, ext: Extraction) -> None:
         details = " ".join(" ".join(info).split())
         currency = stmt.get("currency")
         if m61 is None:  # kept with its text: every payment matters even when unreadable
-            txn = Txn(None, None, details, currency, line, "", None, None, {},
-                       {"line": written}, ["date", "amount"])
-            ledger.keep_partial(txn, f"line {line}: the :61: line {written[:60]!r} could not "
-                                "be read (the transaction is kept as written)")
+            txn = Txn(
+                None,
+                None,
+                details,
+                currency,
+                line,
+                "",
+                None,
+                None,
+                {},
+                {"line": written},
+                ["date", "amount"],
+            )
+            ledger.keep_partial(
+                txn,
+                f"line {line}: the :61: line {written[:60]!r} could not "
+                "be read (the transaction is kept as written)",
+            )
             return
         when = _mt_date(m61["vdate"])
         amount = mt_amount(m61["amount"])
@@ -99,16 +118,25 @@ def extract_mt940(text: str, ext: Extraction) -> None:
         reference = " ".join(rest.split())
         if reference:
             extra["reference"] = reference[:300]
-        txn = Txn(when, amount, details or reference, currency, line, m61["vdate"], None, None,
-                   extra)
-        txn.unreadable = [f for f, bad in (("date", when is None), ("amount", amount is None))
-                          if bad]
+        txn = Txn(
+            when, amount, details or reference, currency, line, m61["vdate"], None, None, extra
+        )
+        txn.unreadable = [
+            f for f, bad in (("date", when is None), ("amount", amount is None)) if bad
+        ]
         if txn.unreadable:
-            txn.raw = {"line": written, "date": m61["vdate"], "mark": m61["mark"],
-                       "amount": m61["amount"]}
-            ledger.keep_partial(txn, f"line {line}: the {' and the '.join(txn.unreadable)} on "
-                                f"the :61: line {written[:60]!r} could not be read (the "
-                                "transaction is kept as written)")
+            txn.raw = {
+                "line": written,
+                "date": m61["vdate"],
+                "mark": m61["mark"],
+                "amount": m61["amount"],
+            }
+            ledger.keep_partial(
+                txn,
+                f"line {line}: the {' and the '.join(txn.unreadable)} on "
+                f"the :61: line {written[:60]!r} could not be read (the "
+                "transaction is kept as written)",
+            )
             return
         stmt["transaction_count"] += 1
         ledger.add(txn)
@@ -119,9 +147,15 @@ def extract_mt940(text: str, ext: Extraction) -> None:
             break
         if tag == "20":
             flush()
-            stmt = {"reference": value.strip(), "account": None, "statement_number": None,
-                    "currency": None, "opening_balance": None, "closing_balance": None,
-                    "transaction_count": 0}
+            stmt = {
+                "reference": value.strip(),
+                "account": None,
+                "statement_number": None,
+                "currency": None,
+                "opening_balance": None,
+                "closing_balance": None,
+                "transaction_count": 0,
+            }
             statements.append(stmt)
             continue
         if stmt is None:

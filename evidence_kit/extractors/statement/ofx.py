@@ -65,7 +65,7 @@ def _ofx_tree_tolerant(text: str) -> ET.Element:
             break
         if text.startswith("<![CDATA[", lt):
             end = text.find("]]>", lt + 9)
-            content = text[lt + 9: end if end != -1 else n]
+            content = text[lt + 9 : end if end != -1 else n]
             if pending is not None:
                 # CDATA is raw: escape it so the later unescape leaves it as written.
                 pending.text = (pending.text or "") + html.escape(content, quote=False)
@@ -78,7 +78,7 @@ def _ofx_tree_tolerant(text: str) -> ET.Element:
         gt = text.find(">", lt + 1)
         if gt == -1:
             break
-        body = text[lt + 1: gt].strip()
+        body = text[lt + 1 : gt].strip()
         i = gt + 1
         if not body or body[0] in "?!":
             continue
@@ -131,8 +131,10 @@ def _ofx_balance(el: ET.Element | None) -> dict[str, Any] | None:
     if el is None:
         return None
     amount = parse_amount(_text(el, "BALAMT"), ".")
-    return {"amount": None if amount is None else money_str(amount.amount),
-            "as_of": _ofx_date_str(_text(el, "DTASOF"))}
+    return {
+        "amount": None if amount is None else money_str(amount.amount),
+        "as_of": _ofx_date_str(_text(el, "DTASOF")),
+    }
 
 
 _STATEMENT_TAGS: Final = {"STMTRS": "bank", "CCSTMTRS": "creditcard", "INVSTMTRS": "investment"}
@@ -174,14 +176,15 @@ def _ofx_tree(data: bytes, codec: str, meta: dict[str, Any]) -> ET.Element:
                     tree.convert()
                     meta["strict_ofx_check"] = {"passed": True, "problem": None}
                 except Exception as exc:
-                    meta["strict_ofx_check"] = {"passed": False,
-                                                "problem": f"{type(exc).__name__}: {exc}"[:300]}
+                    meta["strict_ofx_check"] = {
+                        "passed": False,
+                        "problem": f"{type(exc).__name__}: {exc}"[:300],
+                    }
                 return root
         except Exception as exc:
             meta["ofxtools_problem"] = f"{type(exc).__name__}: {exc}"[:300]
     meta["parser"] = "tolerant"
-    meta["strict_ofx_check"] = {"passed": False,
-                                "problem": "ofxtools could not parse the file"}
+    meta["strict_ofx_check"] = {"passed": False, "problem": "ofxtools could not parse the file"}
     return _ofx_tree_tolerant(_ofx_decode(data, codec))
 
 
@@ -202,21 +205,43 @@ def _ofx_stmttrn(el: ET.Element, curdef: str | None, n: int, ledger: Ledger) -> 
     currency_el = el.find("CURRENCY")
     if currency_el is None:
         currency_el = el.find("ORIGCURRENCY")
-    currency = (_text(currency_el, "CURSYM").upper()
-                or (money.currency if money is not None else None) or curdef)
+    currency = (
+        _text(currency_el, "CURSYM").upper()
+        or (money.currency if money is not None else None)
+        or curdef
+    )
     name = _text(el, "NAME") or _text(el.find("PAYEE"), "NAME")
     memo = _text(el, "MEMO")
     description = name if not memo or memo == name else (f"{name} / {memo}" if name else memo)
-    extra = {k: v for k, v in (("type", _text(el, "TRNTYPE")), ("fitid", _text(el, "FITID")),
-                               ("memo", memo), ("reference", _text(el, "REFNUM")),
-                               ("checknum", _text(el, "CHECKNUM"))) if v}
+    extra = {
+        k: v
+        for k, v in (
+            ("type", _text(el, "TRNTYPE")),
+            ("fitid", _text(el, "FITID")),
+            ("memo", memo),
+            ("reference", _text(el, "REFNUM")),
+            ("checknum", _text(el, "CHECKNUM")),
+        )
+        if v
+    }
     bal = parse_amount(_text(el, "ACCTBAL"), ".")  # a non-standard extension some banks use
-    txn = Txn(when, None if money is None else money.amount, description, currency, n,
-               raw_date, None if bal is None else bal.amount, name or None, extra)
+    txn = Txn(
+        when,
+        None if money is None else money.amount,
+        description,
+        currency,
+        n,
+        raw_date,
+        None if bal is None else bal.amount,
+        name or None,
+        extra,
+    )
     if unreadable:
         txn.raw, txn.unreadable = {"date": raw_date, "amount": raw_amount}, unreadable
-        return ledger.keep_partial(txn, f"transaction {n}: " + "; ".join(problems)
-                                   + " (the transaction is kept as written)")
+        return ledger.keep_partial(
+            txn,
+            f"transaction {n}: " + "; ".join(problems) + " (the transaction is kept as written)",
+        )
     return ledger.add(txn)
 
 
@@ -233,14 +258,26 @@ def _ofx_invtran(el: ET.Element, curdef: str | None, n: int, ledger: Ledger) -> 
     extra = {"type": el.tag, "kind": "investment"}
     if fitid := _text(inv, "FITID"):
         extra["fitid"] = fitid
-    txn = Txn(when, None if money is None else money.amount, _text(inv, "MEMO"), curdef, n,
-               raw_date, None, None, extra)
+    txn = Txn(
+        when,
+        None if money is None else money.amount,
+        _text(inv, "MEMO"),
+        curdef,
+        n,
+        raw_date,
+        None,
+        None,
+        extra,
+    )
     txn.unreadable = [f for f, bad in (("date", when is None), ("amount", money is None)) if bad]
     if txn.unreadable:
         txn.raw = {"date": raw_date, "amount": total}
-        return ledger.keep_partial(txn, f"transaction {n} ({el.tag}): the date {raw_date[:40]!r} "
-                                   f"or the total {total[:40]!r} could not be read (the "
-                                   "transaction is kept as written)")
+        return ledger.keep_partial(
+            txn,
+            f"transaction {n} ({el.tag}): the date {raw_date[:40]!r} "
+            f"or the total {total[:40]!r} could not be read (the "
+            "transaction is kept as written)",
+        )
     return ledger.add(txn)
 
 
@@ -251,11 +288,14 @@ def extract_ofx(path: Path, ext: Extraction) -> None:
         data = fh.read(MAX_MARKUP_BYTES + 1)
     if len(data) > MAX_MARKUP_BYTES:
         data = data[:MAX_MARKUP_BYTES]
-        ext.errors.append(f"the file is larger than {MAX_MARKUP_BYTES // 2**20} MB; only the "
-                          "start was read")
+        ext.errors.append(
+            f"the file is larger than {MAX_MARKUP_BYTES // 2**20} MB; only the start was read"
+        )
     if _DANGEROUS_XML_RE.search(data):
-        ext.errors.append("the file declares a DOCTYPE or ENTITY, which OFX never needs; it was "
-                          "not parsed (this is how XML bombs work)")
+        ext.errors.append(
+            "the file declares a DOCTYPE or ENTITY, which OFX never needs; it was "
+            "not parsed (this is how XML bombs work)"
+        )
         return
     head = data[:4096].decode("latin-1")
     version = re.search(r"VERSION\s*[:=]\s*\"?(\d+)", head)
@@ -268,9 +308,14 @@ def extract_ofx(path: Path, ext: Extraction) -> None:
     meta["institution"] = {"org": _text(fi, "ORG") or None, "fid": _text(fi, "FID") or None}
     meta["server_date"] = _ofx_date_str(_text(sonrs, "DTSERVER"))
     status: list[dict[str, str | None]] = [
-        {"in": parent.tag, "code": _text(st, "CODE") or None,
-         "severity": _text(st, "SEVERITY") or None, "message": _text(st, "MESSAGE") or None}
-        for parent in root.iter() for st in parent.findall("STATUS")
+        {
+            "in": parent.tag,
+            "code": _text(st, "CODE") or None,
+            "severity": _text(st, "SEVERITY") or None,
+            "message": _text(st, "MESSAGE") or None,
+        }
+        for parent in root.iter()
+        for st in parent.findall("STATUS")
     ]
     meta["status"] = status[:100]
     ledger = Ledger()
@@ -299,13 +344,25 @@ def extract_ofx(path: Path, ext: Extraction) -> None:
                     break
         if stmt is root:
             if len(ledger.txns) > before:  # STMTTRN outside any statement: a broken file
-                statements.append({"type": "unknown", "account": None, "currency": None,
-                                   "transaction_count": len(ledger.txns) - before})
+                statements.append(
+                    {
+                        "type": "unknown",
+                        "account": None,
+                        "currency": None,
+                        "transaction_count": len(ledger.txns) - before,
+                    }
+                )
             break
-        account_el = next((a for a in (stmt.find(t) for t in _ACCOUNT_TAGS) if a is not None),
-                          None)
-        account = ({c.tag.lower(): " ".join(html.unescape(c.text or "").split())
-                    for c in account_el if len(c) == 0} if account_el is not None else None)
+        account_el = next((a for a in (stmt.find(t) for t in _ACCOUNT_TAGS) if a is not None), None)
+        account = (
+            {
+                c.tag.lower(): " ".join(html.unescape(c.text or "").split())
+                for c in account_el
+                if len(c) == 0
+            }
+            if account_el is not None
+            else None
+        )
         tranlist = stmt.find("BANKTRANLIST")
         if tranlist is None:
             tranlist = invlist
@@ -327,15 +384,24 @@ def extract_ofx(path: Path, ext: Extraction) -> None:
     meta["account"] = first["account"] if first else None
     meta["currency"] = first["currency"] if first else None
     ledger.finish(ext)
-    bad = [s for s in status if (s["severity"] or "").upper() == "ERROR"
-           or (s["code"] not in (None, "0") and (s["severity"] or "").upper() != "INFO")]
+    bad = [
+        s
+        for s in status
+        if (s["severity"] or "").upper() == "ERROR"
+        or (s["code"] not in (None, "0") and (s["severity"] or "").upper() != "INFO")
+    ]
     for s in bad:
-        ext.errors.append(f"the bank's file reports an error in {s['in']}: code {s['code']}"
-                          f" ({s['severity']}) {s['message'] or ''}".strip())
+        ext.errors.append(
+            f"the bank's file reports an error in {s['in']}: code {s['code']}"
+            f" ({s['severity']}) {s['message'] or ''}".strip()
+        )
     if not ledger.txns:
         if bad:
-            ext.errors.insert(0, "the OFX file contains no transactions: the bank sent an error "
-                                 "message instead of a statement")
+            ext.errors.insert(
+                0,
+                "the OFX file contains no transactions: the bank sent an error "
+                "message instead of a statement",
+            )
         elif not containers and not n:
             ext.errors.insert(0, "no OFX statement found in the file")
         else:
