@@ -187,6 +187,10 @@ def test_defect_1_verify_while_a_command_holds_the_case_is_could_not_check(
         assert time.monotonic() - started < 15
         assert out.returncode == 3, out.stdout
         assert "changing this case" in out.stderr and "evkit verify' again" in out.stderr
+        out = _evkit(root, "verify", "--json", key_home=key_home)  # a program gets JSON too
+        assert out.returncode == 3
+        doc = json.loads(out.stdout)
+        assert doc["result"] == "not-verified" and doc["findings"][0]["code"] == "case.busy"
         for command in (("list",), ("show", "E0001"), ("log",)):
             out = _evkit(root, *command, key_home=key_home)
             assert out.returncode == 3 and "Another evkit command" in out.stderr, command

@@ -42,16 +42,32 @@ def verify(
     Exit 0 intact, 1 something changed (each difference is named), 3 could not check.
     """
     from evidence_kit.app.verify import verify as check
+    from evidence_kit.errors import CaseLockedError
 
-    rep = check(
-        target,
-        util.case_start(ctx),
-        expected_key=expected_key,
-        record=record,
-        get_signer=util.signer,
-        on_recover=util.warn,
-        progress=util.shown_progress(),
-    )
+    try:
+        rep = check(
+            target,
+            util.case_start(ctx),
+            expected_key=expected_key,
+            record=record,
+            get_signer=util.signer,
+            on_recover=util.warn,
+            progress=util.shown_progress(),
+        )
+    except CaseLockedError as exc:
+        if not as_json:
+            raise
+        # A program reading --json gets its answer on stdout too: could not check (exit 3).
+        finding = {
+            "code": "case.busy",
+            "message": f"{exc.message} {exc.hint or ''}".strip(),
+            "path": None,
+            "kind": "unchecked",
+        }
+        util.emit_json(
+            {"target": target, "result": "not-verified", "findings": [finding], "checks": []}
+        )
+        ctx.exit(3)
     if as_json:
         util.emit_json(rep.to_dict())
     else:
