@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NewType
 
-from evidence_kit.canonical import canonical_bytes, loads
+from evidence_kit.store.canonical import canonical_bytes, loads
 
 ItemId = NewType("ItemId", str)
 KeyId = NewType("KeyId", str)  # ``sha256:<hex>`` of the raw Ed25519 public key

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evidence_kit.case import Case, create_case
-from evidence_kit.signing import Signer, create_key, load_signer
+from evidence_kit.store.case import Case, create_case
+from evidence_kit.store.signing import Signer, create_key, load_signer
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

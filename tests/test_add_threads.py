@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from evidence_kit import ingest
-from evidence_kit.case import Case
-from evidence_kit.ingest import add_files
-from evidence_kit.signing import Signer
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.ingest import add as ingest
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.case import Case
+from evidence_kit.store.signing import Signer
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"

@@ -16,7 +16,7 @@ from evidence_kit.app import handover as app_handover
 from evidence_kit.app import story as app_story
 from evidence_kit.app import verify as app_verify
 from evidence_kit.errors import EvkitError, PathNotFoundError, UsageError
-from evidence_kit.signing import Signer
+from evidence_kit.store.signing import Signer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,8 +29,9 @@ def test_the_app_layer_imports_neither_click_nor_the_core_at_start_up() -> None:
         "import evidence_kit.app.timestamp\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in "
         "('click', 'cryptography', 'rfc3161_client', 'PIL', 'fpdf')\n"
-        "          or m in ('evidence_kit.case', 'evidence_kit.ingest', 'evidence_kit.verify',"
-        " 'evidence_kit.export', 'evidence_kit.signing', 'evidence_kit.cli')]\n"
+        "          or m in ('evidence_kit.store.case', 'evidence_kit.ingest.add',"
+        " 'evidence_kit.verify.checks', 'evidence_kit.handover.export',"
+        " 'evidence_kit.store.signing', 'evidence_kit.cli')]\n"
         "print(loaded)\n"
     )
     out = subprocess.run(
@@ -68,7 +69,7 @@ def test_a_case_from_start_to_handover_without_the_command_line(
     calls = {"signer": 0}
 
     def get_signer() -> Signer:
-        from evidence_kit.signing import load_signer
+        from evidence_kit.store.signing import load_signer
 
         calls["signer"] += 1
         return load_signer(None)

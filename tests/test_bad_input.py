@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_wrong_key_cannot_change_a_case(
 ) -> None:
     other = tmp_path / "other-home"
     monkeypatch.setenv("EVKIT_HOME", str(other))
-    from evidence_kit.signing import create_key
+    from evidence_kit.store.signing import create_key
 
     create_key(None, other)
     r = evkit("add", str(evidence), cwd=case)
@@ -132,7 +132,7 @@ def test_wrong_key_cannot_change_a_case(
 
 
 def test_locked_case(evkit, case: Path, evidence: Path) -> None:
-    from evidence_kit.fsutil import CaseLock
+    from evidence_kit.store.fsutil import CaseLock
 
     lock = CaseLock(case / "evkit" / "lock")
     lock.acquire(exclusive=True)

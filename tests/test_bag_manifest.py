@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evidence_kit.bag import decode_path, is_dangerous, manifest_bytes, parse_manifest
+from evidence_kit.store.bag import decode_path, is_dangerous, manifest_bytes, parse_manifest
 
 _HEX = re.compile(r"[0-9a-fA-F]{64}")
 

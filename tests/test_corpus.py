@@ -6,9 +6,9 @@ import hashlib
 
 from conftest import corpus_or_skip
 
-from evidence_kit.ingest import add_files
-from evidence_kit.signing import Signer
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.signing import Signer
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 
 def test_whole_corpus_ingests_and_verifies(make_case, signer: Signer) -> None:

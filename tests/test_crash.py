@@ -14,8 +14,8 @@ from pathlib import Path
 import bagit
 import pytest
 
-from evidence_kit.case import Case
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.store.case import Case
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 

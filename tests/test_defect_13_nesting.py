@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from evidence_kit import ingest
-from evidence_kit.ingest import DEPTH_LIMIT_NOTE, MAX_CHILD_DEPTH, add_files, reextract
-from evidence_kit.signing import Signer
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.ingest import add as ingest
+from evidence_kit.ingest.add import DEPTH_LIMIT_NOTE, MAX_CHILD_DEPTH, add_files, reextract
+from evidence_kit.store.signing import Signer
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 
 def _chain(levels: int) -> bytes:

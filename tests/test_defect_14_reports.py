@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 STATEMENT = (
     "Date,Description,Amount\n"

@@ -1,4 +1,4 @@
-"""Tests for evidence_kit.droppaths: what terminals paste when files are dropped on them."""
+"""Tests for evidence_kit.ingest.droppaths: what terminals paste when files are dropped on them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from evidence_kit.droppaths import normalize_dropped, split_dropped, split_lines
+from evidence_kit.ingest.droppaths import normalize_dropped, split_dropped, split_lines
 
 NFD_MAERZ = unicodedata.normalize("NFD", "Überweisung – März.pdf")
 JP_SCREENSHOT = "スクリーンショット 2026-11-20 9.14.07.png"

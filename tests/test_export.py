@@ -22,9 +22,8 @@ from pathlib import Path
 import bagit
 import pytest
 
-from evidence_kit.case import Case
 from evidence_kit.cli import run
-from evidence_kit.export import (
+from evidence_kit.handover.export import (
     BOMB_MIN_SIZE,
     build_zip,
     list_exports,
@@ -32,8 +31,9 @@ from evidence_kit.export import (
     receipt_valid,
     verify_zip,
 )
-from evidence_kit.ingest import add_files
-from evidence_kit.signing import Signer
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.case import Case
+from evidence_kit.store.signing import Signer
 
 RECIPIENT = "DC Sam Patel, Metropolitan Police"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -563,8 +563,8 @@ def test_export_destination_rules(case: Case, package: Path, evk: Runner) -> Non
 def test_failed_write_is_cancelled_in_the_log(
     case: Case, tmp_path: Path, evk: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from evidence_kit import export as export_mod
     from evidence_kit.errors import StorageError
+    from evidence_kit.handover import export as export_mod
 
     def broken(*args: object, **kwargs: object) -> None:
         raise StorageError("The disk is full while writing x.zip; nothing was written.")

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from evidence_kit.case import Case
 from evidence_kit.cli import run
-from evidence_kit.ingest import add_files
-from evidence_kit.signing import Signer
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.case import Case
+from evidence_kit.store.signing import Signer
 
 RECIPIENT = "DC Sam Patel, Metropolitan Police"
 REPO = Path(__file__).resolve().parents[1]
@@ -68,7 +68,7 @@ def _debris(folder: Path) -> list[str]:
 # ---- defect 4: a killed export ---------------------------------------------------------------
 _KILLER = """
 import os, signal, sys
-import evidence_kit.export as e
+import evidence_kit.handover.export as e
 
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
@@ -252,7 +252,7 @@ def _assert_full_disk_handled(case: Case, out: Path, code: int, text: str, evk: 
 def test_defect_5_export_to_a_full_disk_says_so_plainly(
     case: Case, tmp_path: Path, evk: Runner, monkeypatch: pytest.MonkeyPatch, room: int
 ) -> None:
-    from evidence_kit import export as export_mod
+    from evidence_kit.handover import export as export_mod
 
     def full_open(path: object, mode: str = "r", *args: object, **kwargs: object) -> object:
         assert "b" in mode
@@ -276,8 +276,8 @@ def test_defect_5_export_to_a_full_disk_says_so_plainly(
 def test_defect_5_full_disk_while_writing_the_receipt(
     case: Case, tmp_path: Path, evk: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from evidence_kit import export as export_mod
-    from evidence_kit.fsutil import atomic_write
+    from evidence_kit.handover import export as export_mod
+    from evidence_kit.store.fsutil import atomic_write
 
     def full(path: Path, data: bytes, **kwargs: object) -> None:
         if path.name.endswith(".receipt.txt"):
@@ -357,7 +357,7 @@ def test_defect_6_receipts_are_not_attributed_across_copies_of_a_case(
 def test_defect_6_a_receipt_for_another_transfer_event_is_ignored(
     case: Case, tmp_path: Path, evk: Runner, key_home: Path
 ) -> None:
-    from evidence_kit.export import receipt_store
+    from evidence_kit.handover.export import receipt_store
 
     out = tmp_path / "out"
     out.mkdir()
@@ -368,8 +368,8 @@ def test_defect_6_a_receipt_for_another_transfer_event_is_ignored(
     assert receipt["transfer_event"]["seq"] == len(case.read_log().events)
     assert receipt["transfer_event"]["line_sha256"] == case.read_log().hashes[-1]
     # The same receipt, signed, but for an event this case does not have: not shown.
-    from evidence_kit.export import _sign_receipt
-    from evidence_kit.signing import load_signer
+    from evidence_kit.handover.export import _sign_receipt
+    from evidence_kit.store.signing import load_signer
 
     forged = _sign_receipt(
         {
@@ -494,7 +494,7 @@ def _report_page(evk: Runner, case: Case) -> tuple[Path, str]:
 def test_defect_9_active_content_in_a_report_page_is_found(
     case: Case, evk: Runner, kind: str
 ) -> None:
-    from evidence_kit.reportcheck import active_content
+    from evidence_kit.verify.reportcheck import active_content
 
     _page, text = _report_page(evk, case)
     assert active_content(text.encode("utf-8")) == []  # evkit's own page passes
@@ -526,7 +526,7 @@ def test_defect_9_signed_package_with_a_script_in_its_report_does_not_verify(
     assert code == 1 and "will not hand it over" in text, text  # evkit refuses to send it
 
     # Someone else's tool made the package anyway: build it from the signed state.
-    from evidence_kit.export import build_zip
+    from evidence_kit.handover.export import build_zip
 
     with case.session(signer, "export") as sess:
         sess.log(

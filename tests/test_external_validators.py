@@ -10,10 +10,10 @@ from pathlib import Path
 import bagit
 import pytest
 
-from evidence_kit.case import Case
-from evidence_kit.ingest import add_files
-from evidence_kit.signing import Signer
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.case import Case
+from evidence_kit.store.signing import Signer
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")
 needs_sha256sum = pytest.mark.skipif(

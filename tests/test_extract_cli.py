@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import SAMPLES
 
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 
 def test_reextract_revises_records_and_keeps_case_valid(evkit, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_kit.hashing import (
+from evidence_kit.ingest.hashing import (
     CHUNK,
     WRITEBACK_STEP,
     CopyCancelledError,
@@ -109,7 +109,7 @@ def test_is_dangerous_fast_path_agrees_with_normalisation() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from evidence_kit.bag import is_dangerous
+    from evidence_kit.store.bag import is_dangerous
 
     @settings(max_examples=400, deadline=None)
     @given(st.text(alphabet="ab./\\:\x00", max_size=12))
@@ -197,7 +197,7 @@ def test_a_worker_that_dies_leaves_its_files_without_outcome(
 ) -> None:
     import sys
 
-    from evidence_kit import hashing
+    from evidence_kit.ingest import hashing
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the forked workers are Linux only")

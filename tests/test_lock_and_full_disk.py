@@ -14,9 +14,9 @@ from pathlib import Path
 import bagit
 import pytest
 
-from evidence_kit.case import Case, Session, StagedItem, new_item_record
-from evidence_kit.hashing import sha256_file
-from evidence_kit.signing import Signer
+from evidence_kit.ingest.hashing import sha256_file
+from evidence_kit.store.case import Case, Session, StagedItem, new_item_record
+from evidence_kit.store.signing import Signer
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and flock")
 
@@ -269,7 +269,7 @@ MiB = 1 << 20
 def test_defect_3_full_disk_late_in_add_leaves_the_case_verifiable(
     small_disk: Path, disk_sources: Path, signer: Signer, key_home: Path, slack: int
 ) -> None:
-    from evidence_kit.case import create_case
+    from evidence_kit.store.case import create_case
 
     total = _disk_use(disk_sources)
     root = create_case(
@@ -321,7 +321,7 @@ def test_defect_3_full_disk_late_in_add_leaves_the_case_verifiable(
 def test_defect_3_nearly_no_space_says_disk_full_and_changes_nothing(
     small_disk: Path, disk_sources: Path, signer: Signer, key_home: Path
 ) -> None:
-    from evidence_kit.case import create_case
+    from evidence_kit.store.case import create_case
 
     root = create_case(
         small_disk / "case",
@@ -351,9 +351,9 @@ def test_defect_3_recovery_run_again_appends_one_recover_event(
     appends the same event line, never a second one, and the case verifies."""
     import errno
 
-    from evidence_kit import case as case_mod
     from evidence_kit.errors import StorageError
-    from evidence_kit.verify import FolderSource, verify_source
+    from evidence_kit.store import case as case_mod
+    from evidence_kit.verify.checks import FolderSource, verify_source
 
     case = make_case()
     src = tmp_path / "statement.txt"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_kit.custody import check_log, line_hash, make_event, parse_log
 from evidence_kit.models import GENESIS
-from evidence_kit.signing import Signer
+from evidence_kit.store.custody import check_log, line_hash, make_event, parse_log
+from evidence_kit.store.signing import Signer
 
 _SIGNER: Signer | None = None
 
@@ -128,7 +128,7 @@ def test_canonical_bytes_equal_rfc8785(value: object) -> None:
     """The json.dumps fast path must give exactly the RFC 8785 bytes whenever it is taken."""
     import rfc8785
 
-    from evidence_kit.canonical import canonical_bytes
+    from evidence_kit.store.canonical import canonical_bytes
 
     assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
 
@@ -138,7 +138,7 @@ def test_canonical_bytes_equal_rfc8785(value: object) -> None:
 def test_log_head_equals_the_parsed_head(
     evs: list[tuple[str, dict[str, object]]], tail: bytes
 ) -> None:
-    from evidence_kit.custody import log_head
+    from evidence_kit.store.custody import log_head
 
     raw = build(evs) + tail.replace(b"\n", b"")  # possibly a torn last line
     assert log_head(raw) == parse_log(raw).head

@@ -18,14 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_kit import case as case_mod
-from evidence_kit import custody as custody_mod
-from evidence_kit import export as export_mod
-from evidence_kit.canonical import canonical_bytes
-from evidence_kit.case import Case, create_case
-from evidence_kit.custody import make_event, sign_event
-from evidence_kit.export import ExportRequest, export_case
-from evidence_kit.hashing import sha256_bytes
+from evidence_kit.handover import export as export_mod
+from evidence_kit.handover.export import ExportRequest, export_case
+from evidence_kit.ingest.hashing import sha256_bytes
 from evidence_kit.models import (
     GENESIS,
     CaseId,
@@ -41,8 +36,13 @@ from evidence_kit.models import (
     is_digest,
     is_hex,
 )
-from evidence_kit.sealing import build_seal, sign_seal
-from evidence_kit.signing import Signer
+from evidence_kit.store import case as case_mod
+from evidence_kit.store import custody as custody_mod
+from evidence_kit.store.canonical import canonical_bytes
+from evidence_kit.store.case import Case, create_case
+from evidence_kit.store.custody import make_event, sign_event
+from evidence_kit.store.sealing import build_seal, sign_seal
+from evidence_kit.store.signing import Signer
 
 # ---- strategies ------------------------------------------------------------------------------
 HEX = st.text("0123456789abcdef", min_size=64, max_size=64)

@@ -12,17 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_kit.case import Case
-from evidence_kit.ingest import add_files
-from evidence_kit.narrative import (
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.case import Case
+from evidence_kit.store.signing import Signer, load_signer
+from evidence_kit.story.narrative import (
     add_loss,
     add_note,
     parse_amount,
     read_narrative,
 )
-from evidence_kit.signing import Signer, load_signer
-from evidence_kit.timeline import parse_time
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.story.timeline import parse_time
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 
 # ---- helpers ---------------------------------------------------------------------------------

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_kit.case import Case, create_case
-from evidence_kit.ingest import add_files
+from evidence_kit.ingest.add import add_files
 from evidence_kit.report.csv import FORMULA_START, neutralise, render_rows
-from evidence_kit.signing import Signer
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.store.case import Case, create_case
+from evidence_kit.store.signing import Signer
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE_TITLE = "Scam <script>document.title='pwned'</script>"
@@ -267,7 +267,7 @@ def test_defect_9_evkit_own_report_passes_the_active_content_check(
 ) -> None:
     """verify's report check (report.active) accepts what evkit itself writes, whatever the
     evidence says, in the case folder, in a handover zip and through import."""
-    from evidence_kit.reportcheck import active_content
+    from evidence_kit.verify.reportcheck import active_content
 
     root = hostile["root"]
     _report(evkit, root)
@@ -318,7 +318,7 @@ def test_pdf_has_every_hash_the_seal_and_unicode_names(evkit: Any, hostile: dict
         assert item.sha256 in flat, item.id
     assert out["describes_seal"] in flat
     case = Case.open(root)
-    from evidence_kit.signing import fingerprint
+    from evidence_kit.store.signing import fingerprint
 
     assert _squash(fingerprint(case.key_id)) in flat
     assert "Transferofcustody" in flat and "Releasedby" in flat and "Receivedby" in flat

@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence_kit.signing import PublicKey, Signer
+from evidence_kit.store.signing import PublicKey, Signer
 
 
 def test_evkit_pem_reads_as_cryptography_reads_it() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evidence_kit.case import Case
+from evidence_kit.store.case import Case
 
 
 def init_case(evkit, tmp_path: Path, name: str = "romance-scam") -> Path:

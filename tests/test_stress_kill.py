@@ -24,10 +24,10 @@ from pathlib import Path
 import bagit
 import pytest
 
-from evidence_kit.case import Case
-from evidence_kit.hashing import sha256_file
-from evidence_kit.layout import has_pending
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.ingest.hashing import sha256_file
+from evidence_kit.store.case import Case
+from evidence_kit.store.layout import has_pending
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from evidence_kit.case import Case
-from evidence_kit.ingest import add_files
-from evidence_kit.signing import Signer
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.case import Case
+from evidence_kit.store.signing import Signer
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def edit_seal(root: Path) -> str:
 def replace_public_key(root: Path) -> str:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from evidence_kit.signing import Signer as KeySigner
+    from evidence_kit.store.signing import Signer as KeySigner
 
     other = KeySigner(Ed25519PrivateKey.generate())
     (root / "evkit" / "collector.pub.pem").write_bytes(other.public.pem)
@@ -187,7 +187,7 @@ def test_tamper_is_named_with_records_hashed_in_another_process(
     name: str, sealed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Big cases hash items.jsonl in a forked process (check 7): same findings."""
-    from evidence_kit import verify
+    from evidence_kit.verify import checks as verify
 
     monkeypatch.setattr(verify, "PREFETCH_MIN_BYTES", 0)
     root = tmp_path / "copy"
@@ -255,8 +255,8 @@ def test_a_fifo_in_place_of_a_record_file_is_named_without_hanging(
 def test_a_reformatted_but_unchanged_event_keeps_a_valid_signature(sealed: Path) -> None:
     """The signature check's fast path (the stored line minus its "sig") falls back to
     re-encoding the content, so only a change of content is reported as a bad signature."""
-    from evidence_kit.custody import check_log, parse_log
-    from evidence_kit.signing import PublicKey
+    from evidence_kit.store.custody import check_log, parse_log
+    from evidence_kit.store.signing import PublicKey
 
     raw = (sealed / "evkit" / "custody.jsonl").read_bytes()
     lines = raw.split(b"\n")[:-1]
@@ -274,8 +274,8 @@ def test_a_reformatted_but_unchanged_event_keeps_a_valid_signature(sealed: Path)
 @pytest.fixture(scope="module")
 def many_sealed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sealed case of 300 small files: enough that verify hashes them in forked workers."""
-    from evidence_kit.case import create_case
-    from evidence_kit.signing import create_key, load_signer
+    from evidence_kit.store.case import create_case
+    from evidence_kit.store.signing import create_key, load_signer
 
     base = tmp_path_factory.mktemp("many")
     src = base / "chat"

@@ -22,18 +22,18 @@ from typing import Any
 import bagit
 import pytest
 
-from evidence_kit.case import SEAL_PATH, SEAL_SIG_PATH, Case
-from evidence_kit.custody import LOG_PATH
-from evidence_kit.ingest import add_files
-from evidence_kit.signing import Signer
-from evidence_kit.timestamp import (
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.case import SEAL_PATH, SEAL_SIG_PATH, Case
+from evidence_kit.store.custody import LOG_PATH
+from evidence_kit.store.signing import Signer
+from evidence_kit.timestamp.rfc3161 import (
     _decode,
     _sorted_certificate_set,
     list_timestamps,
     openssl_verify_command,
     ts_path,
 )
-from evidence_kit.verify import FolderSource, verify_source
+from evidence_kit.verify.checks import FolderSource, verify_source
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -652,7 +652,7 @@ def test_bad_tsa_address_writes_nothing(evkit: Callable[..., Any], case: Case) -
 
 def test_token_without_the_tsa_certificate(tsa: Authority, tmp_path: Path) -> None:
     """A TSA that ignores certReq: the TSA certificate must come with the CA (and -untrusted)."""
-    from evidence_kit.timestamp import check_signature, load_certificates
+    from evidence_kit.timestamp.rfc3161 import check_signature, load_certificates
 
     root = tmp_path / "case"
     (root / "evkit" / "timestamps").mkdir(parents=True)

@@ -352,8 +352,8 @@ def test_defect_11_last_line_of_the_real_terminal_output(tmp_path: Path, evidenc
 def test_defect_2_interrupted_add_names_a_non_utf8_file_it_did_not_add(
     make_case, signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from evidence_kit import ingest
-    from evidence_kit.verify import FolderSource, verify_source
+    from evidence_kit.ingest import add as ingest
+    from evidence_kit.verify.checks import FolderSource, verify_source
 
     src = tmp_path / "stick"
     src.mkdir()
@@ -386,7 +386,7 @@ def test_report_stopped_before_its_event_leaves_the_earlier_report(
     """Report files are staged in the transaction and moved in with the signed event, so a
     report stopped before it is logged changes no file of the case (it used to leave new,
     unlogged report files that the recovery then sealed)."""
-    from evidence_kit.case import Session
+    from evidence_kit.store.case import Session
 
     case = init_case(evkit, tmp_path)
     assert evkit("add", str(evidence / "note.txt"), cwd=case).exit_code == 0
@@ -416,7 +416,7 @@ def test_interrupted_add_names_every_file_it_did_not_add(
 ) -> None:
     """The recover event lists every source that was not added, not only the copies in
     progress when the add stopped (found by a tester: a full disk logged 0 of 500)."""
-    from evidence_kit import ingest
+    from evidence_kit.ingest import add as ingest
 
     case = init_case(evkit, tmp_path)
     src = tmp_path / "many"

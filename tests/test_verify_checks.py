@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from evidence_kit.ingest import add_files
+from evidence_kit.ingest.add import add_files
 from evidence_kit.models import Check, Finding
-from evidence_kit.signing import Signer
-from evidence_kit.verify import CHECKS, CheckResult, FolderSource, VerifyContext, verify_source
-from evidence_kit.verify_extras import standard_checks
+from evidence_kit.store.signing import Signer
+from evidence_kit.verify.checks import (
+    CHECKS,
+    CheckResult,
+    FolderSource,
+    VerifyContext,
+    verify_source,
+)
+from evidence_kit.verify.verify_extras import standard_checks
 
 FORMAT = Path(__file__).resolve().parents[1] / "docs" / "FORMAT.md"
 

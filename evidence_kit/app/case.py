@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from evidence_kit.errors import UsageError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
-    from evidence_kit.signing import PassphraseCallback
+    from evidence_kit.store.signing import PassphraseCallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +68,8 @@ def init_case(
     ``ask_passphrase`` asks for the existing key's passphrase; ``on_new_key`` is told about a
     key created now, before the case is made.
     """
-    from evidence_kit.case import create_case
-    from evidence_kit.signing import create_key, key_exists, key_home, load_signer
+    from evidence_kit.store.case import create_case
+    from evidence_kit.store.signing import create_key, key_exists, key_home, load_signer
     from evidence_kit.timeutil import system_timezone, zone
 
     tz = details.timezone or system_timezone()
@@ -115,7 +115,7 @@ def init_case(
 
 def show_key() -> KeyShown:
     """The collector's public key (never the private key)."""
-    from evidence_kit.signing import key_home, load_public
+    from evidence_kit.store.signing import key_home, load_public
 
     pub = load_public()
     return KeyShown(pub.key_id, key_home(), pub.pem.decode())

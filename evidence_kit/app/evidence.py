@@ -12,7 +12,7 @@ from evidence_kit.app.session import GetSigner, OnRecover, Progress, Step, open_
 from evidence_kit.errors import UsageError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
-    from evidence_kit.ingest import Problem
+    from evidence_kit.ingest.add import Problem
     from evidence_kit.models import Item
 
 
@@ -55,8 +55,8 @@ def add_files(
     ``read_paths`` gives the paths to add and the given lines that could not be read as
     paths (asked for after the case is opened); ``progress`` shows the copying.
     """
-    from evidence_kit.ingest import add_files as ingest_files
-    from evidence_kit.ingest import total_size
+    from evidence_kit.ingest.add import add_files as ingest_files
+    from evidence_kit.ingest.add import total_size
 
     case = open_case(start, get_signer, on_recover)
     given, unread = read_paths()
@@ -123,7 +123,7 @@ def extract(
     start: Path, item_ids: Sequence[str] | None, *, get_signer: GetSigner, on_recover: OnRecover
 ) -> ExtractResult:
     """Re-run the metadata extractors on the stored copies of ``item_ids`` (None: every item)."""
-    from evidence_kit.ingest import reextract
+    from evidence_kit.ingest.add import reextract
 
     case = open_case(start, get_signer, on_recover)
     report = reextract(
@@ -136,7 +136,7 @@ def identifiers(
     start: Path, kind: str | None, *, get_signer: GetSigner, on_recover: OnRecover
 ) -> list[dict[str, Any]]:
     """E-mail addresses, URLs, IPs, phones, accounts and wallets found in the evidence."""
-    from evidence_kit.narrative import collect_identifiers
+    from evidence_kit.story.narrative import collect_identifiers
 
     with reading(start, get_signer, on_recover) as case:
         found = collect_identifiers(case.items().values())

@@ -10,7 +10,7 @@ from evidence_kit.app.session import GetSigner, OnRecover, Progress, open_case, 
 from evidence_kit.errors import PathNotFoundError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
-    from evidence_kit.export import ExportResult, ExportSummary
+    from evidence_kit.handover.export import ExportResult, ExportSummary
     from evidence_kit.models import VerificationReport
 
 
@@ -36,7 +36,7 @@ def export(
     progress: Progress | None = None,
 ) -> ExportResult:
     """Record the handover in the custody log, then write the zip and its receipts."""
-    from evidence_kit.export import ExportRequest, export_case, plan_export
+    from evidence_kit.handover.export import ExportRequest, export_case, plan_export
 
     case = open_case(start, get_signer, on_recover)
     request = ExportRequest(
@@ -66,7 +66,7 @@ def list_exports(
     start: Path, *, get_signer: GetSigner, on_recover: OnRecover
 ) -> list[ExportSummary]:
     """Every handover of the case (from the signed custody log), with its receipt if found."""
-    from evidence_kit import export
+    from evidence_kit.handover import export
 
     with reading(start, get_signer, on_recover) as case:
         return export.list_exports(case)
@@ -86,7 +86,7 @@ def import_package(package: str, directory: str, *, expected_key: str | None) ->
 
     Paths are given as typed: messages quote them so.
     """
-    from evidence_kit.export import import_zip
+    from evidence_kit.handover.export import import_zip
 
     if not Path(package).exists():
         raise PathNotFoundError(f"{package} does not exist.")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
-    from evidence_kit.case import Case
-    from evidence_kit.signing import Signer
+    from evidence_kit.store.case import Case
+    from evidence_kit.store.signing import Signer
 
 #: Returns the collector's signer (the face asks for the passphrase if the key has one).
 GetSigner = Callable[[], "Signer"]
@@ -29,7 +29,7 @@ Progress = Callable[[int, str], AbstractContextManager[Step | None]]
 def open_case(start: Path, get_signer: GetSigner, on_recover: OnRecover) -> Case:
     """The case at or above ``start``; an earlier command that was interrupted is finished
     first (signed by ``get_signer()``, reported to ``on_recover``)."""
-    from evidence_kit.case import Case
+    from evidence_kit.store.case import Case
 
     case = Case.open(start)
     if case.pending():
@@ -49,8 +49,8 @@ def reading(start: Path, get_signer: GetSigner, on_recover: OnRecover) -> Iterat
     never its work in progress (that command is waited for briefly, else "another evkit
     command is working on this case", exit 3).
     """
-    from evidence_kit.fsutil import CaseLock
-    from evidence_kit.layout import LOCK_PATH
+    from evidence_kit.store.fsutil import CaseLock
+    from evidence_kit.store.layout import LOCK_PATH
 
     case = open_case(start, get_signer, on_recover)
     lock = CaseLock(case.root / LOCK_PATH)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from evidence_kit.app.session import GetSigner, OnRecover, open_case, reading
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
-    from evidence_kit.narrative import Entry
     from evidence_kit.report import WrittenFile
+    from evidence_kit.story.narrative import Entry
 
 
 # ---- notes ------------------------------------------------------------------------------------
@@ -27,7 +27,7 @@ def add_note(
     on_recover: OnRecover,
 ) -> int:
     """Record (or, with ``correct``, replace) a note; returns its event number."""
-    from evidence_kit import narrative
+    from evidence_kit.story import narrative
 
     case = open_case(start, get_signer, on_recover)
     return narrative.add_note(
@@ -37,7 +37,7 @@ def add_note(
 
 def list_notes(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> list[Entry]:
     """Every note, replaced and withdrawn ones included, in log order."""
-    from evidence_kit.narrative import read_narrative
+    from evidence_kit.story.narrative import read_narrative
 
     case = open_case(start, get_signer, on_recover)
     return read_narrative(case.read_log().events).all("note")
@@ -55,7 +55,7 @@ def add_suspect(
     on_recover: OnRecover,
 ) -> int:
     """Record a suspect; returns the event number."""
-    from evidence_kit import narrative
+    from evidence_kit.story import narrative
 
     case = open_case(start, get_signer, on_recover)
     return narrative.add_suspect(
@@ -72,7 +72,7 @@ def list_suspects(
     start: Path, *, include_replaced: bool, get_signer: GetSigner, on_recover: OnRecover
 ) -> list[Entry]:
     """The suspects recorded (current ones, or every entry with ``include_replaced``)."""
-    from evidence_kit.narrative import read_narrative
+    from evidence_kit.story.narrative import read_narrative
 
     with reading(start, get_signer, on_recover) as case:
         nar = read_narrative(case.read_log().events)
@@ -101,7 +101,7 @@ def add_loss(
     on_recover: OnRecover,
 ) -> int:
     """Record a loss; returns the event number."""
-    from evidence_kit import narrative
+    from evidence_kit.story import narrative
 
     case = open_case(start, get_signer, on_recover)
     return narrative.add_loss(
@@ -128,7 +128,7 @@ class Losses:
 
 def list_losses(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Losses:
     """The current losses, with totals per currency."""
-    from evidence_kit.narrative import loss_totals, read_narrative
+    from evidence_kit.story.narrative import loss_totals, read_narrative
 
     with reading(start, get_signer, on_recover) as case:
         entries = read_narrative(case.read_log().events).current("loss")
@@ -145,7 +145,7 @@ def add_reference(
     on_recover: OnRecover,
 ) -> int:
     """Record a reference number; returns the event number."""
-    from evidence_kit import narrative
+    from evidence_kit.story import narrative
 
     case = open_case(start, get_signer, on_recover)
     return narrative.add_reference(
@@ -157,7 +157,7 @@ def list_references(
     start: Path, *, get_signer: GetSigner, on_recover: OnRecover
 ) -> list[dict[str, Any]]:
     """The reference numbers (from ``init --ref`` and ``ref add``)."""
-    from evidence_kit.narrative import read_narrative, references
+    from evidence_kit.story.narrative import read_narrative, references
 
     with reading(start, get_signer, on_recover) as case:
         return references(case.info, read_narrative(case.read_log().events))
@@ -174,7 +174,7 @@ def withdraw(
 ) -> int:
     """Withdraw the ``action`` (suspect, loss, ref) recorded as ``event``; returns the new
     event's number (the withdrawn record stays in the log)."""
-    from evidence_kit import narrative
+    from evidence_kit.story import narrative
 
     case = open_case(start, get_signer, on_recover)
     return narrative.withdraw(case, get_signer(), action, event, reason)
@@ -212,7 +212,7 @@ def mark(
 
     ``on_marked`` is told about each item as soon as it is marked.
     """
-    from evidence_kit.narrative import mark_sensitive
+    from evidence_kit.story.narrative import mark_sensitive
 
     case = open_case(start, get_signer, on_recover)
     for raw in item_ids:
@@ -245,8 +245,8 @@ class Timeline:
 
 def timeline(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Timeline:
     """Everything dated in the case, with where each time came from."""
-    from evidence_kit.narrative import read_narrative
-    from evidence_kit.timeline import build_timeline
+    from evidence_kit.story.narrative import read_narrative
+    from evidence_kit.story.timeline import build_timeline
 
     with reading(start, get_signer, on_recover) as case:
         events = case.read_log().events

@@ -14,7 +14,7 @@ from evidence_kit.app.session import GetSigner, OnRecover, open_case, reading
 from evidence_kit.errors import IncompleteError, PathNotFoundError, UsageError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
-    from evidence_kit.timestamp import ImportResult, RequestRecord
+    from evidence_kit.timestamp.rfc3161 import ImportResult, RequestRecord
 
 
 def read_input(path: str, what: str, limit: int) -> bytes:
@@ -62,7 +62,7 @@ def request_timestamp(
 ) -> Requested:
     """Write a timestamp request for the case's seal; with ``tsa_url`` send it now and import
     the answer (checked against ``ca_file`` if given)."""
-    from evidence_kit import timestamp as ts
+    from evidence_kit.timestamp import rfc3161 as ts
 
     if ca_file is not None and tsa_url is None:
         raise UsageError(
@@ -132,7 +132,7 @@ def import_timestamp(
     on_recover: OnRecover,
 ) -> ImportResult:
     """Check a timestamp authority's answer (the file ``response``) and keep it in the case."""
-    from evidence_kit import timestamp as ts
+    from evidence_kit.timestamp import rfc3161 as ts
 
     data = read_input(response, "timestamp response (.tsr)", ts.MAX_RESPONSE)
     ca_pem = read_input(ca_file, "CA certificate", ts.MAX_CA_FILE) if ca_file else None
@@ -153,7 +153,7 @@ def list_timestamps(
     start: Path, *, get_signer: GetSigner, on_recover: OnRecover
 ) -> list[dict[str, Any]]:
     """The case's timestamps and the requests still waiting for an answer."""
-    from evidence_kit import timestamp as ts
+    from evidence_kit.timestamp import rfc3161 as ts
 
     with reading(start, get_signer, on_recover) as case:
         return ts.list_timestamps(case.root, include_pending=True)

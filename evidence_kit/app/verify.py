@@ -1,8 +1,8 @@
 """Use cases that check evidence: verify a case folder or a handover zip (read in place).
 
-The checks themselves are :mod:`evidence_kit.verify` (and the zip reader in
-:mod:`evidence_kit.export`); this module only finds the target, holds the case's shared lock
-and finishes a command that stopped, as ``evkit verify`` always has.
+The checks themselves are :mod:`evidence_kit.verify.checks` (and the zip reader in
+:mod:`evidence_kit.handover.export`); this module only finds the target, holds the case's
+shared lock and finishes a command that stopped, as ``evkit verify`` always has.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def verify_zip(
     path: Path, *, expected_key: str | None, progress: Progress | None = None
 ) -> VerificationReport:
     """Check a handover zip in place, never unpacking it."""
-    from evidence_kit.export import open_zip
-    from evidence_kit.export import verify_zip as check_zip
+    from evidence_kit.handover.export import open_zip
+    from evidence_kit.handover.export import verify_zip as check_zip
 
     with open_zip(path) as source:
         total = source.payload_bytes()
@@ -82,10 +82,10 @@ def verify_case(
 ) -> VerificationReport:
     """Check the case at or above ``start`` under its shared lock."""
     # Only what finds the case and starts the hashing is imported first (see layout.py).
-    from evidence_kit.fsutil import CaseLock
-    from evidence_kit.layout import LOCK_PATH, find_case, has_pending
-    from evidence_kit.verify import FolderSource, verify_source
-    from evidence_kit.verify_extras import standard_checks
+    from evidence_kit.store.fsutil import CaseLock
+    from evidence_kit.store.layout import LOCK_PATH, find_case, has_pending
+    from evidence_kit.verify.checks import FolderSource, verify_source
+    from evidence_kit.verify.verify_extras import standard_checks
 
     root = find_case(start)
     # A shared lock for the whole check: a command changing the case holds it exclusively
@@ -94,7 +94,7 @@ def verify_case(
     lock = CaseLock(root / LOCK_PATH)
     _lock_to_verify(lock)
     if has_pending(root):  # left by a command that stopped: nobody is working on it now
-        from evidence_kit.case import Case
+        from evidence_kit.store.case import Case
 
         lock.release()
         try:
@@ -124,8 +124,8 @@ def verify_case(
     finally:
         lock.release()
     if record:
-        from evidence_kit.case import Case
-        from evidence_kit.narrative import record_verification
+        from evidence_kit.store.case import Case
+        from evidence_kit.story.narrative import record_verification
 
         record_verification(Case.open(root), get_signer(), rep)
     return rep

@@ -44,7 +44,7 @@ def init(
     from pathlib import Path
 
     from evidence_kit.app.case import CaseDetails, NewKey, init_case
-    from evidence_kit.signing import fingerprint
+    from evidence_kit.store.signing import fingerprint
 
     if title is None and util.tty_in():
         title = click.prompt("Case title (e.g. 'Romance scam 2026')", err=True)
@@ -122,7 +122,7 @@ def key() -> None:
 def key_show(as_json: bool) -> None:
     """Print your public key's fingerprint."""
     from evidence_kit.app.case import show_key
-    from evidence_kit.signing import fingerprint
+    from evidence_kit.store.signing import fingerprint
 
     shown = show_key()
     if as_json:

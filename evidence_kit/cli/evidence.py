@@ -14,15 +14,15 @@ from evidence_kit.cli.views import event_summary, p
 from evidence_kit.errors import EXIT_INCOMPLETE, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
-    from evidence_kit.ingest import Problem
+    from evidence_kit.ingest.add import Problem
 
 
 # ---- add ------------------------------------------------------------------------------------
 def _read_paths(args: tuple[str, ...]) -> tuple[list[str], list[Problem]]:
     """The paths to add, and the dragged lines that could not be read as paths (each is
     reported as not added, so that none is missed)."""
-    from evidence_kit.droppaths import normalize_dropped, split_dropped, split_lines
-    from evidence_kit.ingest import Problem
+    from evidence_kit.ingest.add import Problem
+    from evidence_kit.ingest.droppaths import normalize_dropped, split_dropped, split_lines
 
     paths: list[str] = []
     unread: list[Problem] = []

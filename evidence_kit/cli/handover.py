@@ -162,7 +162,7 @@ def export(
     if as_json:
         util.emit_json(result.receipt)
         return
-    from evidence_kit.export import receipt_text
+    from evidence_kit.handover.export import receipt_text
 
     # The receipt quotes the case title and the recipient: shown with control characters
     # visible, so that a line break in them cannot forge a line of the receipt.

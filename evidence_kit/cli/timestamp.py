@@ -4,7 +4,7 @@
 it (evkit itself uses the network only with an explicit ``--tsa URL``); ``import`` checks the
 authority's answer and keeps it; ``list`` shows them. ``evkit verify`` re-checks every
 timestamp. The work is done by :mod:`evidence_kit.app.timestamp` over
-:mod:`evidence_kit.timestamp`; only click and the CLI helpers here at import time.
+:mod:`evidence_kit.timestamp.rfc3161`; only click and the CLI helpers here at import time.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import click
 from evidence_kit.cli import util
 
 if TYPE_CHECKING:
-    from evidence_kit.timestamp import ImportResult
+    from evidence_kit.timestamp.rfc3161 import ImportResult
 
 
 @click.group("timestamp")
@@ -66,8 +66,8 @@ def request(
     The seal as it is now is kept as evkit/timestamps/T0001.seal.json, and the request
     (T0001.tsq) asks for the SHA-256 of exactly those bytes, with a random nonce.
     """
-    from evidence_kit import timestamp as ts
     from evidence_kit.app.timestamp import as_typed, request_timestamp
+    from evidence_kit.timestamp import rfc3161 as ts
 
     done = request_timestamp(
         util.case_start(ctx),
@@ -177,7 +177,7 @@ def _result_dict(result: ImportResult) -> dict[str, Any]:
 
 
 def _print_result(result: ImportResult) -> None:
-    from evidence_kit.timestamp import ts_path
+    from evidence_kit.timestamp.rfc3161 import ts_path
 
     if not result.changed:
         click.echo(f"This timestamp is already kept in the case as {result.id}; nothing changed.")

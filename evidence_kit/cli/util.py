@@ -23,7 +23,7 @@ from evidence_kit.util import printable as printable
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
     from evidence_kit.app.session import Progress
-    from evidence_kit.signing import Signer
+    from evidence_kit.store.signing import Signer
 
 
 def tty_in() -> bool:
@@ -75,7 +75,7 @@ def case_start(ctx: click.Context) -> Path:
 
 def signer() -> Signer:
     """The collector's signer; the passphrase is asked on a terminal if the key has one."""
-    from evidence_kit.signing import load_signer
+    from evidence_kit.store.signing import load_signer
 
     return load_signer(ask_passphrase)
 

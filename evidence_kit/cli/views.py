@@ -24,7 +24,7 @@ def p(value: Any) -> str:
 
 def render_report(rep: VerificationReport) -> None:
     """A verification report, one check a line, then the result and each problem found."""
-    from evidence_kit.signing import fingerprint
+    from evidence_kit.store.signing import fingerprint
 
     # Everything below may come from a foreign package: shown with control characters visible.
     p = util.printable

@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evidence_kit.case import Case
 from evidence_kit.errors import UsageError
 from evidence_kit.report.interface import Renderer
 from evidence_kit.report.registry import FORMATS, RENDERERS
-from evidence_kit.signing import Signer
+from evidence_kit.store.case import Case
+from evidence_kit.store.signing import Signer
 
 REPORT_DIR = "evkit/report"
 
@@ -98,10 +98,10 @@ def thumbnails(case: Case, items: Sequence[Mapping[str, Any]]) -> dict[str, byte
 
 def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = None) -> ReportResult:
     """Render the requested formats and write them into the case, logged and sealed."""
-    from evidence_kit.case import SEAL_PATH
-    from evidence_kit.hashing import sha256_bytes
+    from evidence_kit.ingest.hashing import sha256_bytes
     from evidence_kit.report.interface import ReportInput
     from evidence_kit.report.model import build_snapshot
+    from evidence_kit.store.case import SEAL_PATH
 
     chosen = list(formats) if formats else list(FORMATS)
     for name in chosen:

@@ -18,7 +18,7 @@ Top-level keys (``type`` is ``evkit/report-snapshot/v1``):
 ``references``     [{agency, number, seq, source}]
 ``items``          [{id, rev, name, mime, size, sha256, stored, sensitive, withheld, parent,
                      children, original, acquired, description, extraction}]
-``timeline``       [see :func:`evidence_kit.timeline.build_timeline`]
+``timeline``       [see :func:`evidence_kit.story.timeline.build_timeline`]
 ``notes``, ``suspects``, ``refs``
                    [{seq, action, recorded_at, ...event data, superseded_by, current}]
 ``losses``         {entries: [...as above], totals: {currency: "decimal"}}
@@ -34,18 +34,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from evidence_kit import __version__
-from evidence_kit.case import Case
-from evidence_kit.custody import utc_now
-from evidence_kit.hashing import sha256_bytes
+from evidence_kit.ingest.hashing import sha256_bytes
 from evidence_kit.models import Item
-from evidence_kit.narrative import (
+from evidence_kit.store.case import Case
+from evidence_kit.store.custody import utc_now
+from evidence_kit.store.signing import fingerprint
+from evidence_kit.story.narrative import (
     collect_identifiers,
     loss_totals,
     read_narrative,
     references,
 )
-from evidence_kit.signing import fingerprint
-from evidence_kit.timeline import build_timeline, trusted_timestamps
+from evidence_kit.story.timeline import build_timeline, trusted_timestamps
 from evidence_kit.util import hostname
 
 SNAPSHOT_TYPE = "evkit/report-snapshot/v1"
@@ -230,7 +230,7 @@ def build_snapshot(
     case: Case, seal_raw: bytes | None, *, generated_at: str | None = None
 ) -> dict[str, Any]:
     """The whole case as one JSON-able dict (see the module docstring for its shape)."""
-    from evidence_kit.canonical import loads
+    from evidence_kit.store.canonical import loads
 
     info = case.info
     items = case.items()

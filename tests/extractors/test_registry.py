@@ -19,7 +19,7 @@ from evidence_kit.extractors import (
     choose,
 )
 from evidence_kit.extractors.interface import SNIFF_BYTES
-from evidence_kit.ingest import sniff_mime
+from evidence_kit.ingest.add import sniff_mime
 
 from .dispatch_before import MIMES, SUFFIXES, chosen_before
 

@@ -13,7 +13,7 @@ The checks, in this fixed order (numbers match docs/FORMAT.md, "What evkit verif
   (8) the seal: signature, every file hash it binds, the log head and the counts;
   (9) an interrupted change that was never recovered;
  (10) checks the caller passes in (trusted timestamps, handover records, report pages
-      without active content: :func:`evidence_kit.verify_extras.standard_checks`).
+      without active content: :func:`evidence_kit.verify.verify_extras.standard_checks`).
 
 Each of (1)-(8) is a function ``check_xxx(ctx) -> (Check, findings)`` over a shared
 :class:`VerifyContext` that the checks fill in as they go; :data:`CHECKS` lists them in order.
@@ -37,17 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias, cast
 
-from evidence_kit.bag import (
-    BAG_INFO,
-    BAGIT,
-    PAYLOAD_MANIFEST,
-    TAG_MANIFEST,
-    item_id_of_stored,
-    parse_bag_info,
-    parse_manifest,
-)
-from evidence_kit.canonical import loads
-from evidence_kit.hashing import (
+from evidence_kit.ingest.hashing import (
     CHUNK,
     ForkedHashing,
     ForkedLineDigests,
@@ -57,7 +47,18 @@ from evidence_kit.hashing import (
     sha256_file,
     start_line_digests,
 )
-from evidence_kit.layout import (
+from evidence_kit.models import Check, Finding, VerificationReport, digest, digest_hex
+from evidence_kit.store.bag import (
+    BAG_INFO,
+    BAGIT,
+    PAYLOAD_MANIFEST,
+    TAG_MANIFEST,
+    item_id_of_stored,
+    parse_bag_info,
+    parse_manifest,
+)
+from evidence_kit.store.canonical import loads
+from evidence_kit.store.layout import (
     CASE_JSON,
     ITEMS_PATH,
     LOG_PATH,
@@ -67,11 +68,10 @@ from evidence_kit.layout import (
     TXN_DIR,
     is_unrecorded,
 )
-from evidence_kit.models import Check, Finding, VerificationReport, digest, digest_hex
 
 if TYPE_CHECKING:
-    from evidence_kit.custody import ParsedLog
-    from evidence_kit.signing import PublicKey
+    from evidence_kit.store.custody import ParsedLog
+    from evidence_kit.store.signing import PublicKey
 
 #: What one check gives: its line in the summary, and its findings in order.
 CheckResult: TypeAlias = tuple[Check, list[Finding]]
@@ -80,7 +80,7 @@ CheckResult: TypeAlias = tuple[Check, list[Finding]]
 def _no_log() -> ParsedLog:
     """An empty custody log, until check (6) reads the real one (custody is imported only
     once the evidence is being hashed)."""
-    from evidence_kit.custody import parse_log
+    from evidence_kit.store.custody import parse_log
 
     return parse_log(b"")
 
@@ -114,7 +114,7 @@ class VerifyContext:
 
 
 class ExtraCheck(Protocol):
-    """A check of (10), passed in by the caller (see :mod:`evidence_kit.verify_extras`)."""
+    """A check of (10), passed in by the caller (see :mod:`evidence_kit.verify.verify_extras`)."""
 
     def applies(self, ctx: VerifyContext) -> bool:
         """Whether there is anything to check here: cheap, so that a plain case never imports
@@ -676,7 +676,7 @@ def check_key(ctx: VerifyContext) -> CheckResult:
     """(5) The collector's public key and the case description. Fills ``ctx.key`` and
     ``ctx.case_info``."""
     # Imported only now, while the evidence is being hashed.
-    from evidence_kit.signing import PublicKey
+    from evidence_kit.store.signing import PublicKey
 
     found: list[Finding] = []
     key: PublicKey | None = None
@@ -739,7 +739,7 @@ def check_key(ctx: VerifyContext) -> CheckResult:
 def check_custody_log(ctx: VerifyContext) -> CheckResult:
     """(6) The custody log: every line's JSON, sequence, hash chain and signature. Fills
     ``ctx.log``."""
-    from evidence_kit.custody import check_log, parse_log
+    from evidence_kit.store.custody import check_log, parse_log
 
     found: list[Finding] = []
     log_raw = ctx.source.read(LOG_PATH)
@@ -1070,10 +1070,10 @@ def verify_source(
     """Run every check; never raises for a damaged bag (only for bugs).
 
     ``extra_checks`` are the checks of (10), in order; None (for tests and library use) means
-    :func:`evidence_kit.verify_extras.standard_checks`, which the commands pass explicitly.
+    :func:`evidence_kit.verify.verify_extras.standard_checks`, which the commands pass explicitly.
     """
     if extra_checks is None:
-        from evidence_kit.verify_extras import standard_checks
+        from evidence_kit.verify.verify_extras import standard_checks
 
         extra_checks = standard_checks()
     # A big case makes tens of thousands of objects (the parsed log, the manifests) and no

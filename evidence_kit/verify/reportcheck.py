@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from evidence_kit.models import Check, Finding
 
 if TYPE_CHECKING:
-    from evidence_kit.verify import VerifyContext
+    from evidence_kit.verify.checks import VerifyContext
 
 REPORT_PREFIX = "evkit/report/"
 #: Files a browser renders as a page (SVG included: it can carry script too).

@@ -59,31 +59,6 @@ from types import TracebackType
 from typing import Any
 
 from evidence_kit import __version__
-from evidence_kit.bag import (
-    BAG_INFO,
-    BAGIT,
-    PAYLOAD_MANIFEST,
-    TAG_MANIFEST,
-    bag_info_bytes,
-    is_dangerous,
-    item_id_of_stored,
-    manifest_bytes,
-    payload_oxum,
-)
-from evidence_kit.canonical import canonical_bytes, loads
-from evidence_kit.case import (
-    ITEMS_PATH,
-    LOCK_PATH,
-    PUBKEY_PATH,
-    SEAL_PATH,
-    SEAL_SIG_PATH,
-    TXN_DIR,
-    Case,
-    actor_of,
-    list_tag_files,
-    write_seal,
-)
-from evidence_kit.custody import LOG_PATH, ParsedLog, make_event, utc_now
 from evidence_kit.errors import (
     IncompleteError,
     IntegrityError,
@@ -92,14 +67,7 @@ from evidence_kit.errors import (
     UsageError,
     WrongKeyError,
 )
-from evidence_kit.fsutil import (
-    CaseLock,
-    append_durable,
-    atomic_write,
-    fsync_dir,
-    sync_filesystem,
-)
-from evidence_kit.hashing import HashOutcome, sha256_bytes, sha256_file
+from evidence_kit.ingest.hashing import HashOutcome, sha256_bytes, sha256_file
 from evidence_kit.models import (
     ITEM_TYPE,
     Check,
@@ -112,11 +80,43 @@ from evidence_kit.models import (
     digest,
     digest_hex,
 )
-from evidence_kit.sealing import build_seal, sign_seal
-from evidence_kit.signing import PublicKey, Signer, fingerprint, key_home
+from evidence_kit.store.bag import (
+    BAG_INFO,
+    BAGIT,
+    PAYLOAD_MANIFEST,
+    TAG_MANIFEST,
+    bag_info_bytes,
+    is_dangerous,
+    item_id_of_stored,
+    manifest_bytes,
+    payload_oxum,
+)
+from evidence_kit.store.canonical import canonical_bytes, loads
+from evidence_kit.store.case import (
+    ITEMS_PATH,
+    LOCK_PATH,
+    PUBKEY_PATH,
+    SEAL_PATH,
+    SEAL_SIG_PATH,
+    TXN_DIR,
+    Case,
+    actor_of,
+    list_tag_files,
+    write_seal,
+)
+from evidence_kit.store.custody import LOG_PATH, ParsedLog, make_event, utc_now
+from evidence_kit.store.fsutil import (
+    CaseLock,
+    append_durable,
+    atomic_write,
+    fsync_dir,
+    sync_filesystem,
+)
+from evidence_kit.store.sealing import build_seal, sign_seal
+from evidence_kit.store.signing import PublicKey, Signer, fingerprint, key_home
 from evidence_kit.util import printable
-from evidence_kit.verify import FolderSource, VerifyContext, verify_source
-from evidence_kit.verify_extras import standard_checks
+from evidence_kit.verify.checks import FolderSource, VerifyContext, verify_source
+from evidence_kit.verify.verify_extras import standard_checks
 
 #: Same literal as in verify.py check (7), which honours it.
 WITHHELD_PATH = "evkit/withheld.json"
@@ -1120,7 +1120,7 @@ def _verify_text(case: Case, meta: _Meta, folder: str, reports: Sequence[str]) -
             + "".join(f"  {r}\n" for r in reports)
         )
     stamps = ""
-    from evidence_kit.timestamp import list_timestamps
+    from evidence_kit.timestamp.rfc3161 import list_timestamps
 
     tokens = list_timestamps(case.root)
     if tokens:
@@ -1677,7 +1677,7 @@ def _entry_problem(info: zipfile.ZipInfo) -> Finding | None:
 
 
 class ZipSource:
-    """A handover zip read in place as a :class:`~evidence_kit.verify.BagSource`.
+    """A handover zip read in place as a :class:`~evidence_kit.verify.checks.BagSource`.
 
     Entries are checked before anything is read; unsafe ones become findings (exit 1) and are
     left out. Payload entries are hashed by streaming; each entry's CRC is checked by us, so a
@@ -2057,7 +2057,7 @@ def import_zip(
             )
     elif not dest.parent.is_dir():
         raise UsageError(f"The folder {dest.parent} does not exist.")
-    from evidence_kit.reportcheck import report_findings
+    from evidence_kit.verify.reportcheck import report_findings
 
     with open_zip(zip_path) as src:
         files = src.files()  # reads the record files: damage found there is a problem too

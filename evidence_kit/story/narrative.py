@@ -30,11 +30,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from evidence_kit.bag import neutral_name
-from evidence_kit.case import Case, normalize_item_id
 from evidence_kit.errors import UsageError
 from evidence_kit.models import Item, VerificationReport
-from evidence_kit.signing import Signer
+from evidence_kit.store.bag import neutral_name
+from evidence_kit.store.case import Case, normalize_item_id
+from evidence_kit.store.signing import Signer
 
 #: Narrative event actions, in the order reports show them.
 NARRATIVE_ACTIONS = ("note", "suspect", "loss", "ref")

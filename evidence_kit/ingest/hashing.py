@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from evidence_kit.fsutil import start_writeback
+from evidence_kit.store.fsutil import start_writeback
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from evidence_kit.bag import PAYLOAD_MANIFEST
 from evidence_kit.models import CaseId, Item, KeyId, LogHead, Seal, SealExport, SealPayload
-from evidence_kit.signing import Signer
+from evidence_kit.store.bag import PAYLOAD_MANIFEST
+from evidence_kit.store.signing import Signer
 
 
 def build_seal(

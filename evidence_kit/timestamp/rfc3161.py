@@ -42,19 +42,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence_kit.canonical import loads
-from evidence_kit.case import SEAL_PATH, SEAL_SIG_PATH, Case
-from evidence_kit.custody import LOG_PATH, parse_log
 from evidence_kit.errors import IncompleteError, IntegrityError, StorageError, UsageError
-from evidence_kit.fsutil import atomic_write, fsync_dir
 from evidence_kit.models import Check, Finding, LogHead, Seal, digest
-from evidence_kit.signing import PublicKey, Signer
+from evidence_kit.store.canonical import loads
+from evidence_kit.store.case import SEAL_PATH, SEAL_SIG_PATH, Case
+from evidence_kit.store.custody import LOG_PATH, parse_log
+from evidence_kit.store.fsutil import atomic_write, fsync_dir
+from evidence_kit.store.signing import PublicKey, Signer
 
 if TYPE_CHECKING:  # typing only: rfc3161_client and cryptography load when first needed
     from cryptography import x509
     from rfc3161_client import TimeStampResponse
 
-    from evidence_kit.verify import VerifyContext
+    from evidence_kit.verify.checks import VerifyContext
 
 TS_DIR = "evkit/timestamps"
 REQUEST_ACTION = "timestamp.request"

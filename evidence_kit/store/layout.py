@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evidence_kit.bag import BAGIT
 from evidence_kit.errors import NotACaseError
+from evidence_kit.store.bag import BAGIT
 
 EVKIT_DIR = "evkit"
 CASE_JSON = "evkit/case.json"

@@ -28,27 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from evidence_kit import __version__
-from evidence_kit.bag import (
-    BAG_INFO,
-    BAGIT,
-    BAGIT_TXT,
-    PAYLOAD_MANIFEST,
-    TAG_MANIFEST,
-    bag_info_bytes,
-    manifest_bytes,
-    payload_oxum,
-)
-from evidence_kit.canonical import canonical_bytes, json_safe, loads, record_bytes
-from evidence_kit.custody import (
-    LOG_PATH,
-    LogHead,
-    ParsedLog,
-    line_hash,
-    log_head,
-    make_event,
-    parse_log,
-    utc_now,
-)
 from evidence_kit.errors import (
     DISK_FULL,
     CaseExistsError,
@@ -59,27 +38,7 @@ from evidence_kit.errors import (
     disk_full_error,
     is_disk_full,
 )
-from evidence_kit.fsutil import (
-    CaseLock,
-    append_durable,
-    atomic_write,
-    fsync_dir,
-    reserve_space,
-    sync_filesystem,
-    truncate,
-)
-from evidence_kit.hashing import sha256_bytes, sha256_file
-from evidence_kit.layout import CASE_JSON as CASE_JSON
-from evidence_kit.layout import EVKIT_DIR as EVKIT_DIR
-from evidence_kit.layout import ITEMS_PATH as ITEMS_PATH
-from evidence_kit.layout import LOCK_PATH as LOCK_PATH
-from evidence_kit.layout import PUBKEY_PATH as PUBKEY_PATH
-from evidence_kit.layout import SEAL_PATH as SEAL_PATH
-from evidence_kit.layout import SEAL_SIG_PATH as SEAL_SIG_PATH
-from evidence_kit.layout import TXN_DIR as TXN_DIR
-from evidence_kit.layout import UNRECORDED as UNRECORDED
-from evidence_kit.layout import find_case as find_case
-from evidence_kit.layout import is_unrecorded as is_unrecorded
+from evidence_kit.ingest.hashing import sha256_bytes, sha256_file
 from evidence_kit.models import (
     CASE_TYPE,
     DUPLICATE_TYPE,
@@ -90,8 +49,49 @@ from evidence_kit.models import (
     Seal,
     digest,
 )
-from evidence_kit.sealing import build_seal, sign_seal
-from evidence_kit.signing import PublicKey, Signer
+from evidence_kit.store.bag import (
+    BAG_INFO,
+    BAGIT,
+    BAGIT_TXT,
+    PAYLOAD_MANIFEST,
+    TAG_MANIFEST,
+    bag_info_bytes,
+    manifest_bytes,
+    payload_oxum,
+)
+from evidence_kit.store.canonical import canonical_bytes, json_safe, loads, record_bytes
+from evidence_kit.store.custody import (
+    LOG_PATH,
+    LogHead,
+    ParsedLog,
+    line_hash,
+    log_head,
+    make_event,
+    parse_log,
+    utc_now,
+)
+from evidence_kit.store.fsutil import (
+    CaseLock,
+    append_durable,
+    atomic_write,
+    fsync_dir,
+    reserve_space,
+    sync_filesystem,
+    truncate,
+)
+from evidence_kit.store.layout import CASE_JSON as CASE_JSON
+from evidence_kit.store.layout import EVKIT_DIR as EVKIT_DIR
+from evidence_kit.store.layout import ITEMS_PATH as ITEMS_PATH
+from evidence_kit.store.layout import LOCK_PATH as LOCK_PATH
+from evidence_kit.store.layout import PUBKEY_PATH as PUBKEY_PATH
+from evidence_kit.store.layout import SEAL_PATH as SEAL_PATH
+from evidence_kit.store.layout import SEAL_SIG_PATH as SEAL_SIG_PATH
+from evidence_kit.store.layout import TXN_DIR as TXN_DIR
+from evidence_kit.store.layout import UNRECORDED as UNRECORDED
+from evidence_kit.store.layout import find_case as find_case
+from evidence_kit.store.layout import is_unrecorded as is_unrecorded
+from evidence_kit.store.sealing import build_seal, sign_seal
+from evidence_kit.store.signing import PublicKey, Signer
 from evidence_kit.util import human_size
 
 # A batch (one journal, one acquisition event) closes at whichever comes first.
@@ -942,7 +942,7 @@ def _settle_exports(case: Case, signer: Signer, pending: Sequence[Path], reason:
     journals = [txn for txn in pending if (txn / "export.json").is_file()]
     if not journals:
         return []
-    from evidence_kit.export import settle_export  # only when there is one: import cycle
+    from evidence_kit.handover.export import settle_export  # only when there is one: import cycle
 
     notes = [settle_export(case, signer, txn, reason=reason) for txn in journals]
     return [n for n in notes if n]

@@ -1,11 +1,11 @@
 """The standard checks of ``evkit verify``'s step (10), built once, for every caller to pass.
 
 Trusted timestamps, handover records and report pages are checked by their own modules
-(:mod:`evidence_kit.timestamp`, :mod:`evidence_kit.export`, :mod:`evidence_kit.reportcheck`),
-which import :mod:`evidence_kit.verify`. Each check here has a cheap test of whether it has
-anything to check, and its module is imported only when it has: a plain case never loads the
-handover or timestamp code (the start-up time of ``evkit verify`` matters), and verify never
-imports its callers.
+(:mod:`evidence_kit.timestamp.rfc3161`, :mod:`evidence_kit.handover.export`,
+:mod:`evidence_kit.verify.reportcheck`), which import :mod:`evidence_kit.verify.checks`. Each
+check here has a cheap test of whether it has anything to check, and its module is imported only
+when it has: a plain case never loads the handover or timestamp code (the start-up time of
+``evkit verify`` matters), and verify never imports its callers.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from evidence_kit.verify import CheckResult, VerifyContext
+    from evidence_kit.verify.checks import CheckResult, VerifyContext
 
 
 @dataclass(frozen=True, slots=True)
 class LazyCheck:
     """A check of (10) whose code is imported only where it has something to check (an
-    :class:`evidence_kit.verify.ExtraCheck`)."""
+    :class:`evidence_kit.verify.checks.ExtraCheck`)."""
 
     name: str
     test: Callable[[VerifyContext], bool]  # cheap: is there anything to check here?
@@ -53,19 +53,19 @@ def _has_report_pages(ctx: VerifyContext) -> bool:
 
 
 def _timestamps() -> Callable[[VerifyContext], CheckResult | None]:
-    from evidence_kit.timestamp import verify_check
+    from evidence_kit.timestamp.rfc3161 import verify_check
 
     return verify_check
 
 
 def _handover() -> Callable[[VerifyContext], CheckResult | None]:
-    from evidence_kit.export import verify_check
+    from evidence_kit.handover.export import verify_check
 
     return verify_check
 
 
 def _report_pages() -> Callable[[VerifyContext], CheckResult | None]:
-    from evidence_kit.reportcheck import verify_check
+    from evidence_kit.verify.reportcheck import verify_check
 
     return verify_check
 

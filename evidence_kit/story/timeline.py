@@ -25,7 +25,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from evidence_kit.models import Item
-from evidence_kit.narrative import Narrative
+from evidence_kit.story.narrative import Narrative
 
 STATEMENT = "collector statement"
 FILE_METADATA = "file metadata"
@@ -319,8 +319,9 @@ def build_timeline(
 def trusted_timestamps(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """RFC 3161 tokens recorded by ``timestamp`` events, read defensively.
 
-    Understands the events of :mod:`evidence_kit.timestamp` (``tsa``, ``gen_time``, ``covers``
-    {seal_sha256, events, ...}, ``files`` {token}, ``signature``) and tolerates other shapes.
+    Understands the events of :mod:`evidence_kit.timestamp.rfc3161` (``tsa``, ``gen_time``,
+    ``covers`` {seal_sha256, events, ...}, ``files`` {token}, ``signature``) and tolerates other
+    shapes.
     """
     out: list[dict[str, Any]] = []
     for ev in events:

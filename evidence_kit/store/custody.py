@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from evidence_kit import __version__
-from evidence_kit.canonical import canonical_bytes, json_safe, loads
-from evidence_kit.layout import LOG_PATH as LOG_PATH
 from evidence_kit.models import EVENT_TYPE, GENESIS, CustodyEvent, Finding, KeyId, digest
 from evidence_kit.models import LogHead as LogHead
-from evidence_kit.signing import Signer
+from evidence_kit.store.canonical import canonical_bytes, json_safe, loads
+from evidence_kit.store.layout import LOG_PATH as LOG_PATH
+from evidence_kit.store.signing import Signer
 from evidence_kit.util import hostname
 
 

@@ -30,12 +30,19 @@ from pathlib import Path
 from typing import Any
 
 from evidence_kit import __version__
-from evidence_kit.case import BATCH_BYTES, BATCH_FILES, Case, Session, StagedItem, new_item_record
 from evidence_kit.errors import EvkitError, StorageError, disk_full_error, is_disk_full
-from evidence_kit.fsutil import forget_locks
-from evidence_kit.hashing import CopyResult, copy_and_hash
+from evidence_kit.ingest.hashing import CopyResult, copy_and_hash
 from evidence_kit.models import Item
-from evidence_kit.signing import Signer
+from evidence_kit.store.case import (
+    BATCH_BYTES,
+    BATCH_FILES,
+    Case,
+    Session,
+    StagedItem,
+    new_item_record,
+)
+from evidence_kit.store.fsutil import forget_locks
+from evidence_kit.store.signing import Signer
 from evidence_kit.timeutil import local_iso
 from evidence_kit.util import fs_hex, fs_text, hostname
 
@@ -777,7 +784,7 @@ def _register(
     analysed: tuple[str, Any, list[Any]],
 ) -> None:
     """Record one copied file as a new item, or as a duplicate of an existing one."""
-    from evidence_kit.bag import neutral_name, safe_name
+    from evidence_kit.store.bag import neutral_name, safe_name
 
     existing = sess.existing_with_hash(sha256)
     if existing is not None:

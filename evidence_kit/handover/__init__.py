@@ -1,0 +1,1 @@
+"""Handing a case over: the export zip and reading it back."""

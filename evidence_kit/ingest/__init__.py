@@ -1,0 +1,1 @@
+"""Bringing evidence in: dropped paths, hashing and adding files to the case."""

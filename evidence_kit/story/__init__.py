@@ -1,0 +1,1 @@
+"""The story of the case: notes, suspects, losses, references and the timeline."""

@@ -1,0 +1,1 @@
+"""Trusted timestamps (RFC 3161) for the custody log."""
