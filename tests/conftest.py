@@ -103,3 +103,21 @@ def evidence(tmp_path: Path) -> Iterator[Path]:
     (d / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8)
     (d / "chat export.txt").write_text("[20/11/2026, 09:14] Mark: send the money\n")
     yield d
+
+
+#: ``evk(*args)`` -> (exit code, stdout + stderr): the CLI through ``cli.run``.
+Runner = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def evk(capsys: pytest.CaptureFixture[str]) -> Runner:
+    """Run the CLI through cli.run (domain errors -> exit codes); return (code, all output)."""
+    from evidence_kit.cli import run as cli_run
+
+    def go(*args: object) -> tuple[int, str]:
+        capsys.readouterr()
+        code = cli_run([str(a) for a in args])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    return go

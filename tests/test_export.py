@@ -21,8 +21,8 @@ from pathlib import Path
 
 import bagit
 import pytest
+from conftest import Runner
 
-from evidence_kit.cli import run
 from evidence_kit.handover.export import (
     BOMB_MIN_SIZE,
     build_zip,
@@ -38,25 +38,10 @@ from evidence_kit.store.signing import Signer
 RECIPIENT = "DC Sam Patel, Metropolitan Police"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
-Runner = Callable[..., tuple[int, str]]
-
 
 @pytest.fixture(autouse=True)
 def _debug(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVKIT_DEBUG", "1")  # a bug must fail the test, not become exit 3
-
-
-@pytest.fixture
-def evk(capsys: pytest.CaptureFixture[str]) -> Runner:
-    """Run the CLI through cli.run (domain errors -> exit codes); return (code, all output)."""
-
-    def go(*args: str) -> tuple[int, str]:
-        capsys.readouterr()
-        code = run([str(a) for a in args])
-        out = capsys.readouterr()
-        return code, out.out + out.err
-
-    return go
 
 
 @pytest.fixture

@@ -18,31 +18,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import Runner
 
-from evidence_kit.cli import run
 from evidence_kit.ingest.add import add_files
 from evidence_kit.store.case import Case
 from evidence_kit.store.signing import Signer
 
 RECIPIENT = "DC Sam Patel, Metropolitan Police"
 REPO = Path(__file__).resolve().parents[1]
-Runner = Callable[..., tuple[int, str]]
 
 
 @pytest.fixture(autouse=True)
 def _debug(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVKIT_DEBUG", "1")  # a bug must fail the test, not become exit 3
-
-
-@pytest.fixture
-def evk(capsys: pytest.CaptureFixture[str]) -> Runner:
-    def go(*args: object) -> tuple[int, str]:
-        capsys.readouterr()
-        code = run([str(a) for a in args])
-        out = capsys.readouterr()
-        return code, out.out + out.err
-
-    return go
 
 
 @pytest.fixture
