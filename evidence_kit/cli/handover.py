@@ -57,7 +57,11 @@ def verify(
     except CaseLockedError as exc:
         if not as_json:
             raise
-        # A program reading --json gets its answer on stdout too: could not check (exit 3).
+        # A program reading --json gets its answer on stdout too: could not check (exit 3);
+        # the person sees the same words as without --json.
+        util.warn(f"evkit: {exc.message}")
+        if exc.hint:
+            util.warn(f"       {exc.hint}")
         finding = {
             "code": "case.busy",
             "message": f"{exc.message} {exc.hint or ''}".strip(),
