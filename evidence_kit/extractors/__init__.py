@@ -9,7 +9,9 @@ must never stop evidence from being preserved.
 
 from __future__ import annotations
 
+import functools
 import mimetypes
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -53,17 +55,28 @@ def choose(
     ``head`` gives the file's first bytes; it is called at most once, and only if an entry that
     did not match by type and name declares a ``sniff`` function.
     """
-    first: bytes | None = None
+    by_type, sniffers = _by_type(mime, suffix, tuple(entries))
+    if sniffers:
+        first = head()[:SNIFF_BYTES]
+        for entry in sniffers:
+            if entry.accepting.sniff is not None and entry.accepting.sniff(first):
+                return entry
+    return by_type
+
+
+@functools.lru_cache(maxsize=512)
+def _by_type(
+    mime: str, suffix: str, entries: tuple[Registered, ...]
+) -> tuple[Registered | None, tuple[Registered, ...]]:
+    """The first entry accepting this type and name, and the entries before it that sniff
+    (tried first, in order): worked out once per type and name, not once per file."""
+    sniffers: list[Registered] = []
     for entry in entries:
         if entry.accepting.by_type(mime, suffix):
-            return entry
-        sniff = entry.accepting.sniff
-        if sniff is not None:
-            if first is None:
-                first = head()[:SNIFF_BYTES]
-            if sniff(first):
-                return entry
-    return None
+            return entry, tuple(sniffers)
+        if entry.accepting.sniff is not None:
+            sniffers.append(entry)
+    return None, tuple(sniffers)
 
 
 def _load(entry: Registered) -> Extractor | None:
@@ -172,7 +185,7 @@ def type_mismatch(mime: str, original_name: str) -> dict[str, str] | None:
 
 def extract(path: Path, mime: str, ctx: ExtractContext) -> Extraction:
     """Run the extractor for this type; never raises for bad file content."""
-    suffix = Path(ctx.original_name).suffix.lower()
+    suffix = os.path.splitext(ctx.original_name)[1].lower()
     chosen: Extractor | None = None
     remaining: Sequence[Registered] = REGISTRY
     while chosen is None:

@@ -14,7 +14,6 @@ import mmap
 import os
 import stat
 import struct
-import sys
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from evidence_kit.ingest import pool
 from evidence_kit.store.fsutil import start_writeback
 
 if TYPE_CHECKING:
@@ -210,7 +210,7 @@ def hash_many(
     if workers == 1 or (n < 64 and total < 64 * CHUNK and n < 4):
         return _hash_serial(paths, named, progress)
     if sizes is not None and total / n < 4 * CHUNK and n >= 256:
-        if sys.platform.startswith("linux"):
+        if pool.available():
             return _hash_forked(paths, named, workers, progress)
         return _hash_pooled(paths, named, workers, progress)
     order = sorted(range(n), key=lambda i: -(sizes[i] if sizes is not None else 0))
@@ -235,105 +235,136 @@ _STRIDE = 32
 def _hash_forked(
     paths: Sequence[str], names: Sequence[str], workers: int, progress: Callable[[int], None] | None
 ) -> ForkedHashing:
-    """Fork ``workers`` processes now, each hashing an interleaved share of ``paths`` (inherited,
-    not sent) into a table shared with this process; return the handle to it.
+    """Fork ``workers`` processes now (:mod:`evidence_kit.ingest.pool`), each hashing an
+    interleaved share of ``paths`` (inherited, not sent) into a table shared with this process;
+    return the handle to it.
 
     Lighter than a process pool: no ``multiprocessing`` import, no pickling, and nothing for
     this process to parse per file while the workers run, so the checks that run meanwhile
     keep the interpreter. A pipe per worker carries progress (bytes done) when it is wanted,
     and its end tells that the worker is gone.
     """
-    n = len(paths)
     # Anonymous and shared: the workers write their results in place. The digests first
     # (32 bytes a file), then a status a file (8 bytes): the size + 1 once hashed, -errno if
-    # the file could not be read, 0 if no worker reached it (one died).
-    table = mmap.mmap(-1, n * 40)
-    pids: list[int] = []
-    readers: list[int] = []
+    # the file could not be read, 0 if no worker reached it (one died on it).
+    table = mmap.mmap(-1, len(paths) * 40)
+    job = ForkedHashing(paths, names, table, workers, progress)
     try:
-        for w in range(workers):
-            r, wfd = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the child: hash its share, write, and leave without cleanup
-                code = 1
-                try:
-                    os.close(r)
-                    for other in readers:
-                        os.close(other)
-                    _hash_share(paths, w, workers, table, wfd if progress else None)
-                    code = 0
-                finally:
-                    os._exit(code)
-            os.close(wfd)
-            pids.append(pid)
-            readers.append(r)
+        for w in range(job.workers):
+            job.spawn(w, after=-1)
     except BaseException:
-        _reap(pids, readers, kill=True)
-        table.close()
+        job.close()
         raise
-    return ForkedHashing(names, pids, readers, table, progress)
+    return job
 
 
 def _hash_share(
-    paths: Sequence[str], w: int, workers: int, table: mmap.mmap, progress_fd: int | None
+    paths: Sequence[str],
+    w: int,
+    workers: int,
+    table: mmap.mmap,
+    progress_fd: int | None,
+    after: int = -1,
 ) -> None:
-    """A worker's share: runs of ``_STRIDE`` files, every ``workers``-th run from the ``w``-th."""
+    """A worker's share: runs of ``_STRIDE`` files, every ``workers``-th run from the ``w``-th
+    (after index ``after``: a worker started in place of one that died)."""
     n = len(paths)
     status_at = 32 * n
     put_status = struct.Struct("=q").pack_into
     sha256, readv, view = hashlib.sha256, os.readv, _buffer()
     bufs = [view]
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-    for start in range(w * _STRIDE, n, workers * _STRIDE):
-        done = 0
-        for i in range(start, min(n, start + _STRIDE)):
+    done = 0
+    for count, i in enumerate(pool.share(n, w, workers, _STRIDE, after), 1):
+        try:
+            fd = os.open(paths[i], flags)
             try:
-                fd = os.open(paths[i], flags)
-                try:
-                    h = sha256()
-                    size = 0
-                    while got := readv(fd, bufs):
-                        h.update(view[:got])
-                        size += got
-                finally:
-                    os.close(fd)
-                table[32 * i : 32 * i + 32] = h.digest()
-                put_status(table, status_at + 8 * i, size + 1)  # after the digest: a worker
-                done += size  # killed between the two leaves the file "not reached"
-            except OSError as exc:
-                put_status(table, status_at + 8 * i, -(exc.errno or errno.EIO))
-        if progress_fd is not None:
-            _write_all(progress_fd, b"%d\n" % done)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+                h = sha256()
+                size = 0
+                while got := readv(fd, bufs):
+                    h.update(view[:got])
+                    size += got
+            finally:
+                os.close(fd)
+            table[32 * i : 32 * i + 32] = h.digest()
+            put_status(table, status_at + 8 * i, size + 1)  # after the digest: a worker
+            done += size  # killed between the two leaves the file "not reached"
+        except OSError as exc:
+            put_status(table, status_at + 8 * i, -(exc.errno or errno.EIO))
+        if progress_fd is not None and count % _STRIDE == 0:
+            pool.write_all(progress_fd, b"%d\n" % done)
+            done = 0
+    if progress_fd is not None and done:
+        pool.write_all(progress_fd, b"%d\n" % done)
 
 
 class ForkedHashing:
     """Files being hashed by forked workers: iterate for outcomes (once they are done), or
-    :meth:`wait` and read the results in bulk (:attr:`digests`, :attr:`statuses`)."""
+    :meth:`wait` and read the results in bulk (:attr:`digests`, :attr:`statuses`).
+
+    A worker that dies (killed, out of memory) costs the file it was on: that file is left "not
+    reached" (the caller reports it could not be checked) and a new worker hashes the rest of
+    its share."""
 
     def __init__(
         self,
+        paths: Sequence[str],
         names: Sequence[str],
-        pids: list[int],
-        readers: list[int],
         table: mmap.mmap,
+        workers: int,
         progress: Callable[[int], None] | None,
     ) -> None:
         self.names = names
-        self._pids = pids
-        self._readers = readers
+        self._paths = paths
         self._table = table
+        self.workers = max(1, min(workers, len(paths)))
         self._progress = progress
+        self._pids: dict[int, int] = {}  # read end -> worker pid
+        self._who: dict[int, int] = {}  # read end -> worker number
+        self._deaths = [0] * self.workers
+        self._after = [-1] * self.workers  # where each worker's current process started
         self._done = False
         #: The 32-byte digest of each file, in order (zeros where there is no digest).
         self.digests = b""
         #: Per file: its size + 1 once hashed, -errno if unreadable, 0 if never reached.
         self.statuses = array("q")
+
+    def spawn(self, w: int, after: int) -> int:
+        """Fork worker ``w`` for its share after index ``after``; returns its read end."""
+        paths, workers, table = self._paths, self.workers, self._table
+        wants_progress = self._progress is not None
+
+        def body(wfd: int) -> None:
+            _hash_share(paths, w, workers, table, wfd if wants_progress else None, after)
+
+        pid, fd = pool.fork(body, close=tuple(self._pids))
+        self._pids[fd], self._who[fd] = pid, w
+        self._after[w] = after
+        return fd
+
+    def _ended(self, fd: int) -> int | None:
+        """The worker reading into ``fd`` has finished or died: reap it; if it died, start
+        another for the rest of its share (returns its read end)."""
+        pid, w = self._pids.pop(fd), self._who.pop(fd)
+        os.close(fd)
+        try:
+            _pid, status = os.waitpid(pid, 0)
+        except OSError:
+            return None
+        if os.waitstatus_to_exitcode(status) == 0:
+            return None
+        n = len(self._paths)
+        statuses = memoryview(self._table)[32 * n : 40 * n].cast("q")
+        try:
+            # The first of its share not reached is the file it died on: left unreached.
+            share = pool.share(n, w, self.workers, _STRIDE, self._after[w])
+            died_on = next((i for i in share if not statuses[i]), None)
+        finally:
+            statuses.release()
+        self._deaths[w] += 1
+        if died_on is None or self._deaths[w] >= pool.MAX_DEATHS_IN_A_ROW:
+            return None
+        return self.spawn(w, after=died_on)
 
     def wait(self) -> None:
         """Wait for the workers (passing on their progress) and take their results."""
@@ -344,24 +375,20 @@ class ForkedHashing:
         finished = False
         try:
             poll = select.poll()
-            for fd in self._readers:
+            for fd in self._pids:
                 poll.register(fd, select.POLLIN)
-            open_fds = set(self._readers)
-            while open_fds:
+            while self._pids:
                 for fd, _event in poll.poll():
                     chunk = os.read(fd, 1 << 16)
                     if not chunk:
                         poll.unregister(fd)
-                        open_fds.discard(fd)
+                        if (again := self._ended(fd)) is not None:
+                            poll.register(again, select.POLLIN)
                     elif self._progress:
                         # Whole lines: each count is one write() of a few bytes, which a
                         # pipe never splits.
                         for count in chunk.split():
                             self._progress(int(count))
-            for pid in self._pids:  # every worker has closed its pipe: it is done, or died
-                with contextlib.suppress(OSError):
-                    os.waitpid(pid, 0)
-            self._pids.clear()
             n = len(self.names)
             self.digests = self._table[: 32 * n]
             self.statuses = array("q", self._table[32 * n : 40 * n])
@@ -373,7 +400,9 @@ class ForkedHashing:
         """Stop the workers if they still run (a consumer that stops early, or Ctrl-C)."""
         if not self._done:
             self._done = True
-            _reap(self._pids, self._readers, kill=kill)
+            pool.stop(list(self._pids.values()), list(self._pids), kill=kill)
+            self._pids.clear()
+            self._who.clear()
             self._table.close()
 
     def __del__(self) -> None:
@@ -389,7 +418,7 @@ class ForkedHashing:
                 yield HashOutcome(name, self.digests[32 * i : 32 * i + 32].hex(), status - 1, None)
             elif status < 0:
                 yield HashOutcome(name, None, None, strerror(-status))
-            # 0: never reached (a worker died); the caller sees the file has no outcome
+            # 0: never reached (a worker died on it); the caller sees it has no outcome
 
 
 class ForkedLineDigests:
@@ -443,18 +472,12 @@ def start_line_digests(path: str, max_lines: int) -> ForkedLineDigests | None:
     The lines of a JSON Lines file are hashed one by one (each record must be bound by a signed
     event); on its own core that work does not hold up the caller's checks.
     """
-    if not sys.platform.startswith("linux"):
+    if not pool.available():
         return None
     # Shared with the child: the line count, the file's digest, then one digest a line.
     table = mmap.mmap(-1, 40 + 32 * max_lines)
-    pid = os.fork()
-    if pid == 0:  # the child: work, write, and leave without cleanup
-        code = 1
-        try:
-            _line_digests_into(path, max_lines, table)
-            code = 0
-        finally:
-            os._exit(code)
+    pid, fd = pool.fork(lambda _wfd: _line_digests_into(path, max_lines, table))
+    os.close(fd)  # its exit status says whether it worked
     return ForkedLineDigests(pid, table)
 
 
@@ -485,20 +508,6 @@ def _line_digests_into(path: str, max_lines: int, table: mmap.mmap) -> None:
                 break
     table[8:40] = whole.digest()
     struct.pack_into("=q", table, 0, count)
-
-
-def _reap(pids: list[int], readers: list[int], *, kill: bool) -> None:
-    import signal
-
-    for fd in readers:
-        with contextlib.suppress(OSError):
-            os.close(fd)
-    for pid in pids:
-        if kill:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.waitpid(pid, 0)
 
 
 def _hash_pooled(
