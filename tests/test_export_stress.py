@@ -14,11 +14,12 @@ import signal
 import subprocess
 import sys
 import uuid
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Runner
+from conftest import Run, Runner
 
 from evidence_kit.ingest.add import add_files
 from evidence_kit.store.case import Case
@@ -540,3 +541,27 @@ def test_defect_9_signed_package_with_a_script_in_its_report_does_not_verify(
     code, text = evk("import", out / "p.zip", tmp_path / "unpacked")
     assert code == 1 and "not unpacked" in text and "index.html" in text, text
     assert not (tmp_path / "unpacked").exists()
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [{"a.txt": b"hi"}, {"one/a.txt": b"1", "two/b.txt": b"2"}, {}],
+    ids=["loose file", "two folders", "empty zip"],
+)
+def test_a_zip_that_is_not_a_package_could_not_be_checked(
+    tmp_path: Path, evkit: Callable[..., Run], entries: dict[str, bytes]
+) -> None:
+    """Verify never says "changed" about something it never checked: a zip evkit did not make
+    (no case folder) is exit 3, also with --json, where the answer is on stdout."""
+    z = tmp_path / "holiday photos.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    plain = evkit("verify", str(z))
+    assert plain.exit_code == 3, plain
+    assert "not an evkit handover package" in plain.stderr
+    as_json = evkit("verify", "--json", str(z))
+    assert as_json.exit_code == 3
+    doc = json.loads(as_json.stdout)
+    assert doc["result"] == "not-verified"
+    assert [f["code"] for f in doc["findings"]] == ["package.unreadable"]

@@ -42,7 +42,13 @@ def verify(
     Exit 0 intact, 1 something changed (each difference is named), 3 could not check.
     """
     from evidence_kit.app.verify import verify as check
-    from evidence_kit.errors import CaseLockedError
+    from evidence_kit.errors import (
+        EXIT_INTEGRITY,
+        CaseLockedError,
+        EvkitError,
+        UnreadableInputError,
+        UsageError,
+    )
 
     try:
         rep = check(
@@ -54,24 +60,40 @@ def verify(
             on_recover=util.warn,
             progress=util.shown_progress(),
         )
-    except CaseLockedError as exc:
-        if not as_json:
+    except EvkitError as exc:
+        if not as_json or isinstance(exc, UsageError):
             raise
-        # A program reading --json gets its answer on stdout too: could not check (exit 3);
-        # the person sees the same words as without --json.
+        # A program reading --json gets its answer on stdout too (a busy case, a file that is
+        # not a package: could not check, exit 3); the person sees the same words as without
+        # --json.
         util.warn(f"evkit: {exc.message}")
         if exc.hint:
             util.warn(f"       {exc.hint}")
+        changed = exc.exit_code == EXIT_INTEGRITY
+        code = (
+            "case.busy"
+            if isinstance(exc, CaseLockedError)
+            else "package.unreadable"
+            if isinstance(exc, UnreadableInputError)
+            else "package.changed"
+            if changed
+            else "not-checked"
+        )
         finding = {
-            "code": "case.busy",
+            "code": code,
             "message": f"{exc.message} {exc.hint or ''}".strip(),
             "path": None,
-            "kind": "unchecked",
+            "kind": "changed" if changed else "unchecked",
         }
         util.emit_json(
-            {"target": target, "result": "not-verified", "findings": [finding], "checks": []}
+            {
+                "target": target,
+                "result": "changed" if changed else "not-verified",
+                "findings": [finding],
+                "checks": [],
+            }
         )
-        ctx.exit(3)
+        ctx.exit(exc.exit_code)
     if as_json:
         util.emit_json(rep.to_dict())
     else:

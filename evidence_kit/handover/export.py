@@ -1769,9 +1769,11 @@ class ZipSource:
         else:
             tops = {i.filename.split("/", 1)[0] for i in safe if "/" in i.filename}
             if len(tops) != 1:
-                raise IntegrityError(
+                # Not a package evkit made (another zip, the wrong file): nothing was checked,
+                # so nothing can be said to have changed (exit 3, not 1).
+                raise UnreadableInputError(
                     f"{self.path} is not an evkit handover package: it holds "
-                    "no case folder (no bagit.txt)."
+                    "no case folder (no bagit.txt), so there is nothing evkit can check."
                 )
             self.prefix = tops.pop() + "/"
         files = {
