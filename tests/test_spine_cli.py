@@ -154,6 +154,20 @@ def test_stdin_paths_and_file_uris(evkit, tmp_path: Path, evidence: Path) -> Non
     assert r.exit_code == 0, r.output
 
 
+def test_stdin_paths_pasted_with_escaped_spaces(evkit, tmp_path: Path, evidence: Path) -> None:
+    """A path copied from a terminal (spaces escaped) and piped in names the file it meant;
+    a name that really holds a backslash is still taken as written."""
+    case = init_case(evkit, tmp_path)
+    literal = evidence / "back\\slash.txt"
+    literal.write_text("a name with a backslash in it\n")
+    escaped = str(evidence / "chat export.txt").replace(" ", "\\ ")
+    r = evkit("add", "-", input=f"{escaped}\n{literal}\n", cwd=case)
+    assert r.exit_code == 0, r.output
+    assert "Added 2 item(s)" in r.stdout
+    names = {i["original"]["name"] for i in json.loads(evkit("list", "--json", cwd=case).stdout)}
+    assert names == {"chat export.txt", "back\\slash.txt"}
+
+
 def test_add_with_no_paths_and_no_terminal_is_a_usage_error(evkit, tmp_path: Path) -> None:
     case = init_case(evkit, tmp_path)
     r = evkit("add", cwd=case)

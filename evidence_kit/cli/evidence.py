@@ -18,6 +18,23 @@ if TYPE_CHECKING:  # typing only, keeps start-up light
 
 
 # ---- add ------------------------------------------------------------------------------------
+def _unescaped(line: str) -> str:
+    """A path read from standard input as written; but a line pasted from a terminal with its
+    spaces escaped (``My\\ File.png``) that names no file as written is read as the terminal
+    meant it, when that names a file (a backslash in a name is rare, a pasted path is not)."""
+    from evidence_kit.ingest.droppaths import normalize_dropped, split_dropped
+
+    if "\\" not in line or os.path.lexists(normalize_dropped(line)):
+        return line
+    try:
+        words = split_dropped(line)
+    except ValueError:
+        return line
+    if len(words) == 1 and os.path.lexists(normalize_dropped(words[0])):
+        return words[0]
+    return line
+
+
 def _read_paths(args: tuple[str, ...]) -> tuple[list[str], list[Problem]]:
     """The paths to add, and the dragged lines that could not be read as paths (each is
     reported as not added, so that none is missed)."""
@@ -29,7 +46,7 @@ def _read_paths(args: tuple[str, ...]) -> tuple[list[str], list[Problem]]:
     for arg in args:
         if arg == "-":
             data = sys.stdin.read() if sys.stdin is not None else ""
-            paths.extend(split_lines(data))
+            paths.extend(_unescaped(p) for p in split_lines(data))
         elif arg[:6].lower() == "file:/":
             paths.extend(split_lines(arg))
         else:
