@@ -121,3 +121,12 @@ def evk(capsys: pytest.CaptureFixture[str]) -> Runner:
         return code, out.out + out.err
 
     return go
+
+
+def no_children_left() -> bool:
+    """True if this process has no child process left (no worker leaked or left unreaped)."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import no_children_left
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -163,14 +164,6 @@ def _small_files(tmp_path: Path, count: int) -> tuple[list[str], dict[str, str]]
     return paths, expected
 
 
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
 def test_many_small_files_named_as_asked(tmp_path: Path) -> None:
     paths, expected = _small_files(tmp_path, 400)
     names = [f"data/{os.path.basename(p)}" for p in paths]
@@ -181,7 +174,7 @@ def test_many_small_files_named_as_asked(tmp_path: Path) -> None:
     }
     assert outs == {f"data/{os.path.basename(p)}": h for p, h in expected.items()}
     assert sum(seen) == sum(os.path.getsize(p) for p in paths)  # progress counts bytes
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_consumer_that_stops_early_leaves_no_workers(tmp_path: Path) -> None:
@@ -189,7 +182,7 @@ def test_a_consumer_that_stops_early_leaves_no_workers(tmp_path: Path) -> None:
     outs = hash_many(paths, [120] * 2000, workers=2)
     next(iter(outs))
     outs.close()  # type: ignore[attr-defined]
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_worker_that_dies_costs_the_file_it_was_on(
@@ -217,7 +210,7 @@ def test_a_worker_that_dies_costs_the_file_it_was_on(
     monkeypatch.undo()
     assert set(outs) == set(paths) - {fatal}
     assert all(expected[p] == h for p, h in outs.items())
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_worker_that_keeps_dying_gives_up_without_hanging(
@@ -247,7 +240,7 @@ def test_a_worker_that_keeps_dying_gives_up_without_hanging(
     assert len(outs) == 160
     assert all(expected[p] == h for p, h in outs.items())
     assert pool.MAX_DEATHS_IN_A_ROW > 1
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def _reference_lines(data: bytes) -> list[str]:
@@ -272,7 +265,7 @@ def test_line_digests_in_another_process(
     job = start_line_digests(str(p), max_lines=len(lines) + 1)
     assert job is not None
     assert job.result() == (hashlib.sha256(data).hexdigest(), _reference_lines(data))
-    assert _no_children_left()
+    assert no_children_left()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked on Linux only")
@@ -292,4 +285,4 @@ def test_line_digests_decline_what_they_cannot_do(tmp_path: Path) -> None:
     job = start_line_digests(str(big), max_lines=20)
     assert job is not None
     job.close()  # not wanted after all: stopped and reaped
-    assert _no_children_left()
+    assert no_children_left()

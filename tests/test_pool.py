@@ -8,20 +8,13 @@ import signal
 import sys
 
 import pytest
+from conftest import no_children_left
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_kit.ingest import pool
 
 pytestmark = pytest.mark.skipif(not pool.available(), reason="workers are forked on Linux only")
-
-
-def _no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 @settings(max_examples=30, deadline=None)
@@ -40,7 +33,7 @@ def test_results_come_back_in_order() -> None:
     finally:
         workers.close()
     assert got == [b"x" * (i % 7) + str(i).encode() for i in range(500)]
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_task_that_kills_its_worker_costs_that_task_only() -> None:
@@ -62,7 +55,7 @@ def test_a_task_that_kills_its_worker_costs_that_task_only() -> None:
     assert [r for r in got if not isinstance(r, pool.Died)] == [
         str(i).encode() for i in range(100) if i not in died
     ]
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_worker_that_cannot_work_at_all_is_given_up_without_hanging() -> None:
@@ -81,7 +74,7 @@ def test_a_worker_that_cannot_work_at_all_is_given_up_without_hanging() -> None:
     assert [r.how for r in got[1::2]][: pool.MAX_DEATHS_IN_A_ROW] == [
         "exit code 5"
     ] * pool.MAX_DEATHS_IN_A_ROW
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_a_consumer_that_stops_early_leaves_no_workers() -> None:
@@ -89,7 +82,7 @@ def test_a_consumer_that_stops_early_leaves_no_workers() -> None:
     first = next(iter(workers))
     workers.close()
     assert first == b"y" * 1000
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_workers_run_only_a_pipe_ahead() -> None:
@@ -112,7 +105,7 @@ def test_workers_run_only_a_pipe_ahead() -> None:
         os.close(marker[0])
         os.close(marker[1])
     assert done < 100  # ~16 results fit in a 64 KiB pipe, not 10,000
-    assert _no_children_left()
+    assert no_children_left()
 
 
 def test_exit_text() -> None:
