@@ -18,7 +18,16 @@ from pathlib import Path
 
 from evidence_kit.extractors.interface import Accepts, Extractor
 
-__all__ = ["EMAIL", "IMAGE", "PDF", "REGISTRY", "STATEMENT", "Registered", "Thumbnailer"]
+__all__ = [
+    "EMAIL",
+    "IMAGE",
+    "PDF",
+    "REGISTRY",
+    "STATEMENT",
+    "WEB",
+    "Registered",
+    "Thumbnailer",
+]
 
 _OCTET = "application/octet-stream"
 
@@ -195,5 +204,52 @@ PDF = Registered(
     _pdf,
 )
 
+
+def _web() -> Extractor:
+    from evidence_kit.extractors.web import EXTRACTOR
+
+    return EXTRACTOR
+
+
+def _web_sniff(head: bytes) -> bool:
+    """A WARC (plain or gzip), or an MHTML that names its snapshot, from its first bytes."""
+    if head.startswith(b"WARC/1.") or head.startswith(b"WARC/0."):
+        return True
+    if head.startswith(b"\x1f\x8b"):
+        import zlib
+
+        try:
+            inner = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 16)
+        except zlib.error:
+            return False
+        return inner.startswith((b"WARC/", b"filedesc://"))
+    return b"\nSnapshot-Content-Location:" in head or head.startswith(b"Snapshot-Content-Location:")
+
+
+_MHT_NAMED = frozenset({"message/rfc822", "text/*", "", _OCTET, "inode/x-empty"})
+
+#: Saved web pages: MHTML by name (libmagic calls it an e-mail or text) or by its snapshot
+#: header, HTML by type, WARC/ARC by type or first bytes (also gzip-compressed), WACZ by name.
+#: Before EMAIL, which would otherwise take every MHTML as a message.
+WEB = Registered(
+    "web",
+    Accepts(
+        mime_types=frozenset(
+            {"text/html", "application/xhtml+xml", "application/warc", "application/x-ia-arc"}
+        ),
+        extensions={
+            ".mhtml": _MHT_NAMED,
+            ".mht": _MHT_NAMED,
+            ".wacz": frozenset({"application/zip", _OCTET}),
+            ".warc": frozenset({"application/gzip", "application/x-gzip", _OCTET, "text/*"}),
+            ".arc": frozenset({"application/gzip", "application/x-gzip", _OCTET, "text/*"}),
+            ".html": frozenset({"text/*", _OCTET}),
+            ".htm": frozenset({"text/*", _OCTET}),
+        },
+        sniff=_web_sniff,
+    ),
+    _web,
+)
+
 #: Order matters: the first entry that accepts a file reads it.
-REGISTRY: tuple[Registered, ...] = (EMAIL, IMAGE, STATEMENT, PDF)
+REGISTRY: tuple[Registered, ...] = (WEB, EMAIL, IMAGE, STATEMENT, PDF)
