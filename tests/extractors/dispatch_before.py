@@ -211,6 +211,10 @@ MIMES = sorted(
         "text/rtf",
         "message/partial",
         "application/x-outlook-msg",
+        "application/warc",
+        "application/x-ia-arc",
+        "application/gzip",
+        "application/xhtml+xml",
     }
 )
 SUFFIXES = sorted(
@@ -234,6 +238,12 @@ SUFFIXES = sorted(
         ".html",
         ".json",
         ".xls",
+        ".mhtml",
+        ".mht",
+        ".wacz",
+        ".warc",
+        ".arc",
+        ".htm",
     }
 )
 
