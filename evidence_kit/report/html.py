@@ -250,6 +250,7 @@ class HtmlRenderer:
             self._limits(s),
             self._items(s),
             self._details(s, report.thumbnails),
+            self._web_pages(s),
             self._timeline(s),
             self._suspects(s),
             self._identifiers(s),
@@ -456,6 +457,48 @@ class HtmlRenderer:
             parts.append('<div class="clear"></div></div>')
         parts.append("</section>")
         return "".join(parts)
+
+    def _web_pages(self, s: Mapping[str, Any]) -> str:
+        from evidence_kit.report.webpages import web_pages
+
+        rows = []
+        for r in web_pages(s.get("items") or []):
+            claimed = esc(r.get("claimed") or "(not stated)")
+            if r.get("claimed_raw") and r.get("claimed_raw") != r.get("claimed"):
+                claimed += f'<br><span class="muted">as written: {esc(r["claimed_raw"])}</span>'
+            if r.get("claimed_source"):
+                claimed += f'<br><span class="muted">{esc(r["claimed_source"])}</span>'
+            warnings = "<br>".join(esc(w) for w in r.get("warnings") or [])
+            rows.append(
+                [
+                    esc(r.get("item")),
+                    f"<code>{_short(str(r.get('url') or '(no address stated)'), 2000)}</code>",
+                    _short(str(r.get("title") or ""), 500),
+                    claimed,
+                    esc(r.get("acquired_at")),
+                    warnings,
+                ]
+            )
+        if not rows:
+            return ""
+        return (
+            '<section id="web-pages"><h2>Web pages</h2><p class="muted">Saved web pages, shown '
+            "as text only: nothing from them is loaded or run. The capture time is the one the "
+            "file states (the saving computer's or tool's clock); the acquisition time is when "
+            "evkit copied the file. They are different facts.</p>"
+            + _table(
+                [
+                    "Item",
+                    "Address (URL)",
+                    "Title",
+                    "Captured (as the file states, UTC)",
+                    "Acquired by evkit (UTC)",
+                    "Warnings",
+                ],
+                rows,
+            )
+            + "</section>"
+        )
 
     def _timeline(self, s: Mapping[str, Any]) -> str:
         rows = []
