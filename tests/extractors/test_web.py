@@ -112,6 +112,14 @@ GOLDEN = [
         "2020-10-07T21:22:36Z",
     ),
     (
+        # chunked and gzip-encoded page; an SVG <title>nav-logo</title> follows in the body
+        "jswacz__lil-projects.warc.gz",
+        "warc",
+        "https://lil.law.harvard.edu/projects/",
+        "Projects | Library Innovation Lab",
+        "2023-02-22T16:19:54Z",
+    ),
+    (
         "replayweb__example.wacz",
         "wacz",
         "https://webrecorder.net/",
@@ -170,6 +178,23 @@ def test_every_corpus_web_file_reads_without_an_unexpected_failure() -> None:
         result = _run(path)
         assert not any("could not be read completely" in e for e in result.errors), (path, result)
         assert result.metadata.get("format"), path
+
+
+def test_archive_without_html_lists_its_responses() -> None:
+    result = _run(_web("warcio__post-test.warc.gz"))
+    pages = result.metadata["pages"]
+    assert [p["url"] for p in pages] == [
+        "http://httpbin.org/post",
+        "http://httpbin.org/post",
+        "http://httpbin.org/post?foo=bar",
+    ]
+    assert pages[0]["role"] == "resource"
+    assert pages[0]["claimed_capture"]["at"] == "2014-06-10T00:08:59Z"
+
+
+def test_arc_with_unreadable_lengths_says_so() -> None:
+    result = _run(_web("warcio__bad.arc"))
+    assert any("'abc' is not a valid length" in e for e in result.errors), result.errors
 
 
 def test_warc_metadata_warcinfo_status_and_request_link() -> None:

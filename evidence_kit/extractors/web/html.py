@@ -116,6 +116,7 @@ class _Reader(HTMLParser):
         self.page_url = page_url
         self.skip = 0
         self.in_title = False
+        self.title_seen = False
         self.title_parts: list[str] = []
         self.pieces: list[str] = []
         self.size = 0
@@ -175,8 +176,8 @@ class _Reader(HTMLParser):
             self.skip += 1
         elif tag == "body":
             self.skip = 0  # an unclosed <title> must not hide the whole body
-        if tag == "title" and self.facts.title is None:
-            self.in_title = True
+        if tag == "title" and not self.title_seen:
+            self.in_title = self.title_seen = True  # the first <title> only (not an SVG's)
         if tag in _BLOCK:
             self._emit("\n")
         kind = _ACTIVE.get(tag)

@@ -19,7 +19,7 @@ from typing import Any
 from evidence_kit.extractors.interface import ExtractContext, Extraction
 from evidence_kit.extractors.web.common import MAX_PAGES, MAX_RESOURCES, err
 from evidence_kit.extractors.web.pages import Pages
-from evidence_kit.extractors.web.warc import WarcState, read_archive
+from evidence_kit.extractors.web.warc import WarcState, add_fallback_pages, read_archive
 
 _MAX_ENTRIES = 100_000
 _MAX_JSON = 4 * 1024 * 1024
@@ -251,6 +251,8 @@ def extract_wacz(path: Path, ctx: ExtractContext, result: Extraction) -> None:
             except Exception as exc:  # warcio's own errors, a damaged member: say which
                 result.errors.append(err(f"{info.filename} could not be read to its end", exc))
     state.finish()
+    if not listed:
+        add_fallback_pages(state)
     for entry in listed:
         if not any(p.get("url") == entry["url"] for p in pages.pages):
             pages.add_other(

@@ -361,6 +361,13 @@ def _record(record: Any, state: WarcState, where: str) -> tuple[dict[str, Any], 
         if rtype == "request":
             entry["request_line"] = first
             entry["concurrent_to"] = _header(record, "WARC-Concurrent-To")
+    stated_len = (_header(record, "Content-Length") or "").strip()
+    if stated_len and not stated_len.isdigit():
+        entry["damaged"] = f"its stated length {stated_len[:40]!r} is not a length"
+        state.result.errors.append(
+            f"{where} record {state.read} ({uri or rtype}): its stated length "
+            f"{stated_len[:40]!r} is not a valid length, so its content could not be read"
+        )
     cut = isinstance(declared_len, int) and hashing.size < declared_len
     if cut:
         state.cut_short += 1
@@ -531,6 +538,33 @@ def _page(
     )
 
 
+_FALLBACK_PAGES = 20
+
+
+def add_fallback_pages(state: WarcState) -> None:
+    """An archive without any HTML page still captured something: list its first responses
+    and resources (address, type, status, WARC-Date) as its pages."""
+    if state.pages.pages:
+        return
+    for entry in state.records:
+        if len(state.pages.pages) >= _FALLBACK_PAGES:
+            break
+        if entry["type"] not in ("response", "resource") or not entry.get("target_uri"):
+            continue
+        state.pages.add_other(
+            {
+                "role": "resource",
+                "url": entry["target_uri"],
+                "url_source": "WARC-Target-URI",
+                "title": None,
+                "http_status": entry.get("http_status"),
+                "content_type": entry.get("http_content_type") or entry.get("content_type"),
+                "_claimed_raw": entry.get("warc_date"),
+                "_claimed_source": "WARC-Date",
+            }
+        )
+
+
 def extract_warc(path: Path, ctx: ExtractContext, result: Extraction) -> None:
     """Read a WARC, WARC.gz, ARC or ARC.gz file into ``result``."""
     from warcio.exceptions import ArchiveLoadFailed
@@ -562,6 +596,7 @@ def extract_warc(path: Path, ctx: ExtractContext, result: Extraction) -> None:
     except (OSError, EOFError, ValueError, zlib.error) as exc:
         result.errors.append(err("the archive could not be read to its end", exc))
     state.finish()
+    add_fallback_pages(state)
     if not state.read:
         result.errors.append("no web archive record could be read from this file")
     pages.finish()
