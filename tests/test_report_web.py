@@ -136,3 +136,36 @@ def test_gap_warning() -> None:
     after = gap_warning("2026-11-21T00:00:00Z", "2026-11-20T00:00:00Z")
     assert after is not None and "AFTER" in after
     assert gap_warning(None, "2026-11-20T00:00:00Z") is None
+
+
+def test_save_page_as_complete_links_its_folder(evkit: Any, tmp_path: Path, signer: Signer) -> None:
+    src = tmp_path / "saved"
+    (src / "page_files").mkdir(parents=True)
+    (src / "page.html").write_text(
+        "<!DOCTYPE html>\n<!-- saved from url=(0026)https://shop.example/item -->\n"
+        '<html><head><title>Cheap phones</title><link rel="stylesheet" '
+        'href="./page_files/a.css"></head><body><img src="./page_files/b%20c.png">'
+        "</body></html>"
+    )
+    (src / "page_files" / "a.css").write_text("body{}")
+    (src / "page_files" / "b c.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    (src / "alone.html").write_text('<html><body><img src="alone_files/x.png"></body></html>')
+    root = tmp_path / "case"
+    case = create_case(
+        root,
+        {"title": "Web", "collector": {"name": "Jane"}, "timezone": "UTC", "references": []},
+        signer,
+    )
+    assert not add_files(case, signer, [str(src)]).failures
+    items = {it.name: it for it in case.items().values()}
+    md = items["page.html"].extraction["metadata"]
+    assert md["format"] == "saved-html"
+    assert md["companion_folder"]["name"] == "page_files"
+    assert md["companion_folder"]["files"] == ["a.css", "b c.png"]
+    assert md["companion_folder"]["matches_page_name"] is True
+    _report(evkit, root, "--format", "html")
+    page = (root / "evkit/report/index.html").read_text("utf-8")
+    section = page.split('<section id="web-pages">', 1)[1].split("</section>", 1)[0]
+    ids = sorted([items["a.css"].id, items["b c.png"].id])
+    assert f"saved with its folder page_files: {', '.join(ids)}" in section
+    assert "a folder &#x27;alone_files&#x27; saved beside it, which is not in this case" in section

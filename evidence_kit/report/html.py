@@ -469,11 +469,17 @@ class HtmlRenderer:
             if r.get("claimed_source"):
                 claimed += f'<br><span class="muted">{esc(r["claimed_source"])}</span>'
             warnings = "<br>".join(esc(w) for w in r.get("warnings") or [])
+            title = _short(str(r.get("title") or ""), 500)
+            if r.get("linked"):
+                title += (
+                    f'<br><span class="muted">saved with its folder {esc(r.get("linked_folder"))}:'
+                    f" {esc(', '.join(r['linked'][:50]))}</span>"
+                )
             rows.append(
                 [
                     esc(r.get("item")),
                     f"<code>{_short(str(r.get('url') or '(no address stated)'), 2000)}</code>",
-                    _short(str(r.get("title") or ""), 500),
+                    title,
                     claimed,
                     esc(r.get("acquired_at")),
                     warnings,

@@ -48,8 +48,28 @@ def gap_warning(claimed_at: Any, acquired_at: Any) -> str | None:
     return None
 
 
+def _path(item: Any) -> str | None:
+    orig = item.get("original") if isinstance(item, Mapping) else None
+    path = orig.get("path") if isinstance(orig, Mapping) else None
+    return path if isinstance(path, str) and path else None
+
+
+def companion_items(page_item: Mapping[str, Any], folder: str, items: list[Any]) -> list[str]:
+    """IDs of the items added from the page's ``<name>_files/`` folder (same parent folder)."""
+    path = _path(page_item)
+    if not path or not folder or "/" in folder:
+        return []
+    prefix = path.rsplit("/", 1)[0] + "/" + folder + "/"
+    return [
+        str(it.get("id"))
+        for it in items
+        if isinstance(it, Mapping) and (_path(it) or "").startswith(prefix)
+    ]
+
+
 def web_pages(items: Iterable[Any]) -> list[dict[str, Any]]:
-    """One row per saved page: item, url, title, claimed, acquired_at, warnings."""
+    """One row per saved page: item, url, title, claimed, acquired_at, warnings, linked."""
+    items = list(items)
     rows: list[dict[str, Any]] = []
     for item in items:
         if not isinstance(item, Mapping) or item.get("withheld"):
@@ -69,6 +89,15 @@ def web_pages(items: Iterable[Any]) -> list[dict[str, Any]]:
             if isinstance(e, str) and ("digest mismatch" in e or "cut short" in e)
         ][:5]
         page_warnings = [str(w) for w in md.get("warnings") or [] if isinstance(w, str)]
+        companion = md.get("companion_folder")
+        linked: list[str] = []
+        if isinstance(companion, Mapping) and isinstance(companion.get("name"), str):
+            linked = companion_items(item, companion["name"], items)
+            if not linked:
+                item_warnings.append(
+                    f"the page uses files from a folder '{companion['name']}' saved beside it, "
+                    "which is not in this case"
+                )
         if not pages:
             rows.append(
                 {
@@ -108,6 +137,10 @@ def web_pages(items: Iterable[Any]) -> list[dict[str, Any]]:
                     "claimed_source": claimed.get("source"),
                     "acquired_at": acquired,
                     "warnings": warnings,
+                    "linked": linked if n == 0 else [],
+                    "linked_folder": companion.get("name")
+                    if n == 0 and isinstance(companion, Mapping)
+                    else None,
                 }
             )
         if len(pages) > MAX_PAGES_PER_ITEM:

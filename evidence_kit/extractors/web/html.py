@@ -57,6 +57,8 @@ _SINGLEFILE_RE = re.compile(
     r"(?is)Page saved with SingleFile.{0,200}?url:\s*(\S{1,4000})(?:.{0,200}?saved date:\s*"
     r"([^\n\r]{1,200}))?"
 )
+#: A reference into the folder a browser's "Save page as, complete" writes beside the page.
+_FILES_REF_RE = re.compile(r"^(?:\./)?[^/:?#]{1,200}_files/[^?#]+$")
 _SAVED_FROM_RE = re.compile(r"(?i)saved from url=\(\d{1,6}\)\s*(\S{1,4000})")
 
 
@@ -77,6 +79,7 @@ class PageFacts:
     meta_refresh: str | None = None
     singlefile: dict[str, str] | None = None
     saved_from: str | None = None
+    local_refs: list[str] = field(default_factory=list)
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -188,6 +191,8 @@ class _Reader(HTMLParser):
             v = a[res_attr].strip().lower()
             if v.startswith(("http:", "https:", "//")):
                 self.facts.remote_resources += 1
+            elif _FILES_REF_RE.match(a[res_attr].strip()) and len(self.facts.local_refs) < 2000:
+                self.facts.local_refs.append(a[res_attr].strip()[:1000])
         if tag == "base" and a.get("href") and self.facts.base is None:
             self.facts.base = self._abs(a["href"]) or None
         elif tag == "link" and "canonical" in a.get("rel", "").lower().split():

@@ -9,6 +9,8 @@ address is only what the page itself says (``<link rel=canonical>``), if anythin
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 from evidence_kit.extractors.interface import ExtractContext, Extraction
 from evidence_kit.extractors.web.common import HTML_INPUT_CAP
@@ -53,6 +55,8 @@ def extract_html(path: Path, ctx: ExtractContext, result: Extraction) -> None:
     if facts is not None and url is None and facts.canonical:
         pages.pages[0]["url"] = facts.canonical
         pages.pages[0]["url_source"] = "the page's own canonical link"
+    if facts is not None and facts.local_refs:
+        _companion(facts.local_refs, ctx.original_name, md)
     if cut:
         result.errors.append(
             f"the page is larger than {HTML_INPUT_CAP // (1024 * 1024)} MB; only its first "
@@ -61,4 +65,26 @@ def extract_html(path: Path, ctx: ExtractContext, result: Extraction) -> None:
     if claimed and pages.pages and pages.pages[0].get("claimed_capture", {}).get("at") is None:
         result.errors.append(f"the saved date {claimed[:100]!r} could not be read as a time")
     pages.finish()
-    del ctx
+
+
+def _companion(refs: list[str], original_name: str, md: dict[str, Any]) -> None:
+    """The ``<name>_files/`` folder a browser's "Save page as, complete" wrote beside the page,
+    and the files the page uses from it (their names, as the page references them)."""
+    folders: dict[str, list[str]] = {}
+    for ref in refs:
+        folder, _, rest = unquote(ref.removeprefix("./")).partition("/")
+        files = folders.setdefault(folder, [])
+        if rest and rest not in files:
+            files.append(rest)
+    folder = max(folders, key=lambda f: len(folders[f]))
+    stem = original_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    md["companion_folder"] = {
+        "name": folder,
+        "files": folders[folder][:500],
+        "files_referenced": len(folders[folder]),
+        "matches_page_name": folder == f"{stem}_files",
+        "note": (
+            "the page was saved with its files in this folder beside it ('Save page as, "
+            "complete'); add the folder too to preserve them"
+        ),
+    }
