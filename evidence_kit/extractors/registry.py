@@ -212,7 +212,8 @@ def _web() -> Extractor:
 
 
 def _web_sniff(head: bytes) -> bool:
-    """A WARC (plain or gzip), or an MHTML that names its snapshot, from its first bytes."""
+    """A WARC (plain or gzip), an MHTML that names its snapshot, or an HTML page, from its
+    first bytes (an ``.eml`` that libmagic calls HTML starts with headers, not markup)."""
     if head.startswith(b"WARC/1.") or head.startswith(b"WARC/0."):
         return True
     if head.startswith(b"\x1f\x8b"):
@@ -223,28 +224,29 @@ def _web_sniff(head: bytes) -> bool:
         except zlib.error:
             return False
         return inner.startswith((b"WARC/", b"filedesc://"))
-    return b"\nSnapshot-Content-Location:" in head or head.startswith(b"Snapshot-Content-Location:")
+    if b"\nSnapshot-Content-Location:" in head or head.startswith(b"Snapshot-Content-Location:"):
+        return True
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    return start.startswith((b"<!doctype html", b"<html"))
 
 
 _MHT_NAMED = frozenset({"message/rfc822", "text/*", "", _OCTET, "inode/x-empty"})
 
 #: Saved web pages: MHTML by name (libmagic calls it an e-mail or text) or by its snapshot
-#: header, HTML by type, WARC/ARC by type or first bytes (also gzip-compressed), WACZ by name.
+#: header, HTML by name or by its first bytes (never by type alone: libmagic calls some
+#: ``.eml`` files HTML), WARC/ARC by type or first bytes (also gzip-compressed), WACZ by name.
 #: Before EMAIL, which would otherwise take every MHTML as a message.
 WEB = Registered(
     "web",
     Accepts(
-        mime_types=frozenset(
-            {"text/html", "application/xhtml+xml", "application/warc", "application/x-ia-arc"}
-        ),
+        mime_types=frozenset({"application/xhtml+xml", "application/warc", "application/x-ia-arc"}),
         extensions={
             ".mhtml": _MHT_NAMED,
             ".mht": _MHT_NAMED,
             ".wacz": frozenset({"application/zip", _OCTET}),
             ".warc": frozenset({"application/gzip", "application/x-gzip", _OCTET, "text/*"}),
             ".arc": frozenset({"application/gzip", "application/x-gzip", _OCTET, "text/*"}),
-            ".html": frozenset({"text/*", _OCTET}),
-            ".htm": frozenset({"text/*", _OCTET}),
+            **dict.fromkeys((".html", ".htm", ".xhtml", ".shtml"), frozenset({"text/*", _OCTET})),
         },
         sniff=_web_sniff,
     ),

@@ -39,9 +39,10 @@ _WEB_NAMED = {
 
 
 def _web_expected(mime: str, suffix: str) -> bool:
-    """Saved web pages (issue 15), chosen before the old rules: HTML, WARC/ARC types, and
-    MHTML/WACZ/WARC/HTML names under the generic types libmagic gives them."""
-    if mime in ("text/html", "application/xhtml+xml", "application/warc", "application/x-ia-arc"):
+    """Saved web pages (issue 15), chosen before the old rules: WARC/ARC types, and
+    MHTML/WACZ/WARC/HTML names under the generic types libmagic gives them (HTML content
+    under another name is chosen by its first bytes, which this table does not see)."""
+    if mime in ("application/xhtml+xml", "application/warc", "application/x-ia-arc"):
         return True
     if suffix in (".mhtml", ".mht", ".warc", ".arc", ".html", ".htm") and mime.startswith("text/"):
         return True

@@ -455,3 +455,30 @@ def test_a_zip_that_is_not_a_wacz(tmp_path: Path) -> None:
     path.write_bytes(buf.getvalue())
     result = _run(path)
     assert any("no datapackage.json" in e for e in result.errors)
+
+
+def test_registry_chooses_web_by_content_but_leaves_html_looking_email_alone() -> None:
+    from evidence_kit.extractors import choose
+
+    def name(mime: str, suffix: str, head: bytes) -> str | None:
+        entry = choose(mime, suffix, lambda: head)
+        return None if entry is None else entry.name
+
+    assert name("text/html", ".eml", b"From someone\nReceived: x\n\n<html>") == "email"
+    assert name("text/html", ".php", b"<!DOCTYPE html><html>") == "web"
+    assert name("text/html", "", b"\n<html><body>") == "web"
+    assert name("message/rfc822", ".eml", b"From: a\r\nSnapshot-Content-Location: x\r\n") == "web"
+    assert name("message/rfc822", ".eml", b"From: a\r\nSubject: b\r\n") == "email"
+    assert name("application/gzip", ".gz", gzip.compress(b"WARC/1.0\r\n")) == "web"
+    assert name("application/gzip", ".gz", gzip.compress(b"hello")) is None
+    assert name("application/zip", ".wacz", b"PK\x03\x04") == "web"
+
+
+def test_every_corpus_web_file_is_chosen_as_web() -> None:
+    from evidence_kit.extractors import choose
+    from evidence_kit.ingest.add import sniff_mime
+
+    for path in sorted((corpus_or_skip() / "web").iterdir()):
+        head = path.read_bytes()[:8192]
+        entry = choose(sniff_mime(head), path.suffix.lower(), lambda h=head: h)
+        assert entry is not None and entry.name == "web", path
