@@ -482,3 +482,35 @@ def test_every_corpus_web_file_is_chosen_as_web() -> None:
         head = path.read_bytes()[:8192]
         entry = choose(sniff_mime(head), path.suffix.lower(), lambda h=head: h)
         assert entry is not None and entry.name == "web", path
+
+
+def test_huge_archives_are_bounded_and_say_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evidence_kit.extractors.web import warc
+
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n" + b"\x89PNG" * 64
+    one = _warc_record(
+        {
+            "WARC-Type": "response",
+            "WARC-Target-URI": "http://x.example/i.png",
+            "WARC-Date": "2026-11-20T09:00:00Z",
+            "Content-Type": "application/http; msgtype=response",
+            "WARC-Block-Digest": _b32(block),
+        },
+        block,
+    )
+    path = tmp_path / "many.warc.gz"
+    path.write_bytes(b"".join(gzip.compress(one) for _ in range(3000)))
+    result = _run(path)
+    w = result.metadata["warc"]
+    assert w["records_read"] == 3000
+    assert len(w["records"]) == 1000 and w["records_truncated"] is True
+    assert w["digest_mismatches"] == 0 and w["digests_checked"] == 3000
+    assert any("the first 1000 are listed" in e for e in result.errors)
+    assert len(result.metadata["pages"]) == 20  # no HTML: its first responses, as resources
+
+    monkeypatch.setattr(warc, "MAX_RECORDS_READ", 10)
+    result = _run(path)
+    assert result.metadata["warc"]["records_read"] == 10
+    assert any("only the first 10 records were read" in e for e in result.errors)

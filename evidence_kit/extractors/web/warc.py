@@ -112,6 +112,13 @@ def _parse_http_head(head: bytes) -> tuple[int | None, dict[str, str], str]:
     return status, headers, first[:500]
 
 
+def _worth_keeping(http_head: bytes) -> bool:
+    """Only an HTML page (read for its text) or a chunked body (re-checked de-chunked) is
+    held in memory while its record is read."""
+    head = http_head.lower()
+    return b"html" in head or b"chunked" in head
+
+
 @dataclass
 class _Hashing:
     """Hashes of one record's block and payload, computed while the block is read once."""
@@ -158,6 +165,8 @@ class _Hashing:
             rest = bytes(self.head[end + sep :])
             self.head.clear()
             self.head_done = True
+            if not _worth_keeping(self.http_head):
+                self.keep_cap = 0  # an image or script: hashed as it streams, never held
             self._payload(rest)
             return
         self._payload(chunk)
@@ -332,7 +341,12 @@ def _record(record: Any, state: WarcState, where: str) -> tuple[dict[str, Any], 
     payload_algo = _digest_bytes(payload_digest) if payload_digest and rtype != "revisit" else None
     hashing = _Hashing(block_algo, payload_algo, http)
     want_page = rtype in ("response", "resource") and len(state.pages.pages) < 200
-    hashing.keep_cap = max(HTML_INPUT_CAP, DECHUNK_CAP) if (want_page or payload_algo) else 0
+    html_resource = not http and "html" in ctype.lower()
+    hashing.keep_cap = (
+        max(HTML_INPUT_CAP, DECHUNK_CAP) if (http or html_resource) and want_page else 0
+    )
+    if http and payload_algo and not want_page:
+        hashing.keep_cap = DECHUNK_CAP  # a chunked body may need decoding to re-check
     if rtype == "warcinfo":
         hashing.keep_cap = 64 * 1024
     stream = record.raw_stream
