@@ -242,7 +242,35 @@ def test_wacz_digests_rechecked_and_signature_reported_as_stated() -> None:
     assert wacz["digest_file"]["check"] == "matches"
     assert signed["domain"] == "btrix-sign-test.webrecorder.net"
     assert signed["created"] == "2022-01-18T19:00:12Z"
-    assert signed["verified"] is False
+    assert signed["signature_matches_key"] is True
+    assert signed["chain_trust_checked"] is False
+    # the "invalid" fixture's signature is sound, but its chain is Let's Encrypt's staging one
+    bad = _run(_web("pywacz__invalid_signed_example_1.wacz")).metadata["wacz"]
+    chain = bad["digest_file"]["signed"]["certificate_chain"]
+    assert any("(STAGING)" in c["issuer"] for c in chain)
+
+
+@pytest.mark.parametrize("name", ["replayweb__example.wacz", "replayweb__iframetest.wacz"])
+def test_anonymous_wacz_signature_checks_with_its_key(name: str) -> None:
+    signed = _run(_web(name)).metadata["wacz"]["digest_file"]["signed"]
+    assert signed["has_public_key"] is True
+    assert signed["signature_matches_key"] is True
+
+
+def test_altered_signed_hash_fails_the_signature(tmp_path: Path) -> None:
+    src = _web("replayweb__iframetest.wacz")
+    out = tmp_path / "resigned.wacz"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "datapackage-digest.json":
+                doc = json.loads(data)
+                doc["signedData"]["hash"] = "sha256:" + "0" * 64
+                data = json.dumps(doc).encode()
+            zout.writestr(info, data)
+    result = _run(out)
+    assert result.metadata["wacz"]["digest_file"]["signed"]["signature_matches_key"] is False
+    assert any("signature does not match" in e for e in result.errors)
 
 
 # --- synthetic captures -----------------------------------------------------------------------
