@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_report import CHROMIUM, _chromium, _report, beacon  # noqa: F401 (beacon: a fixture)
 
 from evidence_kit.ingest.add import add_files
@@ -169,3 +171,63 @@ def test_save_page_as_complete_links_its_folder(evkit: Any, tmp_path: Path, sign
     ids = sorted([items["a.css"].id, items["b c.png"].id])
     assert f"saved with its folder page_files: {', '.join(ids)}" in section
     assert "a folder &#x27;alone_files&#x27; saved beside it, which is not in this case" in section
+
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from(list("<>\"'&/=")),
+    max_size=60,
+)
+_VALUE = st.none() | _TEXT | st.integers() | st.lists(_TEXT, max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    page=st.dictionaries(
+        st.sampled_from(["url", "title", "claimed_capture", "role", "text"]), _VALUE, max_size=5
+    ),
+    claimed=st.fixed_dictionaries({"at": _VALUE, "raw": _VALUE, "source": _VALUE}),
+    warnings=st.lists(_TEXT, max_size=3),
+    errors=st.lists(_TEXT, max_size=3),
+    folder=_VALUE,
+)
+def test_any_web_record_renders_as_inert_text(
+    page: dict[str, Any],
+    claimed: dict[str, Any],
+    warnings: list[str],
+    errors: list[str],
+    folder: Any,
+) -> None:
+    from evidence_kit.report.html import HtmlRenderer
+
+    page = {**page, "claimed_capture": claimed}
+    item = {
+        "id": "E0001",
+        "withheld": False,
+        "original": {"path": "/x/page.html"},
+        "acquired": {"at": "2026-11-20T09:00:00Z"},
+        "extraction": {
+            "extractor": "web",
+            "metadata": {
+                "pages": [page, "not a page"],
+                "warnings": warnings,
+                "companion_folder": {"name": folder},
+            },
+            "errors": [f"digest mismatch {e}" for e in errors],
+        },
+    }
+    out = HtmlRenderer()._web_pages({"items": [item, {"id": 3}, None]})
+    assert out.startswith('<section id="web-pages">')
+    tags = set(re.findall(r"</?([a-zA-Z0-9]+)", out))
+    assert tags <= {"section", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "code",
+                    "br", "span"}, tags  # fmt: skip
+    assert active_content(_page_of(out)) == []
+
+
+def _page_of(section: str) -> bytes:
+    from evidence_kit.report.html import CSP, esc
+
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
+        f"</head><body>{section}</body></html>"
+    ).encode()

@@ -63,6 +63,14 @@ GOLDEN = [
         "2016-09-05T22:30:04Z",
     ),
     (
+        # no separator lines: the page part is read on its own; no <title>: Subject is used
+        "mhtml2html__missing_boundary.mhtml",
+        "mhtml",
+        "http://msindwan.bitbucket.org/",
+        "Max Sindwani",
+        "2016-09-05T22:30:04Z",
+    ),
+    (
         "zotero-reader__demo.html",
         "singlefile-html",
         "https://www.zotero.org/support/pdf_reader",

@@ -88,6 +88,22 @@ def _payload(part: Message, limit: int) -> bytes:
     return data[:limit] if isinstance(data, bytes) else b""
 
 
+def _unseparated_page(msg: Message) -> Message | None:
+    """The page of an MHTML whose parts lost their separators, if its first part is one.
+
+    The body then starts with the first part's own headers (``Content-Type: text/html``...);
+    read as a message of its own, it gives the page with its ``Content-Location``.
+    """
+    body = msg.get_payload()
+    if not isinstance(body, str):
+        return None
+    raw = body.encode("utf-8", "surrogateescape").lstrip(b"\r\n")
+    if not raw[:200].lower().startswith(b"content-"):
+        return None
+    inner = email.message_from_bytes(raw, policy=compat32)
+    return inner if inner.get_content_type() == "text/html" else None
+
+
 def extract_mhtml(path: Path, ctx: ExtractContext, result: Extraction) -> None:
     """Read an MHTML file into ``result``."""
     md = result.metadata
@@ -145,6 +161,14 @@ def extract_mhtml(path: Path, ctx: ExtractContext, result: Extraction) -> None:
     md["resources_found"] = count
     if not html_parts and msg.get_content_type() == "text/html":
         html_parts.append((msg, url))
+    if not html_parts and "StartBoundaryNotFoundDefect" in defects:
+        inner = _unseparated_page(msg)
+        if inner is not None:
+            html_parts.append((inner, _header(inner, "Content-Location")))
+            result.errors.append(
+                "the page was read from a part without its separator line (the file is "
+                "damaged); its resources could not be told apart"
+            )
     main_url = url
     for i, (part, loc) in enumerate(html_parts):
         data = _payload(part, HTML_INPUT_CAP)
@@ -179,6 +203,7 @@ def extract_mhtml(path: Path, ctx: ExtractContext, result: Extraction) -> None:
             )
     elif pages.pages and not pages.pages[0].get("title") and title:
         pages.pages[0]["title"] = title  # the Subject is Chrome's copy of the page title
+        pages.pages[0]["title_source"] = "MHTML Subject header"
     for name in defects:
         result.errors.append(
             "the MHTML structure is damaged: " + _DEFECT_WORDS.get(name, f"{name} (email parser)")

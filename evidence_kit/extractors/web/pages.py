@@ -46,6 +46,7 @@ class Pages:
         idx = len(self.pages)
         entry: dict[str, Any] = {"role": role, "url": url, "url_source": url_source}
         entry.update(facts.to_dict())
+        entry["title_source"] = "the page's <title>" if facts.title else None
         entry["claimed_capture"] = self._claimed(claimed_raw, claimed_source, idx)
         room = max(0, TOTAL_TEXT_CAP - self.text_used)
         entry["text"] = facts.text[:room]

@@ -332,5 +332,6 @@ def extract_wacz(path: Path, ctx: ExtractContext, result: Extraction) -> None:
             for p in pages.pages:
                 if p.get("url") == entry["url"] and not p.get("title") and entry["title"]:
                     p["title"] = entry["title"]
+                    p["title_source"] = "WACZ pages list"
     pages.finish()
     del ctx
