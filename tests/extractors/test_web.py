@@ -550,3 +550,20 @@ def test_huge_archives_are_bounded_and_say_so(
     result = _run(path)
     assert result.metadata["warc"]["records_read"] == 10
     assert any("only the first 10 records were read" in e for e in result.errors)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["<!" * 1_000_000, "<!--a>" * 150_000, "<![a>" * 150_000, "<" * 1_000_000, "<a" * 500_000],
+    ids=["bang", "comment-no-end", "section-no-end", "lt", "open-tags"],
+)
+def test_pathological_markup_is_read_in_bounded_time(markup: str) -> None:
+    import time
+
+    from evidence_kit.extractors.web.html import read_page
+
+    start = time.monotonic()
+    read_page(markup)
+    # html.parser rescans from every unfinished construct: quadratic, minutes for these
+    # without the defusing pass; linear (well under a second here) with it.
+    assert time.monotonic() - start < 5

@@ -12,7 +12,7 @@ from evidence_kit.extractors.interface import Child, Extraction, Identifier, Tim
 #: Visible text kept per page (for search and identifiers).
 TEXT_CAP = 100 * 1024
 #: HTML read per page: enough for any real page, bounded for hostile ones.
-HTML_INPUT_CAP = 8 * 1024 * 1024
+HTML_INPUT_CAP = 4 * 1024 * 1024
 #: Pages described in one record (a WARC or WACZ may hold thousands).
 MAX_PAGES = 200
 #: Links out kept per page.

@@ -126,6 +126,7 @@ class _Reader(HTMLParser):
         self.form: dict[str, Any] | None = None
         self.seen_links: set[str] = set()
         self.comments = 0
+        self.tags = 0
 
     # --- helpers ---
 
@@ -174,7 +175,10 @@ class _Reader(HTMLParser):
             self.facts.saved_from = m2.group(1)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: (v or "") for k, v in attrs}
+        self.tags += 1
+        if self.tags > MAX_TAGS:
+            raise _TooManyTagsError
+        a = {k: (v or "") for k, v in attrs[:200]}
         if tag in _SKIP:
             self.skip += 1
         elif tag == "body":
@@ -258,14 +262,52 @@ class _Reader(HTMLParser):
         self.facts.links_out.append(url)
 
 
+_STRAY_LT_RE = re.compile(r"<(?![A-Za-z!/?])")
+#: Elements read per page: enough for any real page, bounded for hostile ones.
+MAX_TAGS = 100_000
+
+
+class _TooManyTagsError(Exception):
+    """Stops the tokenizer once :data:`MAX_TAGS` elements were read."""
+
+
+def _defuse(html: str) -> str:
+    """The markup with every "<" that cannot start a complete construct written as "&lt;".
+
+    A browser reads such a "<" as text too. Left as it is, html.parser searches the rest of
+    the page for the construct's end from each one again, so a page of a few megabytes of
+    "<!" or "<!--x>" would take it hours. A "<" cannot open a tag after the last ">", a comment
+    after the last "-->", or a marked section after the last "]]>".
+    """
+    html = _STRAY_LT_RE.sub("&lt;", html)
+    last_gt = html.rfind(">")
+    if last_gt != len(html) - 1:
+        html = html[: last_gt + 1] + html[last_gt + 1 :].replace("<", "&lt;")
+    for opener, closer in (("<!--", "-->"), ("<![", "]]>")):
+        end = html.rfind(closer)
+        tail = html[end + 1 :] if end >= 0 else html
+        if opener in tail:
+            cut = end + 1 if end >= 0 else 0
+            html = html[:cut] + tail.replace(opener, "&lt;" + opener[1:])
+    return html
+
+
 def read_page(html: str, page_url: str | None = None) -> PageFacts:
     """Read one page's markup; never raises (a parser failure is kept in ``error``)."""
     reader = _Reader(page_url)
     if len(html) > HTML_INPUT_CAP:
         reader.facts.text_truncated = True
+    # A "<" that cannot open a tag is text to a browser too; as "&lt;" it cannot make the
+    # tokenizer rescan (thousands of them in a row take it minutes otherwise).
+    markup = _defuse(html[:HTML_INPUT_CAP])
     try:
-        reader.feed(html[:HTML_INPUT_CAP])
+        # One feed: fed in pieces, html.parser re-reads an unfinished tag from its start on
+        # every piece, which a hostile page can make quadratic.
+        reader.feed(markup)
         reader.close()
+    except _TooManyTagsError:
+        reader.facts.text_truncated = True
+        reader.facts.error = f"only the first {MAX_TAGS} elements were read"
     # html.parser has raised AssertionError and others on hostile markup in some versions.
     except Exception as exc:
         reader.facts.error = f"{type(exc).__name__}: {exc}"[:200]

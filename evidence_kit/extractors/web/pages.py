@@ -12,6 +12,8 @@ from evidence_kit.extractors.web.html import PageFacts, read_page
 
 #: Page text kept in one record across all its pages.
 TOTAL_TEXT_CAP = 4 * TEXT_CAP
+#: HTML read (and tokenised) across all pages of one record.
+TOTAL_HTML_CAP = 24 * 1024 * 1024
 #: Identifiers kept in one record.
 MAX_IDENTIFIERS = 3000
 
@@ -23,6 +25,7 @@ class Pages:
     result: Extraction
     pages: list[dict[str, Any]] = field(default_factory=list)
     pages_seen: int = 0
+    html_read: int = 0
     text_used: int = 0
     warnings: list[str] = field(default_factory=list)
     _idents: list[list[Identifier]] = field(default_factory=list)
@@ -42,6 +45,22 @@ class Pages:
         self.pages_seen += 1
         if len(self.pages) >= MAX_PAGES:
             return None
+        if self.html_read + len(html) > TOTAL_HTML_CAP:
+            self.add_other(
+                {
+                    "role": role,
+                    "url": url,
+                    "url_source": url_source,
+                    "title": None,
+                    "note": "not read: this file's pages are larger in total than evkit reads",
+                    "_claimed_raw": claimed_raw,
+                    "_claimed_source": claimed_source,
+                    **(extra or {}),
+                }
+            )
+            self.pages_seen -= 1  # add_other counted it
+            return None
+        self.html_read += len(html)
         facts = read_page(html, url)
         idx = len(self.pages)
         entry: dict[str, Any] = {"role": role, "url": url, "url_source": url_source}
