@@ -204,7 +204,7 @@ def extract_mhtml(path: Path, ctx: ExtractContext, result: Extraction) -> None:
     elif pages.pages and not pages.pages[0].get("title") and title:
         pages.pages[0]["title"] = title  # the Subject is Chrome's copy of the page title
         pages.pages[0]["title_source"] = "MHTML Subject header"
-    for name in defects:
+    for name in defects if size <= MAX_MHTML_BYTES else ():  # a cut read is not damage
         result.errors.append(
             "the MHTML structure is damaged: " + _DEFECT_WORDS.get(name, f"{name} (email parser)")
         )
