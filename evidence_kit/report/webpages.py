@@ -108,7 +108,10 @@ def web_pages(items: Iterable[Any]) -> list[dict[str, Any]]:
                     "claimed": None,
                     "claimed_raw": None,
                     "acquired_at": acquired,
-                    "warnings": [*item_warnings, "no page could be read from this file"],
+                    "warnings": [
+                        *item_warnings,
+                        "no page was found in this file (its record says why)",
+                    ],
                 }
             )
             continue
