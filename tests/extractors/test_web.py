@@ -219,6 +219,12 @@ def test_warc_metadata_warcinfo_status_and_request_link() -> None:
     assert "not checked" in revisit["payload_digest"]["check"]
 
 
+def test_a_gzip_archive_named_warc_is_read_and_said_to_be_compressed() -> None:
+    md = _run(_web("pywacz__example-collection.warc")).metadata
+    assert md["compressed"] == "gzip"
+    assert md["pages"][0]["url"] == "http://www.example.com/"
+
+
 def test_chunked_corpus_capture_is_not_flagged() -> None:
     result = _run(_web("warcio__example-iana.org-chunked.warc"))
     assert result.metadata["warc"]["digest_mismatches"] == 0

@@ -587,6 +587,7 @@ def extract_warc(path: Path, ctx: ExtractContext, result: Extraction) -> None:
         head = fh.read(4)
     md = result.metadata
     md["format"] = "warc"
+    md["compressed"] = "gzip" if head.startswith(b"\x1f\x8b") else None
     pages = Pages(result)
     state = WarcState(result, pages)
     try:
