@@ -266,12 +266,18 @@ class ReportWritten:
 
 
 def write_report(
-    start: Path, formats: str | None, *, get_signer: GetSigner, on_recover: OnRecover
+    start: Path,
+    formats: str | None,
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    full: bool = False,
 ) -> ReportWritten:
-    """Write the chain-of-custody report (``formats``: comma-separated, None for all)."""
+    """Write the chain-of-custody report (``formats``: comma-separated, None for all;
+    ``full``: the appendix of every recorded detail is printed too)."""
     from evidence_kit.report import parse_formats, write_reports
 
     chosen = parse_formats(formats)
     case = open_case(start, get_signer, on_recover)
-    result = write_reports(case, get_signer(), chosen)
+    result = write_reports(case, get_signer(), chosen, full=full)
     return ReportWritten(case.root, result.files, result.seal_sha256, result.event_seq)

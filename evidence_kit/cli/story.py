@@ -437,19 +437,24 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "--format", "formats", metavar="LIST", help="Comma-separated: html,pdf,csv,json (default: all)."
 )
+@click.option(
+    "--full", is_flag=True, help="Print every recorded detail too (the report's appendix)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def report(ctx: click.Context, formats: str | None, as_json: bool) -> None:
-    """Write the chain-of-custody report into the case (evkit/report/), signed and sealed.
+def report(ctx: click.Context, formats: str | None, full: bool, as_json: bool) -> None:
+    """Write the report into the case (evkit/report/), signed and sealed.
 
-    index.html (the full index: summary, items, metadata, timeline, suspects, losses and the
-    custody log), custody-form.pdf (a printable form with every SHA-256 and a transfer
-    section to sign), items.csv (one row per item) and case.json (everything).
+    index.html opens with the story (what happened, who is reporting, reference numbers,
+    money lost, suspects, key events), then what each item shows, then the proof that nothing
+    changed; every recorded detail is in a closed appendix (printed with --full).
+    custody-form.pdf is the printable chain-of-custody form with every fingerprint (SHA-256)
+    and a transfer section to sign; items.csv has one row per item; case.json everything.
     """
     from evidence_kit.app.story import write_report
 
     result = write_report(
-        util.case_start(ctx), formats, get_signer=util.signer, on_recover=util.warn
+        util.case_start(ctx), formats, get_signer=util.signer, on_recover=util.warn, full=full
     )
     if as_json:
         util.emit_json(
@@ -464,8 +469,8 @@ def report(ctx: click.Context, formats: str | None, as_json: bool) -> None:
         )
         return
     for f in result.files:
-        click.echo(f"Wrote {result.root / f.path}  sha256:{f.sha256}")
+        click.echo(f"Wrote {result.root / f.path}")
     click.echo(
-        f"The report describes the seal sha256:{result.seal_sha256}; it was logged as "
-        f"event {result.event_seq} and the case was re-sealed."
+        f"Saved as step {result.event_seq} of the case history; the case is locked against "
+        "changes and signed again. Open index.html in a browser to read or print it."
     )

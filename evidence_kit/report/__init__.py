@@ -96,8 +96,11 @@ def thumbnails(case: Case, items: Sequence[Mapping[str, Any]]) -> dict[str, byte
     return out
 
 
-def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = None) -> ReportResult:
-    """Render the requested formats and write them into the case, logged and sealed."""
+def write_reports(
+    case: Case, signer: Signer, formats: Sequence[str] | None = None, *, full: bool = False
+) -> ReportResult:
+    """Render the requested formats and write them into the case, logged and sealed
+    (``full``: the HTML appendix open, so that every detail is printed too)."""
     from evidence_kit.ingest.hashing import sha256_bytes
     from evidence_kit.report.interface import ReportInput
     from evidence_kit.report.model import build_snapshot
@@ -112,7 +115,7 @@ def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = No
         seal_raw = seal_path.read_bytes() if seal_path.is_file() else None
         snapshot = build_snapshot(case, seal_raw)
         thumbs = thumbnails(case, snapshot["items"]) if "html" in chosen else {}
-        report_input = ReportInput(snapshot=snapshot, thumbnails=thumbs)
+        report_input = ReportInput(snapshot=snapshot, thumbnails=thumbs, full=full)
         rendered: list[tuple[str, str, bytes]] = []
         for name in chosen:  # render everything before writing anything
             r = renderer(name)
