@@ -82,6 +82,8 @@ ol.list { margin: 0; padding-left: 22px; }
 td.id { white-space: nowrap; font-weight: 600; }
 footer { margin-top: 32px; font-size: 12px; color: #444; }
 table.plain td.id { width: 4em; }
+table.fp td:nth-child(4) { width: 40%; }
+table.fp td:nth-child(3), table.fp td:nth-child(5) { white-space: nowrap; }
 table.evidence td:nth-child(2) { width: 26%; }
 ul.findings { margin: 4px 0 0; padding-left: 18px; }
 ul.findings li.warning { color: #7a2900; }
@@ -213,6 +215,19 @@ def _size(n: Any) -> str:
     return esc(value)
 
 
+def _size_short(n: Any) -> str:
+    try:
+        value = int(n)
+    except (TypeError, ValueError):
+        return esc(n)
+    size = float(value)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000:
+            return esc(f"{value:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}")
+        size /= 1000
+    return esc(f"{size:.1f} TB")
+
+
 def _hash(h: Any) -> str:
     return f'<code class="hash">{esc(h)}</code>' if h else '<span class="muted">-</span>'
 
@@ -241,6 +256,17 @@ _DETAIL_LABELS = {
     "account": "Bank account",
 }
 _SEVERITY_WORDS = {"warning": "<strong>Warning:</strong> ", "notable": "Worth a look: "}
+
+
+def story_period(s: Mapping[str, Any]) -> str:
+    """First and last day of the story: of the collector's own statements (notes, losses)
+    when there are any, else of every key event."""
+    events = [e for e in s.get("key_events") or [] if isinstance(e, Mapping) and e.get("at")]
+    own = [e for e in events if e.get("source") == "collector statement"]
+    days = sorted(str(e.get("local") or "")[:10] for e in own or events)
+    if not days:
+        return ""
+    return f"{days[0]} to {days[-1]}" if days[0] != days[-1] else days[0]
 
 
 def _items_ref(ids: Any) -> str:
@@ -302,9 +328,7 @@ class HtmlRenderer:
     def _story(self, s: Mapping[str, Any]) -> str:
         case = s.get("case") or {}
         collector = case.get("collector") or {}
-        events = [e for e in s.get("key_events") or [] if isinstance(e, Mapping)]
-        days = sorted(str(e.get("local") or "")[:10] for e in events if e.get("at"))
-        period = f"{days[0]} to {days[-1]}" if days and days[0] != days[-1] else "".join(days[:1])
+        period = story_period(s)
         refs = [r for r in s.get("references") or [] if isinstance(r, Mapping)]
         ref_rows = [[esc(r.get("agency")), esc(r.get("number"))] for r in refs]
         refs_html = (
@@ -543,40 +567,24 @@ class HtmlRenderer:
             acq = it.get("acquired") or {}
             name = _withheld() if it.get("withheld") else esc(it.get("name"))
             if it.get("parent"):
-                name += (
-                    f'<br><span class="muted">inside {esc(it["parent"].get("id"))} '
-                    f"({esc(it['parent'].get('role'))})</span>"
-                )
+                name += f'<br><span class="muted">inside {esc(it["parent"].get("id"))}</span>'
             if it.get("sensitive"):
                 name += ' <span class="tag">sensitive</span>'
-            source = " &middot; ".join(esc(v) for v in (acq.get("source"), acq.get("method")) if v)
-            acquired = (
-                f'{esc(acq.get("local"))}<br><span class="muted">'
-                f"{esc(acq.get('at'))} UTC</span><br>by {esc(acq.get('by'))} on "
-                f"{esc(acq.get('host'))}" + (f"<br>{source}" if source else "")
-            )
+            local = str(acq.get("local") or "")
+            acquired = f"{esc(local[:16].replace('T', ' '))}<br>{esc(acq.get('by'))}"
+            if acq.get("source"):
+                acquired += f'<br><span class="muted">{esc(acq.get("source"))}</span>'
             rows.append(
                 [
                     esc(it.get("id")),
                     name,
-                    esc(it.get("kind") or it.get("mime")),
-                    _size(it.get("size")),
+                    _size_short(it.get("size")),
                     _hash(it.get("sha256")),
                     acquired,
                 ]
             )
         body = (
-            _table(
-                [
-                    "ID",
-                    "Name",
-                    "Type",
-                    "Size",
-                    "Fingerprint (SHA-256)",
-                    "Acquired (when, by, from)",
-                ],
-                rows,
-            )
+            _table(["ID", "Name", "Size", "Fingerprint (SHA-256)", "Added to the case"], rows, "fp")
             if rows
             else '<p class="muted">No items yet.</p>'
         )
@@ -584,7 +592,9 @@ class HtmlRenderer:
             '<section id="items"><h3>The files and their fingerprints</h3><p class="muted">A '
             "fingerprint (SHA-256) is a code computed from every byte of a file: if one byte "
             "changes, the code changes. Anyone can recompute it with "
-            "<code>sha256sum</code>.</p>" + body + "</section>"
+            "<code>sha256sum</code>. Times are the collector's (time zone "
+            f"{esc((s.get('case') or {}).get('timezone'))}); the full record of each item "
+            "is in the appendix.</p>" + body + "</section>"
         )
 
     def _details(self, s: Mapping[str, Any], thumbs: Mapping[str, bytes]) -> str:

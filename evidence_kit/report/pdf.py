@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evidence_kit.report.html import story_period
 from evidence_kit.report.interface import ReportInput
 
 _INVISIBLE = {
@@ -281,9 +282,7 @@ class _Form:
             for r in s.get("references") or []
             if isinstance(r, Mapping)
         )
-        events = [e for e in s.get("key_events") or [] if isinstance(e, Mapping)]
-        days = sorted(str(e.get("local") or "")[:10] for e in events if e.get("at"))
-        period = f"{days[0]} to {days[-1]}" if days and days[0] != days[-1] else "".join(days[:1])
+        period = story_period(s)
         self.heading("What happened")
         self.pairs(
             [

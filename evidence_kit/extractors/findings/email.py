@@ -345,4 +345,7 @@ def describe(view: RecordView) -> Description:
     attached = _attachments(view)
     if attached is not None:
         findings.append(attached)
-    return Description(type_label(view.mime), _summary(view, findings), tuple(findings))
+    kind = type_label(view.mime)
+    if not view.mime.startswith("message/") and "outlook" not in view.mime:
+        kind = "E-mail"  # libmagic calls many real e-mails text/plain; the reader knew better
+    return Description(kind, _summary(view, findings), tuple(findings))

@@ -36,9 +36,12 @@ def _capture(view: RecordView) -> tuple[str, str] | None:
                 moment = parse_utc(t.get("at"))
                 if moment is not None:
                     return when_text(moment, view.timezone), "as written in the file"
-                raw = str(t.get("raw") or t.get("at") or "")
-                if raw:
-                    return f"{raw} (local time of the device, zone not recorded)", "in the file"
+                shown = _naive(t.get("at")) or str(t.get("raw") or "")
+                if shown:
+                    return (
+                        f"{shown} (the device's own time; its zone is not recorded)",
+                        "as written in the file",
+                    )
     md = view.metadata
     png_time = parse_utc(md.get("png_time_utc"))
     if png_time is not None:
@@ -47,6 +50,16 @@ def _capture(view: RecordView) -> tuple[str, str] | None:
     if isinstance(texts, Mapping) and texts.get("Creation Time"):
         return str(texts["Creation Time"])[:60], "as written in the file"
     return None
+
+
+def _naive(text: Any) -> str | None:
+    """``2016-09-28T18:18:05`` (a time without zone) as ``28 Sep 2016 18:18``, or None."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text)).strftime("%d %b %Y %H:%M")
+    except ValueError:
+        return None
 
 
 def _place(md: Mapping[str, Any]) -> str | None:
