@@ -12,6 +12,7 @@ from evidence_kit.app.session import GetSigner, OnRecover, open_case, reading
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
     from evidence_kit.report import WrittenFile
+    from evidence_kit.story.checklist import Missing
     from evidence_kit.story.narrative import Entry
 
 
@@ -281,3 +282,53 @@ def write_report(
     case = open_case(start, get_signer, on_recover)
     result = write_reports(case, get_signer(), chosen, full=full)
     return ReportWritten(case.root, result.files, result.seal_sha256, result.event_seq)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStatus:
+    """Where the case stands: its size, the money recorded, and what is still missing."""
+
+    title: str
+    items: int
+    losses: dict[str, str]  # total per currency
+    missing: tuple[Missing, ...]
+
+
+def status(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> CaseStatus:
+    """The case at a glance and the checklist of what police will ask for that is missing."""
+    from evidence_kit.story.checklist import still_missing
+    from evidence_kit.story.narrative import loss_totals, read_narrative
+
+    with reading(start, get_signer, on_recover) as case:
+        info = case.info
+        items = case.items()
+        narrative = read_narrative(case.read_log().events)
+    return CaseStatus(
+        str(info.get("title") or ""),
+        len(items),
+        loss_totals(narrative.current("loss")),
+        tuple(still_missing(info, items, narrative)),
+    )
+
+
+def set_incident(start: Path, text: str, *, get_signer: GetSigner, on_recover: OnRecover) -> int:
+    """Record what happened, in the victim's words; returns the event number."""
+    from evidence_kit.story import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.set_incident(case, get_signer(), text)
+
+
+def record_person(
+    start: Path,
+    role: str,
+    details: Mapping[str, str | None],
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> int:
+    """Record the victim's or the collector's details (``role``); returns the event number."""
+    from evidence_kit.story import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.add_person(case, get_signer(), role, details)

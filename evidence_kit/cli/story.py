@@ -7,6 +7,8 @@ fast); the application layer is imported inside each command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from evidence_kit.cli import util
@@ -474,3 +476,90 @@ def report(ctx: click.Context, formats: str | None, full: bool, as_json: bool) -
         f"Saved as step {result.event_seq} of the case history; the case is locked against "
         "changes and signed again. Open index.html in a browser to read or print it."
     )
+
+
+# ---- status, incident, victim, collector --------------------------------------------------------
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """What the case holds, and what police will ask for that is still missing (with the
+    command that adds each)."""
+    from evidence_kit.app.story import status as status_of
+
+    found = status_of(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
+    if as_json:
+        util.emit_json(
+            {
+                "title": found.title,
+                "items": found.items,
+                "losses": found.losses,
+                "missing": [m.to_dict() for m in found.missing],
+            }
+        )
+        return
+    money = ", ".join(f"{v} {k}" for k, v in found.losses.items()) or "none recorded"
+    click.echo(_p(f"Case '{found.title}': {found.items} item(s); money lost: {money}."))
+    if not found.missing:
+        click.echo("Nothing on the police checklist is missing. Next: evkit report")
+        return
+    click.echo(f"Still missing ({len(found.missing)}), what police usually ask for:")
+    for n, m in enumerate(found.missing, 1):
+        click.echo(_p(f"{n}. {m.text}"))
+        click.echo(_p(f"   To fix: {m.fix}"))
+
+
+@click.command()
+@click.argument("text")
+@click.pass_context
+def incident(ctx: click.Context, text: str) -> None:
+    """Write what happened, in your own words (replaces the summary given at init)."""
+    from evidence_kit.app.story import set_incident
+
+    seq = set_incident(util.case_start(ctx), text, get_signer=util.signer, on_recover=util.warn)
+    click.echo(f"Saved the summary of what happened as step {seq} of the case history.")
+
+
+def _person_options(f: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(
+        [
+            click.option("--name", help="Full name."),
+            click.option("--email", help="E-mail address."),
+            click.option("--phone", help="Phone number."),
+            click.option("--address", help="Postal address."),
+            click.option("--organization", help="Organisation (e.g. a victim support service)."),
+            click.option("--age-band", help="Age band, where it matters (e.g. '60+', 'under 18')."),
+            click.option(
+                "--may-contact",
+                type=click.Choice(["yes", "no"]),
+                help="Whether police may contact this person directly.",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _record_person(ctx: click.Context, role: str, details: dict[str, str | None]) -> None:
+    from evidence_kit.app.story import record_person
+
+    seq = record_person(
+        util.case_start(ctx), role, details, get_signer=util.signer, on_recover=util.warn
+    )
+    click.echo(f"Saved the {role}'s details as step {seq} of the case history.")
+
+
+@click.command()
+@_person_options
+@click.pass_context
+def victim(ctx: click.Context, /, **details: str | None) -> None:
+    """Record the victim's details, when someone else collects the evidence for them."""
+    _record_person(ctx, "victim", details)
+
+
+@click.command()
+@_person_options
+@click.pass_context
+def collector(ctx: click.Context, /, **details: str | None) -> None:
+    """Record or update how police can reach the person collecting the evidence."""
+    _record_person(ctx, "collector", details)

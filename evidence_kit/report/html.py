@@ -364,9 +364,30 @@ class HtmlRenderer:
                         ("Time zone", esc(case.get("timezone"))),
                     ]
                 ),
+                self._victim(case),
                 "<h3>Reference numbers</h3>",
                 refs_html,
                 "</section>",
+            ]
+        )
+
+    def _victim(self, case: Mapping[str, Any]) -> str:
+        victim = case.get("victim") or {}
+        if not isinstance(victim, Mapping) or not victim:
+            return ""
+        contact = {"yes": "yes", "no": "no: contact the collector instead"}
+        return "<h3>The victim (the collector is reporting for them)</h3>" + _dl(
+            [
+                ("Name", esc(victim.get("name"))),
+                ("E-mail", esc(victim.get("email"))),
+                ("Phone", esc(victim.get("phone"))),
+                ("Address", esc(victim.get("address"))),
+                ("Organisation", esc(victim.get("organization"))),
+                ("Age band", esc(victim.get("age_band"))),
+                (
+                    "Police may contact them directly",
+                    esc(contact.get(str(victim.get("may_contact")), "")),
+                ),
             ]
         )
 

@@ -10,7 +10,9 @@ Top-level keys (``type`` is ``evkit/report-snapshot/v1``):
 
 ``generated``      {at, by, tool, host} - when and by whom this report was made
 ``case``           {case_id, title, created_at, timezone, incident, jurisdiction, collector,
-                    key_id, key_fingerprint, evkit_version}
+                    victim, key_id, key_fingerprint, evkit_version} - ``incident`` is the
+                    latest ``evkit incident`` text (else case.json's), ``collector`` case.json's
+                    merged with ``evkit collector`` updates, ``victim`` from ``evkit victim``
 ``seal``           {path, sha256, sealed_at, custody_events, custody_head, signature_valid,
                     statement} - the seal in force *before* this report was written
 ``statements``     {integrity, times, sensitive, scope, redaction} - plain-language limits
@@ -48,7 +50,9 @@ from evidence_kit.store.custody import utc_now
 from evidence_kit.store.signing import fingerprint
 from evidence_kit.story.narrative import (
     collect_identifiers,
+    incident_text,
     loss_totals,
+    person,
     read_narrative,
     references,
 )
@@ -378,9 +382,10 @@ def build_snapshot(
             "title": info.get("title"),
             "created_at": info.get("created_at"),
             "timezone": info.get("timezone") or "UTC",
-            "incident": info.get("incident"),
+            "incident": incident_text(info, narrative),
             "jurisdiction": info.get("jurisdiction"),
-            "collector": dict(collector or {}),
+            "collector": person(info, narrative, "collector"),
+            "victim": person(info, narrative, "victim"),
             "key_id": key_id,
             "key_fingerprint": fingerprint(key_id) if key_id else None,
             "evkit_version": info.get("evkit_version"),

@@ -16,6 +16,12 @@ Event ``data`` by action (every key optional unless said; ``supersedes`` is an e
   (as for notes), ``method``, ``to_account``, ``reference``, ``item_ids``.
 * ``ref``: ``agency``, ``number`` (both required).
 * ``mark``: ``item``, ``sensitive``, ``reason``; bound to a new item record revision.
+* ``incident``: ``text`` (required): what happened, in the victim's words; the latest one
+  replaces the ``incident`` written in case.json at ``init`` (which is never rewritten).
+* ``person``: ``role`` (``victim`` or ``collector``), ``details`` {name, email, phone,
+  address, organization, age_band, may_contact ("yes"/"no")}: who the victim is (when
+  someone else collects for them) and updated contact details of either; later entries
+  add to and override earlier ones (and, for the collector, case.json's ``collector``).
 
 ``item_ids`` (not ``items``) because ``items`` in event data is reserved for record bindings.
 """
@@ -37,7 +43,11 @@ from evidence_kit.store.case import Case, normalize_item_id
 from evidence_kit.store.signing import Signer
 
 #: Narrative event actions, in the order reports show them.
-NARRATIVE_ACTIONS = ("note", "suspect", "loss", "ref")
+NARRATIVE_ACTIONS = ("note", "suspect", "loss", "ref", "incident", "person")
+
+#: Roles and details of ``person`` events (``evkit victim``, ``evkit collector``).
+PERSON_ROLES = ("victim", "collector")
+PERSON_FIELDS = ("name", "email", "phone", "address", "organization", "age_band", "may_contact")
 
 #: Suspect detail fields (CLI options of ``evkit suspect add``).
 SUSPECT_FIELDS = ("name", "username", "email", "phone", "url", "ip", "wallet", "account")
@@ -184,6 +194,28 @@ def references(info: Mapping[str, Any], narrative: Narrative) -> list[dict[str, 
         }
         for e in narrative.current("ref")
     )
+    return out
+
+
+def incident_text(info: Mapping[str, Any], narrative: Narrative) -> str | None:
+    """What happened: the latest ``incident`` statement, else case.json's ``incident``."""
+    current = narrative.current("incident")
+    if current:
+        return str(current[-1].data.get("text") or "") or None
+    text = info.get("incident")
+    return str(text) if text else None
+
+
+def person(info: Mapping[str, Any], narrative: Narrative, role: str) -> dict[str, str]:
+    """The victim's or the collector's details: case.json's collector (for the collector),
+    then every ``person`` event of that role in order, later values overriding."""
+    out: dict[str, str] = {}
+    if role == "collector" and isinstance(info.get("collector"), dict):
+        out.update({k: str(v) for k, v in info["collector"].items() if v})
+    for e in narrative.current("person"):
+        details = e.data.get("details")
+        if e.data.get("role") == role and isinstance(details, dict):
+            out.update({k: str(v) for k, v in details.items() if v})
     return out
 
 
@@ -520,6 +552,27 @@ def add_reference(
         "supersedes": supersedes,
     }
     return _append(case, signer, "ref", data)
+
+
+def set_incident(case: Case, signer: Signer, text: str) -> int:
+    """Record what happened, in the victim's words; returns the event seq."""
+    return _append(case, signer, "incident", {"text": _text(text, "The summary", MAX_TEXT)})
+
+
+def add_person(case: Case, signer: Signer, role: str, details: Mapping[str, str | None]) -> int:
+    """Record the victim's or the collector's details; returns the event seq."""
+    if role not in PERSON_ROLES:
+        raise UsageError(f"Unknown role {role!r}.")
+    clean: dict[str, str] = {}
+    for key in PERSON_FIELDS:
+        value = _text(details.get(key), f"--{key.replace('_', '-')}", 500)
+        if value is not None:
+            clean[key] = value
+    if clean.get("may_contact") not in (None, "yes", "no"):
+        raise UsageError("--may-contact should be yes or no.")
+    if not clean:
+        raise UsageError("Give at least one detail, e.g. --email or --phone.")
+    return _append(case, signer, "person", {"role": role, "details": clean})
 
 
 def withdraw(case: Case, signer: Signer, action: str, seq: int, reason: str | None) -> int:

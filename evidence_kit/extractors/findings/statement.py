@@ -30,7 +30,9 @@ def _day(text: Any) -> date | None:
         return None
 
 
-def _matches(tx: Mapping[str, Any], loss: LossView) -> bool:
+def matches(tx: Mapping[str, Any], loss: LossView) -> bool:
+    """True if a transaction is that loss: the same amount out, currency if both say, and a
+    date within :data:`MATCH_DAYS`."""
     amount, wanted = _decimal(tx.get("amount")), _decimal(loss.amount)
     if amount is None or wanted is None or amount != -wanted:
         return False
@@ -72,7 +74,7 @@ def describe(view: RecordView) -> Description:
     findings: list[Finding] = []
     for loss in view.losses:
         for tx in txs:
-            if _matches(tx, loss):
+            if matches(tx, loss):
                 who = tx.get("counterparty") or tx.get("description")
                 findings.append(
                     Finding(
