@@ -273,14 +273,17 @@ def write_report(
     get_signer: GetSigner,
     on_recover: OnRecover,
     full: bool = False,
+    drafts: Sequence[str] = (),
 ) -> ReportWritten:
     """Write the chain-of-custody report (``formats``: comma-separated, None for all;
-    ``full``: the appendix of every recorded detail is printed too)."""
+    ``full``: the appendix of every recorded detail is printed too; ``drafts``: police report
+    drafts, ``ic3``, ``reportfraud``, ``police``, ``interpol``; with drafts and no formats,
+    only the drafts)."""
     from evidence_kit.report import parse_formats, write_reports
 
-    chosen = parse_formats(formats)
+    chosen = parse_formats(formats) if formats is not None or not drafts else []
     case = open_case(start, get_signer, on_recover)
-    result = write_reports(case, get_signer(), chosen, full=full)
+    result = write_reports(case, get_signer(), chosen, full=full, drafts=tuple(drafts))
     return ReportWritten(case.root, result.files, result.seal_sha256, result.event_seq)
 
 

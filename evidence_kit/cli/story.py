@@ -442,9 +442,20 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "--full", is_flag=True, help="Print every recorded detail too (the report's appendix)."
 )
+@click.option(
+    "--for",
+    "drafts",
+    multiple=True,
+    type=click.Choice(["ic3", "reportfraud", "police", "interpol"]),
+    help="Write a police report draft (text and HTML) for this intake instead: ic3 (US), "
+    "reportfraud (UK, formerly Action Fraud), police (a local police statement), interpol "
+    "(a cover sheet for the national bureau). Repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def report(ctx: click.Context, formats: str | None, full: bool, as_json: bool) -> None:
+def report(
+    ctx: click.Context, formats: str | None, full: bool, drafts: tuple[str, ...], as_json: bool
+) -> None:
     """Write the report into the case (evkit/report/), signed and sealed.
 
     index.html opens with the story (what happened, who is reporting, reference numbers,
@@ -456,7 +467,12 @@ def report(ctx: click.Context, formats: str | None, full: bool, as_json: bool) -
     from evidence_kit.app.story import write_report
 
     result = write_report(
-        util.case_start(ctx), formats, get_signer=util.signer, on_recover=util.warn, full=full
+        util.case_start(ctx),
+        formats,
+        get_signer=util.signer,
+        on_recover=util.warn,
+        full=full,
+        drafts=drafts,
     )
     if as_json:
         util.emit_json(

@@ -28,9 +28,12 @@ Top-level keys (``type`` is ``evkit/report-snapshot/v1``):
                     and screenshots taken; each with ``what`` in plain words]
 ``notes``, ``suspects``, ``refs``
                    [{seq, action, recorded_at, ...event data, superseded_by, current}];
-                   a suspect also has ``mentioned_in``: the items whose identifiers match it
+                   a suspect also has ``mentioned_in``: the items whose identifiers match it,
+                   and ``mentioned_by_detail`` {detail: [item IDs]}
 ``losses``         {entries: [...as above], totals: {currency: "decimal"}}
 ``identifiers``    [{kind, value, item_ids, fields, occurrences, sensitive_only}]
+``missing``        [{code, text, fix, items}] - what police will ask for that is still missing
+                   (:mod:`evidence_kit.story.checklist`, as ``evkit status`` shows it)
 ``timestamps``     {events: [{seq, recorded_at, authority, time, token, covers, verified}],
                     files: [{path, sha256, size}]}
 ``custody``        [every custody event, in order; ``redacted`` where names were withheld]
@@ -48,6 +51,7 @@ from evidence_kit.models import Item
 from evidence_kit.store.case import Case
 from evidence_kit.store.custody import utc_now
 from evidence_kit.store.signing import fingerprint
+from evidence_kit.story.checklist import still_missing
 from evidence_kit.story.narrative import (
     collect_identifiers,
     incident_text,
@@ -181,11 +185,13 @@ def _mentions(suspects: list[dict[str, Any]], items: Mapping[str, Item]) -> list
     out = []
     for entry in suspects:
         details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
-        ids: set[str] = set()
-        for value in (details or {}).values():
-            if isinstance(value, str) and value.strip():
-                ids |= found.get(norm(value), set())
-        out.append({**entry, "mentioned_in": sorted(ids)})
+        by_field = {
+            str(k): sorted(found.get(norm(v), set()))
+            for k, v in (details or {}).items()
+            if isinstance(v, str) and v.strip() and found.get(norm(v))
+        }
+        ids = sorted({i for v in by_field.values() for i in v})
+        out.append({**entry, "mentioned_in": ids, "mentioned_by_detail": by_field})
     return out
 
 
@@ -417,6 +423,7 @@ def build_snapshot(
             "totals": loss_totals(narrative.all("loss")),
         },
         "identifiers": shown_idents,
+        "missing": [m.to_dict() for m in still_missing(info, items, narrative)],
         "timestamps": {"events": trusted_timestamps(events), "files": ts_files},
         "custody": custody,
     }
