@@ -122,3 +122,26 @@ def test_draft_of_a_hostile_case_stays_data(evkit: Callable[..., Run], tmp_path:
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in html
     text = (case / "evkit/report/draft-police.txt").read_text(encoding="utf-8")
     assert "\u202e" not in text and "\\u202e" in text
+
+
+def test_preservation_sheet(evkit: Callable[..., Run], story_case: Path) -> None:
+    case = story_case
+    assert evkit("report", "--for", "police", cwd=case).exit_code == 0
+    text = (case / "evkit/report/draft-police.txt").read_text(encoding="utf-8")
+    sheet = text.split("Data to ask services to keep (preservation)", 1)[1].split("\n\n", 1)[0]
+    assert "90 days" in sheet and "18 U.S.C. § 2703(f)" in sheet and "Article 29" in sheet
+    # From the e-mail's relay chain and addresses (read by hand from samples/scam-email.eml).
+    assert (
+        "relay1.example.net (mail server operator), 2026-11-19: message received by "
+        "relay1.example.net, queue ID 5E6F7A8B9C, from 203.0.113.77 [evidence: E0003]"
+    ) in sheet
+    assert "example.com (e-mail provider), 2026-11-19: m.williams.private@example.com" in sheet
+    # From the losses: the bank and the wallet, never a guessed company name.
+    assert "the bank holding account 12-34-56 12345678 (bank), 2026-11-20" in sheet
+    assert (
+        "the service holding wallet bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq "
+        "(crypto-currency service), 2026-11-22"
+    ) in sheet
+    assert evkit("report", "--format", "html", cwd=case).exit_code == 0
+    page = (case / "evkit/report/index.html").read_text(encoding="utf-8")
+    assert '<section id="preservation">' in page and "the bank holding account" in page

@@ -366,6 +366,32 @@ def _identifiers(s: Mapping[str, Any]) -> Section:
     )
 
 
+def _preservation(s: Mapping[str, Any]) -> Section:
+    pres = s.get("preservation") or {}
+    lines: list[Line] = []
+    for t in pres.get("targets") or []:
+        if not isinstance(t, Mapping):
+            continue
+        when = (
+            f", {t.get('first')} to {t.get('last')}"
+            if t.get("first") and t.get("first") != t.get("last")
+            else (f", {t.get('first')}" if t.get("first") else "")
+        )
+        for i in t.get("identifiers") or []:
+            if isinstance(i, Mapping):
+                items = _ids(i.get("items"))
+                lines.append(
+                    Line(
+                        f"{t.get('service')} ({t.get('kind')}){when}: {i.get('value')}",
+                        items,
+                        "" if items else "your statement",
+                    )
+                )
+    return Section(
+        "Data to ask services to keep (preservation)", tuple(lines), str(pres.get("note") or "")
+    )
+
+
 def _missing(s: Mapping[str, Any]) -> Section:
     lines = [
         Line(f"{m.get('text')} To fix: {m.get('fix')}", _ids(m.get("items")), "evkit status")
@@ -404,6 +430,7 @@ def build_draft(s: Mapping[str, Any], target: str) -> Draft:
             _subjects(s),
             _identifiers(s),
             _email_headers(s),
+            _preservation(s),
             *people,
             _missing(s),
         )
@@ -417,6 +444,7 @@ def build_draft(s: Mapping[str, Any], target: str) -> Draft:
             _evidence(s),
             _references(s),
             _email_headers(s),
+            _preservation(s),
             _missing(s),
         )
     else:

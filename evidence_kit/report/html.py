@@ -303,6 +303,7 @@ class HtmlRenderer:
             self._people(s),
             self._key_events(s),
             self._evidence(s, report.thumbnails),
+            self._preservation(s),
             self._limits(s),
             self._summary(s),
             self._items(s),
@@ -389,6 +390,41 @@ class HtmlRenderer:
                     esc(contact.get(str(victim.get("may_contact")), "")),
                 ),
             ]
+        )
+
+    def _preservation(self, s: Mapping[str, Any]) -> str:
+        pres = s.get("preservation") or {}
+        targets = [t for t in pres.get("targets") or [] if isinstance(t, Mapping)]
+        if not targets:
+            return ""
+        rows = []
+        for t in targets:
+            idents = [i for i in t.get("identifiers") or [] if isinstance(i, Mapping)]
+            shown = "<br>".join(
+                f'<span class="mono">{esc(i.get("value"))}</span>' for i in idents[:8]
+            )
+            if len(idents) > 8:
+                shown += f'<br><span class="muted">and {len(idents) - 8} more</span>'
+            items = sorted({str(x) for i in idents for x in i.get("items") or []})
+            dates = (
+                f"{esc(t.get('first'))} to {esc(t.get('last'))}"
+                if t.get("first") and t.get("first") != t.get("last")
+                else esc(t.get("first") or "not known")
+            )
+            rows.append(
+                [
+                    f"<strong>{esc(t.get('service'))}</strong><br>"
+                    f'<span class="muted">{esc(t.get("kind"))}</span>',
+                    shown,
+                    dates,
+                    esc(", ".join(items)),
+                ]
+            )
+        return (
+            '<section id="preservation"><h2>Data to ask services to keep</h2>'
+            f'<p class="muted">{esc(pres.get("note"))}</p>'
+            + _table(["Service", "What to name in the request", "Dates", "Evidence"], rows, "plain")
+            + "</section>"
         )
 
     def _money(self, s: Mapping[str, Any]) -> str:

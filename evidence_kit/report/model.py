@@ -32,6 +32,9 @@ Top-level keys (``type`` is ``evkit/report-snapshot/v1``):
                    and ``mentioned_by_detail`` {detail: [item IDs]}
 ``losses``         {entries: [...as above], totals: {currency: "decimal"}}
 ``identifiers``    [{kind, value, item_ids, fields, occurrences, sensitive_only}]
+``preservation``   {note, targets: [{kind, service, identifiers: [{value, items}], first,
+                    last}]} - what to ask each online service to keep
+                    (:mod:`evidence_kit.story.preservation`)
 ``missing``        [{code, text, fix, items}] - what police will ask for that is still missing
                    (:mod:`evidence_kit.story.checklist`, as ``evkit status`` shows it)
 ``timestamps``     {events: [{seq, recorded_at, authority, time, token, covers, verified}],
@@ -60,6 +63,7 @@ from evidence_kit.story.narrative import (
     read_narrative,
     references,
 )
+from evidence_kit.story.preservation import PRESERVATION_NOTE, preservation_targets
 from evidence_kit.story.timeline import build_timeline, trusted_timestamps
 from evidence_kit.util import hostname
 
@@ -424,6 +428,14 @@ def build_snapshot(
         },
         "identifiers": shown_idents,
         "missing": [m.to_dict() for m in still_missing(info, items, narrative)],
+        "preservation": {
+            "note": PRESERVATION_NOTE,
+            "targets": preservation_targets(
+                item_views,
+                [e.to_dict() for e in narrative.current("loss")],
+                [e.to_dict() for e in narrative.current("suspect")],
+            ),
+        },
         "timestamps": {"events": trusted_timestamps(events), "files": ts_files},
         "custody": custody,
     }
