@@ -191,3 +191,56 @@ def test_victim_and_collector_details(evkit: Callable[..., Run], tmp_path: Path)
     assert "sam@support.example" in page
     log = json.loads(evkit("log", "--json", cwd=case).stdout)
     assert [e["action"] for e in log][-2:] == ["person", "report"]
+
+
+def test_init_records_the_victim_and_suspect_contact_story(
+    evkit: Callable[..., Run], tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    r = evkit(
+        "init",
+        str(case),
+        "--title",
+        "T",
+        "--collector",
+        "Sam Advocate",
+        "--email",
+        "sam@support.example",
+        "--victim",
+        "Ann Lee",
+        "--victim-phone",
+        "+44 7700 900111",
+        input="",
+    )
+    assert r.exit_code == 0, r.output
+    log = json.loads(evkit("log", "--json", cwd=case).stdout)
+    assert [e["action"] for e in log] == ["case.created", "person"]
+    assert log[1]["data"] == {
+        "role": "victim",
+        "details": {"name": "Ann Lee", "phone": "+44 7700 900111"},
+    }
+    r = evkit(
+        "suspect",
+        "add",
+        "--name",
+        "Mark",
+        "--email",
+        "mark@example.net",
+        "--first-contact",
+        "Messaged her on a dating app in October 2026",
+        "--realised",
+        "Her bank said the account belonged to someone else",
+        cwd=case,
+    )
+    assert r.exit_code == 0, r.output
+    assert evkit("report", "--format", "html", "--for", "ic3", cwd=case).exit_code == 0
+    page = (case / "evkit/report/index.html").read_text(encoding="utf-8")
+    assert "Messaged her on a dating app in October 2026" in page
+    assert "The victim (the collector is reporting for them)" in page and "Ann Lee" in page
+    ic3 = (case / "evkit/report/draft-ic3.txt").read_text(encoding="utf-8")
+    assert "Victim information" in ic3 and "- Name: Ann Lee [recorded with evkit victim]" in ic3
+    assert "Filed on behalf of the victim by" in ic3 and "Sam Advocate" in ic3
+    assert (
+        "Subject Mark: What made the victim realise it was a crime: Her bank said the account "
+        "belonged to someone else"
+    ) in ic3

@@ -54,8 +54,10 @@ def add_suspect(
     supersedes: int | None,
     get_signer: GetSigner,
     on_recover: OnRecover,
+    contact: Mapping[str, str | None] | None = None,
 ) -> int:
-    """Record a suspect; returns the event number."""
+    """Record a suspect (``contact``: how the victim met them, earlier contact, what made them
+    realise); returns the event number."""
     from evidence_kit.story import narrative
 
     case = open_case(start, get_signer, on_recover)
@@ -66,6 +68,7 @@ def add_suspect(
         item_ids=tuple(item_ids),
         from_identifier=from_identifier,
         supersedes=supersedes,
+        contact=contact,
     )
 
 

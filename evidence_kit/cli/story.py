@@ -106,6 +106,11 @@ def suspect() -> None:
 @click.option("--ip", help="IP address.")
 @click.option("--wallet", help="Crypto-currency wallet address.")
 @click.option("--account", help="Bank account (IBAN, or sort code and account number).")
+@click.option(
+    "--first-contact", help="How you first met them or were contacted (where, when, how)."
+)
+@click.option("--previous-contact", help="Any contact with them before this.")
+@click.option("--realised", help="What made you realise it was a crime.")
 @click.option("--item", "items", multiple=True, metavar="ID", help=_ITEM_HELP)
 @click.option(
     "--from-identifier",
@@ -126,9 +131,12 @@ def suspect_add(
     items: tuple[str, ...],
     from_identifier: str | None,
     supersedes: int | None,
+    first_contact: str | None,
+    previous_contact: str | None,
+    realised: str | None,
     **details: str | None,
 ) -> None:
-    """Record a suspect (any details you have)."""
+    """Record a suspect (any details you have, and how you came into contact with them)."""
     from evidence_kit.app.story import add_suspect
 
     seq = add_suspect(
@@ -139,6 +147,11 @@ def suspect_add(
         supersedes=supersedes,
         get_signer=util.signer,
         on_recover=util.warn,
+        contact={
+            "first_contact": first_contact,
+            "previous_contact": previous_contact,
+            "realised": realised,
+        },
     )
     click.echo(f"Recorded the suspect as event {seq}.")
 

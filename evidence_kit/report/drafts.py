@@ -257,6 +257,20 @@ def _subjects(s: Mapping[str, Any]) -> Section:
             for key, value in (details or {}).items()
             if value
         )
+        contact = e.get("contact") if isinstance(e.get("contact"), Mapping) else {}
+        lines.extend(
+            Line(
+                f"{head}: {label}: {(contact or {})[key]}",
+                _ids(e.get("item_ids")),
+                f"your statement, step {e.get('seq')}",
+            )
+            for key, label in (
+                ("first_contact", "How the victim first met or was contacted by them"),
+                ("previous_contact", "Earlier contact"),
+                ("realised", "What made the victim realise it was a crime"),
+            )
+            if (contact or {}).get(key)
+        )
     return Section(
         "Information about the subject(s)",
         tuple(lines) or (Line("No suspects recorded.", source="case details"),),

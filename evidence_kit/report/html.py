@@ -255,6 +255,11 @@ _DETAIL_LABELS = {
     "wallet": "Crypto wallet",
     "account": "Bank account",
 }
+_CONTACT_LABELS = {
+    "first_contact": "How the victim first met or was contacted by them",
+    "previous_contact": "Earlier contact",
+    "realised": "What made the victim realise it was a crime",
+}
 _SEVERITY_WORDS = {"warning": "<strong>Warning:</strong> ", "notable": "Worth a look: "}
 
 
@@ -473,6 +478,11 @@ class HtmlRenderer:
                 for k, v in (details.items() if isinstance(details, Mapping) else [])
                 if v
             )
+            raw_contact = e.get("contact")
+            contact: Mapping[str, Any] = raw_contact if isinstance(raw_contact, Mapping) else {}
+            for key, label in _CONTACT_LABELS.items():
+                if contact.get(key):
+                    shown += f"<br><em>{esc(label)}:</em> {esc(contact[key])}"
             linked = [str(i) for i in e.get("item_ids") or []]
             found = [str(i) for i in e.get("mentioned_in") or [] if str(i) not in linked]
             evidence = esc(", ".join(linked))

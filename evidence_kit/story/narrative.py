@@ -11,7 +11,9 @@ Event ``data`` by action (every key optional unless said; ``supersedes`` is an e
 * ``note``: ``text`` (required), ``at`` (UTC ISO, or ``YYYY-MM-DD`` with ``precision: day``),
   ``at_local``, ``at_given`` (as typed), ``timezone``, ``item_ids``.
 * ``suspect``: ``details`` {name, username, email, phone, url, ip, wallet, account} (one or
-  more), ``item_ids``, ``from_identifier`` {kind, value, item_ids}.
+  more), ``item_ids``, ``from_identifier`` {kind, value, item_ids}, ``contact``
+  {first_contact (how the victim first met or was contacted by them), previous_contact,
+  realised (what made the victim realise it was a crime)}: the questions intake forms ask.
 * ``loss``: ``amount`` (positive decimal string), ``currency`` (3 letters), ``date``/``at``
   (as for notes), ``method``, ``to_account``, ``reference``, ``item_ids``.
 * ``ref``: ``agency``, ``number`` (both required).
@@ -51,6 +53,9 @@ PERSON_FIELDS = ("name", "email", "phone", "address", "organization", "age_band"
 
 #: Suspect detail fields (CLI options of ``evkit suspect add``).
 SUSPECT_FIELDS = ("name", "username", "email", "phone", "url", "ip", "wallet", "account")
+
+#: What the victim says about their contact with a suspect (``evkit suspect add`` options).
+SUSPECT_CONTACT_FIELDS = ("first_contact", "previous_contact", "realised")
 
 #: Which suspect field an extracted identifier of each kind fills (``--from-identifier``).
 IDENTIFIER_TO_FIELD = {
@@ -464,13 +469,20 @@ def add_suspect(
     item_ids: Sequence[str] = (),
     from_identifier: str | None = None,
     supersedes: int | None = None,
+    contact: Mapping[str, str | None] | None = None,
 ) -> int:
-    """Record a suspect (any of :data:`SUSPECT_FIELDS`); returns the event seq."""
+    """Record a suspect (any of :data:`SUSPECT_FIELDS`, and what the victim says about their
+    contact with them, :data:`SUSPECT_CONTACT_FIELDS`); returns the event seq."""
     clean: dict[str, str] = {}
     for key in SUSPECT_FIELDS:
         value = _text(details.get(key), f"--{key}")
         if value is not None:
             clean[key] = value
+    story: dict[str, str] = {}
+    for key in SUSPECT_CONTACT_FIELDS:
+        value = _text((contact or {}).get(key), f"--{key.replace('_', '-')}", MAX_TEXT)
+        if value is not None:
+            story[key] = value
     ids = check_items(case, item_ids)
     data: dict[str, Any] = {}
     if from_identifier is not None:
@@ -507,7 +519,14 @@ def add_suspect(
     if not clean:
         raise UsageError("Give at least one detail, e.g. --name, --email or --phone.")
     _check_suspect(clean)
-    data.update({"details": clean, "item_ids": ids or None, "supersedes": supersedes})
+    data.update(
+        {
+            "details": clean,
+            "item_ids": ids or None,
+            "supersedes": supersedes,
+            "contact": story or None,
+        }
+    )
     return _append(case, signer, "suspect", data)
 
 
