@@ -62,3 +62,18 @@ def test_hostile_text_in_findings_is_shown_escaped(
     assert shown.exit_code == 0
     assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
     assert "\\x1b" in shown.stdout
+
+
+def test_timeline_shows_findings_beside_the_item(evkit: Callable[..., Run], tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    assert evkit("init", str(case), "--title", "T", "--collector", "J", input="").exit_code == 0
+    mail = tmp_path / "scam-email.eml"
+    shutil.copy(SAMPLES / "scam-email.eml", mail)
+    assert evkit("add", str(mail), cwd=case).exit_code == 0
+    out = evkit("timeline", cwd=case).stdout.splitlines()
+    sent = next(n for n, line in enumerate(out) if "E0001: e-mail sent (Date header)" in line)
+    assert out[sent + 1].strip().startswith("Warning (E0001): Replies go to a different address")
+    assert sum("Replies go to a different address" in line for line in out) == 1
+    entries = json.loads(evkit("timeline", "--json", cwd=case).stdout)
+    assert isinstance(entries, list) and all("what" in e for e in entries)
+    assert not any("Replies go" in json.dumps(e) for e in entries)

@@ -4,13 +4,14 @@ timeline and the report. Each change is one signed custody event; lists read the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence_kit.app.session import GetSigner, OnRecover, open_case, reading
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.extractors.interface import Finding
     from evidence_kit.report import WrittenFile
     from evidence_kit.story.checklist import Missing
     from evidence_kit.story.narrative import Entry
@@ -245,18 +246,30 @@ class Timeline:
 
     timezone: str
     entries: tuple[dict[str, Any], ...]
+    #: Item ID -> its findings that are worth a look (warnings, notable), as ``evkit show``
+    #: gives them; the timeline shows them beside the item's first entry.
+    findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
 
 
 def timeline(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Timeline:
-    """Everything dated in the case, with where each time came from."""
+    """Everything dated in the case, with where each time came from, and the findings of the
+    items it mentions."""
+    from evidence_kit.extractors.findings.base import describe_item, losses_of
     from evidence_kit.story.narrative import read_narrative
     from evidence_kit.story.timeline import build_timeline
 
     with reading(start, get_signer, on_recover) as case:
         events = case.read_log().events
-        entries = build_timeline(case.info, case.items().values(), read_narrative(events), events)
+        items = case.items()
+        narrative = read_narrative(events)
+        entries = build_timeline(case.info, items.values(), narrative, events)
         tz = str(case.info.get("timezone") or "UTC")
-    return Timeline(tz, tuple(entries))
+    losses = losses_of(e.to_dict() for e in narrative.current("loss"))
+    flagged = {
+        iid: tuple(f for f in describe_item(it, items, tz, losses).findings if f.severity != "fact")
+        for iid, it in items.items()
+    }
+    return Timeline(tz, tuple(entries), {k: v for k, v in flagged.items() if v})
 
 
 @dataclass(frozen=True, slots=True)

@@ -439,12 +439,19 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
         click.echo("Nothing dated yet.")
         return
     click.echo(f"Times in {_p(found.timezone)}; ordered by UTC.")
+    shown: set[str] = set()
     for e in entries:
         flags = f"  [{'; '.join(e['flags'])}]" if e["flags"] else ""
         click.echo(
             f"{_p(e['local']):<26} {_p(e['source']):<19} {_p(e['trust']):<13} "
             f"{_p(e['what'])[:200]}{_p(flags)}"
         )
+        item = e.get("item")
+        if item and item not in shown and item in found.findings:
+            shown.add(item)  # an item's findings once, beside its first entry
+            for f in found.findings[item]:
+                word = "Warning" if f.severity == "warning" else "Worth a look"
+                click.echo(_p(f"{'':<26} {word} ({item}): {f.text}")[:300])
 
 
 # ---- report -----------------------------------------------------------------------------------
