@@ -88,7 +88,7 @@ def note(
         on_recover=util.warn,
     )
     verb = f"Corrected note {correct}" if correct else "Noted"
-    click.echo(f"{verb}: event {seq} in the custody log (signed and sealed).")
+    click.echo(f"{verb}: saved as step {seq} of the case history (signed).")
 
 
 # ---- suspect ----------------------------------------------------------------------------------
@@ -153,7 +153,10 @@ def suspect_add(
             "realised": realised,
         },
     )
-    click.echo(f"Recorded the suspect as event {seq}.")
+    click.echo(
+        f"Recorded the suspect as step {seq} of the case history "
+        f"(to correct it later: evkit suspect add ... --supersedes {seq})."
+    )
 
 
 @suspect.command("list")
@@ -198,7 +201,9 @@ def _withdraw(ctx: click.Context, action: str, event: int, reason: str | None) -
     seq = withdraw(
         util.case_start(ctx), action, event, reason, get_signer=util.signer, on_recover=util.warn
     )
-    click.echo(f"Withdrew {action} {event} (event {seq}); it stays in the custody log.")
+    click.echo(
+        f"Withdrew the {action} of step {event} (as step {seq}); the case history keeps both."
+    )
 
 
 # ---- loss -------------------------------------------------------------------------------------
@@ -262,7 +267,10 @@ def loss_add(
         get_signer=util.signer,
         on_recover=util.warn,
     )
-    click.echo(f"Recorded the loss as event {seq}.")
+    click.echo(
+        f"Recorded the loss as step {seq} of the case history "
+        f"(to correct it later: evkit loss add ... --supersedes {seq})."
+    )
 
 
 @loss.command("list")
@@ -336,7 +344,7 @@ def ref_add(ctx: click.Context, agency: str, number: str, supersedes: int | None
         get_signer=util.signer,
         on_recover=util.warn,
     )
-    click.echo(f"Recorded the reference as event {seq}.")
+    click.echo(f"Recorded the reference as step {seq} of the case history.")
 
 
 @ref.command("list")
