@@ -165,7 +165,9 @@ def list_items(ctx: click.Context, as_json: bool) -> None:
     if not items:
         click.echo("No items yet. Add files with: evkit add <files or folders>")
         return
-    click.echo(f"{'ID':<6} {'Size':>9}  {'Type':<24} {'SHA-256':<16}  Name")
+    from evidence_kit.extractors.findings.base import type_label  # formatting only
+
+    click.echo(f"{'ID':<6} {'Size':>9}  {'Type':<24} {'Fingerprint':<16}  Name")
     for it in items:
         name = (util.original_text(it.original, "name") or it.name) + (
             f"  (from {it.parent['id']})" if it.parent else ""
@@ -173,7 +175,8 @@ def list_items(ctx: click.Context, as_json: bool) -> None:
         flag = " [sensitive]" if it.sensitive else ""
         click.echo(
             util.printable(
-                f"{it.id:<6} {util.size_text(it.size):>9}  {it.mime[:24]:<24} {it.sha256[:16]}  "
+                f"{it.id:<6} {util.size_text(it.size):>9}  {type_label(it.mime)[:24]:<24} "
+                f"{it.sha256[:16]}  "
                 f"{name}{flag}"
             )
         )
