@@ -244,3 +244,16 @@ def test_init_records_the_victim_and_suspect_contact_story(
         "Subject Mark: What made the victim realise it was a crime: Her bank said the account "
         "belonged to someone else"
     ) in ic3
+
+
+def test_status_shows_hostile_text_escaped(evkit: Callable[..., Run], tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    assert evkit("init", str(case), "--title", "T", "--collector", "J", input="").exit_code == 0
+    r = evkit("suspect", "add", "--name", "Eve\u202e\u200bgnp.exe", cwd=case)
+    assert r.exit_code == 0, r.output
+    out = evkit("status", cwd=case)
+    assert out.exit_code == 0
+    assert "\u202e" not in out.stdout and "\\u202e" in out.stdout
+    # The fix command quotes the name for a shell: pasting it cannot run anything else.
+    point = next(p for p in missing(evkit, case) if p["code"] == "suspect-contact")
+    assert shlex.split(str(point["fix"]))[4] == "Eve\u202e\u200bgnp.exe"

@@ -215,11 +215,14 @@ def show(ctx: click.Context, item_id: str, as_json: bool, full: bool) -> None:
         for f in desc.findings:
             click.echo(util.printable(f"  {_MARKS.get(f.severity, '-')} {f.text}"))
     click.echo("")
+    from evidence_kit.extractors.findings.base import when_iso  # formatting only
+
     acquired = item.acquired
+    added = when_iso(acquired.get("at"), str(acquired.get("timezone") or "UTC"))
     click.echo(
         util.printable(
             f"Kept in the case as {desc.kind}, {util.size_text(item.size)}; added "
-            f"{acquired.get('local') or acquired.get('at')} by {acquired.get('by')}"
+            f"{added or acquired.get('local') or acquired.get('at')} by {acquired.get('by')}"
             + (f", from {item.parent['id']}" if item.parent else "")
             + (" (marked sensitive)" if item.sensitive else "")
             + "."
