@@ -622,7 +622,8 @@ class HtmlRenderer:
                 '<p>To check the case: <code>evkit verify --key "'
                 + esc((s.get("case") or {}).get("key_fingerprint"))
                 + '"</code> in the case folder '
-                "(or any BagIt validator for the manifests).</p></section>",
+                "(or any BagIt validator, which checks the list of files and their fingerprints)."
+                "</p></section>",
             ]
         )
 
