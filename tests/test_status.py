@@ -10,6 +10,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SAMPLES, Run
 
 HEADERS = (
@@ -257,3 +259,32 @@ def test_status_shows_hostile_text_escaped(evkit: Callable[..., Run], tmp_path: 
     # The fix command quotes the name for a shell: pasting it cannot run anything else.
     point = next(p for p in missing(evkit, case) if p["code"] == "suspect-contact")
     assert shlex.split(str(point["fix"]))[4] == "Eve\u202e\u200bgnp.exe"
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_custody_form_names_the_victim(evkit: Callable[..., Run], tmp_path: Path) -> None:
+    import subprocess
+
+    case = tmp_path / "case"
+    r = evkit(
+        "init",
+        str(case),
+        "--title",
+        "T",
+        "--collector",
+        "Sam Advocate",
+        "--victim",
+        "Ann Lee",
+        input="",
+    )
+    assert r.exit_code == 0, r.output
+    assert evkit("victim", "--may-contact", "no", cwd=case).exit_code == 0
+    assert evkit("report", "--format", "pdf", cwd=case).exit_code == 0
+    text = subprocess.run(
+        ["pdftotext", str(case / "evkit/report/custody-form.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = " ".join(text.split())
+    assert "Victim (collected for them) Ann Lee; police may contact them directly: no" in flat

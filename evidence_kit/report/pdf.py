@@ -297,6 +297,21 @@ class _Form:
                     False,
                 ),
                 ("Collector's time zone", case.get("timezone"), False),
+                (
+                    "Victim (collected for them)",
+                    ", ".join(
+                        str(v)
+                        for k, v in (case.get("victim") or {}).items()
+                        if v and k in ("name", "email", "phone", "address", "age_band")
+                    )
+                    + (
+                        "; police may contact them directly: "
+                        + str((case.get("victim") or {}).get("may_contact"))
+                        if (case.get("victim") or {}).get("may_contact")
+                        else ""
+                    ),
+                    False,
+                ),
                 ("Reference numbers", refs or "none recorded yet", False),
             ]
         )
