@@ -96,7 +96,7 @@ def test_note_is_a_signed_event_with_utc_and_local_time(evkit: Any, case_root: P
     assert d["at"] == "2026-07-20T13:05:00Z"  # London is on BST (+01:00) in July
     assert d["at_local"] == "2026-07-20T14:05:00+01:00"
     assert d["item_ids"] == ["E0001"] and d["timezone"] == "Europe/London"
-    assert f"event {ev['seq']}" in r.stdout
+    assert f"step {ev['seq']} of the case history" in r.stdout
     intact(case_root)
 
 

@@ -27,6 +27,14 @@ from evidence_kit.errors import UsageError
 @click.option(
     "--timezone", "tz", help="Your time zone, e.g. Europe/London (default: this computer's)."
 )
+@click.option(
+    "--victim",
+    metavar="NAME",
+    help="When you collect for someone else (e.g. as an advocate): the victim's name. Their "
+    "contact details can be added with 'evkit victim'.",
+)
+@click.option("--victim-phone", help="The victim's phone number (with --victim).")
+@click.option("--victim-email", help="The victim's e-mail address (with --victim).")
 def init(
     directory: str,
     title: str | None,
@@ -38,6 +46,9 @@ def init(
     jurisdiction: str | None,
     refs: tuple[str, ...],
     tz: str | None,
+    victim: str | None,
+    victim_phone: str | None,
+    victim_email: str | None,
 ) -> None:
     """Create a new case folder DIRECTORY (and your signing key on first use)."""
     import shlex
@@ -54,6 +65,37 @@ def init(
         email = (
             click.prompt(
                 "Your e-mail (optional, Enter to skip)", default="", show_default=False, err=True
+            )
+            or None
+        )
+    if victim is None and util.tty_in():
+        victim = (
+            click.prompt(
+                "Are you collecting for someone else? Their name (Enter if it is for you)",
+                default="",
+                show_default=False,
+                err=True,
+            )
+            or None
+        )
+        if victim:
+            victim_phone = victim_phone or (
+                click.prompt(
+                    "Their phone (optional, Enter to skip)",
+                    default="",
+                    show_default=False,
+                    err=True,
+                )
+                or None
+            )
+    if incident is None and util.tty_in():
+        incident = (
+            click.prompt(
+                "What happened, in a few words (optional, Enter to skip; "
+                "'evkit incident' can add it later)",
+                default="",
+                show_default=False,
+                err=True,
             )
             or None
         )
@@ -97,6 +139,7 @@ def init(
         jurisdiction=jurisdiction,
         references=tuple(references),
         timezone=tz,
+        victim={"name": victim, "phone": victim_phone, "email": victim_email} if victim else None,
     )
     result = init_case(
         Path(directory),

@@ -16,9 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evidence_kit.extractors.interface import Accepts, Extractor
+from evidence_kit.extractors.interface import Accepts, Describer, Description, Extractor, RecordView
 
-__all__ = ["EMAIL", "IMAGE", "PDF", "REGISTRY", "STATEMENT", "Registered", "Thumbnailer"]
+__all__ = [
+    "EMAIL",
+    "IMAGE",
+    "PDF",
+    "REGISTRY",
+    "STATEMENT",
+    "Registered",
+    "Thumbnailer",
+    "by_name",
+]
 
 _OCTET = "application/octet-stream"
 
@@ -32,13 +41,16 @@ class Registered:
     """One registry entry: an extractor's name and declaration, and how to import it.
 
     ``thumbnail``, when given, makes report previews of the files this extractor reads (it
-    imports the extractor's module when called, like ``load``).
+    imports the extractor's module when called, like ``load``). ``describe`` turns a stored
+    record this extractor wrote into a plain summary and findings (its module, under
+    ``extractors/findings/``, imports no parser: records are read, never files).
     """
 
     name: str
     accepting: Accepts
     load: Callable[[], Extractor] = field(repr=False)
     thumbnail: Thumbnailer | None = field(default=None, repr=False)
+    describe: Describer | None = field(default=None, repr=False)
 
     def accepts(self, mime: str, suffix: str) -> bool:
         """True if the declaration says yes from type and name alone (no bytes read)."""
@@ -64,6 +76,30 @@ def _image_thumbnail(path: Path, max_px: int) -> bytes | None:
     from evidence_kit.extractors.image import make_thumbnail
 
     return make_thumbnail(path, max_px)
+
+
+def _email_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.email import describe
+
+    return describe(view)
+
+
+def _image_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.image import describe
+
+    return describe(view)
+
+
+def _statement_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.statement import describe
+
+    return describe(view)
+
+
+def _pdf_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.pdf import describe
+
+    return describe(view)
 
 
 def _statement() -> Extractor:
@@ -102,6 +138,7 @@ EMAIL = Registered(
         },
     ),
     _email,
+    describe=_email_findings,
 )
 
 #: Image types; unidentified content only when the name says image (older libmagic does not
@@ -148,6 +185,7 @@ IMAGE = Registered(
     ),
     _image,
     _image_thumbnail,
+    _image_findings,
 )
 
 _XML = frozenset({"text/xml", "application/xml"})
@@ -182,6 +220,7 @@ STATEMENT = Registered(
         },
     ),
     _statement,
+    describe=_statement_findings,
 )
 
 #: ``application/pdf``; also unidentified content named ``.pdf`` (junk before the header
@@ -193,7 +232,13 @@ PDF = Registered(
         extensions={".pdf": frozenset({_OCTET})},
     ),
     _pdf,
+    describe=_pdf_findings,
 )
 
 #: Order matters: the first entry that accepts a file reads it.
 REGISTRY: tuple[Registered, ...] = (EMAIL, IMAGE, STATEMENT, PDF)
+
+
+def by_name(name: str) -> Registered | None:
+    """The entry whose extractor wrote a record (``extraction.extractor``), or None."""
+    return next((entry for entry in REGISTRY if entry.name == name), None)
