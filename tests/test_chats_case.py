@@ -1,0 +1,97 @@
+"""Conversations in a case (issue 14): every corpus chat and mailbox is added, the case verifies
+(evkit, bagit, sha256sum -c), and ``evkit messages`` / ``evkit show`` read them back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import CaseFactory, Runner, corpus_or_skip
+from test_external_validators import check_with_external_tools
+
+from evidence_kit.app.messages import MessageFilter, list_messages
+from evidence_kit.ingest.add import add_files
+from evidence_kit.store.signing import Signer
+from evidence_kit.verify.checks import FolderSource, verify_source
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def test_every_chat_is_added_and_the_case_verifies(make_case: CaseFactory, signer: Signer) -> None:
+    chats = corpus_or_skip() / "chats"
+    case = make_case()
+    report = add_files(case, signer, [str(chats)])
+    assert not report.failures, report.failures
+    items = case.items()
+    top = {Path(str(it.original.get("path"))).name: it for it in items.values() if not it.parent}
+    for path in chats.iterdir():
+        if path.is_file():
+            assert path.name in top, path
+    for name in ("neomutt__cherry.mbox", "neomutt__fig.mbox"):
+        ex = top[name].extraction or {}
+        assert ex["extractor"] == "chat" and ex["errors"], name  # preserved, with the reason
+    # The WhatsApp zip's media are items of their own, linked to the messages that sent them.
+    z = top["pustur-wcp-web__whatsapp-chat-parser-example.zip"]
+    children = {it.name: it.id for it in items.values() if it.parent and it.parent["id"] == z.id}
+    assert "00000001-PHOTO-2019-06-20-16-00-15.jpg" in children
+    found = list_messages(
+        case.root,
+        z.id,
+        MessageFilter(grep="PHOTO"),
+        get_signer=lambda: signer,
+        on_recover=_quiet,
+    )
+    assert found.total == 52 and found.shown == 1 and not found.reading_differs
+    att = found.messages[0].attachments[0]
+    assert att.item == children[att.name]
+    assert found.messages[0].at == "2019-06-20T15:00:15Z"  # 16:00:15 in Europe/London (BST)
+    assert found.messages[0].zone == "collector:Europe/London"
+    # Each mailbox message is a child e-mail, read by the e-mail extractor, with its byte range.
+    mb = top["perl-mailbox__mbox.src"]
+    mails = [it for it in items.values() if it.parent and it.parent["id"] == mb.id]
+    assert len(mails) == 45
+    assert all((it.extraction or {}).get("extractor") == "email" for it in mails)
+    assert all(str(it.original.get("field")).startswith("mbox.bytes[") for it in mails)
+    assert verify_source(FolderSource(case.root)).intact
+    check_with_external_tools(case.root)
+
+
+def test_messages_and_show_from_the_command_line(
+    make_case: CaseFactory, signer: Signer, evk: Runner
+) -> None:
+    chats = corpus_or_skip() / "chats"
+    case = make_case()
+    add_files(
+        case, signer, [str(chats / "whatsjson__WhatsApp Chat with Dmitry S EN+Media Android.txt")]
+    )
+    code, out = evk("-C", case.root, "messages", "E0001", "--from", "elon", "--since", "2022-03-23")
+    assert code == 0, out
+    assert "2022-03-23T13:32:00Z  Elon: IMG-20220323-WA0002.jpg (file attached)" in out
+    assert "Dmitry S:" not in out
+    code, out = evk("-C", case.root, "messages", "E0001", "--grep", "caption", "--json")
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["shown"] == 4 and doc["total"] == 60  # "Caption" and three captioned files
+    assert doc["messages"][0]["where"] == {"lines": [4, 5]}
+    assert doc["messages"][0]["zone"] == "collector:Europe/London"
+    code, out = evk("-C", case.root, "show", "E0001")
+    assert code == 0, out
+    assert "Participants   2: Dmitry S, Elon" in out
+    assert "address book" in out
+    code, out = evk("-C", case.root, "messages", "E0009")
+    assert code == 2, out
+
+
+def test_hostile_names_and_text_are_shown_visibly(
+    make_case: CaseFactory, signer: Signer, evk: Runner, tmp_path: Path
+) -> None:
+    chat = tmp_path / "chat.txt"
+    chat.write_text("[13/01/2026, 10:00:00] Mark\x1b[31m: pay now\x1b]0;x\x07 \u202eIBAN\n")
+    case = make_case()
+    add_files(case, signer, [str(chat)])
+    code, out = evk("-C", case.root, "messages", "E0001")
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b" in out and "\\u202e" in out
