@@ -93,13 +93,14 @@ def list_messages(
                 total += 1
                 if raw.conversation < len(checks):
                     checks[raw.conversation].add(raw)
-                msg = _linked(resolve_zone(raw, tz), links)
-                if sender and sender not in (msg.sender or "").casefold():
+                if sender and sender not in (raw.sender or "").casefold():
                     continue
+                if grep and not _has(raw, grep):
+                    continue
+                msg = resolve_zone(raw, tz)
                 if since_at and (msg.at is None or msg.at < since_at):
                     continue
-                if grep and not _has(msg, grep):
-                    continue
+                msg = _linked(msg, links)
                 shown += 1
                 if each is not None:
                     each(msg)

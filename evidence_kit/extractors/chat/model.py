@@ -30,6 +30,9 @@ ZONE_UNKNOWN = "unknown"  # local time with no zone in the file; see resolve_zon
 ZONE_COLLECTOR = "collector"  # read in the collector's (the case's) zone, by assumption
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A file a message points at: the name as written, and whether the export holds it."""
@@ -75,10 +78,7 @@ class Message:
 
     def line(self) -> bytes:
         """The message as one canonical JSON line (what ``messages_sha256`` hashes)."""
-        return (
-            json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            + "\n"
-        ).encode("utf-8", "surrogatepass")
+        return (_CANONICAL.encode(self.to_dict()) + "\n").encode("utf-8", "surrogatepass")
 
 
 @dataclass(slots=True)

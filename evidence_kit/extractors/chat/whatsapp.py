@@ -72,23 +72,31 @@ class _Header:
     ios: bool
 
 
+#: What a message's first line can start with (most continuation lines are rejected here).
+_STARTS = frozenset("[0123456789" + _MARKS + "\u061c" + "".join(map(chr, range(0x0660, 0x066A))))
+
+
 def _header(raw: str) -> _Header | None:
     """The message header at the start of a line, or None for a continuation line."""
-    norm = normalise(raw)
-    for pattern in HEADERS:
+    if not raw or raw[0] not in _STARTS:
+        return None
+    norm = raw if raw.isascii() else normalise(raw)
+    for pattern in HEADERS[1:] if norm[:1] == "[" else HEADERS[:1]:
         m = pattern.match(norm)
         if m is not None:
-            start, end = m.span("date") if m.start("date") < m.start("time") else m.span("time")
-            last = max(m.end("date"), m.end("ampm") if m.group("ampm") else m.end("time"))
+            g = m.groupdict()
+            start = min(m.start("date"), m.start("time"))
+            last = max(m.end("date"), m.end("ampm") if g["ampm"] else m.end("time"))
+            rest_at = m.start("rest")
             return _Header(
-                d1=m.group("d1"),
-                d2=m.group("d2"),
-                d3=m.group("d3"),
-                era=bool(m.group("era")),
-                time=m.group("time"),
-                ampm=m.group("ampm"),
-                written=_original_span(raw, start, last),
-                rest=raw[_orig_index(raw, m.start("rest")) :] if m.group("rest") else "",
+                d1=g["d1"],
+                d2=g["d2"],
+                d3=g["d3"],
+                era=bool(g["era"]),
+                time=g["time"],
+                ampm=g["ampm"],
+                written=norm[start:last] if norm is raw else _original_span(raw, start, last),
+                rest=raw[rest_at:] if norm is raw else raw[_orig_index(raw, rest_at) :],
                 ios=pattern is not HEADERS[0],
             )
     return None
