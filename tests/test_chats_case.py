@@ -95,3 +95,38 @@ def test_hostile_names_and_text_are_shown_visibly(
     assert code == 0
     assert "\x1b" not in out and "\u202e" not in out
     assert "\\x1b" in out and "\\u202e" in out
+
+
+def test_timeline_groups_messages_per_conversation_and_day(
+    make_case: CaseFactory, signer: Signer, evk: Runner
+) -> None:
+    chats = corpus_or_skip() / "chats"
+    case = make_case()
+    add_files(
+        case,
+        signer,
+        [
+            str(chats / "whatsjson__WhatsApp Chat with Dmitry S EN+Media Android.txt"),
+            str(chats / "chatminer-telegram__test_single_export.json"),
+        ],
+    )
+    code, out = evk("-C", case.root, "timeline", "--json")
+    assert code == 0, out
+    rows = [r for r in json.loads(out) if str(r["field"]).startswith("conversations[")]
+    # 60 WhatsApp messages on 4 days (counted by hand: 7 + 7 + 44 + 2), 2 Telegram on 1 day.
+    assert [(r["item"], r["field"][-10:]) for r in rows] == [
+        ("E0002", "2018-12-05"),
+        ("E0001", "2022-03-18"),
+        ("E0001", "2022-03-23"),
+        ("E0001", "2022-03-27"),
+        ("E0001", "2023-01-07"),
+    ]
+    assert "44 message(s) on 2022-03-27" in rows[3]["what"]
+    assert rows[0]["zone_known"] and not rows[1]["zone_known"]
+    code, out = evk("-C", case.root, "timeline", "--all", "--json")
+    assert code == 0, out
+    messages = [r for r in json.loads(out) if " message " in r["what"]]
+    assert len(messages) == 62
+    first = next(r for r in messages if r["item"] == "E0001")
+    assert first["at"] == "2022-03-18T14:56:00Z" and first["field"] == "lines 2-2"
+    assert any("read as Europe/London" in f for f in first["flags"])

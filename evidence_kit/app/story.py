@@ -3,7 +3,7 @@ timeline and the report. Each change is one signed custody event; lists read the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_kit.app.session import GetSigner, OnRecover, open_case, reading
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.models import Item
     from evidence_kit.report import WrittenFile
     from evidence_kit.story.narrative import Entry
 
@@ -243,15 +244,38 @@ class Timeline:
     entries: tuple[dict[str, Any], ...]
 
 
-def timeline(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Timeline:
-    """Everything dated in the case, with where each time came from."""
+def timeline(
+    start: Path,
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    all_messages: bool = False,
+) -> Timeline:
+    """Everything dated in the case, with where each time came from.
+
+    Conversations give one entry per conversation and day; ``all_messages`` gives one entry
+    per message instead (read from the stored copies).
+    """
     from evidence_kit.story.narrative import read_narrative
     from evidence_kit.story.timeline import build_timeline
 
     with reading(start, get_signer, on_recover) as case:
         events = case.read_log().events
-        entries = build_timeline(case.info, case.items().values(), read_narrative(events), events)
         tz = str(case.info.get("timezone") or "UTC")
+        rows: Callable[[Item], Iterator[dict[str, Any]]] | None = None
+        if all_messages:
+            from evidence_kit.app.messages import message_rows
+
+            root = case.root
+
+            def each_message(item: Item) -> Iterator[dict[str, Any]]:
+                return message_rows(root / item.stored, item.name, tz)
+
+            rows = each_message
+
+        entries = build_timeline(
+            case.info, case.items().values(), read_narrative(events), events, message_rows=rows
+        )
     return Timeline(tz, tuple(entries))
 
 

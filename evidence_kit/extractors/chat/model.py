@@ -24,6 +24,9 @@ READER_VERSION = "evkit-chat/1"
 #: Flags a message may carry.
 FLAGS = ("system", "edited", "deleted", "forwarded", "media", "reply")
 
+#: Most days a summary counts messages for (the timeline's one line per conversation and day).
+MAX_DAYS = 20_000
+
 #: How a message's UTC time was decided (``Message.zone``).
 ZONE_IN_FILE = "file"  # the file states the instant (Unix time, an offset, a Z)
 ZONE_UNKNOWN = "unknown"  # local time with no zone in the file; see resolve_zone
@@ -101,6 +104,7 @@ class Summary:
     zone: str = ZONE_UNKNOWN
     notes: dict[str, Any] = field(default_factory=dict)  # reader-specific facts (date order...)
     warnings: list[dict[str, str]] = field(default_factory=list)
+    days: dict[str, list[Any]] = field(default_factory=dict)  # day -> [count, first, last]
     _digest: Any = field(default_factory=hashlib.sha256, repr=False)
 
     def add(self, msg: Message) -> None:
@@ -117,6 +121,14 @@ class Summary:
         if msg.at is not None:
             self.first = msg.at if self.first is None else min(self.first, msg.at)
             self.last = msg.at if self.last is None else max(self.last, msg.at)
+        when = msg.at or msg.local
+        if when is not None:
+            day = self.days.get(when[:10])
+            if day is not None:
+                day[0] += 1
+                day[1], day[2] = min(day[1], when), max(day[2], when)
+            elif len(self.days) < MAX_DAYS:
+                self.days[when[:10]] = [1, when, when]
         if msg.local is not None:
             lo = msg.local
             self.first_local = lo if self.first_local is None else min(self.first_local, lo)
@@ -145,6 +157,7 @@ class Summary:
             "zone": self.zone,
             "reader": READER_VERSION,
             "messages_sha256": "sha256:" + self._digest.hexdigest(),
+            "days": dict(sorted(self.days.items())),
             **self.notes,
             "warnings": list(self.warnings),
         }
