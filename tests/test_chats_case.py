@@ -130,3 +130,32 @@ def test_timeline_groups_messages_per_conversation_and_day(
     first = next(r for r in messages if r["item"] == "E0001")
     assert first["at"] == "2022-03-18T14:56:00Z" and first["field"] == "lines 2-2"
     assert any("read as Europe/London" in f for f in first["flags"])
+
+
+def test_report_has_the_conversations_escaped_and_withholds_sensitive_ones(
+    make_case: CaseFactory, signer: Signer, evk: Runner, tmp_path: Path
+) -> None:
+    chat = tmp_path / "chat.txt"
+    chat.write_text(
+        "[13/01/2026, 10:00:00] Mark<script>: pay GB33BUKB20201555555555 <img src=x>\n"
+        "[13/01/2026, 10:01:00] Jane: no\n"
+    )
+    secret = tmp_path / "secret.txt"
+    secret.write_text("[14/01/2026, 10:00:00] Ex: private words\n")
+    case = make_case()
+    add_files(case, signer, [str(chat)])
+    add_files(case, signer, [str(secret)], sensitive=True)
+    code, out = evk("-C", case.root, "report")
+    assert code == 0, out
+    page = (case.root / "evkit" / "report" / "index.html").read_text("utf-8")
+    section = page[page.index('id="conversations"') :]
+    section = section[: section.index("</section>")]
+    assert "Mark&lt;script&gt;" in section and "<script" not in section
+    assert "&lt;img src=x&gt;" in section and "<img" not in section
+    assert "iban: GB33BUKB20201555555555" in section and "lines 1-1" in section
+    assert "private words" not in page and "Ex" not in section
+    assert "1 conversation(s) in sensitive items are withheld" in section
+    snapshot = json.loads((case.root / "evkit" / "report" / "case.json").read_text("utf-8"))
+    assert snapshot["conversations"]["withheld"] == 1
+    assert [c["item"] for c in snapshot["conversations"]["conversations"]] == ["E0001"]
+    assert verify_source(FolderSource(case.root)).intact

@@ -7,7 +7,7 @@ and each message says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -120,21 +120,6 @@ def list_messages(
             reading_differs=differs,
             messages=tuple(kept),
         )
-
-
-def message_rows(stored: Path, name: str, tz: str) -> Iterator[dict[str, Any]]:
-    """Every message of a stored export as a dict (``evkit messages --json``'s form), streamed;
-    nothing if it cannot be read as a conversation (its record says why)."""
-    from evidence_kit.extractors.chat import NotAChatError, read_messages
-    from evidence_kit.extractors.chat.model import resolve_zone
-
-    try:
-        reading_, stack = read_messages(stored, name)
-    except (NotAChatError, OSError):
-        return
-    with stack:
-        for msg in reading_.messages:
-            yield resolve_zone(msg, tz).to_dict()
 
 
 def _utc(moment: datetime) -> str:

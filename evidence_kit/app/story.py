@@ -264,7 +264,7 @@ def timeline(
         tz = str(case.info.get("timezone") or "UTC")
         rows: Callable[[Item], Iterator[dict[str, Any]]] | None = None
         if all_messages:
-            from evidence_kit.app.messages import message_rows
+            from evidence_kit.extractors.chat.extractor import message_rows
 
             root = case.root
 

@@ -19,6 +19,9 @@ Top-level keys (``type`` is ``evkit/report-snapshot/v1``):
 ``items``          [{id, rev, name, mime, size, sha256, stored, sensitive, withheld, parent,
                      children, original, acquired, description, extraction}]
 ``timeline``       [see :func:`evidence_kit.story.timeline.build_timeline`]
+``conversations``  {conversations: [{item, platform, title, participants, count, first, last,
+                    first_local, last_local, date_order, warnings, messages}], withheld}
+                   - chats and mailboxes; ``messages`` are those an identifier was found in
 ``notes``, ``suspects``, ``refs``
                    [{seq, action, recorded_at, ...event data, superseded_by, current}]
 ``losses``         {entries: [...as above], totals: {currency: "decimal"}}
@@ -36,6 +39,7 @@ from typing import Any
 from evidence_kit import __version__
 from evidence_kit.ingest.hashing import sha256_bytes
 from evidence_kit.models import Item
+from evidence_kit.report.conversations import conversation_views
 from evidence_kit.store.case import Case
 from evidence_kit.store.custody import utc_now
 from evidence_kit.store.signing import fingerprint
@@ -319,6 +323,9 @@ def build_snapshot(
         "items": item_views,
         "timeline": build_timeline(
             info, items.values(), narrative, events, include_sensitive=False
+        ),
+        "conversations": conversation_views(
+            case.root, items.values(), str(info.get("timezone") or "UTC")
         ),
         "notes": [e.to_dict() for e in narrative.all("note")],
         "suspects": [e.to_dict() for e in narrative.all("suspect")],

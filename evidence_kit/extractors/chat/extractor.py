@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from evidence_kit.extractors.chat import jsonchats, mbox, whatsapp
-from evidence_kit.extractors.chat.model import Attachment, Message, Summary
+from evidence_kit.extractors.chat.model import Attachment, Message, Summary, resolve_zone
 from evidence_kit.extractors.chat.sniff import (
     looks_like_chat_json,
     looks_like_mbox,
@@ -172,6 +173,18 @@ def read_messages(path: Path, name: str) -> tuple[Reading, ExitStack]:
     except BaseException:
         stack.close()
         raise
+
+
+def message_rows(stored: Path, name: str, tz: str) -> Iterator[dict[str, Any]]:
+    """Every message of a stored export as a dict (``evkit messages --json``'s form), streamed;
+    nothing if it cannot be read as a conversation (its record says why)."""
+    try:
+        reading_, stack = read_messages(stored, name)
+    except (NotAChatError, OSError):
+        return
+    with stack:
+        for msg in reading_.messages:
+            yield resolve_zone(msg, tz).to_dict()
 
 
 class ChatExtractor:
