@@ -159,3 +159,49 @@ def test_report_has_the_conversations_escaped_and_withholds_sensitive_ones(
     assert snapshot["conversations"]["withheld"] == 1
     assert [c["item"] for c in snapshot["conversations"]["conversations"]] == ["E0001"]
     assert verify_source(FolderSource(case.root)).intact
+
+
+def test_an_unzipped_export_links_the_files_beside_it(
+    make_case: CaseFactory, signer: Signer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "WhatsApp Chat - Mark"
+    folder.mkdir()
+    (folder / "_chat.txt").write_text(
+        "[20/11/2026, 09:14:00] Mark: \u200e<attached: 00000001-PHOTO-2026-11-20-09-14-00.jpg>\n"
+        "[20/11/2026, 09:15:00] Mark: \u200e<attached: 00000002-missing.jpg>\n"
+    )
+    (folder / "00000001-PHOTO-2026-11-20-09-14-00.jpg").write_bytes(b"\xff\xd8\xff\xe0photo")
+    case = make_case()
+    add_files(case, signer, [str(folder)])
+    chat = next(it for it in case.items().values() if it.name == "_chat.txt")
+    photo = next(it for it in case.items().values() if it.name.endswith(".jpg"))
+    found = list_messages(
+        case.root, chat.id, MessageFilter(), get_signer=lambda: signer, on_recover=_quiet
+    )
+    first, second = (m.attachments[0] for m in found.messages)
+    assert (first.present, first.item) == (True, photo.id)
+    assert (second.present, second.item) == (False, None)
+
+
+def test_damaged_exports_are_preserved_with_the_reason(
+    make_case: CaseFactory, signer: Signer, tmp_path: Path
+) -> None:
+    chats = corpus_or_skip() / "chats"
+    whole = (chats / "pustur-wcp-web__whatsapp-chat-parser-example.zip").read_bytes()
+    (tmp_path / "WhatsApp Chat with Mark.zip").write_bytes(whole[:3000])  # cut short
+    tg = (chats / "chatminer-telegram__test_single_export.json").read_bytes()
+    (tmp_path / "result.json").write_bytes(tg[:200])  # cut short
+    (tmp_path / "other.zip").write_bytes(
+        b"PK\x03\x04" + b"\x00" * 26 + b"WhatsApp Chat.txt" + b"\x00" * 50
+    )
+    case = make_case()
+    report = add_files(case, signer, [str(tmp_path)])
+    assert not report.failures
+    items = {it.name: it for it in case.items().values() if not it.parent}
+    for name in ("WhatsApp Chat with Mark.zip", "result.json", "other.zip"):
+        ex = items[name].extraction or {}
+        assert ex.get("extractor") == "chat", name
+        assert any("not read as a chat export" in e for e in ex["errors"]), (name, ex)
+        stored = (case.root / items[name].stored).read_bytes()
+        assert stored == (tmp_path / name).read_bytes()
+    assert verify_source(FolderSource(case.root)).intact

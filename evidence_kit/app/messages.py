@@ -18,6 +18,7 @@ from evidence_kit.errors import UsageError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
     from evidence_kit.extractors.chat.model import Message
+    from evidence_kit.models import Item
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ def list_messages(
                 f"{item.id} is not a conversation evkit could read.",
                 hint=f"See what was recorded with: evkit show {item.id}",
             )
-        links = _child_links(case.items().values(), item.id)
+        links = _child_links(case.items().values(), item)
         stored = case.root / item.stored
         since_at: str | None = None
         if wanted.since:
@@ -134,17 +135,27 @@ def _has(msg: Message, needle: str) -> bool:
     )
 
 
-def _child_links(items: Any, parent_id: str) -> dict[str, str]:
-    """Where in the export each child item came from (``zip:IMG-1.jpg``, ``mbox.bytes[..]``)."""
+def _child_links(items: Any, chat: Item) -> dict[str, str]:
+    """Where in the export each child item came from (``zip:IMG-1.jpg``, ``mbox.bytes[..]``),
+    and, for a chat added as an unzipped folder, the files added from the same folder
+    (``zip:`` too: a message names them the same way)."""
     links: dict[str, str] = {}
+    folder = _folder(chat)
     for it in items:
-        if it.parent and it.parent.get("id") == parent_id:
+        if it.parent and it.parent.get("id") == chat.id:
             where = str(it.original.get("field") or "")
             if where.startswith("zip:"):
                 links["zip:" + where[4:].rsplit("/", 1)[-1]] = it.id
             elif where:
                 links[where] = it.id
+        elif folder is not None and not it.parent and it.id != chat.id and _folder(it) == folder:
+            links.setdefault("zip:" + it.name, it.id)
     return links
+
+
+def _folder(item: Item) -> str | None:
+    path = item.original.get("path") if not item.parent else None
+    return path.rsplit("/", 1)[0] if isinstance(path, str) and "/" in path else None
 
 
 def _linked(msg: Message, links: dict[str, str]) -> Message:
@@ -161,7 +172,7 @@ def _linked(msg: Message, links: dict[str, str]) -> Message:
         if item is not None:
             where = {**where, "item": item}
     attachments = tuple(
-        Attachment(a.name, a.present, links.get("zip:" + a.name)) if a.present else a
+        Attachment(a.name, True, links["zip:" + a.name]) if "zip:" + a.name in links else a
         for a in msg.attachments
     )
     return replace(msg, where=where, attachments=attachments)
