@@ -59,14 +59,10 @@ def _line(msg: Message) -> str:
     when = msg.at or (msg.local + " (no zone)" if msg.local else msg.written)
     who = msg.sender if msg.sender is not None else "(notice)"
     files = "".join(f" [file {a.name}{' = ' + a.item if a.item else ''}]" for a in msg.attachments)
+    from evidence_kit.extractors.chat.model import where_text
+
     where = msg.where
-    at = (
-        f"lines {where['lines'][0]}-{where['lines'][1]}"
-        if "lines" in where
-        else f"bytes {where['bytes'][0]}-{where['bytes'][1]}"
-        if "bytes" in where
-        else str(where.get("json", ""))
-    )
+    at = where_text(where)
     if where.get("item"):
         at += f", item {where['item']}"
     flags = f" ({', '.join(msg.flags)})" if msg.flags else ""

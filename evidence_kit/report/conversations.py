@@ -13,7 +13,7 @@ from evidence_kit.models import Item
 
 #: Most messages shown per conversation (the ones identifiers point at).
 MAX_POINTED = 50
-_MESSAGE_FIELD = re.compile(r"^message (\d+) \(")
+_MESSAGE_FIELD = re.compile(r"^message (\d+) \(")  # as the chat extractor writes it
 _SUMMARY_KEYS = (
     "platform",
     "title",

@@ -227,6 +227,8 @@ def _where(where: Any) -> str:
         return f"lines {where['lines'][0]}-{where['lines'][1]}"
     if isinstance(where.get("bytes"), list) and len(where["bytes"]) == 2:
         return f"bytes {where['bytes'][0]}-{where['bytes'][1]}"
+    if where.get("row") is not None:
+        return f"row {where['row']}"
     return str(where.get("json") or "")
 
 

@@ -375,14 +375,9 @@ def _message_entry(
 ) -> dict[str, Any]:
     """One message in the timeline (``evkit timeline --all``)."""
     when = str(row.get("at") or row.get("local") or "")
-    where = row.get("where") or {}
-    spot = (
-        f"lines {where['lines'][0]}-{where['lines'][1]}"
-        if "lines" in where
-        else f"bytes {where['bytes'][0]}-{where['bytes'][1]}"
-        if "bytes" in where
-        else str(where.get("json", ""))
-    )
+    from evidence_kit.extractors.chat.model import where_text
+
+    spot = where_text(row.get("where"))
     who = row.get("sender") if row.get("sender") is not None else "(notice from the app)"
     text = str(row.get("text") or "").replace("\n", " / ")
     zone = str(row.get("zone") or "")

@@ -519,3 +519,30 @@ def test_reading_is_the_same_twice() -> None:
         first, _ = _read(path)
         second, _ = _read(path)
     assert first[0]["messages_sha256"] == second[0]["messages_sha256"]
+
+
+# ---- Discord's own data package (no public sample exists: made here from its documented
+# columns ID,Timestamp,Contents,Attachments) --------------------------------------------------
+def test_discord_package_csv_and_json(tmp_path: Path) -> None:
+    csv_path = tmp_path / "messages.csv"
+    csv_path.write_text(
+        "ID,Timestamp,Contents,Attachments\n"
+        "1001,2021-06-12 18:52:33.146000+00:00,send the code,\n"
+        '1002,2021-06-12 19:53:00.000000+01:00,"two\nlines",https://cdn.example/a.png\n'
+    )
+    convs, msgs = _read(csv_path)
+    assert convs[0]["platform"] == "discord" and convs[0]["count"] == 2
+    assert [m.at for m in msgs] == ["2021-06-12T18:52:33.146Z", "2021-06-12T18:53:00Z"]
+    assert msgs[1].text == "two\nlines" and msgs[1].where == {"row": 2}
+    assert msgs[1].attachments[0].name == "https://cdn.example/a.png"
+    assert any(w["code"] == "discord-package" for w in _warnings(csv_path))
+    json_path = tmp_path / "messages.json"
+    json_path.write_text('[{"ID": 1, "Timestamp": "2024-01-02 10:00:00", "Contents": "hi"}]')
+    convs, msgs = _read(json_path)
+    assert msgs[0].local == "2024-01-02T10:00:00" and msgs[0].at is None  # no zone written
+    assert msgs[0].where == {"json": "[0]"}
+
+
+def _warnings(path: Path) -> list[dict[str, str]]:
+    ex = EXTRACTOR.extract(path, ExtractContext(path.parent / "s", path.name))
+    return list(ex.metadata["conversations"][0]["warnings"])

@@ -18,9 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from evidence_kit.extractors.chat import jsonchats, mbox, whatsapp
-from evidence_kit.extractors.chat.model import Attachment, Message, Summary, resolve_zone
+from evidence_kit.extractors.chat.model import (
+    Attachment,
+    Message,
+    Summary,
+    resolve_zone,
+    where_text,
+)
 from evidence_kit.extractors.chat.sniff import (
     looks_like_chat_json,
+    looks_like_discord_csv,
     looks_like_mbox,
     looks_like_whatsapp,
 )
@@ -81,6 +88,8 @@ def open_reading(path: Path, name: str, stack: ExitStack) -> Reading:
         return Reading("mbox", [summary], (m for _span, m in mbox.messages(path)))
     if looks_like_chat_json(head) or name.lower().endswith(".json"):
         return _json(path)
+    if looks_like_discord_csv(head):
+        return _discord_csv(path)
     if looks_like_whatsapp(head):
         return _text(path, name)
     if name.lower().endswith((".mbox", ".mbx")):
@@ -146,6 +155,22 @@ def _mark_present(messages: Iterator[Message], media: dict[str, str]) -> Iterato
         yield m
 
 
+def _discord_csv(path: Path) -> Reading:
+    import csv
+    import io
+
+    summaries: list[Summary] = []
+
+    def rows() -> Iterator[dict[str, str]]:
+        with path.open("rb") as fh:
+            text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
+            yield from csv.DictReader(text)
+
+    return Reading(
+        "discord package csv", summaries, jsonchats.discord_package(rows(), summaries, "row")
+    )
+
+
 def _json(path: Path) -> Reading:
     if path.stat().st_size > jsonchats.MAX_JSON_BYTES:
         raise NotAChatError("the file is too large to read as a chat export")
@@ -162,6 +187,9 @@ def _json(path: Path) -> Reading:
         return Reading("messenger/instagram json", summaries, jsonchats.meta(doc, summaries))
     if kind == "discord":
         return Reading("discordchatexporter json", summaries, jsonchats.discord(doc, summaries))
+    if kind == "discord package":
+        rows = jsonchats.discord_package(doc, summaries, "json")
+        return Reading("discord package json", summaries, rows)
     raise NotAChatError("it is JSON, but not a chat export evkit knows")
 
 
@@ -324,16 +352,18 @@ class ChatExtractor:
 
 
 def _where_text(msg: Message) -> str:
-    w = msg.where
-    if "lines" in w:
-        return f"message {msg.n} (line {w['lines'][0]})"
-    if "bytes" in w:
-        return f"message {msg.n} (bytes {w['bytes'][0]}-{w['bytes'][1]})"
-    return f"message {msg.n} ({w.get('json', '')})"
+    return f"message {msg.n} ({where_text(msg.where)})"
 
 
 def _platform_warnings(s: Summary) -> None:
-    if s.platform == "discord":
+    if s.notes.get("discord_package"):
+        s.warn(
+            "discord-package",
+            "Discord's data package holds only the messages of the account that asked for it: "
+            "the other people's messages are not in it. Keep screenshots of the whole "
+            "conversation as well.",
+        )
+    elif s.platform == "discord":
         s.warn(
             "discord-export",
             "This file was made by an export tool, not by Discord. Also ask Discord for "

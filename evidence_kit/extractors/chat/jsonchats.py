@@ -7,7 +7,7 @@ the extractor refuses files above :data:`MAX_JSON_BYTES` with a plain reason ins
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,11 @@ MAX_JSON_BYTES = 512 * 1024 * 1024
 
 def kind(doc: Any) -> str | None:
     """Which export this JSON document is, or None."""
+    if isinstance(doc, list):
+        first = next((m for m in doc if isinstance(m, dict)), None)
+        if first is not None and "ID" in first and "Timestamp" in first:
+            return "discord package"
+        return None
     if not isinstance(doc, dict):
         return None
     msgs = doc.get("messages")
@@ -281,3 +286,47 @@ def discord(doc: dict[str, Any], summaries: list[Summary]) -> Iterator[Message]:
             attachments=attachments,
             flags=tuple(flags),
         )
+
+
+def discord_package(rows: Iterable[Any], summaries: list[Summary], where: str) -> Iterator[Message]:
+    """Discord's own data package: ``messages/c<id>/messages.json`` (a list of ``{"ID",
+    "Timestamp","Contents","Attachments"}``) or ``messages.csv`` (the same columns). It holds
+    only the account owner's messages, so the sender is not written in it."""
+    summary = Summary("discord", title=None)
+    summary.notes["discord_package"] = True
+    summaries.append(summary)
+    n = 0
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            continue
+        n += 1
+        written = _str(row.get("Timestamp")) or ""
+        at = local = None
+        zone = ZONE_UNKNOWN
+        try:
+            parsed = datetime.fromisoformat(written.replace("Z", "+00:00"))
+            if parsed.tzinfo is not None:
+                at, zone = utc_iso(parsed), ZONE_IN_FILE
+            else:
+                local = parsed.isoformat(timespec="seconds")
+        except ValueError:
+            pass
+        links = _str(row.get("Attachments")) or ""
+        attachments = tuple(Attachment(u, present=False) for u in links.split() if u)
+        yield Message(
+            n=n,
+            sender=OWNER,
+            written=written,
+            at=at,
+            local=local,
+            zone=zone,
+            text=_str(row.get("Contents")) or "",
+            where={where: i + 1} if where == "row" else {"json": f"[{i}]"},
+            attachments=attachments,
+            flags=("media",) if attachments else (),
+        )
+    summary.zone = ZONE_IN_FILE if n else ZONE_UNKNOWN
+
+
+#: The sender of every message in a Discord data package (only the owner's are in it).
+OWNER = "(the account owner)"

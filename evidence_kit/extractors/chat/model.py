@@ -168,6 +168,21 @@ class Summary:
 Opener = Callable[[], Any]
 
 
+def where_text(where: Any) -> str:
+    """Where a message is in its file, for people: ``lines 3-4``, ``bytes 8-1889``, ``row 2``
+    or the JSON path."""
+    if not isinstance(where, dict):
+        return ""
+    if isinstance(where.get("lines"), list) and len(where["lines"]) == 2:
+        text = f"lines {where['lines'][0]}-{where['lines'][1]}"
+        return f"{where['entry']}, {text}" if where.get("entry") else text
+    if isinstance(where.get("bytes"), list) and len(where["bytes"]) == 2:
+        return f"bytes {where['bytes'][0]}-{where['bytes'][1]}"
+    if where.get("row") is not None:
+        return f"row {where['row']}"
+    return str(where.get("json") or "")
+
+
 def utc_iso(moment: datetime) -> str:
     """A UTC ISO 8601 time with Z, to the second (milliseconds when present)."""
     m = moment.astimezone(UTC)

@@ -82,9 +82,17 @@ _JSON_KEYS = (
 
 
 def looks_like_chat_json(head: bytes) -> bool:
-    """A JSON object with the keys of a Telegram, Meta or Discord chat export near the top."""
+    """A JSON object with the keys of a Telegram, Meta or Discord chat export near the top,
+    or the list of messages of Discord's own data package."""
     h = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if h.startswith(b"["):
+        return re.match(rb'\[\s*\{\s*"ID"\s*:', h) is not None and b'"Timestamp"' in h
     return h.startswith(b"{") and any(k in h for k in _JSON_KEYS)
+
+
+def looks_like_discord_csv(head: bytes) -> bool:
+    """Discord's data package ``messages.csv``: ``ID,Timestamp,Contents,Attachments``."""
+    return head.removeprefix(b"\xef\xbb\xbf").startswith(b"ID,Timestamp,Contents,Attachments")
 
 
 def looks_like_chat_zip(head: bytes) -> bool:
@@ -101,4 +109,9 @@ def looks_like_chat(head: bytes) -> bool:
     """Any of the chat or mailbox shapes above."""
     if head.startswith(b"PK\x03\x04"):
         return looks_like_chat_zip(head)
-    return looks_like_mbox(head) or looks_like_chat_json(head) or looks_like_whatsapp(head)
+    return (
+        looks_like_mbox(head)
+        or looks_like_chat_json(head)
+        or looks_like_discord_csv(head)
+        or looks_like_whatsapp(head)
+    )
