@@ -418,6 +418,15 @@ def test_arbitrary_text_never_raises(text: str) -> None:
         _ODD.map(lambda t: t.encode()),
         st.builds(lambda t: b'{"messages": ' + t.encode() + b"}", st.text(max_size=80)),
         st.builds(lambda t: b"From x@y Mon Jan  1\nA: b\n\n" + t, st.binary(max_size=200)),
+        st.builds(
+            lambda t: (
+                b'<title>Exported Data</title><div class="page_wrap">'
+                b'<div class="message default" id="message1">' + t.encode()
+            ),
+            st.text(
+                alphabet=st.sampled_from(list('<>/="divclassmessagetextfrom_name ')), max_size=200
+            ),
+        ),
     ),
     name=st.sampled_from(["a.txt", "a.json", "a.mbox", "a.zip", "_chat.txt"]),
 )
@@ -546,3 +555,20 @@ def test_discord_package_csv_and_json(tmp_path: Path) -> None:
 def _warnings(path: Path) -> list[dict[str, str]]:
     ex = EXTRACTOR.extract(path, ExtractContext(path.parent / "s", path.name))
     return list(ex.metadata["conversations"][0]["warnings"])
+
+
+# ---- Telegram Desktop HTML (no public sample: tests/assets/chats/telegram_messages.html was
+# written here after the export's template: page_header, message default/joined/service,
+# date details title "DD.MM.YYYY HH:MM:SS UTC+hh:mm", media_wrap, forwarded, reply_to) --------
+def test_telegram_html_export() -> None:
+    path = ROOT / "tests" / "assets" / "chats" / "telegram_messages.html"
+    convs, msgs = _read(path)
+    assert convs[0]["platform"] == "telegram" and convs[0]["title"] == "Mark Investments"
+    assert [m.sender for m in msgs] == [None, "Mark <Support>", "Mark <Support>", "Jane"]
+    assert "system" in msgs[0].flags
+    assert msgs[1].at == "2026-11-20T08:14:05Z" and msgs[1].zone == "file"
+    assert msgs[1].text == "Send 500 to scam.example/pay\ntoday"
+    assert msgs[1].where == {"lines": [47, 77], "html_id": "message101"}
+    assert msgs[2].attachments[0].name == "photos/photo_1@20-11-2026_09-15-00.jpg"
+    assert msgs[3].at == "2026-11-20T09:00:00Z"  # its own time, not the forwarded one's
+    assert {"forwarded", "reply"} <= set(msgs[3].flags)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evidence_kit.extractors.chat import jsonchats, mbox, whatsapp
+from evidence_kit.extractors.chat import jsonchats, mbox, telegram_html, whatsapp
 from evidence_kit.extractors.chat.model import (
     Attachment,
     Message,
@@ -88,6 +88,9 @@ def open_reading(path: Path, name: str, stack: ExitStack) -> Reading:
         return Reading("mbox", [summary], (m for _span, m in mbox.messages(path)))
     if looks_like_chat_json(head) or name.lower().endswith(".json"):
         return _json(path)
+    if telegram_html.looks_like(head):
+        summaries: list[Summary] = []
+        return Reading("telegram html", summaries, telegram_html.read(path, summaries))
     if looks_like_discord_csv(head):
         return _discord_csv(path)
     if looks_like_whatsapp(head):

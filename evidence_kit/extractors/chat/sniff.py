@@ -110,7 +110,8 @@ def looks_like_chat(head: bytes) -> bool:
     if head.startswith(b"PK\x03\x04"):
         return looks_like_chat_zip(head)
     return (
-        looks_like_mbox(head)
+        (b"<title>Exported Data</title>" in head and b"page_wrap" in head)  # Telegram HTML
+        or looks_like_mbox(head)
         or looks_like_chat_json(head)
         or looks_like_discord_csv(head)
         or looks_like_whatsapp(head)
