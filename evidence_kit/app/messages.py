@@ -7,6 +7,7 @@ and each message says so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -145,12 +146,17 @@ def _child_links(items: Any, chat: Item) -> dict[str, str]:
         if it.parent and it.parent.get("id") == chat.id:
             where = str(it.original.get("field") or "")
             if where.startswith("zip:"):
-                links["zip:" + where[4:].rsplit("/", 1)[-1]] = it.id
+                entry = _SENT_IN.sub("", where[4:])
+                links["zip:" + entry.rsplit("/", 1)[-1]] = it.id
             elif where:
                 links[where] = it.id
         elif folder is not None and not it.parent and it.id != chat.id and _folder(it) == folder:
             links.setdefault("zip:" + it.name, it.id)
     return links
+
+
+#: The note after a media child's zip entry name: " (message 16, _chat.txt, lines 16-16)".
+_SENT_IN = re.compile(r" \(message \d+, [^()]*\)$")
 
 
 def _folder(item: Item) -> str | None:

@@ -363,7 +363,12 @@ def test_zip_media_become_children_linked_by_name(tmp_path: Path) -> None:
     for child in ex.children:
         assert (tmp_path / "s") in child.path.parents
         with zipfile.ZipFile(path) as zf:
-            assert child.path.read_bytes() == zf.read(child.field.removeprefix("zip:"))
+            entry = child.field.removeprefix("zip:").split(" (message ")[0]
+            assert child.path.read_bytes() == zf.read(entry)
+    fields = sorted(c.field for c in ex.children)
+    assert fields[0] == (
+        "zip:00000001-PHOTO-2019-06-20-16-00-15.jpg (message 16, _chat.txt, lines 16-16)"
+    )
     _convs, msgs = _read(path)
     attached = [a for m in msgs for a in m.attachments]
     assert [a.present for a in attached] == [True] * 4
@@ -572,3 +577,24 @@ def test_telegram_html_export() -> None:
     assert msgs[2].attachments[0].name == "photos/photo_1@20-11-2026_09-15-00.jpg"
     assert msgs[3].at == "2026-11-20T09:00:00Z"  # its own time, not the forwarded one's
     assert {"forwarded", "reply"} <= set(msgs[3].flags)
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("WhatsApp Chat with Mark.txt", "Mark"),
+        ("WhatsApp Chat with Mark (2).zip", "Mark"),
+        ("WhatsApp Chat - Elon Musk.zip", "Elon Musk"),
+        ("Chat de WhatsApp con Mark.txt", "Mark"),
+        ("WhatsApp-Chat mit Oma.txt", "Oma"),
+        (
+            "\u0427\u0430\u0442 WhatsApp \u0441\u00a0"
+            "\u043a\u043e\u043d\u0442\u0430\u043a\u0442\u043e\u043c Dmitry.txt",
+            "Dmitry",
+        ),
+        ("_chat.txt", None),
+        ("notes.txt", None),
+    ],
+)
+def test_chat_title_from_the_export_name(name: str, title: str | None) -> None:
+    assert whatsapp.title_from_name(name) == title

@@ -82,7 +82,7 @@ def open_reading(path: Path, name: str, stack: ExitStack) -> Reading:
     with path.open("rb") as fh:
         head = fh.read(4096)
     if head.startswith(b"PK\x03\x04") or zipfile.is_zipfile(path):
-        return _zip(path, stack)
+        return _zip(path, stack, name)
     if looks_like_mbox(head):
         summary = Summary("mbox", title=None)
         return Reading("mbox", [summary], (m for _span, m in mbox.messages(path)))
@@ -106,6 +106,7 @@ def _text(path: Path, name: str) -> Reading:
     # The text format does not say which app wrote it; Signal export tools write the same
     # lines, and only the file name can tell them apart.
     summary = Summary("signal" if "signal" in name.lower() else "whatsapp")
+    _title(summary, name)
 
     def source() -> Iterator[bytes]:
         with path.open("rb") as fh:
@@ -114,7 +115,15 @@ def _text(path: Path, name: str) -> Reading:
     return Reading(summary.platform, [summary], whatsapp.read(source, summary))
 
 
-def _zip(path: Path, stack: ExitStack) -> Reading:
+def _title(summary: Summary, name: str) -> bool:
+    title = whatsapp.title_from_name(name)
+    if title:
+        summary.title = title
+        summary.notes["title_from"] = "the export's file name"
+    return bool(title)
+
+
+def _zip(path: Path, stack: ExitStack, path_name: str) -> Reading:
     try:
         zf = stack.enter_context(zipfile.ZipFile(path))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -125,6 +134,7 @@ def _zip(path: Path, stack: ExitStack) -> Reading:
     if entry.flag_bits & 0x1:
         raise NotAChatError("the chat text inside the zip is encrypted")
     summary = Summary("whatsapp", source=entry.filename)
+    _title(summary, entry.filename) or _title(summary, path_name)
 
     def source() -> Iterator[bytes]:
         with zf.open(entry) as fh:
@@ -239,7 +249,11 @@ class ChatExtractor:
                 messages: Iterator[Message] = self._mbox(path, spans, reading.summaries[0])
             else:
                 messages = reading.messages
+            sent_in: dict[str, str] = {}  # media file name -> the message that attached it
             for msg in messages:
+                for a in msg.attachments:
+                    if a.present and a.name not in sent_in:
+                        sent_in[a.name] = f"message {msg.n}, {where_text(msg.where)}"
                 if reading.format != "mbox":
                     reading.summaries[msg.conversation].add(msg)
                 if (
@@ -260,7 +274,7 @@ class ChatExtractor:
             if not any(s.count for s in reading.summaries):
                 out.errors.append("no messages could be read from this chat export")
             if reading.media:
-                self._media(path, reading, ctx, out)
+                self._media(path, reading, ctx, out, sent_in)
             if spans:
                 self._mbox_children(path, spans, ctx, out)
         return out
@@ -309,7 +323,13 @@ class ChatExtractor:
                 )
 
     @staticmethod
-    def _media(path: Path, reading: Reading, ctx: ExtractContext, out: Extraction) -> None:
+    def _media(
+        path: Path,
+        reading: Reading,
+        ctx: ExtractContext,
+        out: Extraction,
+        sent_in: dict[str, str],
+    ) -> None:
         """Every file beside the chat text in the zip becomes a child item (never outside
         the scratch folder: the entry's name is only recorded, never used as a path)."""
         ctx.scratch_dir.mkdir(parents=True, exist_ok=True)
@@ -349,7 +369,7 @@ class ChatExtractor:
                         filename=base,
                         mime=None,
                         role=_MEDIA_ROLE,
-                        field=f"zip:{entry}",
+                        field=f"zip:{entry}" + (f" ({sent_in[base]})" if base in sent_in else ""),
                     )
                 )
 

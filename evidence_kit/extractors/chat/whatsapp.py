@@ -384,3 +384,20 @@ def cap_warnings(summary: Summary, with_media: bool) -> None:
             "The export does not say which time zone its times are in. evkit reads them in "
             "your case's time zone; if the phone was elsewhere, say so in a note.",
         )
+
+
+_TITLE_WITH = re.compile(
+    r"WhatsApp.{0,12}?\b(?:with|mit|con|avec|met|com|ile|\u0441)\s+"
+    r"(?:\u043a\u043e\u043d\u0442\u0430\u043a\u0442\u043e\u043c\s+|"
+    r"\u0433\u0440\u0443\u043f\u043f\u043e\u0439\s+)?(?P<t>.+?)(?:\s\(\d+\))?\.(?:txt|zip)$",
+    re.IGNORECASE,
+)
+_TITLE_DASH = re.compile(r"WhatsApp Chat - (?P<t>.+?)(?:\s\(\d+\))?\.(?:txt|zip)$", re.IGNORECASE)
+
+
+def title_from_name(name: str) -> str | None:
+    """The chat's name as WhatsApp puts it in the export's file name ("WhatsApp Chat with
+    Mark.txt", "Chat de WhatsApp con Mark.zip", "WhatsApp Chat - Mark.zip"), or None."""
+    base = name.replace("\u00a0", " ").rsplit("/", 1)[-1]
+    m = _TITLE_WITH.search(base) or _TITLE_DASH.search(base)
+    return m.group("t").strip() if m else None
