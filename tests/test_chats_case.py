@@ -205,3 +205,14 @@ def test_damaged_exports_are_preserved_with_the_reason(
         stored = (case.root / items[name].stored).read_bytes()
         assert stored == (tmp_path / name).read_bytes()
     assert verify_source(FolderSource(case.root)).intact
+
+
+def test_messages_json_on_an_item_that_is_not_a_chat_prints_no_half_json(
+    make_case: CaseFactory, signer: Signer, evk: Runner, tmp_path: Path
+) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("just a note\n")
+    case = make_case()
+    add_files(case, signer, [str(note)])
+    code, out = evk("-C", case.root, "messages", "E0001", "--json")
+    assert code == 2 and "messages" not in out.split("evkit:")[0]

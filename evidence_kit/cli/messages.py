@@ -96,14 +96,13 @@ def messages(
 
     def emit(msg: Message) -> None:
         nonlocal first
-        if as_json:
-            click.echo(("  " if first else ", ") + util.json_text(msg.to_dict()))
+        if as_json:  # the opening is written with the first message: an error before it
+            # leaves stdout empty rather than half a JSON document
+            click.echo(('{"messages": [\n  ' if first else ", ") + util.json_text(msg.to_dict()))
         else:
             click.echo(_line(msg))
         first = False
 
-    if as_json:
-        click.echo('{"messages": [')
     result = list_messages(
         util.case_start(ctx),
         item_id,
@@ -121,7 +120,7 @@ def messages(
             "timezone": result.timezone,
             "reading_differs": result.reading_differs,
         }
-        click.echo("], " + util.json_text(tail)[1:])
+        click.echo(('{"messages": [' if first else "") + "], " + util.json_text(tail)[1:])
         return
     click.echo(
         f"{result.shown} of {result.total} message(s) in {result.item_id} "

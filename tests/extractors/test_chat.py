@@ -598,3 +598,21 @@ def test_telegram_html_export() -> None:
 )
 def test_chat_title_from_the_export_name(name: str, title: str | None) -> None:
     assert whatsapp.title_from_name(name) == title
+
+
+def test_an_export_at_whatsapps_cap_is_said_to_be_probably_incomplete() -> None:
+    lines = b"".join(
+        b"13/01/2026, 10:%02d - Mark: message %d\n" % (i % 60, i) for i in range(40_000)
+    )
+    summary = Summary("whatsapp")
+    for m in whatsapp.read(lambda: iter(lines.splitlines(keepends=True)), summary):
+        summary.add(m)
+    whatsapp.cap_warnings(summary, with_media=False)
+    assert summary.count == 40_000
+    assert any(w["code"] == "export-cap" for w in summary.warnings)
+    small = Summary("whatsapp")
+    small.count = 9_600
+    whatsapp.cap_warnings(small, with_media=False)
+    assert not any(w["code"] == "export-cap" for w in small.warnings)
+    whatsapp.cap_warnings(small, with_media=True)  # 10,000 with media: 9,600 is close to it
+    assert any(w["code"] == "export-cap" for w in small.warnings)
