@@ -616,3 +616,11 @@ def test_an_export_at_whatsapps_cap_is_said_to_be_probably_incomplete() -> None:
     assert not any(w["code"] == "export-cap" for w in small.warnings)
     whatsapp.cap_warnings(small, with_media=True)  # 10,000 with media: 9,600 is close to it
     assert any(w["code"] == "export-cap" for w in small.warnings)
+
+
+def test_a_line_without_end_is_read_in_pieces(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_bytes(b"13/01/2026, 10:00 - Mark: " + b"x" * (3 * 1024 * 1024))
+    convs, msgs = _read(path)
+    assert convs[0]["count"] == 1 and len(msgs[0].text) == 3 * 1024 * 1024 + 3  # 3 joins
+    assert msgs[0].where == {"lines": [1, 4]}  # four pieces of at most 1 MiB

@@ -37,6 +37,17 @@ from evidence_kit.extractors.interface import Child, ExtractContext, Extraction,
 MAX_IDENTIFIERS = 500
 #: A zip entry bigger than this, or compressed more than this ratio, is not unpacked.
 MAX_RATIO = 200
+#: The largest chat text read from inside a zip (a real 40,000-message chat is a few MB).
+MAX_TEXT_BYTES = 2 * 1024 * 1024 * 1024
+#: Longer lines are read in pieces of this size (each piece a line of its own), so that a
+#: file without line ends never has to fit in memory.
+MAX_LINE = 1 << 20
+
+
+def lines_of(fh: Any) -> Iterator[bytes]:
+    """The lines of a binary file, each at most :data:`MAX_LINE` bytes."""
+    return iter(lambda: bytes(fh.readline(MAX_LINE)), b"")
+
 
 _MEDIA_ROLE = "chat media"
 
@@ -81,7 +92,7 @@ def open_reading(path: Path, name: str, stack: ExitStack) -> Reading:
     """Start reading ``path`` (the stored copy of a file named ``name``), or NotAChatError."""
     with path.open("rb") as fh:
         head = fh.read(4096)
-    if head.startswith(b"PK\x03\x04") or zipfile.is_zipfile(path):
+    if head.startswith(b"PK\x03\x04"):
         return _zip(path, stack, name)
     if looks_like_mbox(head):
         summary = Summary("mbox", title=None)
@@ -110,7 +121,7 @@ def _text(path: Path, name: str) -> Reading:
 
     def source() -> Iterator[bytes]:
         with path.open("rb") as fh:
-            yield from fh
+            yield from lines_of(fh)
 
     return Reading(summary.platform, [summary], whatsapp.read(source, summary))
 
@@ -134,11 +145,18 @@ def _zip(path: Path, stack: ExitStack, path_name: str) -> Reading:
     if entry.flag_bits & 0x1:
         raise NotAChatError("the chat text inside the zip is encrypted")
     summary = Summary("whatsapp", source=entry.filename)
-    _title(summary, entry.filename) or _title(summary, path_name)
+    if not _title(summary, entry.filename):
+        _title(summary, path_name)
+    if entry.file_size > MAX_TEXT_BYTES or (
+        entry.compress_size and entry.file_size / entry.compress_size > MAX_RATIO
+    ):
+        raise NotAChatError(
+            "the chat text inside the zip is too large or compressed too much to unpack safely"
+        )
 
     def source() -> Iterator[bytes]:
         with zf.open(entry) as fh:
-            yield from fh
+            yield from lines_of(fh)
 
     media = {
         posixpath.basename(i.filename): i.filename
@@ -186,7 +204,10 @@ def _discord_csv(path: Path) -> Reading:
 
 def _json(path: Path) -> Reading:
     if path.stat().st_size > jsonchats.MAX_JSON_BYTES:
-        raise NotAChatError("the file is too large to read as a chat export")
+        raise NotAChatError(
+            f"it is larger than {jsonchats.MAX_JSON_BYTES // (1024 * 1024)} MB, more than this "
+            "version of evkit reads as a chat export"
+        )
     try:
         raw = path.read_bytes()
         doc = json.loads(raw.removeprefix(b"\xef\xbb\xbf"))

@@ -2,7 +2,8 @@
 Instagram) and DiscordChatExporter.
 
 These files are read whole with ``json`` (the standard library has no streaming JSON reader);
-the extractor refuses files above :data:`MAX_JSON_BYTES` with a plain reason instead.
+the extractor refuses files above :data:`MAX_JSON_BYTES` with a plain reason instead (they are
+preserved, unread: reading one would need several times its size in memory).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from evidence_kit.extractors.chat.model import (
     utc_iso,
 )
 
-MAX_JSON_BYTES = 512 * 1024 * 1024
+MAX_JSON_BYTES = 128 * 1024 * 1024
 
 
 def kind(doc: Any) -> str | None:

@@ -48,7 +48,7 @@ def spans(fh: BinaryIO) -> Iterator[Span]:
     prev_blank = True
     current: tuple[bytes, int, int] | None = None
     blank_at: int | None = None  # where the last empty line began, to cut it off
-    for raw in fh:
+    for raw in iter(lambda: fh.readline(1 << 20), b""):  # a line without an end: in pieces
         line_no += 1
         stripped = raw.rstrip(b"\r\n")
         check = stripped.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else stripped
