@@ -216,3 +216,43 @@ def test_messages_json_on_an_item_that_is_not_a_chat_prints_no_half_json(
     add_files(case, signer, [str(note)])
     code, out = evk("-C", case.root, "messages", "E0001", "--json")
     assert code == 2 and "messages" not in out.split("evkit:")[0]
+
+
+def test_a_telegram_folder_links_photos_in_its_subfolder(
+    make_case: CaseFactory, signer: Signer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ChatExport_2026-11-20"
+    (folder / "photos").mkdir(parents=True)
+    (folder / "result.json").write_text(
+        json.dumps(
+            {
+                "name": "Mark",
+                "type": "personal_chat",
+                "messages": [
+                    {
+                        "id": 1,
+                        "type": "message",
+                        "date": "2026-11-20T09:14:00",
+                        "date_unixtime": "1795165440",
+                        "from": "Mark",
+                        "photo": "photos/photo_1@20-11-2026_09-14-00.jpg",
+                        "text": "",
+                    }
+                ],
+            }
+        )
+    )
+    (folder / "photos" / "photo_1@20-11-2026_09-14-00.jpg").write_bytes(b"\xff\xd8\xffjpeg")
+    case = make_case()
+    add_files(case, signer, [str(folder)])
+    items = {it.name: it for it in case.items().values()}
+    found = list_messages(
+        case.root,
+        items["result.json"].id,
+        MessageFilter(),
+        get_signer=lambda: signer,
+        on_recover=_quiet,
+    )
+    att = found.messages[0].attachments[0]
+    assert att.item == items["photo_1@20-11-2026_09-14-00.jpg"].id and att.present
+    assert found.messages[0].at == "2026-11-20T09:04:00Z"  # date_unixtime, not "date"

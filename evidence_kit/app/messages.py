@@ -139,7 +139,7 @@ def _has(msg: Message, needle: str) -> bool:
 def _child_links(items: Any, chat: Item) -> dict[str, str]:
     """Where in the export each child item came from (``zip:IMG-1.jpg``, ``mbox.bytes[..]``),
     and, for a chat added as an unzipped folder, the files added from the same folder
-    (``zip:`` too: a message names them the same way)."""
+    and the folders inside it (Telegram's ``photos/``, Messenger's ``photos/``), by name."""
     links: dict[str, str] = {}
     folder = _folder(chat)
     for it in items:
@@ -150,13 +150,20 @@ def _child_links(items: Any, chat: Item) -> dict[str, str]:
                 links["zip:" + entry.rsplit("/", 1)[-1]] = it.id
             elif where:
                 links[where] = it.id
-        elif folder is not None and not it.parent and it.id != chat.id and _folder(it) == folder:
-            links.setdefault("zip:" + it.name, it.id)
+        elif folder is not None and not it.parent and it.id != chat.id:
+            theirs = _folder(it)
+            if theirs is not None and (theirs == folder or theirs.startswith(folder + "/")):
+                links.setdefault("zip:" + it.name, it.id)
     return links
 
 
 #: The note after a media child's zip entry name: " (message 16, _chat.txt, lines 16-16)".
 _SENT_IN = re.compile(r" \(message \d+, [^()]*\)$")
+
+
+def _key(name: str) -> str:
+    """A file a message names (``photos/photo_1.jpg``, ``IMG-1.jpg``) by its last part."""
+    return "zip:" + name.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _folder(item: Item) -> str | None:
@@ -178,7 +185,7 @@ def _linked(msg: Message, links: dict[str, str]) -> Message:
         if item is not None:
             where = {**where, "item": item}
     attachments = tuple(
-        Attachment(a.name, True, links["zip:" + a.name]) if "zip:" + a.name in links else a
+        Attachment(a.name, True, links[key]) if (key := _key(a.name)) in links else a
         for a in msg.attachments
     )
     return replace(msg, where=where, attachments=attachments)
