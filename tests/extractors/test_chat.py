@@ -454,7 +454,13 @@ _FORMATS = [
     ("[{m}/{d}/{y2}, {h}:{M}:{S}\u202f{ampm}] ", "MDY", True, True),
     ("\u200e[{d}.{m}.{y2}, {H}:{M}:{S}] ", "DMY", True, False),
     ("{m}/{d}/{y4}, {h}:{M}\u00a0{ampm} - ", "MDY", False, True),
+    # iOS in Arabic: RLM marks inside the date, the Arabic comma, and (below) Arabic-Indic digits
+    ("\u200f[{d}\u200f/{m}\u200f/{y4}\u060c {H}:{M}:{S}] ", "DMY", True, False),
+    ("[{d}\u200f/{m}\u200f/{y4}\u060c {h}:{M}:{S}\u00a0{ampm}] ", "DMY", True, True),
 ]
+_ARABIC_DIGITS = str.maketrans(
+    "0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+)
 _NAME = st.text(
     alphabet=st.characters(
         whitelist_categories=("L", "N"), blacklist_characters="\u0660\u0661\u0662\u0663"
@@ -502,6 +508,10 @@ def _export(draw: st.DrawFn) -> tuple[str, list[tuple[str, str, str]], str]:
             h=f"{h12}",
             ampm="PM" if hour >= 12 else "AM",
         )
+        if "\u060c" in template and draw(st.booleans()):
+            header = (
+                header.translate(_ARABIC_DIGITS).replace("PM", "\u0645").replace("AM", "\u0635")
+            )
         sender = draw(st.sampled_from(people))
         lines = draw(st.lists(_LINE, min_size=1, max_size=3))
         text = "\n".join(lines)
