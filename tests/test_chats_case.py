@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import CaseFactory, Runner, corpus_or_skip
 from test_external_validators import check_with_external_tools
 
@@ -256,3 +257,22 @@ def test_a_telegram_folder_links_photos_in_its_subfolder(
     att = found.messages[0].attachments[0]
     assert att.item == items["photo_1@20-11-2026_09-14-00.jpg"].id and att.present
     assert found.messages[0].at == "2026-11-20T09:04:00Z"  # date_unixtime, not "date"
+
+
+def test_a_different_reading_is_noticed_and_said(
+    make_case: CaseFactory, signer: Signer, evk: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chats = corpus_or_skip() / "chats"
+    case = make_case()
+    add_files(case, signer, [str(chats / "chatanalytics__2A_5M.txt")])
+    code, out = evk("-C", case.root, "messages", "E0001")
+    assert code == 0 and "differently" not in out
+    from evidence_kit.extractors.chat import whatsapp
+
+    real = whatsapp._classify
+    monkeypatch.setattr(  # a later evkit that reads the same bytes into other messages
+        whatsapp, "_classify", lambda text, marked: (text.upper(), *real(text, marked)[1:])
+    )
+    code, out = evk("-C", case.root, "messages", "E0001")
+    assert code == 0
+    assert "reads these messages differently" in out and "evkit extract E0001" in out
