@@ -634,3 +634,21 @@ def test_a_line_without_end_is_read_in_pieces(tmp_path: Path) -> None:
     convs, msgs = _read(path)
     assert convs[0]["count"] == 1 and len(msgs[0].text) == 3 * 1024 * 1024 + 3  # 3 joins
     assert msgs[0].where == {"lines": [1, 4]}  # four pieces of at most 1 MiB
+
+
+def test_zip_entry_names_never_become_paths(tmp_path: Path) -> None:
+    path = tmp_path / "WhatsApp Chat with Mark.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("_chat.txt", "13/01/2026, 10:00 - Mark: ../../evil.jpg (file attached)\n")
+        zf.writestr("../../evil.jpg", b"\xff\xd8\xffevil")
+        zf.writestr("/etc/passwd", b"root")
+        zf.writestr("a/\x1b[31mred.jpg", b"red")
+    scratch = tmp_path / "deep" / "scratch"
+    ex = EXTRACTOR.extract(path, ExtractContext(scratch, path.name))
+    assert len(ex.children) == 3
+    for child in ex.children:
+        assert child.path.parent == scratch and child.path.name.startswith("media-")
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        [path.name, *(c.path.name for c in ex.children)]
+    )
+    assert {c.filename for c in ex.children} == {"evil.jpg", "passwd", "\x1b[31mred.jpg"}
