@@ -22,6 +22,13 @@ _PLATFORMS = {
 }
 
 
+_ORDER = {
+    "DMY": "day first (day/month/year)",
+    "MDY": "month first (month/day/year)",
+    "YMD": "year first (year/month/day)",
+}
+
+
 def conversation_lines(meta: dict[str, Any]) -> list[str]:
     """The plain-words summary of each conversation in an item's metadata (for ``show``)."""
     out: list[str] = []
@@ -48,7 +55,8 @@ def conversation_lines(meta: dict[str, Any]) -> list[str]:
         order = conv.get("date_order")
         if isinstance(order, dict):
             state = "decided" if order.get("decided") else "NOT decided"
-            out.append(f"    Date order     {order.get('order')} ({state}: {order.get('basis')})")
+            words = _ORDER.get(str(order.get("order")), str(order.get("order")))
+            out.append(f"    Dates read     {words} ({state}: {order.get('basis')})")
         out.extend(
             f"    Note: {w.get('text')}" for w in conv.get("warnings") or [] if isinstance(w, dict)
         )
@@ -93,9 +101,12 @@ def messages(
     from evidence_kit.app.messages import MessageFilter, list_messages
 
     first = True
+    assumed: set[str] = set()
 
     def emit(msg: Message) -> None:
         nonlocal first
+        if msg.zone.startswith("collector:"):
+            assumed.add(msg.zone.removeprefix("collector:"))
         if as_json:  # the opening is written with the first message: an error before it
             # leaves stdout empty rather than half a JSON document
             click.echo(('{"messages": [\n  ' if first else ", ") + util.json_text(msg.to_dict()))
@@ -126,6 +137,12 @@ def messages(
         f"{result.shown} of {result.total} message(s) in {result.item_id} "
         f"({util.printable(result.name)})."
     )
+    if assumed:
+        click.echo(
+            "Times are in UTC. This chat does not say which time zone its times are in, so "
+            f"evkit read them as {util.printable(', '.join(sorted(assumed)))} time (your case's "
+            "time zone)."
+        )
     if result.reading_differs:
         click.echo(
             "Note: this version of evkit reads these messages differently from the version "

@@ -202,7 +202,7 @@ def decide_order(source: LineSource) -> tuple[DateOrder, int, bool]:
         how = "the field that changes more often between messages was taken as the day"
     else:
         order, how = "DMY", "day first was assumed"
-    return DateOrder(order, False, f"undecided: {why}; {how}"), count, is_ios
+    return DateOrder(order, False, f"{why}; {how}"), count, is_ios
 
 
 def _year(d: str, era: bool) -> int | None:
