@@ -24,6 +24,9 @@ READER_VERSION = "evkit-chat/1"
 #: Flags a message may carry.
 FLAGS = ("system", "edited", "deleted", "forwarded", "media", "reply")
 
+#: Most sender names a summary lists (the messages themselves keep every name).
+MAX_SENDERS = 2_000
+
 #: Most days a summary counts messages for (the timeline's one line per conversation and day).
 MAX_DAYS = 20_000
 
@@ -111,7 +114,10 @@ class Summary:
         self.count += 1
         self._digest.update(msg.line())
         if msg.sender is not None:
-            self.senders[msg.sender] = self.senders.get(msg.sender, 0) + 1
+            if msg.sender in self.senders or len(self.senders) < MAX_SENDERS:
+                self.senders[msg.sender] = self.senders.get(msg.sender, 0) + 1
+            else:  # a huge public group: the record stays small, the messages keep every name
+                self.notes["senders_not_listed"] = self.notes.get("senders_not_listed", 0) + 1
         if "system" in msg.flags:
             self.system += 1
         if msg.attachments:
