@@ -3,7 +3,7 @@ timeline and the report. Each change is one signed custody event; lists read the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ from evidence_kit.app.session import GetSigner, OnRecover, open_case, reading
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
     from evidence_kit.extractors.interface import Finding
+    from evidence_kit.models import Item
     from evidence_kit.report import WrittenFile
     from evidence_kit.story.checklist import Missing
     from evidence_kit.story.narrative import Entry
@@ -251,9 +252,19 @@ class Timeline:
     findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
 
 
-def timeline(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Timeline:
+def timeline(
+    start: Path,
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    all_messages: bool = False,
+) -> Timeline:
     """Everything dated in the case, with where each time came from, and the findings of the
-    items it mentions."""
+    items it mentions.
+
+    Conversations give one entry per conversation and day; ``all_messages`` gives one entry
+    per message instead (read from the stored copies).
+    """
     from evidence_kit.extractors.findings.base import describe_item, losses_of
     from evidence_kit.story.narrative import read_narrative
     from evidence_kit.story.timeline import build_timeline
@@ -262,8 +273,19 @@ def timeline(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Ti
         events = case.read_log().events
         items = case.items()
         narrative = read_narrative(events)
-        entries = build_timeline(case.info, items.values(), narrative, events)
         tz = str(case.info.get("timezone") or "UTC")
+        rows: Callable[[Item], Iterator[dict[str, Any]]] | None = None
+        if all_messages:
+            from evidence_kit.extractors.chat.extractor import message_rows
+
+            root = case.root
+
+            def each_message(item: Item) -> Iterator[dict[str, Any]]:
+                return message_rows(root / item.stored, item.name, tz)
+
+            rows = each_message
+
+        entries = build_timeline(case.info, items.values(), narrative, events, message_rows=rows)
     losses = losses_of(e.to_dict() for e in narrative.current("loss"))
     flagged = {
         iid: tuple(f for f in describe_item(it, items, tz, losses).findings if f.severity != "fact")

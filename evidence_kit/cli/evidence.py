@@ -277,6 +277,13 @@ def _show_full(item: Item) -> None:
         click.echo(f"  {label:<14} {util.printable(str(value))}")
     ex = rec.get("extraction") or {}
     meta = ex.get("metadata") or {}
+    if meta.get("conversations"):
+        from evidence_kit.cli.messages import conversation_lines
+
+        click.echo("  Conversation (list the messages with: evkit messages " + item.id + "):")
+        for line in conversation_lines(meta):
+            click.echo(line)
+        meta = {k: v for k, v in meta.items() if k != "conversations"}
     if meta:
         click.echo(util.printable(f"  Metadata ({ex.get('extractor')}):"))
         for line in json.dumps(meta, indent=2, ensure_ascii=False).splitlines()[1:-1]:

@@ -428,17 +428,26 @@ def mark(
 # ---- timeline ---------------------------------------------------------------------------------
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--all", "all_messages", is_flag=True, help="Every chat message, not one line per day."
+)
 @click.pass_context
-def timeline(ctx: click.Context, as_json: bool) -> None:
+def timeline(ctx: click.Context, as_json: bool, all_messages: bool) -> None:
     """Everything dated in the case, in order, with where each time came from.
 
     Sources: your notes and losses (self-asserted), times inside the files (written by
     whoever made the file), the acquisition clock (your computer's clock when evkit copied
-    the file), and trusted RFC 3161 timestamps (independent), if any.
+    the file), and trusted RFC 3161 timestamps (independent), if any. Chats and mailboxes
+    show one line per conversation and day; --all shows every message.
     """
     from evidence_kit.app.story import timeline as dated
 
-    found = dated(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
+    found = dated(
+        util.case_start(ctx),
+        get_signer=util.signer,
+        on_recover=util.warn,
+        all_messages=all_messages,
+    )
     entries = list(found.entries)
     if as_json:
         util.emit_json(entries)

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 from evidence_kit.extractors.interface import Identifier
 
-__all__ = ["MAX_IDENTIFIERS", "MAX_SCAN_CHARS", "find_identifiers", "merge", "normalize_ip"]
+__all__ = [
+    "MAX_IDENTIFIERS",
+    "MAX_SCAN_CHARS",
+    "find_identifiers",
+    "merge",
+    "normalize_ip",
+    "text_file_identifiers",
+]
 
 #: Only this much of a text is scanned: enough for any real message, bounded for hostile ones.
 MAX_SCAN_CHARS = 2 * 1024 * 1024
@@ -558,3 +565,21 @@ def _phone_value(raw: str) -> str | None:
     if len(groups) >= 4 and all(len(g) == 4 for g in groups[1:]):
         return None
     return digits
+
+
+def text_file_identifiers(data: bytes) -> list[Identifier]:
+    """Identifiers in a plain-text file (a note, a pasted chat), each pointing at its line.
+
+    Reads at most :data:`MAX_SCAN_CHARS` bytes, as UTF-8 (undecodable bytes replaced); the
+    first line an identifier is on is its ``field`` (``"text line 3"``).
+    """
+    found: dict[tuple[str, str], Identifier] = {}
+    text = data[:MAX_SCAN_CHARS].decode("utf-8", "replace")
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        for ident in find_identifiers(line, f"text line {n}"):
+            found.setdefault((ident.kind, ident.value), ident)
+        if len(found) >= MAX_IDENTIFIERS:
+            break
+    return list(found.values())[:MAX_IDENTIFIERS]

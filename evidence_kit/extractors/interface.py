@@ -100,6 +100,9 @@ class ExtractContext:
     original_name: str  # the user's file name (for extension checks); untrusted
     max_child_bytes: int = 512 * 1024 * 1024
     max_children: int = 1000
+    #: Children of a container whose parts are many by nature (a chat's media, a mailbox's
+    #: messages): a WhatsApp export with media holds up to about 10,000 files.
+    max_parts: int = 50_000
 
 
 #: How many leading bytes a :attr:`Accepts.sniff` function is given.

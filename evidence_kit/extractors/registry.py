@@ -19,6 +19,7 @@ from pathlib import Path
 from evidence_kit.extractors.interface import Accepts, Describer, Description, Extractor, RecordView
 
 __all__ = [
+    "CHAT",
     "EMAIL",
     "IMAGE",
     "PDF",
@@ -106,6 +107,18 @@ def _statement() -> Extractor:
     from evidence_kit.extractors.statement import EXTRACTOR
 
     return EXTRACTOR
+
+
+def _chat() -> Extractor:
+    from evidence_kit.extractors.chat import EXTRACTOR
+
+    return EXTRACTOR
+
+
+def _chat_sniff(head: bytes) -> bool:
+    from evidence_kit.extractors.chat.sniff import looks_like_chat
+
+    return looks_like_chat(head)
 
 
 def _pdf() -> Extractor:
@@ -223,6 +236,18 @@ STATEMENT = Registered(
     describe=_statement_findings,
 )
 
+#: Chat exports and mailboxes, by their first bytes (WhatsApp lines, a ``From `` line and
+#: headers, a chat JSON object, a WhatsApp zip), or by a mailbox's name, so that a damaged
+#: mailbox is recorded as such. Before statement, which also takes ``.txt``.
+CHAT = Registered(
+    "chat",
+    Accepts(
+        extensions=dict.fromkeys((".mbox", ".mbx"), frozenset({"text/*", _OCTET})),
+        sniff=_chat_sniff,
+    ),
+    _chat,
+)
+
 #: ``application/pdf``; also unidentified content named ``.pdf`` (junk before the header
 #: defeats libmagic but not PDF readers).
 PDF = Registered(
@@ -236,7 +261,7 @@ PDF = Registered(
 )
 
 #: Order matters: the first entry that accepts a file reads it.
-REGISTRY: tuple[Registered, ...] = (EMAIL, IMAGE, STATEMENT, PDF)
+REGISTRY: tuple[Registered, ...] = (EMAIL, IMAGE, CHAT, STATEMENT, PDF)
 
 
 def by_name(name: str) -> Registered | None:

@@ -274,6 +274,19 @@ def story_period(s: Mapping[str, Any]) -> str:
     return f"{days[0]} to {days[-1]}" if days[0] != days[-1] else days[0]
 
 
+def _where(where: Any) -> str:
+    """Where a message is in its file: lines, bytes or the JSON path."""
+    if not isinstance(where, Mapping):
+        return ""
+    if isinstance(where.get("lines"), list) and len(where["lines"]) == 2:
+        return f"lines {where['lines'][0]}-{where['lines'][1]}"
+    if isinstance(where.get("bytes"), list) and len(where["bytes"]) == 2:
+        return f"bytes {where['bytes'][0]}-{where['bytes'][1]}"
+    if where.get("row") is not None:
+        return f"row {where['row']}"
+    return str(where.get("json") or "")
+
+
 def _items_ref(ids: Any) -> str:
     if not isinstance(ids, list) or not ids:
         return ""
@@ -308,6 +321,7 @@ class HtmlRenderer:
             self._people(s),
             self._key_events(s),
             self._evidence(s, report.thumbnails),
+            self._conversations(s),
             self._preservation(s),
             self._limits(s),
             self._summary(s),
@@ -761,6 +775,80 @@ class HtmlRenderer:
             f"shown in {tz}. Dates without a time sort at the start of their day. Times read "
             "from sensitive items are left out.</p>" + body + "</section>"
         )
+
+    def _conversations(self, s: Mapping[str, Any]) -> str:
+        found = s.get("conversations") or {}
+        convs = [c for c in found.get("conversations") or [] if isinstance(c, Mapping)]
+        withheld = found.get("withheld") or 0
+        if not convs and not withheld:
+            return ""
+        parts = ['<section id="conversations"><h2>Conversations</h2>']
+        for c in convs:
+            first = c.get("first") or c.get("first_local")
+            last = c.get("last") or c.get("last_local")
+            zone = "UTC" if c.get("first") else "as written in the export, which has no time zone"
+            order = c.get("date_order") if isinstance(c.get("date_order"), Mapping) else {}
+            parts.append(
+                f"<h3>{esc(c.get('item'))}: {esc(c.get('platform'))} "
+                f"{esc(c.get('title') or '')}</h3>"
+            )
+            parts.append(
+                _dl(
+                    [
+                        (
+                            "Participants (as written)",
+                            esc(", ".join(map(str, c.get("participants") or []))),
+                        ),
+                        ("Messages", esc(c.get("count"))),
+                        ("Period", esc(f"{first} to {last} ({zone})")),
+                        (
+                            "Day/month order",
+                            esc(f"{order.get('order')}: {order.get('basis')}") if order else "",
+                        ),
+                    ]
+                )
+            )
+            warnings = [w for w in c.get("warnings") or [] if isinstance(w, Mapping)]
+            if warnings:
+                parts.append(
+                    '<ul class="warn">'
+                    + "".join(f"<li>{esc(w.get('text'))}</li>" for w in warnings)
+                    + "</ul>"
+                )
+            rows = [
+                [
+                    esc(m.get("n")),
+                    esc(m.get("at") or m.get("local") or m.get("written")),
+                    esc(m.get("sender") if m.get("sender") is not None else "(notice)"),
+                    _short(str(m.get("text") or "")),
+                    esc("; ".join(m.get("identifiers") or [])),
+                    esc(_where(m.get("where"))),
+                ]
+                for m in c.get("messages") or []
+                if isinstance(m, Mapping)
+            ]
+            if rows:
+                parts.append("<p>Messages in which an identifier was found:</p>")
+                parts.append(
+                    _table(
+                        [
+                            "#",
+                            "Time (UTC)",
+                            "Sender (as written)",
+                            "Text",
+                            "Identifiers",
+                            "Where in the file",
+                        ],
+                        rows,
+                    )
+                )
+        if withheld:
+            parts.append(
+                f'<p class="muted">{esc(withheld)} conversation(s) in sensitive items are '
+                "withheld.</p>"
+            )
+        parts.append("</section>")
+        return "".join(parts)
 
     def _suspects(self, s: Mapping[str, Any]) -> str:
         rows = []

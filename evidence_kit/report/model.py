@@ -26,6 +26,9 @@ Top-level keys (``type`` is ``evkit/report-snapshot/v1``):
 ``timeline``       [see :func:`evidence_kit.story.timeline.build_timeline`]
 ``key_events``     [timeline entries that tell the story: notes, losses, e-mails sent, photos
                     and screenshots taken; each with ``what`` in plain words]
+``conversations``  {conversations: [{item, platform, title, participants, count, first, last,
+                    first_local, last_local, date_order, warnings, messages}], withheld}
+                   - chats and mailboxes; ``messages`` are those an identifier was found in
 ``notes``, ``suspects``, ``refs``
                    [{seq, action, recorded_at, ...event data, superseded_by, current}];
                    a suspect also has ``mentioned_in``: the items whose identifiers match it,
@@ -51,6 +54,7 @@ from evidence_kit import __version__
 from evidence_kit.extractors.findings.base import describe_item, losses_of, type_label
 from evidence_kit.ingest.hashing import sha256_bytes
 from evidence_kit.models import Item
+from evidence_kit.report.conversations import conversation_views
 from evidence_kit.store.case import Case
 from evidence_kit.store.custody import utc_now
 from evidence_kit.store.signing import fingerprint
@@ -419,6 +423,9 @@ def build_snapshot(
         "items": item_views,
         "timeline": timeline,
         "key_events": key_events(timeline),
+        "conversations": conversation_views(
+            case.root, items.values(), str(info.get("timezone") or "UTC")
+        ),
         "notes": [e.to_dict() for e in narrative.all("note")],
         "suspects": _mentions([e.to_dict() for e in narrative.all("suspect")], items),
         "refs": [e.to_dict() for e in narrative.all("ref")],
