@@ -276,3 +276,20 @@ def test_a_different_reading_is_noticed_and_said(
     code, out = evk("-C", case.root, "messages", "E0001")
     assert code == 0
     assert "reads these messages differently" in out and "evkit extract E0001" in out
+
+
+def test_a_chat_is_summed_up_in_plain_words(
+    make_case: CaseFactory, signer: Signer, evk: Runner
+) -> None:
+    """`evkit show` opens with what the chat is (not "Zip archive"), then the conversation."""
+    chats = corpus_or_skip() / "chats"
+    case = make_case()
+    add_files(case, signer, [str(chats / "chatanalytics__4A_11M.zip")])
+    code, out = evk("-C", case.root, "show", "E0001")
+    assert code == 0, out
+    first = out.splitlines()[1]
+    assert first == (
+        "WhatsApp chat: 14 messages; 5 people ('Alice', 'Bob', 'Eve', 'Mallory', 'Trent'); "
+        "2020-09-12"
+    )
+    assert "Participants   5: Alice, Bob, Eve, Mallory, Trent" in out

@@ -232,6 +232,14 @@ def show(ctx: click.Context, item_id: str, as_json: bool, full: bool) -> None:
         for f in desc.findings:
             click.echo(util.printable(f"  {_MARKS.get(f.severity, '-')} {f.text}"))
     click.echo("")
+    meta = (item.extraction or {}).get("metadata") or {}
+    if meta.get("conversations"):  # a chat export or mailbox: who, when, how many, warnings
+        from evidence_kit.cli.messages import conversation_lines
+
+        click.echo(f"Conversation (list the messages with: evkit messages {item.id}):")
+        for line in conversation_lines(meta):
+            click.echo(line)
+        click.echo("")
     from evidence_kit.extractors.findings.base import when_iso  # formatting only
 
     acquired = item.acquired
@@ -277,12 +285,7 @@ def _show_full(item: Item) -> None:
         click.echo(f"  {label:<14} {util.printable(str(value))}")
     ex = rec.get("extraction") or {}
     meta = ex.get("metadata") or {}
-    if meta.get("conversations"):
-        from evidence_kit.cli.messages import conversation_lines
-
-        click.echo("  Conversation (list the messages with: evkit messages " + item.id + "):")
-        for line in conversation_lines(meta):
-            click.echo(line)
+    if meta.get("conversations"):  # shown above the details
         meta = {k: v for k, v in meta.items() if k != "conversations"}
     if meta:
         click.echo(util.printable(f"  Metadata ({ex.get('extractor')}):"))

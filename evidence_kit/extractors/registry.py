@@ -97,6 +97,12 @@ def _statement_findings(view: RecordView) -> Description:
     return describe(view)
 
 
+def _chat_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.chat import describe
+
+    return describe(view)
+
+
 def _pdf_findings(view: RecordView) -> Description:
     from evidence_kit.extractors.findings.pdf import describe
 
@@ -246,6 +252,7 @@ CHAT = Registered(
         sniff=_chat_sniff,
     ),
     _chat,
+    describe=_chat_findings,
 )
 
 #: ``application/pdf``; also unidentified content named ``.pdf`` (junk before the header
