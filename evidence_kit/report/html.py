@@ -54,13 +54,13 @@ h3 { font-size: 15px; margin: 18px 0 6px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { border: 1px solid #bbb; padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; }
-td, dd, .pre { overflow-wrap: anywhere; }
+td, dt, dd, .pre { overflow-wrap: anywhere; }
 code, .hash, .pre, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
   font-size: 12px; }
 .hash { word-break: break-all; }
 .pre { white-space: pre-wrap; margin: 0; }
-dl.kv { display: grid; grid-template-columns: minmax(120px, max-content) 1fr; gap: 2px 12px;
-  margin: 4px 0; }
+dl.kv { display: grid; grid-template-columns: minmax(120px, max-content) minmax(55%, 1fr);
+  gap: 2px 12px; margin: 4px 0; }
 dl.kv > dt { font-weight: 600; color: #333; }
 dl.kv > dd { margin: 0; }
 dl.kv dl.kv { border-left: 2px solid #ddd; padding-left: 8px; }
