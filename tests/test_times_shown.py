@@ -118,6 +118,9 @@ def test_report_html_payments_and_fingerprints_in_the_collectors_zone(
     integrity = _section(html, "summary")
     assert time_text(snapshot["case"]["created_at"], "America/New_York") in integrity
     assert time_text(snapshot["seal"]["sealed_at"], "America/New_York") in integrity
+    # The key events on the first pages, across UTC midnight too.
+    events = _section(html, "key-events")
+    assert NOTE_SHOWN in events and PAID_SHOWN in events
     # The appendix's list of payments says the same.
     assert PAID_SHOWN in _section(html, "losses")
 

@@ -520,9 +520,8 @@ class HtmlRenderer:
         for e in s.get("key_events") or []:
             if not isinstance(e, Mapping):
                 continue
-            when = esc(e.get("local"))
-            if e.get("precision") == "instant" and e.get("at"):
-                when += f'<br><span class="muted">{esc(str(e.get("at"))[11:16])} UTC</span>'
+            instant = e.get("precision") == "instant" and e.get("at")
+            when = _when(e.get("at"), s) if instant else esc(e.get("local"))
             said = "the collector" if e.get("source") == "collector statement" else "the file"
             rows.append([when, esc(e.get("what")), esc(said)])
         tz = esc((s.get("case") or {}).get("timezone"))
