@@ -120,6 +120,24 @@ def init_case(
     return InitResult(case.root, signer.key_id)
 
 
+@dataclass(frozen=True, slots=True)
+class InitState:
+    """What ``init`` would leave behind, to tell an interrupted ``init`` apart from a case."""
+
+    folder: bool  # the case folder exists
+    case: bool  # it holds a case (its case.json)
+    key: bool  # the collector's signing key exists
+
+
+def init_state(directory: Path) -> InitState:
+    """Whether ``directory`` exists and holds a case, and whether the signing key exists: taken
+    before and after an interrupted ``init``, equal states mean nothing was created."""
+    from evidence_kit.store.layout import CASE_JSON
+    from evidence_kit.store.signing import key_exists, key_home
+
+    return InitState(directory.exists(), (directory / CASE_JSON).exists(), key_exists(key_home()))
+
+
 def show_key() -> KeyShown:
     """The collector's public key (never the private key)."""
     from evidence_kit.store.signing import key_home, load_public

@@ -111,6 +111,7 @@ class ItemView:
 
     item: Item
     description: Description
+    timezone: str = "UTC"  # the case's (the collector's) zone, for showing times
 
 
 def describe_item(
@@ -127,7 +128,7 @@ def describe_item(
         tz = str(case.info.get("timezone") or "UTC")
         narrative = read_narrative(case.read_log().events)
     losses = losses_of(e.to_dict() for e in narrative.current("loss"))
-    return ItemView(item, describe(item, items, tz, losses))
+    return ItemView(item, describe(item, items, tz, losses), tz)
 
 
 def read_log(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> list[dict[str, Any]]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from evidence_kit.cli import util
-from evidence_kit.errors import UsageError
+from evidence_kit.errors import IncompleteError, UsageError
+
+if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.app.case import InitResult
 
 
 @click.command()
@@ -52,6 +57,59 @@ def init(
 ) -> None:
     """Create a new case folder DIRECTORY (and your signing key on first use)."""
     import shlex
+    from pathlib import Path
+
+    from evidence_kit.app.case import init_state
+    from evidence_kit.store.signing import fingerprint
+
+    before = init_state(Path(directory))
+    try:
+        result, title, collector = _init(
+            directory,
+            title,
+            collector,
+            email,
+            phone,
+            organization,
+            incident,
+            jurisdiction,
+            refs,
+            tz,
+            victim,
+            victim_phone,
+            victim_email,
+        )
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        if init_state(Path(directory)) != before:
+            raise  # something was made: the general words (run it again) apply
+        made = "no case folder" + ("" if before.key else " and no signing key")
+        raise IncompleteError(
+            f"Stopped: nothing was created ({made}).",
+            hint=f"To start the case again, run: evkit init {shlex.quote(directory)}",
+        ) from exc
+    click.echo(f"Created case '{util.printable(title)}' in {util.printable(str(result.root))}")
+    click.echo(
+        f"Signed by {util.printable(collector)}, key fingerprint {fingerprint(result.key_id)}"
+    )
+    click.echo(f"Next: cd {util.printable(shlex.quote(directory))} && evkit add <files or folders>")
+
+
+def _init(
+    directory: str,
+    title: str | None,
+    collector: str | None,
+    email: str | None,
+    phone: str | None,
+    organization: str | None,
+    incident: str | None,
+    jurisdiction: str | None,
+    refs: tuple[str, ...],
+    tz: str | None,
+    victim: str | None,
+    victim_phone: str | None,
+    victim_email: str | None,
+) -> tuple[InitResult, str, str]:
+    """Ask on a terminal for what was not given, then create the case (``init``)."""
     from pathlib import Path
 
     from evidence_kit.app.case import CaseDetails, NewKey, init_case
@@ -148,11 +206,7 @@ def init(
         new_passphrase=new_passphrase,
         on_new_key=on_new_key,
     )
-    click.echo(f"Created case '{util.printable(title)}' in {util.printable(str(result.root))}")
-    click.echo(
-        f"Signed by {util.printable(collector)}, key fingerprint {fingerprint(result.key_id)}"
-    )
-    click.echo(f"Next: cd {util.printable(shlex.quote(directory))} && evkit add <files or folders>")
+    return result, title, collector
 
 
 @click.group()

@@ -240,10 +240,10 @@ def show(ctx: click.Context, item_id: str, as_json: bool, full: bool) -> None:
         for line in conversation_lines(meta):
             click.echo(line)
         click.echo("")
-    from evidence_kit.extractors.findings.base import when_iso  # formatting only
+    from evidence_kit.timeutil import time_text  # formatting only
 
     acquired = item.acquired
-    added = when_iso(acquired.get("at"), str(acquired.get("timezone") or "UTC"))
+    added = time_text(acquired.get("at"), view.timezone)
     click.echo(
         util.printable(
             f"Kept in the case as {desc.kind}, {util.size_text(item.size)}; added "
@@ -260,11 +260,13 @@ def show(ctx: click.Context, item_id: str, as_json: bool, full: bool) -> None:
     if not full:
         click.echo(f"Everything recorded about it: evkit show {util.printable(item.id)} --full")
         return
-    _show_full(item)
+    _show_full(item, view.timezone)
 
 
-def _show_full(item: Item) -> None:
+def _show_full(item: Item, tz_name: str) -> None:
     """Every recorded detail of an item (``evkit show --full``)."""
+    from evidence_kit.timeutil import time_text  # formatting only
+
     rec = item.to_dict()
     click.echo("")
     rows = [
@@ -273,8 +275,8 @@ def _show_full(item: Item) -> None:
         ("Type", item.mime),
         ("Stored as", item.stored),
         ("Original path", util.original_text(item.original, "path") or "-"),
-        ("Modified", item.original.get("modified") or "-"),
-        ("Acquired", f"{item.acquired.get('at')} ({item.acquired.get('local')})"),
+        ("Modified", time_text(item.original.get("modified"), tz_name) or "-"),
+        ("Acquired", time_text(item.acquired.get("at"), tz_name) or "-"),
         ("Acquired by", f"{item.acquired.get('by')} on {item.acquired.get('host')}"),
         ("Source", item.acquired.get("source") or "-"),
         ("Note", item.acquired.get("note") or "-"),

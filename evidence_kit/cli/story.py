@@ -55,6 +55,7 @@ def note(
     evkit note --correct 12 "The call was at 14:50, not 14:05"
     """
     from evidence_kit.app import story
+    from evidence_kit.timeutil import time_text  # formatting only
 
     if list_:
         notes = story.list_notes(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
@@ -69,10 +70,10 @@ def note(
                 if e.current
                 else (f"  [replaced by {e.superseded_by}]" if e.superseded_by else "  [withdrawn]")
             )
-            when = e.data.get("at_local") or e.data.get("at") or "-"
+            when = time_text(e.data.get("at"), str(e.data.get("timezone") or "UTC")) or "-"
             about = ", ".join(e.data.get("item_ids") or [])
             click.echo(
-                f"{e.seq:>4}  {_p(when):<26} {_p(e.data.get('text') or '')}"
+                f"{e.seq:>4}  {_p(when):<34} {_p(e.data.get('text') or '')}"
                 f"{'  (' + _p(about) + ')' if about else ''}{state}"
             )
         return
@@ -279,6 +280,7 @@ def loss_add(
 def loss_list(ctx: click.Context, as_json: bool) -> None:
     """List the losses, with totals per currency."""
     from evidence_kit.app.story import list_losses
+    from evidence_kit.timeutil import time_text  # formatting only
 
     losses = list_losses(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
     entries, totals = losses.entries, losses.totals
@@ -293,7 +295,7 @@ def loss_list(ctx: click.Context, as_json: bool) -> None:
         return
     for e in entries:
         d = e.data
-        when = d.get("at_local") or d.get("at") or "-"
+        when = time_text(d.get("at") or d.get("date"), str(d.get("timezone") or "UTC")) or "-"
         extra = "; ".join(
             f"{k.replace('_', ' ')} {d[k]}"
             for k in ("method", "to_account", "reference")
@@ -441,6 +443,7 @@ def timeline(ctx: click.Context, as_json: bool, all_messages: bool) -> None:
     show one line per conversation and day; --all shows every message.
     """
     from evidence_kit.app.story import timeline as dated
+    from evidence_kit.timeutil import time_text  # formatting only
 
     found = dated(
         util.case_start(ctx),
@@ -455,12 +458,13 @@ def timeline(ctx: click.Context, as_json: bool, all_messages: bool) -> None:
     if not entries:
         click.echo("Nothing dated yet.")
         return
-    click.echo(f"Times in {_p(found.timezone)}; ordered by UTC.")
+    click.echo(f"Times in {_p(found.timezone)} with UTC beside; ordered by UTC.")
     shown: set[str] = set()
     for e in entries:
         flags = f"  [{'; '.join(e['flags'])}]" if e["flags"] else ""
+        when = time_text(e["at"], found.timezone) if e.get("precision") == "instant" else ""
         click.echo(
-            f"{_p(e['local']):<26} {_p(e['source']):<19} {_p(e['trust']):<13} "
+            f"{_p(when or e['local']):<34} {_p(e['source']):<19} {_p(e['trust']):<13} "
             f"{_p(e['what'])[:200]}{_p(flags)}"
         )
         item = e.get("item")
@@ -468,7 +472,7 @@ def timeline(ctx: click.Context, as_json: bool, all_messages: bool) -> None:
             shown.add(item)  # an item's findings once, beside its first entry
             for f in found.findings[item]:
                 word = "Warning" if f.severity == "warning" else "Worth a look"
-                click.echo(_p(f"{'':<26} {word} ({item}): {f.text}")[:300])
+                click.echo(_p(f"{'':<34} {word} ({item}): {f.text}")[:300])
 
 
 # ---- report -----------------------------------------------------------------------------------

@@ -137,6 +137,20 @@ def _detail_items(entry: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*_ids(entry.get("item_ids")), *_ids(found)]))
 
 
+def _when(value: Any, s: Mapping[str, Any]) -> str:
+    """A recorded time in the case's zone with UTC beside (a date stays a date)."""
+    from evidence_kit.timeutil import time_text
+
+    return time_text(value, str((s.get("case") or {}).get("timezone") or "UTC"))
+
+
+def _event_when(e: Mapping[str, Any], s: Mapping[str, Any]) -> str:
+    """When a timeline entry happened: an instant with UTC beside, else as the timeline says."""
+    if e.get("precision") == "instant" and e.get("at"):
+        return _when(e.get("at"), s)
+    return str(e.get("local") or "")
+
+
 def _current(entries: Any) -> list[Mapping[str, Any]]:
     return [e for e in entries or [] if isinstance(e, Mapping) and e.get("current")]
 
@@ -185,8 +199,8 @@ def _money(s: Mapping[str, Any]) -> Section:
     losses = s.get("losses") or {}
     lines: list[Line] = []
     for e in _current(losses.get("entries")):
-        when = e.get("date") or str(e.get("at_local") or e.get("at") or "")[:16]
-        parts = [str(when or "date not given"), f"{e.get('amount')} {e.get('currency')}"]
+        when = _when(e.get("at") or e.get("date"), s)
+        parts = [when or "date not given", f"{e.get('amount')} {e.get('currency')}"]
         if e.get("method"):
             parts.append(f"by {e['method']}")
         parts.append(f"to {e['to_account']}" if e.get("to_account") else "recipient not recorded")
@@ -227,13 +241,15 @@ def _incident(s: Mapping[str, Any]) -> Section:
         if e.get("source") == "collector statement":
             lines.append(
                 Line(
-                    f"{e.get('local')}: {e.get('what')}",
+                    f"{_event_when(e, s)}: {e.get('what')}",
                     (str(item),) if item else (),
                     f"your statement, step {e.get('seq')}",
                 )
             )
         else:
-            lines.append(Line(f"{e.get('local')}: {e.get('what')}", (str(item),) if item else ()))
+            lines.append(
+                Line(f"{_event_when(e, s)}: {e.get('what')}", (str(item),) if item else ())
+            )
     return Section(
         "Description of the incident, in time order",
         tuple(lines) or (Line("Not written yet.", source="case details"),),

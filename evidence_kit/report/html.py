@@ -54,13 +54,13 @@ h3 { font-size: 15px; margin: 18px 0 6px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { border: 1px solid #bbb; padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; }
-td, dd, .pre { overflow-wrap: anywhere; }
+td, dt, dd, .pre { overflow-wrap: anywhere; }
 code, .hash, .pre, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
   font-size: 12px; }
 .hash { word-break: break-all; }
 .pre { white-space: pre-wrap; margin: 0; }
-dl.kv { display: grid; grid-template-columns: minmax(120px, max-content) 1fr; gap: 2px 12px;
-  margin: 4px 0; }
+dl.kv { display: grid; grid-template-columns: minmax(120px, max-content) minmax(55%, 1fr);
+  gap: 2px 12px; margin: 4px 0; }
 dl.kv > dt { font-weight: 600; color: #333; }
 dl.kv > dd { margin: 0; }
 dl.kv dl.kv { border-left: 2px solid #ddd; padding-left: 8px; }
@@ -83,7 +83,7 @@ td.id { white-space: nowrap; font-weight: 600; }
 footer { margin-top: 32px; font-size: 12px; color: #444; }
 table.plain td.id { width: 4em; }
 table.fp td:nth-child(4) { width: 40%; }
-table.fp td:nth-child(3), table.fp td:nth-child(5) { white-space: nowrap; }
+table.fp td:nth-child(3), .nw { white-space: nowrap; }
 table.evidence td:nth-child(2) { width: 26%; }
 ul.findings { margin: 4px 0 0; padding-left: 18px; }
 ul.findings li.warning { color: #7a2900; }
@@ -287,6 +287,18 @@ def _where(where: Any) -> str:
     return str(where.get("json") or "")
 
 
+def _when(value: Any, s: Mapping[str, Any]) -> str:
+    """A recorded time in the case's zone with UTC beside (a date stays a date), escaped; a
+    narrow column may break it between the two, never inside either."""
+    from evidence_kit.timeutil import time_text
+
+    text = time_text(value, str((s.get("case") or {}).get("timezone") or "UTC"))
+    local, sep, utc = text.partition(" (")
+    if not sep:
+        return esc(text)
+    return f'<span class="nw">{esc(local)}</span> <span class="nw">({esc(utc)}</span>'
+
+
 def _items_ref(ids: Any) -> str:
     if not isinstance(ids, list) or not ids:
         return ""
@@ -460,7 +472,7 @@ class HtmlRenderer:
         total = ", ".join(f"{v} {k}" for k, v in totals.items())
         rows = [
             [
-                esc(e.get("at_local") or e.get("date") or e.get("at")),
+                _when(e.get("at") or e.get("date"), s),
                 f"<strong>{esc(e.get('amount'))} {esc(e.get('currency'))}</strong>",
                 esc(e.get("method")),
                 f'<span class="mono">{esc(e.get("to_account"))}</span>',
@@ -474,7 +486,14 @@ class HtmlRenderer:
             f'<p class="total">Total: <strong>{esc(total)}</strong> in '
             f"{esc(len(entries))} payment(s), as stated by the collector.</p>"
             + _table(
-                ["When", "Amount", "How", "To (account or wallet)", "Reference", "Evidence"],
+                [
+                    f"When ({(s.get('case') or {}).get('timezone') or 'UTC'}; UTC)",
+                    "Amount",
+                    "How",
+                    "To (account or wallet)",
+                    "Reference",
+                    "Evidence",
+                ],
                 rows,
                 "plain",
             )
@@ -515,9 +534,8 @@ class HtmlRenderer:
         for e in s.get("key_events") or []:
             if not isinstance(e, Mapping):
                 continue
-            when = esc(e.get("local"))
-            if e.get("precision") == "instant" and e.get("at"):
-                when += f'<br><span class="muted">{esc(str(e.get("at"))[11:16])} UTC</span>'
+            instant = e.get("precision") == "instant" and e.get("at")
+            when = _when(e.get("at"), s) if instant else esc(e.get("local"))
             said = "the collector" if e.get("source") == "collector statement" else "the file"
             rows.append([when, esc(e.get("what")), esc(said)])
         tz = esc((s.get("case") or {}).get("timezone"))
@@ -589,7 +607,7 @@ class HtmlRenderer:
             f'{_hash(seal.get("sha256"))}<br><span class="muted">The case is locked against '
             "changes and signed after every step: this is the fingerprint (SHA-256) of that "
             f"signed lock file ({esc(seal.get('path'))}) as it was before this report was "
-            f"written; signed {esc(seal.get('sealed_at'))} UTC, covering steps 1&ndash;"
+            f"written; signed {_when(seal.get('sealed_at'), s)}, covering steps 1&ndash;"
             f"{esc(seal.get('custody_events'))} of the case history; signature "
             f"{'valid' if valid else 'NOT valid'} when this report was made.</span>"
         )
@@ -599,7 +617,7 @@ class HtmlRenderer:
                 _dl(
                     [
                         ("Case ID", f"<code>{esc(case.get('case_id'))}</code>"),
-                        ("Case started", esc(case.get("created_at"))),
+                        ("Case started", _when(case.get("created_at"), s)),
                         (
                             "Collector's signature code (key fingerprint)",
                             f'<code class="hash">{esc(case.get("key_fingerprint"))}</code>',
@@ -652,8 +670,7 @@ class HtmlRenderer:
                 name += f'<br><span class="muted">inside {esc(it["parent"].get("id"))}</span>'
             if it.get("sensitive"):
                 name += ' <span class="tag">sensitive</span>'
-            local = str(acq.get("local") or "")
-            acquired = f"{esc(local[:16].replace('T', ' '))}<br>{esc(acq.get('by'))}"
+            acquired = f"{_when(acq.get('at') or acq.get('local'), s)}<br>{esc(acq.get('by'))}"
             if acq.get("source"):
                 acquired += f'<br><span class="muted">{esc(acq.get("source"))}</span>'
             rows.append(
@@ -674,8 +691,9 @@ class HtmlRenderer:
             '<section id="items"><h3>The files and their fingerprints</h3><p class="muted">A '
             "fingerprint (SHA-256) is a code computed from every byte of a file: if one byte "
             "changes, the code changes. Anyone can recompute it with "
-            "<code>sha256sum</code>. Times are the collector's (time zone "
-            f"{esc((s.get('case') or {}).get('timezone'))}); the full record of each item "
+            "<code>sha256sum</code>. Times are in the collector's time zone ("
+            f"{esc((s.get('case') or {}).get('timezone'))}) with UTC beside; the full record "
+            "of each item "
             "is in the appendix.</p>" + body + "</section>"
         )
 
@@ -910,11 +928,10 @@ class HtmlRenderer:
         for e in losses.get("entries") or []:
             if not isinstance(e, Mapping) or not e.get("current"):
                 continue
-            when = e.get("at_local") or e.get("at") or e.get("date")
             rows.append(
                 [
                     esc(e.get("seq")),
-                    esc(when),
+                    _when(e.get("at") or e.get("date"), s),
                     esc(f"{e.get('amount')} {e.get('currency')}"),
                     esc(e.get("method")),
                     esc(e.get("to_account")),

@@ -212,6 +212,12 @@ class _Form:
             align="L",
         )
 
+    def when(self, value: Any) -> str:
+        """A recorded time in the case's zone with UTC beside (a date stays a date)."""
+        from evidence_kit.timeutil import time_text
+
+        return time_text(value, str((self.s.get("case") or {}).get("timezone") or "UTC"))
+
     def heading(self, text: str) -> None:
         pdf = self.pdf
         if pdf.get_y() > pdf.h - 40:
@@ -377,12 +383,13 @@ class _Form:
             if not isinstance(e, Mapping):
                 continue
             said = "the collector" if e.get("source") == "collector statement" else "the file"
-            rows.append([str(e.get("local") or ""), str(e.get("what") or ""), said])
+            when = self.when(e.get("at")) if e.get("precision") == "instant" else e.get("local")
+            rows.append([str(when or ""), str(e.get("what") or ""), said])
         if not rows:
             return
         tz = (self.s.get("case") or {}).get("timezone") or "UTC"
         self.heading("Key events")
-        self._grid((40, 120, 26), (f"When ({tz})", "What", "Said by"), rows[:20])
+        self._grid((40, 120, 26), (f"When ({tz}; UTC)", "What", "Said by"), rows[:20])
         if len(rows) > 20:
             self.text(f"... and {len(rows) - 20} more in the HTML report.", 8)
 
@@ -397,7 +404,7 @@ class _Form:
         self.pairs(
             [
                 ("Case ID", case.get("case_id"), True),
-                ("Created (UTC)", case.get("created_at"), False),
+                ("Created", self.when(case.get("created_at")), False),
                 (
                     "Evidence",
                     f"{counts.get('items', 0)} item(s), {counts.get('bytes', 0):,} bytes "
@@ -411,7 +418,7 @@ class _Form:
                 (
                     "Which seal",
                     f"evkit/seal.json as it was before this form was made; sealed "
-                    f"{seal.get('sealed_at')} (UTC), covering custody events 1-"
+                    f"{self.when(seal.get('sealed_at'))}, covering custody events 1-"
                     f"{seal.get('custody_events')}; seal signature "
                     f"{'valid' if seal.get('signature_valid') else 'NOT valid'}.",
                     False,
@@ -487,7 +494,8 @@ class _Form:
                 by, host = (
                     clean(acq.get(k), self.covered, multiline=False) for k in ("by", "host")
                 )
-                acquired = clean(f"{acq.get('local')}\nby {by}\non {host}", self.covered, 300)
+                when = self.when(acq.get("at") or acq.get("local"))
+                acquired = clean(f"{when}\nby {by}\non {host}", self.covered, 300)
                 row = table.row()
                 row.cell(clean(it.get("id"), self.covered))
                 row.cell(desc)
@@ -513,7 +521,7 @@ class _Form:
         )
         rows = [
             [
-                str(e.get("at_local") or e.get("date") or e.get("at") or ""),
+                self.when(e.get("at") or e.get("date")),
                 f"{e.get('amount')} {e.get('currency')}",
                 str(e.get("method") or ""),
                 str(e.get("to_account") or ""),
@@ -523,8 +531,15 @@ class _Form:
             for e in entries
         ]
         self._grid(
-            (26, 26, 30, 48, 30, 26),
-            ("When", "Amount", "How", "To (account or wallet)", "Reference", "Evidence"),
+            (30, 24, 28, 48, 30, 26),
+            (
+                "When (your zone; UTC)",
+                "Amount",
+                "How",
+                "To (account or wallet)",
+                "Reference",
+                "Evidence",
+            ),
             rows,
         )
 

@@ -23,6 +23,7 @@ from evidence_kit.story.narrative import (
     person,
     references,
 )
+from evidence_kit.timeutil import time_text
 
 #: Suspect details that let police find someone (a name alone does not).
 CONTACT_FIELDS = ("email", "phone", "username", "url", "account", "wallet", "ip")
@@ -131,6 +132,7 @@ def still_missing(
 ) -> list[Missing]:
     """The checklist, in the order a victim should work through it."""
     out: list[Missing] = []
+    tz_name = str(info.get("timezone") or "UTC")
     if not incident_text(info, narrative):
         out.append(
             Missing(
@@ -156,10 +158,9 @@ def still_missing(
         )
     for e in narrative.current("loss"):
         d = e.data
+        when = time_text(d.get("at") or d.get("date"), tz_name)
         what = f"The payment of {d.get('amount')} {d.get('currency')}" + (
-            f" on {d.get('date') or str(d.get('at') or '')[:10]}"
-            if d.get("date") or d.get("at")
-            else ""
+            f" on {when}" if when else ""
         )
         no_item = not d.get("item_ids")
         no_account = not d.get("to_account")

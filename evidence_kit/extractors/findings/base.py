@@ -89,18 +89,9 @@ def parse_utc(text: Any) -> datetime | None:
 
 def when_text(moment: datetime, tz_name: str) -> str:
     """``19 Nov 2026 13:15 GMT (13:15 UTC)``: the collector's zone first, UTC beside."""
-    from evidence_kit.timeutil import zone
+    from evidence_kit.timeutil import when_text as shown
 
-    utc = moment.astimezone(UTC)
-    if tz_name.upper() in ("UTC", "Z", "GMT", ""):
-        return f"{utc:%d %b %Y %H:%M} UTC"
-    try:
-        local = utc.astimezone(zone(tz_name))
-    except ValueError:
-        return f"{utc:%d %b %Y %H:%M} UTC"
-    same_day = local.date() == utc.date()
-    utc_part = f"{utc:%H:%M}" if same_day else f"{utc:%d %b %H:%M}"
-    return f"{local:%d %b %Y %H:%M} {local.tzname() or tz_name} ({utc_part} UTC)"
+    return shown(moment, tz_name)
 
 
 def when_iso(text: Any, tz_name: str) -> str | None:
