@@ -73,3 +73,43 @@ def parse_user_time(text: str, tz_name: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz_name))
     return parsed.astimezone(UTC)
+
+
+def when_text(moment: datetime, tz_name: str) -> str:
+    """``19 Nov 2026 13:15 GMT (13:15 UTC)``: the collector's zone first, UTC beside."""
+    utc = moment.astimezone(UTC)
+    if tz_name.upper() in ("UTC", "Z", "GMT", ""):
+        return f"{utc:%d %b %Y %H:%M} UTC"
+    try:
+        local = utc.astimezone(zone(tz_name))
+    except ValueError:
+        return f"{utc:%d %b %Y %H:%M} UTC"
+    same_day = local.date() == utc.date()
+    utc_part = f"{utc:%H:%M}" if same_day else f"{utc:%d %b %H:%M}"
+    return f"{local:%d %b %Y %H:%M} {local.tzname() or tz_name} ({utc_part} UTC)"
+
+
+def time_text(value: object, tz_name: str) -> str:
+    """A time from a record, for people to read: an instant (ISO 8601 with ``Z`` or an offset)
+    in the collector's zone with UTC beside (:func:`when_text`); a date alone stays a date
+    (``20 Nov 2026``: no time is invented); nothing gives ``""``; anything else as written."""
+    from datetime import date
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return when_text(moment, tz_name)
+    text = str(value).strip()
+    if len(text) == 10 and text[4:5] == "-" and text[7:8] == "-":
+        try:
+            return f"{date.fromisoformat(text):%d %b %Y}"
+        except ValueError:
+            return text
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return text  # a zone-less time: shown as written rather than guessed
+    return when_text(moment, tz_name)

@@ -29,8 +29,12 @@ evkit loss add --amount 250.00 --currency GBP --date 2026-11-20 --method "bank t
   --to-account "12-34-56 12345678" --item E0005
 say evkit timeline
 evkit timeline
+say evkit status
+evkit status
 say evkit report
 evkit report
+say evkit report --for police
+evkit report --for police
 say evkit log
 evkit log
 if evkit --help | grep -q '^  export'; then

@@ -96,7 +96,7 @@ def test_note_is_a_signed_event_with_utc_and_local_time(evkit: Any, case_root: P
     assert d["at"] == "2026-07-20T13:05:00Z"  # London is on BST (+01:00) in July
     assert d["at_local"] == "2026-07-20T14:05:00+01:00"
     assert d["item_ids"] == ["E0001"] and d["timezone"] == "Europe/London"
-    assert f"event {ev['seq']}" in r.stdout
+    assert f"step {ev['seq']} of the case history" in r.stdout
     intact(case_root)
 
 
@@ -431,6 +431,9 @@ def test_timeline_orders_across_time_zones(evkit: Any, case_root: Path) -> None:
         "E0002: photo taken, zone unknown",  # 07:30, zone assumed London
         "Note: Woke up",  # 08:00Z
         "E0002: e-mail sent (Date header)",  # 09:05Z
+        # the fixture's chat export: 09:14, zone assumed London (issue 14)
+        "E0001: WhatsApp chat: 1 message(s) on 2026-11-20, the last at 09:14:00 "
+        "(evkit messages E0001 --since 2026-11-20)",
         "Note: Read the e-mail",  # 09:30Z
         "Money lost: 250.00 GBP",  # 11:00Z
         "E0002: broken",  # unreadable: last

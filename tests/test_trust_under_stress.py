@@ -86,7 +86,7 @@ def test_defect_2_non_utf8_name_is_added_and_kept_losslessly(evkit, tmp_path: Pa
     # Shown escaped, from the exact bytes, wherever a terminal shows it.
     listing = evkit("list", cwd=case)
     assert listing.exit_code == 0 and "caf\\xe9.txt" in listing.stdout
-    shown = evkit("show", rec["id"], cwd=case)
+    shown = evkit("show", rec["id"], "--full", cwd=case)
     assert shown.exit_code == 0
     assert f"{rec['id']}  caf\\xe9.txt" in shown.stdout
     assert "/stick/caf\\xe9.txt" in shown.stdout

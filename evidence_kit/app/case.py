@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,9 @@ class CaseDetails:
     jurisdiction: str | None = None
     references: Sequence[tuple[str, str]] = ()  # (agency, number)
     timezone: str | None = None  # default: this computer's
+    #: The victim's details when the collector collects for someone else (an advocate):
+    #: recorded as a ``person`` event right after the case is created.
+    victim: Mapping[str, str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,29 @@ def init_case(
         },
         signer,
     )
+    if details.victim and any(details.victim.values()):
+        from evidence_kit.story.narrative import add_person
+
+        add_person(case, signer, "victim", details.victim)
     return InitResult(case.root, signer.key_id)
+
+
+@dataclass(frozen=True, slots=True)
+class InitState:
+    """What ``init`` would leave behind, to tell an interrupted ``init`` apart from a case."""
+
+    folder: bool  # the case folder exists
+    case: bool  # it holds a case (its case.json)
+    key: bool  # the collector's signing key exists
+
+
+def init_state(directory: Path) -> InitState:
+    """Whether ``directory`` exists and holds a case, and whether the signing key exists: taken
+    before and after an interrupted ``init``, equal states mean nothing was created."""
+    from evidence_kit.store.layout import CASE_JSON
+    from evidence_kit.store.signing import key_exists, key_home
+
+    return InitState(directory.exists(), (directory / CASE_JSON).exists(), key_exists(key_home()))
 
 
 def show_key() -> KeyShown:

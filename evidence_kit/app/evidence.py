@@ -12,6 +12,7 @@ from evidence_kit.app.session import GetSigner, OnRecover, Progress, Step, open_
 from evidence_kit.errors import UsageError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.extractors.interface import Description
     from evidence_kit.ingest.add import Problem
     from evidence_kit.models import Item
 
@@ -102,6 +103,32 @@ def show_item(start: Path, item_id: str, *, get_signer: GetSigner, on_recover: O
     """Everything recorded about one item (``E3``, ``e0003`` and ``E0003`` are the same)."""
     with reading(start, get_signer, on_recover) as case:
         return case.item(item_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One item's record and what it shows in plain words (summary and findings)."""
+
+    item: Item
+    description: Description
+    timezone: str = "UTC"  # the case's (the collector's) zone, for showing times
+
+
+def describe_item(
+    start: Path, item_id: str, *, get_signer: GetSigner, on_recover: OnRecover
+) -> ItemView:
+    """One item's record with its plain summary and findings (computed from the record)."""
+    from evidence_kit.extractors.findings.base import describe_item as describe
+    from evidence_kit.extractors.findings.base import losses_of
+    from evidence_kit.story.narrative import read_narrative
+
+    with reading(start, get_signer, on_recover) as case:
+        item = case.item(item_id)
+        items = case.items()
+        tz = str(case.info.get("timezone") or "UTC")
+        narrative = read_narrative(case.read_log().events)
+    losses = losses_of(e.to_dict() for e in narrative.current("loss"))
+    return ItemView(item, describe(item, items, tz, losses), tz)
 
 
 def read_log(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> list[dict[str, Any]]:

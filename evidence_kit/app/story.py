@@ -3,15 +3,18 @@ timeline and the report. Each change is one signed custody event; lists read the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence_kit.app.session import GetSigner, OnRecover, open_case, reading
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.extractors.interface import Finding
+    from evidence_kit.models import Item
     from evidence_kit.report import WrittenFile
+    from evidence_kit.story.checklist import Missing
     from evidence_kit.story.narrative import Entry
 
 
@@ -53,8 +56,10 @@ def add_suspect(
     supersedes: int | None,
     get_signer: GetSigner,
     on_recover: OnRecover,
+    contact: Mapping[str, str | None] | None = None,
 ) -> int:
-    """Record a suspect; returns the event number."""
+    """Record a suspect (``contact``: how the victim met them, earlier contact, what made them
+    realise); returns the event number."""
     from evidence_kit.story import narrative
 
     case = open_case(start, get_signer, on_recover)
@@ -65,6 +70,7 @@ def add_suspect(
         item_ids=tuple(item_ids),
         from_identifier=from_identifier,
         supersedes=supersedes,
+        contact=contact,
     )
 
 
@@ -241,18 +247,51 @@ class Timeline:
 
     timezone: str
     entries: tuple[dict[str, Any], ...]
+    #: Item ID -> its findings that are worth a look (warnings, notable), as ``evkit show``
+    #: gives them; the timeline shows them beside the item's first entry.
+    findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
 
 
-def timeline(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> Timeline:
-    """Everything dated in the case, with where each time came from."""
+def timeline(
+    start: Path,
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    all_messages: bool = False,
+) -> Timeline:
+    """Everything dated in the case, with where each time came from, and the findings of the
+    items it mentions.
+
+    Conversations give one entry per conversation and day; ``all_messages`` gives one entry
+    per message instead (read from the stored copies).
+    """
+    from evidence_kit.extractors.findings.base import describe_item, losses_of
     from evidence_kit.story.narrative import read_narrative
     from evidence_kit.story.timeline import build_timeline
 
     with reading(start, get_signer, on_recover) as case:
         events = case.read_log().events
-        entries = build_timeline(case.info, case.items().values(), read_narrative(events), events)
+        items = case.items()
+        narrative = read_narrative(events)
         tz = str(case.info.get("timezone") or "UTC")
-    return Timeline(tz, tuple(entries))
+        rows: Callable[[Item], Iterator[dict[str, Any]]] | None = None
+        if all_messages:
+            from evidence_kit.extractors.chat.extractor import message_rows
+
+            root = case.root
+
+            def each_message(item: Item) -> Iterator[dict[str, Any]]:
+                return message_rows(root / item.stored, item.name, tz)
+
+            rows = each_message
+
+        entries = build_timeline(case.info, items.values(), narrative, events, message_rows=rows)
+    losses = losses_of(e.to_dict() for e in narrative.current("loss"))
+    flagged = {
+        iid: tuple(f for f in describe_item(it, items, tz, losses).findings if f.severity != "fact")
+        for iid, it in items.items()
+    }
+    return Timeline(tz, tuple(entries), {k: v for k, v in flagged.items() if v})
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,12 +305,71 @@ class ReportWritten:
 
 
 def write_report(
-    start: Path, formats: str | None, *, get_signer: GetSigner, on_recover: OnRecover
+    start: Path,
+    formats: str | None,
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+    full: bool = False,
+    drafts: Sequence[str] = (),
 ) -> ReportWritten:
-    """Write the chain-of-custody report (``formats``: comma-separated, None for all)."""
+    """Write the chain-of-custody report (``formats``: comma-separated, None for all;
+    ``full``: the appendix of every recorded detail is printed too; ``drafts``: police report
+    drafts, ``ic3``, ``reportfraud``, ``police``, ``interpol``; with drafts and no formats,
+    only the drafts)."""
     from evidence_kit.report import parse_formats, write_reports
 
-    chosen = parse_formats(formats)
+    chosen = parse_formats(formats) if formats is not None or not drafts else []
     case = open_case(start, get_signer, on_recover)
-    result = write_reports(case, get_signer(), chosen)
+    result = write_reports(case, get_signer(), chosen, full=full, drafts=tuple(drafts))
     return ReportWritten(case.root, result.files, result.seal_sha256, result.event_seq)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStatus:
+    """Where the case stands: its size, the money recorded, and what is still missing."""
+
+    title: str
+    items: int
+    losses: dict[str, str]  # total per currency
+    missing: tuple[Missing, ...]
+
+
+def status(start: Path, *, get_signer: GetSigner, on_recover: OnRecover) -> CaseStatus:
+    """The case at a glance and the checklist of what police will ask for that is missing."""
+    from evidence_kit.story.checklist import still_missing
+    from evidence_kit.story.narrative import loss_totals, read_narrative
+
+    with reading(start, get_signer, on_recover) as case:
+        info = case.info
+        items = case.items()
+        narrative = read_narrative(case.read_log().events)
+    return CaseStatus(
+        str(info.get("title") or ""),
+        len(items),
+        loss_totals(narrative.current("loss")),
+        tuple(still_missing(info, items, narrative)),
+    )
+
+
+def set_incident(start: Path, text: str, *, get_signer: GetSigner, on_recover: OnRecover) -> int:
+    """Record what happened, in the victim's words; returns the event number."""
+    from evidence_kit.story import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.set_incident(case, get_signer(), text)
+
+
+def record_person(
+    start: Path,
+    role: str,
+    details: Mapping[str, str | None],
+    *,
+    get_signer: GetSigner,
+    on_recover: OnRecover,
+) -> int:
+    """Record the victim's or the collector's details (``role``); returns the event number."""
+    from evidence_kit.story import narrative
+
+    case = open_case(start, get_signer, on_recover)
+    return narrative.add_person(case, get_signer(), role, details)

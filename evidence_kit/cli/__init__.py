@@ -80,7 +80,7 @@ def _save_traceback() -> str:
 # ---- the commands, in one explicit place ----------------------------------------------------
 # Command modules import only click, the CLI helpers and errors at module level (``evkit --help``
 # stays fast); each command imports its application-layer function when it runs.
-from evidence_kit.cli import case, evidence, handover, story, timestamp  # noqa: E402
+from evidence_kit.cli import case, evidence, handover, messages, story, timestamp  # noqa: E402
 
 COMMANDS: tuple[click.Command, ...] = (
     case.init,
@@ -97,8 +97,13 @@ COMMANDS: tuple[click.Command, ...] = (
     story.ref,
     story.timeline,
     story.report,
+    story.status,
+    story.incident,
+    story.victim,
+    story.collector,
     story.mark,
     evidence.identifiers,
+    messages.messages,
     handover.export,
     handover.exports,
     handover.import_cmd,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from evidence_kit.cli import util
-from evidence_kit.errors import UsageError
+from evidence_kit.errors import IncompleteError, UsageError
+
+if TYPE_CHECKING:  # typing only, keeps start-up light
+    from evidence_kit.app.case import InitResult
 
 
 @click.command()
@@ -27,6 +32,14 @@ from evidence_kit.errors import UsageError
 @click.option(
     "--timezone", "tz", help="Your time zone, e.g. Europe/London (default: this computer's)."
 )
+@click.option(
+    "--victim",
+    metavar="NAME",
+    help="When you collect for someone else (e.g. as an advocate): the victim's name. Their "
+    "contact details can be added with 'evkit victim'.",
+)
+@click.option("--victim-phone", help="The victim's phone number (with --victim).")
+@click.option("--victim-email", help="The victim's e-mail address (with --victim).")
 def init(
     directory: str,
     title: str | None,
@@ -38,9 +51,65 @@ def init(
     jurisdiction: str | None,
     refs: tuple[str, ...],
     tz: str | None,
+    victim: str | None,
+    victim_phone: str | None,
+    victim_email: str | None,
 ) -> None:
     """Create a new case folder DIRECTORY (and your signing key on first use)."""
     import shlex
+    from pathlib import Path
+
+    from evidence_kit.app.case import init_state
+    from evidence_kit.store.signing import fingerprint
+
+    before = init_state(Path(directory))
+    try:
+        result, title, collector = _init(
+            directory,
+            title,
+            collector,
+            email,
+            phone,
+            organization,
+            incident,
+            jurisdiction,
+            refs,
+            tz,
+            victim,
+            victim_phone,
+            victim_email,
+        )
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        if init_state(Path(directory)) != before:
+            raise  # something was made: the general words (run it again) apply
+        made = "no case folder" + ("" if before.key else " and no signing key")
+        raise IncompleteError(
+            f"Stopped: nothing was created ({made}).",
+            hint=f"To start the case again, run: evkit init {shlex.quote(directory)}",
+        ) from exc
+    click.echo(f"Created case '{util.printable(title)}' in {util.printable(str(result.root))}")
+    click.echo(
+        f"Signed by {util.printable(collector)}, key fingerprint {fingerprint(result.key_id)}"
+    )
+    click.echo(f"Next: cd {util.printable(shlex.quote(directory))} && evkit add <files or folders>")
+
+
+def _init(
+    directory: str,
+    title: str | None,
+    collector: str | None,
+    email: str | None,
+    phone: str | None,
+    organization: str | None,
+    incident: str | None,
+    jurisdiction: str | None,
+    refs: tuple[str, ...],
+    tz: str | None,
+    victim: str | None,
+    victim_phone: str | None,
+    victim_email: str | None,
+) -> tuple[InitResult, str, str]:
+    """Ask on a terminal for what was not given, then create the case (``init``)."""
     from pathlib import Path
 
     from evidence_kit.app.case import CaseDetails, NewKey, init_case
@@ -54,6 +123,37 @@ def init(
         email = (
             click.prompt(
                 "Your e-mail (optional, Enter to skip)", default="", show_default=False, err=True
+            )
+            or None
+        )
+    if victim is None and util.tty_in():
+        victim = (
+            click.prompt(
+                "Are you collecting for someone else? Their name (Enter if it is for you)",
+                default="",
+                show_default=False,
+                err=True,
+            )
+            or None
+        )
+        if victim:
+            victim_phone = victim_phone or (
+                click.prompt(
+                    "Their phone (optional, Enter to skip)",
+                    default="",
+                    show_default=False,
+                    err=True,
+                )
+                or None
+            )
+    if incident is None and util.tty_in():
+        incident = (
+            click.prompt(
+                "What happened, in a few words (optional, Enter to skip; "
+                "'evkit incident' can add it later)",
+                default="",
+                show_default=False,
+                err=True,
             )
             or None
         )
@@ -97,6 +197,7 @@ def init(
         jurisdiction=jurisdiction,
         references=tuple(references),
         timezone=tz,
+        victim={"name": victim, "phone": victim_phone, "email": victim_email} if victim else None,
     )
     result = init_case(
         Path(directory),
@@ -105,11 +206,7 @@ def init(
         new_passphrase=new_passphrase,
         on_new_key=on_new_key,
     )
-    click.echo(f"Created case '{util.printable(title)}' in {util.printable(str(result.root))}")
-    click.echo(
-        f"Signed by {util.printable(collector)}, key fingerprint {fingerprint(result.key_id)}"
-    )
-    click.echo(f"Next: cd {util.printable(shlex.quote(directory))} && evkit add <files or folders>")
+    return result, title, collector
 
 
 @click.group()

@@ -15,6 +15,7 @@ from evidence_kit.errors import EXIT_INCOMPLETE, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:  # typing only, keeps start-up light
     from evidence_kit.ingest.add import Problem
+    from evidence_kit.models import Item
 
 
 # ---- add ------------------------------------------------------------------------------------
@@ -181,7 +182,9 @@ def list_items(ctx: click.Context, as_json: bool) -> None:
     if not items:
         click.echo("No items yet. Add files with: evkit add <files or folders>")
         return
-    click.echo(f"{'ID':<6} {'Size':>9}  {'Type':<24} {'SHA-256':<16}  Name")
+    from evidence_kit.extractors.findings.base import type_label  # formatting only
+
+    click.echo(f"{'ID':<6} {'Size':>9}  {'Type':<24} {'Fingerprint':<16}  Name")
     for it in items:
         name = (util.original_text(it.original, "name") or it.name) + (
             f"  (from {it.parent['id']})" if it.parent else ""
@@ -189,36 +192,91 @@ def list_items(ctx: click.Context, as_json: bool) -> None:
         flag = " [sensitive]" if it.sensitive else ""
         click.echo(
             util.printable(
-                f"{it.id:<6} {util.size_text(it.size):>9}  {it.mime[:24]:<24} {it.sha256[:16]}  "
+                f"{it.id:<6} {util.size_text(it.size):>9}  {type_label(it.mime)[:24]:<24} "
+                f"{it.sha256[:16]}  "
                 f"{name}{flag}"
             )
         )
     click.echo(f"{len(items)} item(s), {util.size_text(sum(i.size for i in items))}")
 
 
+_MARKS = {"warning": "Warning:", "notable": "Worth a look:", "fact": "-"}
+
+
 @click.command()
 @click.argument("item_id")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the record).")
+@click.option("--full", is_flag=True, help="Also every detail evkit recorded and read.")
 @click.pass_context
-def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
-    """Show everything recorded about one item (e.g. evkit show E0003)."""
-    from evidence_kit.app.evidence import show_item
+def show(ctx: click.Context, item_id: str, as_json: bool, full: bool) -> None:
+    """Show what one item is and what it shows (e.g. evkit show E0003).
 
-    item = show_item(util.case_start(ctx), item_id, get_signer=util.signer, on_recover=util.warn)
+    First a plain summary and the findings (warnings first); --full adds every detail
+    recorded about the item and read from the file; --json prints the stored record.
+    """
+    from evidence_kit.app.evidence import describe_item
+
+    view = describe_item(
+        util.case_start(ctx), item_id, get_signer=util.signer, on_recover=util.warn
+    )
+    item, desc = view.item, view.description
     if as_json:
         util.emit_json(item.to_dict())
         return
-    rec = item.to_dict()
     name = util.original_text(item.original, "name") or util.printable(item.name)
     click.echo(f"{util.printable(item.id)}  {name}")
+    click.echo(util.printable(desc.summary))
+    if desc.findings:
+        click.echo("")
+        click.echo("What it shows:")
+        for f in desc.findings:
+            click.echo(util.printable(f"  {_MARKS.get(f.severity, '-')} {f.text}"))
+    click.echo("")
+    meta = (item.extraction or {}).get("metadata") or {}
+    if meta.get("conversations"):  # a chat export or mailbox: who, when, how many, warnings
+        from evidence_kit.cli.messages import conversation_lines
+
+        click.echo(f"Conversation (list the messages with: evkit messages {item.id}):")
+        for line in conversation_lines(meta):
+            click.echo(line)
+        click.echo("")
+    from evidence_kit.timeutil import time_text  # formatting only
+
+    acquired = item.acquired
+    added = time_text(acquired.get("at"), view.timezone)
+    click.echo(
+        util.printable(
+            f"Kept in the case as {desc.kind}, {util.size_text(item.size)}; added "
+            f"{added or acquired.get('local') or acquired.get('at')} by {acquired.get('by')}"
+            + (f", from {item.parent['id']}" if item.parent else "")
+            + (" (marked sensitive)" if item.sensitive else "")
+            + "."
+        )
+    )
+    click.echo(
+        "Fingerprint of the file (SHA-256, a code that changes if one byte changes): "
+        + util.printable(item.sha256)
+    )
+    if not full:
+        click.echo(f"Everything recorded about it: evkit show {util.printable(item.id)} --full")
+        return
+    _show_full(item, view.timezone)
+
+
+def _show_full(item: Item, tz_name: str) -> None:
+    """Every recorded detail of an item (``evkit show --full``)."""
+    from evidence_kit.timeutil import time_text  # formatting only
+
+    rec = item.to_dict()
+    click.echo("")
     rows = [
         ("SHA-256", item.sha256),
         ("Size", f"{item.size} bytes ({util.size_text(item.size)})"),
         ("Type", item.mime),
         ("Stored as", item.stored),
         ("Original path", util.original_text(item.original, "path") or "-"),
-        ("Modified", item.original.get("modified") or "-"),
-        ("Acquired", f"{item.acquired.get('at')} ({item.acquired.get('local')})"),
+        ("Modified", time_text(item.original.get("modified"), tz_name) or "-"),
+        ("Acquired", time_text(item.acquired.get("at"), tz_name) or "-"),
         ("Acquired by", f"{item.acquired.get('by')} on {item.acquired.get('host')}"),
         ("Source", item.acquired.get("source") or "-"),
         ("Note", item.acquired.get("note") or "-"),
@@ -229,9 +287,11 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
         click.echo(f"  {label:<14} {util.printable(str(value))}")
     ex = rec.get("extraction") or {}
     meta = ex.get("metadata") or {}
+    if meta.get("conversations"):  # shown above the details
+        meta = {k: v for k, v in meta.items() if k != "conversations"}
     if meta:
         click.echo(util.printable(f"  Metadata ({ex.get('extractor')}):"))
-        for line in json.dumps(meta, indent=2, ensure_ascii=False).splitlines()[1:-1][:200]:
+        for line in json.dumps(meta, indent=2, ensure_ascii=False).splitlines()[1:-1]:
             click.echo("  " + util.printable(line))
     for err in ex.get("errors") or []:
         click.echo(f"  Could not read: {util.printable(str(err))}")

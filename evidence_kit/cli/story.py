@@ -7,6 +7,8 @@ fast); the application layer is imported inside each command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from evidence_kit.cli import util
@@ -53,6 +55,7 @@ def note(
     evkit note --correct 12 "The call was at 14:50, not 14:05"
     """
     from evidence_kit.app import story
+    from evidence_kit.timeutil import time_text  # formatting only
 
     if list_:
         notes = story.list_notes(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
@@ -67,10 +70,10 @@ def note(
                 if e.current
                 else (f"  [replaced by {e.superseded_by}]" if e.superseded_by else "  [withdrawn]")
             )
-            when = e.data.get("at_local") or e.data.get("at") or "-"
+            when = time_text(e.data.get("at"), str(e.data.get("timezone") or "UTC")) or "-"
             about = ", ".join(e.data.get("item_ids") or [])
             click.echo(
-                f"{e.seq:>4}  {_p(when):<26} {_p(e.data.get('text') or '')}"
+                f"{e.seq:>4}  {_p(when):<34} {_p(e.data.get('text') or '')}"
                 f"{'  (' + _p(about) + ')' if about else ''}{state}"
             )
         return
@@ -86,7 +89,7 @@ def note(
         on_recover=util.warn,
     )
     verb = f"Corrected note {correct}" if correct else "Noted"
-    click.echo(f"{verb}: event {seq} in the custody log (signed and sealed).")
+    click.echo(f"{verb}: saved as step {seq} of the case history (signed).")
 
 
 # ---- suspect ----------------------------------------------------------------------------------
@@ -104,6 +107,11 @@ def suspect() -> None:
 @click.option("--ip", help="IP address.")
 @click.option("--wallet", help="Crypto-currency wallet address.")
 @click.option("--account", help="Bank account (IBAN, or sort code and account number).")
+@click.option(
+    "--first-contact", help="How you first met them or were contacted (where, when, how)."
+)
+@click.option("--previous-contact", help="Any contact with them before this.")
+@click.option("--realised", help="What made you realise it was a crime.")
 @click.option("--item", "items", multiple=True, metavar="ID", help=_ITEM_HELP)
 @click.option(
     "--from-identifier",
@@ -124,9 +132,12 @@ def suspect_add(
     items: tuple[str, ...],
     from_identifier: str | None,
     supersedes: int | None,
+    first_contact: str | None,
+    previous_contact: str | None,
+    realised: str | None,
     **details: str | None,
 ) -> None:
-    """Record a suspect (any details you have)."""
+    """Record a suspect (any details you have, and how you came into contact with them)."""
     from evidence_kit.app.story import add_suspect
 
     seq = add_suspect(
@@ -137,8 +148,16 @@ def suspect_add(
         supersedes=supersedes,
         get_signer=util.signer,
         on_recover=util.warn,
+        contact={
+            "first_contact": first_contact,
+            "previous_contact": previous_contact,
+            "realised": realised,
+        },
     )
-    click.echo(f"Recorded the suspect as event {seq}.")
+    click.echo(
+        f"Recorded the suspect as step {seq} of the case history "
+        f"(to correct it later: evkit suspect add ... --supersedes {seq})."
+    )
 
 
 @suspect.command("list")
@@ -183,7 +202,9 @@ def _withdraw(ctx: click.Context, action: str, event: int, reason: str | None) -
     seq = withdraw(
         util.case_start(ctx), action, event, reason, get_signer=util.signer, on_recover=util.warn
     )
-    click.echo(f"Withdrew {action} {event} (event {seq}); it stays in the custody log.")
+    click.echo(
+        f"Withdrew the {action} of step {event} (as step {seq}); the case history keeps both."
+    )
 
 
 # ---- loss -------------------------------------------------------------------------------------
@@ -247,7 +268,10 @@ def loss_add(
         get_signer=util.signer,
         on_recover=util.warn,
     )
-    click.echo(f"Recorded the loss as event {seq}.")
+    click.echo(
+        f"Recorded the loss as step {seq} of the case history "
+        f"(to correct it later: evkit loss add ... --supersedes {seq})."
+    )
 
 
 @loss.command("list")
@@ -256,6 +280,7 @@ def loss_add(
 def loss_list(ctx: click.Context, as_json: bool) -> None:
     """List the losses, with totals per currency."""
     from evidence_kit.app.story import list_losses
+    from evidence_kit.timeutil import time_text  # formatting only
 
     losses = list_losses(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
     entries, totals = losses.entries, losses.totals
@@ -270,7 +295,7 @@ def loss_list(ctx: click.Context, as_json: bool) -> None:
         return
     for e in entries:
         d = e.data
-        when = d.get("at_local") or d.get("at") or "-"
+        when = time_text(d.get("at") or d.get("date"), str(d.get("timezone") or "UTC")) or "-"
         extra = "; ".join(
             f"{k.replace('_', ' ')} {d[k]}"
             for k in ("method", "to_account", "reference")
@@ -321,7 +346,7 @@ def ref_add(ctx: click.Context, agency: str, number: str, supersedes: int | None
         get_signer=util.signer,
         on_recover=util.warn,
     )
-    click.echo(f"Recorded the reference as event {seq}.")
+    click.echo(f"Recorded the reference as step {seq} of the case history.")
 
 
 @ref.command("list")
@@ -405,17 +430,27 @@ def mark(
 # ---- timeline ---------------------------------------------------------------------------------
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--all", "all_messages", is_flag=True, help="Every chat message, not one line per day."
+)
 @click.pass_context
-def timeline(ctx: click.Context, as_json: bool) -> None:
+def timeline(ctx: click.Context, as_json: bool, all_messages: bool) -> None:
     """Everything dated in the case, in order, with where each time came from.
 
     Sources: your notes and losses (self-asserted), times inside the files (written by
     whoever made the file), the acquisition clock (your computer's clock when evkit copied
-    the file), and trusted RFC 3161 timestamps (independent), if any.
+    the file), and trusted RFC 3161 timestamps (independent), if any. Chats and mailboxes
+    show one line per conversation and day; --all shows every message.
     """
     from evidence_kit.app.story import timeline as dated
+    from evidence_kit.timeutil import time_text  # formatting only
 
-    found = dated(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
+    found = dated(
+        util.case_start(ctx),
+        get_signer=util.signer,
+        on_recover=util.warn,
+        all_messages=all_messages,
+    )
     entries = list(found.entries)
     if as_json:
         util.emit_json(entries)
@@ -423,13 +458,21 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
     if not entries:
         click.echo("Nothing dated yet.")
         return
-    click.echo(f"Times in {_p(found.timezone)}; ordered by UTC.")
+    click.echo(f"Times in {_p(found.timezone)} with UTC beside; ordered by UTC.")
+    shown: set[str] = set()
     for e in entries:
         flags = f"  [{'; '.join(e['flags'])}]" if e["flags"] else ""
+        when = time_text(e["at"], found.timezone) if e.get("precision") == "instant" else ""
         click.echo(
-            f"{_p(e['local']):<26} {_p(e['source']):<19} {_p(e['trust']):<13} "
+            f"{_p(when or e['local']):<34} {_p(e['source']):<19} {_p(e['trust']):<13} "
             f"{_p(e['what'])[:200]}{_p(flags)}"
         )
+        item = e.get("item")
+        if item and item not in shown and item in found.findings:
+            shown.add(item)  # an item's findings once, beside its first entry
+            for f in found.findings[item]:
+                word = "Warning" if f.severity == "warning" else "Worth a look"
+                click.echo(_p(f"{'':<34} {word} ({item}): {f.text}")[:300])
 
 
 # ---- report -----------------------------------------------------------------------------------
@@ -437,19 +480,40 @@ def timeline(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "--format", "formats", metavar="LIST", help="Comma-separated: html,pdf,csv,json (default: all)."
 )
+@click.option(
+    "--full", is_flag=True, help="Print every recorded detail too (the report's appendix)."
+)
+@click.option(
+    "--for",
+    "drafts",
+    multiple=True,
+    type=click.Choice(["ic3", "reportfraud", "police", "interpol"]),
+    help="Write a police report draft (text and HTML) for this intake instead: ic3 (US), "
+    "reportfraud (UK, formerly Action Fraud), police (a local police statement), interpol "
+    "(a cover sheet for the national bureau). Repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def report(ctx: click.Context, formats: str | None, as_json: bool) -> None:
-    """Write the chain-of-custody report into the case (evkit/report/), signed and sealed.
+def report(
+    ctx: click.Context, formats: str | None, full: bool, drafts: tuple[str, ...], as_json: bool
+) -> None:
+    """Write the report into the case (evkit/report/), signed and sealed.
 
-    index.html (the full index: summary, items, metadata, timeline, suspects, losses and the
-    custody log), custody-form.pdf (a printable form with every SHA-256 and a transfer
-    section to sign), items.csv (one row per item) and case.json (everything).
+    index.html opens with the story (what happened, who is reporting, reference numbers,
+    money lost, suspects, key events), then what each item shows, then the proof that nothing
+    changed; every recorded detail is in a closed appendix (printed with --full).
+    custody-form.pdf is the printable chain-of-custody form with every fingerprint (SHA-256)
+    and a transfer section to sign; items.csv has one row per item; case.json everything.
     """
     from evidence_kit.app.story import write_report
 
     result = write_report(
-        util.case_start(ctx), formats, get_signer=util.signer, on_recover=util.warn
+        util.case_start(ctx),
+        formats,
+        get_signer=util.signer,
+        on_recover=util.warn,
+        full=full,
+        drafts=drafts,
     )
     if as_json:
         util.emit_json(
@@ -464,8 +528,95 @@ def report(ctx: click.Context, formats: str | None, as_json: bool) -> None:
         )
         return
     for f in result.files:
-        click.echo(f"Wrote {result.root / f.path}  sha256:{f.sha256}")
+        click.echo(f"Wrote {result.root / f.path}")
     click.echo(
-        f"The report describes the seal sha256:{result.seal_sha256}; it was logged as "
-        f"event {result.event_seq} and the case was re-sealed."
+        f"Saved as step {result.event_seq} of the case history; the case is locked against "
+        "changes and signed again. Open index.html in a browser to read or print it."
     )
+
+
+# ---- status, incident, victim, collector --------------------------------------------------------
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """What the case holds, and what police will ask for that is still missing (with the
+    command that adds each)."""
+    from evidence_kit.app.story import status as status_of
+
+    found = status_of(util.case_start(ctx), get_signer=util.signer, on_recover=util.warn)
+    if as_json:
+        util.emit_json(
+            {
+                "title": found.title,
+                "items": found.items,
+                "losses": found.losses,
+                "missing": [m.to_dict() for m in found.missing],
+            }
+        )
+        return
+    money = ", ".join(f"{v} {k}" for k, v in found.losses.items()) or "none recorded"
+    click.echo(_p(f"Case '{found.title}': {found.items} item(s); money lost: {money}."))
+    if not found.missing:
+        click.echo("Nothing on the police checklist is missing. Next: evkit report")
+        return
+    click.echo(f"Still missing ({len(found.missing)}), what police usually ask for:")
+    for n, m in enumerate(found.missing, 1):
+        click.echo(_p(f"{n}. {m.text}"))
+        click.echo(_p(f"   To fix: {m.fix}"))
+
+
+@click.command()
+@click.argument("text")
+@click.pass_context
+def incident(ctx: click.Context, text: str) -> None:
+    """Write what happened, in your own words (replaces the summary given at init)."""
+    from evidence_kit.app.story import set_incident
+
+    seq = set_incident(util.case_start(ctx), text, get_signer=util.signer, on_recover=util.warn)
+    click.echo(f"Saved the summary of what happened as step {seq} of the case history.")
+
+
+def _person_options(f: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(
+        [
+            click.option("--name", help="Full name."),
+            click.option("--email", help="E-mail address."),
+            click.option("--phone", help="Phone number."),
+            click.option("--address", help="Postal address."),
+            click.option("--organization", help="Organisation (e.g. a victim support service)."),
+            click.option("--age-band", help="Age band, where it matters (e.g. '60+', 'under 18')."),
+            click.option(
+                "--may-contact",
+                type=click.Choice(["yes", "no"]),
+                help="Whether police may contact this person directly.",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _record_person(ctx: click.Context, role: str, details: dict[str, str | None]) -> None:
+    from evidence_kit.app.story import record_person
+
+    seq = record_person(
+        util.case_start(ctx), role, details, get_signer=util.signer, on_recover=util.warn
+    )
+    click.echo(f"Saved the {role}'s details as step {seq} of the case history.")
+
+
+@click.command()
+@_person_options
+@click.pass_context
+def victim(ctx: click.Context, /, **details: str | None) -> None:
+    """Record the victim's details, when someone else collects the evidence for them."""
+    _record_person(ctx, "victim", details)
+
+
+@click.command()
+@_person_options
+@click.pass_context
+def collector(ctx: click.Context, /, **details: str | None) -> None:
+    """Record or update how police can reach the person collecting the evidence."""
+    _record_person(ctx, "collector", details)

@@ -44,8 +44,18 @@ def emit_json(obj: Any) -> None:
     """Print ``obj`` as JSON. Text is kept exactly (readers parse it back unchanged), but every
     character :func:`printable` would escape is written as a JSON ``\\uXXXX`` escape, so that
     JSON on a terminal cannot drive it either (JSON itself escapes only U+0000-U+001F)."""
-    text = json.dumps(obj, indent=2, ensure_ascii=False)
-    click.echo(_INVISIBLE_IN_JSON.sub(_json_escape, text))
+    click.echo(json_text(obj, indent=2))
+
+
+def json_text(obj: Any, indent: int | None = None) -> str:
+    """``obj`` as JSON text, escaped as :func:`emit_json` prints it (compact without indent)."""
+    text = json.dumps(
+        obj,
+        indent=indent,
+        ensure_ascii=False,
+        separators=None if indent else (",", ":"),
+    )
+    return _INVISIBLE_IN_JSON.sub(_json_escape, text)
 
 
 #: Candidates for :func:`_json_escape`: anything but a line break and printable ASCII.

@@ -74,6 +74,11 @@ def event_summary(action: str, data: dict[str, Any]) -> str:
         ),
         "loss": lambda d: f"loss: {d.get('amount')} {d.get('currency')} ({d.get('method') or '-'})",
         "ref": lambda d: f"reference: {d.get('agency')} {d.get('number')}",
+        "incident": lambda d: f"what happened: {str(d.get('text', ''))[:80]}",
+        "person": lambda d: (
+            f"{d.get('role')}: "
+            + ", ".join(f"{k}={v}" for k, v in (d.get("details") or {}).items())
+        )[:120],
         "mark": lambda d: (
             f"{d.get('item')} marked " + ("sensitive" if d.get("sensitive") else "not sensitive")
         ),

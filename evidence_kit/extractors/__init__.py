@@ -24,6 +24,7 @@ from evidence_kit.extractors.interface import (
     Extractor,
     Identifier,
     TimeFact,
+    normalize_mime,
 )
 from evidence_kit.extractors.registry import REGISTRY, Registered
 
@@ -110,9 +111,9 @@ def thumbnail(path: Path, max_px: int = 320) -> bytes | None:
     return None
 
 
-def _head(path: Path) -> bytes:
+def _head(path: Path, size: int = SNIFF_BYTES) -> bytes:
     with path.open("rb") as fh:
-        return fh.read(SNIFF_BYTES)
+        return fh.read(size)
 
 
 # Extensions that libmagic types differently from mimetypes but that are not a mismatch.
@@ -209,6 +210,19 @@ def extract(path: Path, mime: str, ctx: ExtractContext) -> Extraction:
                 extractor=chosen.name,
                 errors=[f"could not be read as {chosen.name}: {type(exc).__name__}: {exc}"[:500]],
             )
+    if (
+        not result.identifiers
+        and result.extractor in ("none", "statement")
+        and normalize_mime(mime).startswith("text/")
+    ):
+        # A note or a pasted conversation that no extractor reads as such: its identifiers
+        # (phone numbers, IBANs, wallets, addresses) still point at the line they are on.
+        from evidence_kit.extractors.identifiers import text_file_identifiers
+
+        try:
+            result.identifiers = text_file_identifiers(_head(path, 2 * 1024 * 1024))
+        except OSError as exc:
+            result.errors.append(f"the text could not be read for identifiers: {exc}"[:500])
     mismatch = type_mismatch(mime, ctx.original_name)
     if mismatch is not None:
         result.metadata["type_mismatch"] = mismatch

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 from evidence_kit.extractors.interface import Identifier
 
-__all__ = ["MAX_IDENTIFIERS", "MAX_SCAN_CHARS", "find_identifiers", "merge", "normalize_ip"]
+__all__ = [
+    "MAX_IDENTIFIERS",
+    "MAX_SCAN_CHARS",
+    "find_identifiers",
+    "merge",
+    "normalize_ip",
+    "text_file_identifiers",
+]
 
 #: Only this much of a text is scanned: enough for any real message, bounded for hostile ones.
 MAX_SCAN_CHARS = 2 * 1024 * 1024
@@ -67,6 +74,8 @@ _PHONE_NATIONAL_RE = re.compile(
 _PHONE_NANP_RE = re.compile(
     r"(?<![\w+\-./,()])(\(\d{3}\)[ ]?\d{3}[ .\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4})(?![\w\-/]|[.,:]\d)"
 )
+
+_DIGIT_RE = re.compile(r"\d")  # what every \d in the patterns above can match
 
 _DATE_PREFIX_RE = re.compile(
     r"\(?(?:\d{1,2}([./\-])\d{1,2}\1(?:19|20)\d\d|(?:19|20)\d\d([./\-])\d{1,2}\2\d{1,2})(?!\d)"
@@ -238,7 +247,13 @@ def find_identifiers(text: str, field: str) -> list[Identifier]:
         if key not in found or (pos, sub) < found[key]:
             found[key] = (pos, sub)
 
-    for m in _URL_RE.finditer(text):
+    # Each finder runs only when the text holds what every one of its matches must contain (a
+    # cheap test in C): most texts are short header values, most finders find nothing there.
+    at = "@" in text
+    digit = _DIGIT_RE.search(text) is not None
+    url_like = "://" in text or "www." in text.lower()  # _URL_RE's (?i) "w" is only w or W
+
+    for m in _URL_RE.finditer(text) if url_like else ():
         url = _strip_url(m.group(1))
         if len(url) < 8:
             continue
@@ -247,7 +262,7 @@ def find_identifiers(text: str, field: str) -> list[Identifier]:
         for i, (kind, value) in enumerate(_url_host(url)):
             add(m.start(1), kind, value, i + 1)
 
-    for m in _EMAIL_RE.finditer(text):
+    for m in _EMAIL_RE.finditer(text) if at else ():
         if text[max(0, m.start(1) - 3) : m.start(1)] == "://":
             # Userinfo in a URL ("http://paypal.com@evil.example") is a disguise, not a mailbox;
             # an address elsewhere in a URL ("?victim=jo@example.com") is kept.
@@ -261,7 +276,7 @@ def find_identifiers(text: str, field: str) -> list[Identifier]:
         for i, d in enumerate(_domain_forms(domain)):
             add(m.start(1), "domain", d, i + 1)
 
-    for m in _IBAN_START_RE.finditer(text):
+    for m in _IBAN_START_RE.finditer(text) if digit else ():
         if _inside(m.start(1), claimed):
             continue
         iban, end, valid = _iban_at(text, m.start(1))
@@ -272,18 +287,18 @@ def find_identifiers(text: str, field: str) -> list[Identifier]:
             if valid:
                 add(m.start(1), "iban", iban)
 
-    for m in _ETH_RE.finditer(text):
+    for m in _ETH_RE.finditer(text) if "0x" in text else ():
         add(m.start(1), "eth", m.group(1).lower())
         claimed.mark(m.span(1))
 
-    for m in _BTC_B58_RE.finditer(text):
+    for m in _BTC_B58_RE.finditer(text) if "1" in text or "3" in text else ():
         if _inside(m.start(1), claimed):
             continue
         if _base58check_ok(m.group(1)):
             add(m.start(1), "btc", m.group(1))
             claimed.mark(m.span(1))
 
-    for m in _BTC_BECH32_RE.finditer(text):
+    for m in _BTC_BECH32_RE.finditer(text) if "bc1" in text or "BC1" in text else ():
         if _inside(m.start(1), claimed):
             continue
         cand = m.group(1)
@@ -291,7 +306,7 @@ def find_identifiers(text: str, field: str) -> list[Identifier]:
             add(m.start(1), "btc", cand.lower())
             claimed.mark(m.span(1))
 
-    for m in _IPV4_RE.finditer(text):
+    for m in _IPV4_RE.finditer(text) if digit and "." in text else ():
         if _inside(m.start(1), claimed):
             continue
         ip = normalize_ip(m.group(1))
@@ -299,7 +314,8 @@ def find_identifiers(text: str, field: str) -> list[Identifier]:
             add(m.start(1), "ip", ip)
             claimed.mark(m.span(1))
 
-    for m in _IPV6_RE.finditer(text):
+    # A candidate needs two colons, and a digit (_plausible_v6): hex digits, or \d in the tail.
+    for m in _IPV6_RE.finditer(text) if digit and text.count(":") >= 2 else ():
         cand = m.group(1)
         if _inside(m.start(1), claimed) or not _plausible_v6(cand):
             continue
@@ -308,7 +324,7 @@ def find_identifiers(text: str, field: str) -> list[Identifier]:
             add(m.start(1), "ip", ip)
             claimed.mark(m.span(1))
 
-    for m in _HANDLE_RE.finditer(text):
+    for m in _HANDLE_RE.finditer(text) if at else ():
         name = m.group(1)
         if len(name) < 2 or _inside(m.start(), claimed):
             continue
@@ -316,9 +332,14 @@ def find_identifiers(text: str, field: str) -> list[Identifier]:
             continue  # "@gmail.com" is a domain fragment, not a handle
         add(m.start(), "handle", "@" + name.lower())
 
-    phone_spans = _Mask(len(text))
-    for rx in (_PHONE_INTL_RE, _PHONE_NANP_RE, _PHONE_NATIONAL_RE):
-        for m in rx.finditer(text):
+    phone_finders = (
+        (_PHONE_INTL_RE, "+" in text or "00" in text),
+        (_PHONE_NANP_RE, "(" in text or "." in text or "-" in text),
+        (_PHONE_NATIONAL_RE, "0" in text),
+    )
+    phone_spans = _Mask(len(text) if digit else 0)
+    for rx, possible in phone_finders:
+        for m in rx.finditer(text) if digit and possible else ():
             if _inside(m.start(1), claimed) or _inside(m.start(1), phone_spans):
                 continue
             phone = _phone_value(m.group(1))
@@ -558,3 +579,21 @@ def _phone_value(raw: str) -> str | None:
     if len(groups) >= 4 and all(len(g) == 4 for g in groups[1:]):
         return None
     return digits
+
+
+def text_file_identifiers(data: bytes) -> list[Identifier]:
+    """Identifiers in a plain-text file (a note, a pasted chat), each pointing at its line.
+
+    Reads at most :data:`MAX_SCAN_CHARS` bytes, as UTF-8 (undecodable bytes replaced); the
+    first line an identifier is on is its ``field`` (``"text line 3"``).
+    """
+    found: dict[tuple[str, str], Identifier] = {}
+    text = data[:MAX_SCAN_CHARS].decode("utf-8", "replace")
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        for ident in find_identifiers(line, f"text line {n}"):
+            found.setdefault((ident.kind, ident.value), ident)
+        if len(found) >= MAX_IDENTIFIERS:
+            break
+    return list(found.values())[:MAX_IDENTIFIERS]

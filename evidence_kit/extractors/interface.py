@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 #: Kinds of identifier, as stored in records and shown by ``evkit identifiers``.
 IDENTIFIER_KINDS = (
@@ -100,6 +100,9 @@ class ExtractContext:
     original_name: str  # the user's file name (for extension checks); untrusted
     max_child_bytes: int = 512 * 1024 * 1024
     max_children: int = 1000
+    #: Children of a container whose parts are many by nature (a chat's media, a mailbox's
+    #: messages): a WhatsApp export with media holds up to about 10,000 files.
+    max_parts: int = 50_000
 
 
 #: How many leading bytes a :attr:`Accepts.sniff` function is given.
@@ -149,3 +152,86 @@ class Extractor(Protocol):
     def extract(self, path: Path, ctx: ExtractContext) -> Extraction:
         """Read ``path`` and return what was learned. May raise; the registry records why."""
         ...
+
+
+# ---- findings: what an item shows, in plain words -------------------------------------------
+
+#: How much a finding matters to the person reading it: a plain ``fact``, something ``notable``
+#: (worth a look), or a ``warning`` (a common sign of deception, or something that needs doing).
+Severity = Literal["fact", "notable", "warning"]
+SEVERITIES: tuple[Severity, ...] = ("warning", "notable", "fact")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One short, human-readable statement about an item, read from its stored record.
+
+    ``code`` is stable (``email.reply-to``), for tests and machines; ``text`` is one plain
+    sentence for the victim and the officer; ``items`` are the other items it refers to.
+    """
+
+    code: str
+    severity: Severity
+    text: str
+    items: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "text": self.text,
+            "items": list(self.items),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Description:
+    """What one item shows: a one-line plain summary and its findings, warnings first."""
+
+    kind: str  # the file type in plain words: "E-mail", "PNG image", "PDF document"
+    summary: str
+    findings: tuple[Finding, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LossView:
+    """A loss the collector recorded, for matching against statement transactions."""
+
+    seq: int
+    amount: str
+    currency: str
+    date: str | None  # YYYY-MM-DD in the collector's zone, or None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """What a describer reads: one item's *stored* record (nothing is re-read from the file).
+
+    ``children`` are the items found inside it (ID, name), ``timezone`` the collector's zone
+    (times are shown in it with UTC beside), ``losses`` the recorded losses.
+    """
+
+    item_id: str
+    name: str
+    mime: str
+    extraction: Mapping[str, Any]
+    children: tuple[tuple[str, str], ...] = ()
+    timezone: str = "UTC"
+    losses: tuple[LossView, ...] = ()
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        md = self.extraction.get("metadata")
+        return md if isinstance(md, Mapping) else {}
+
+
+#: Turns a stored record into its summary and findings (one per extractor family). Must not
+#: raise for a damaged or hostile record; the dispatcher falls back to a plain summary if it does.
+Describer = Callable[[RecordView], Description]

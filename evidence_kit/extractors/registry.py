@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evidence_kit.extractors.interface import Accepts, Extractor
+from evidence_kit.extractors.interface import Accepts, Describer, Description, Extractor, RecordView
 
 __all__ = [
+    "CHAT",
     "EMAIL",
     "IMAGE",
     "PDF",
@@ -27,6 +28,7 @@ __all__ = [
     "WEB",
     "Registered",
     "Thumbnailer",
+    "by_name",
 ]
 
 _OCTET = "application/octet-stream"
@@ -41,13 +43,16 @@ class Registered:
     """One registry entry: an extractor's name and declaration, and how to import it.
 
     ``thumbnail``, when given, makes report previews of the files this extractor reads (it
-    imports the extractor's module when called, like ``load``).
+    imports the extractor's module when called, like ``load``). ``describe`` turns a stored
+    record this extractor wrote into a plain summary and findings (its module, under
+    ``extractors/findings/``, imports no parser: records are read, never files).
     """
 
     name: str
     accepting: Accepts
     load: Callable[[], Extractor] = field(repr=False)
     thumbnail: Thumbnailer | None = field(default=None, repr=False)
+    describe: Describer | None = field(default=None, repr=False)
 
     def accepts(self, mime: str, suffix: str) -> bool:
         """True if the declaration says yes from type and name alone (no bytes read)."""
@@ -75,10 +80,52 @@ def _image_thumbnail(path: Path, max_px: int) -> bytes | None:
     return make_thumbnail(path, max_px)
 
 
+def _email_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.email import describe
+
+    return describe(view)
+
+
+def _image_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.image import describe
+
+    return describe(view)
+
+
+def _statement_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.statement import describe
+
+    return describe(view)
+
+
+def _chat_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.chat import describe
+
+    return describe(view)
+
+
+def _pdf_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.pdf import describe
+
+    return describe(view)
+
+
 def _statement() -> Extractor:
     from evidence_kit.extractors.statement import EXTRACTOR
 
     return EXTRACTOR
+
+
+def _chat() -> Extractor:
+    from evidence_kit.extractors.chat import EXTRACTOR
+
+    return EXTRACTOR
+
+
+def _chat_sniff(head: bytes) -> bool:
+    from evidence_kit.extractors.chat.sniff import looks_like_chat
+
+    return looks_like_chat(head)
 
 
 def _pdf() -> Extractor:
@@ -111,6 +158,7 @@ EMAIL = Registered(
         },
     ),
     _email,
+    describe=_email_findings,
 )
 
 #: Image types; unidentified content only when the name says image (older libmagic does not
@@ -157,6 +205,7 @@ IMAGE = Registered(
     ),
     _image,
     _image_thumbnail,
+    _image_findings,
 )
 
 _XML = frozenset({"text/xml", "application/xml"})
@@ -191,6 +240,20 @@ STATEMENT = Registered(
         },
     ),
     _statement,
+    describe=_statement_findings,
+)
+
+#: Chat exports and mailboxes, by their first bytes (WhatsApp lines, a ``From `` line and
+#: headers, a chat JSON object, a WhatsApp zip), or by a mailbox's name, so that a damaged
+#: mailbox is recorded as such. Before statement, which also takes ``.txt``.
+CHAT = Registered(
+    "chat",
+    Accepts(
+        extensions=dict.fromkeys((".mbox", ".mbx"), frozenset({"text/*", _OCTET})),
+        sniff=_chat_sniff,
+    ),
+    _chat,
+    describe=_chat_findings,
 )
 
 #: ``application/pdf``; also unidentified content named ``.pdf`` (junk before the header
@@ -202,6 +265,7 @@ PDF = Registered(
         extensions={".pdf": frozenset({_OCTET})},
     ),
     _pdf,
+    describe=_pdf_findings,
 )
 
 
@@ -227,15 +291,23 @@ def _web_sniff(head: bytes) -> bool:
     if b"\nSnapshot-Content-Location:" in head or head.startswith(b"Snapshot-Content-Location:"):
         return True
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
-    return start.startswith((b"<!doctype html", b"<html"))
+    if not start.startswith(_HTML_STARTS) or (start.startswith(b"<!--") and b"<html" not in head):
+        return False
+    from evidence_kit.extractors.chat.sniff import looks_like_chat
+
+    return not looks_like_chat(head)  # a Telegram export (messages.html) is a conversation
+
+
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<meta", b"<title", b"<body", b"<!--")
 
 
 _MHT_NAMED = frozenset({"message/rfc822", "text/*", "", _OCTET, "inode/x-empty"})
 
 #: Saved web pages: MHTML by name (libmagic calls it an e-mail or text) or by its snapshot
-#: header, HTML by name or by its first bytes (never by type alone: libmagic calls some
-#: ``.eml`` files HTML), WARC/ARC by type or first bytes (also gzip-compressed), WACZ by name.
-#: Before EMAIL, which would otherwise take every MHTML as a message.
+#: header, HTML by its first bytes only (libmagic calls some ``.eml`` files HTML, and a
+#: Telegram export's ``messages.html`` is a conversation, for CHAT), WARC/ARC by type or first
+#: bytes (also gzip-compressed), WACZ by name. Before EMAIL, which would otherwise take every
+#: MHTML as a message.
 WEB = Registered(
     "web",
     Accepts(
@@ -246,7 +318,6 @@ WEB = Registered(
             ".wacz": frozenset({"application/zip", _OCTET}),
             ".warc": frozenset({"application/gzip", "application/x-gzip", _OCTET, "text/*"}),
             ".arc": frozenset({"application/gzip", "application/x-gzip", _OCTET, "text/*"}),
-            **dict.fromkeys((".html", ".htm", ".xhtml", ".shtml"), frozenset({"text/*", _OCTET})),
         },
         sniff=_web_sniff,
     ),
@@ -254,4 +325,9 @@ WEB = Registered(
 )
 
 #: Order matters: the first entry that accepts a file reads it.
-REGISTRY: tuple[Registered, ...] = (WEB, EMAIL, IMAGE, STATEMENT, PDF)
+REGISTRY: tuple[Registered, ...] = (WEB, EMAIL, IMAGE, CHAT, STATEMENT, PDF)
+
+
+def by_name(name: str) -> Registered | None:
+    """The entry whose extractor wrote a record (``extraction.extractor``), or None."""
+    return next((entry for entry in REGISTRY if entry.name == name), None)

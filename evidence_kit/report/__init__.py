@@ -96,27 +96,44 @@ def thumbnails(case: Case, items: Sequence[Mapping[str, Any]]) -> dict[str, byte
     return out
 
 
-def write_reports(case: Case, signer: Signer, formats: Sequence[str] | None = None) -> ReportResult:
-    """Render the requested formats and write them into the case, logged and sealed."""
+def write_reports(
+    case: Case,
+    signer: Signer,
+    formats: Sequence[str] | None = None,
+    *,
+    full: bool = False,
+    drafts: Sequence[str] = (),
+) -> ReportResult:
+    """Render the requested formats and write them into the case, logged and sealed
+    (``full``: the HTML appendix open, so that every detail is printed too; ``drafts``: the
+    police report drafts to write, :data:`evidence_kit.report.drafts.TARGETS`; with drafts
+    and no ``formats``, only the drafts are written)."""
     from evidence_kit.ingest.hashing import sha256_bytes
+    from evidence_kit.report.drafts import TARGETS
+    from evidence_kit.report.drafts import renderers as draft_renderers
     from evidence_kit.report.interface import ReportInput
     from evidence_kit.report.model import build_snapshot
     from evidence_kit.store.case import SEAL_PATH
 
-    chosen = list(formats) if formats else list(FORMATS)
+    chosen = list(formats) if formats else ([] if drafts else list(FORMATS))
     for name in chosen:
         if name not in RENDERERS:
             raise UsageError(f"Unknown report format {name!r}.")
+    for target in drafts:
+        if target not in TARGETS:
+            raise UsageError(f"Unknown draft {target!r}; choose from {', '.join(TARGETS)}.")
+    extra: list[Renderer] = list(draft_renderers(drafts))
     with case.session(signer, "report") as sess:
         seal_path = case.root / SEAL_PATH
         seal_raw = seal_path.read_bytes() if seal_path.is_file() else None
         snapshot = build_snapshot(case, seal_raw)
         thumbs = thumbnails(case, snapshot["items"]) if "html" in chosen else {}
-        report_input = ReportInput(snapshot=snapshot, thumbnails=thumbs)
-        rendered: list[tuple[str, str, bytes]] = []
-        for name in chosen:  # render everything before writing anything
-            r = renderer(name)
-            rendered.append((name, f"{REPORT_DIR}/{r.filename}", r.render(report_input)))
+        report_input = ReportInput(snapshot=snapshot, thumbnails=thumbs, full=full)
+        # Everything is rendered before anything is written.
+        rendered = [
+            (r.name, f"{REPORT_DIR}/{r.filename}", r.render(report_input))
+            for r in [renderer(name) for name in chosen] + extra
+        ]
         (case.root / REPORT_DIR).mkdir(parents=True, exist_ok=True)
         written: list[WrittenFile] = []
         staged = []

@@ -1,5 +1,9 @@
 """``items.csv``: one row per item, for spreadsheets (UTF-8 with BOM so Excel reads it right).
 
+Beside the recorded details, each row says what the item shows in plain words: ``summary``
+(one line) and ``findings`` (one a line, each starting ``Warning:``, ``Worth a look:`` or, for
+a plain fact, nothing), as in ``evkit show`` and the HTML report; empty for a sensitive item.
+
 A header row (:data:`COLUMNS`), one row per item, then a blank row and a few two-cell rows of
 plain-language notes (what the hashes prove, which times are self-asserted, the seal hash and
 key fingerprint): programs should stop reading at the first blank row (or use ``case.json``).
@@ -81,6 +85,8 @@ COLUMNS = (
     "type",
     "size_bytes",
     "sha256",
+    "summary",
+    "findings",
     "stored_as",
     "sensitive",
     "parent",
@@ -131,6 +137,23 @@ def subject_of(meta: Any) -> str | None:
     return None
 
 
+#: How each finding's severity is said in the ``findings`` column (facts need no word).
+SEVERITY_WORDS = {"warning": "Warning: ", "notable": "Worth a look: ", "fact": ""}
+
+
+def findings_text(findings: Any) -> str | None:
+    """An item's findings for one cell: one a line, warnings first (as recorded), each with
+    its severity in words."""
+    if not isinstance(findings, list):
+        return None
+    lines = [
+        f"{SEVERITY_WORDS.get(str(f.get('severity')), '')}{f.get('text')}"
+        for f in findings
+        if isinstance(f, Mapping) and f.get("text")
+    ]
+    return "\n".join(lines) or None
+
+
 def item_row(item: Mapping[str, Any]) -> list[str]:
     """The cells of one item, in :data:`COLUMNS` order (already neutralised)."""
     acq = item.get("acquired") or {}
@@ -147,6 +170,8 @@ def item_row(item: Mapping[str, Any]) -> list[str]:
         item.get("mime"),
         item.get("size"),
         item.get("sha256"),
+        "(withheld: sensitive)" if withheld else item.get("summary"),
+        None if withheld else findings_text(item.get("findings")),
         "(withheld: sensitive)" if withheld else item.get("stored"),
         bool(item.get("sensitive")),
         parent.get("id") if isinstance(parent, dict) else None,

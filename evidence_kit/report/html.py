@@ -26,7 +26,7 @@ CSP = (
 
 MAX_STRING = 4000
 MAX_ENTRIES = 300
-MAX_DEPTH = 6
+MAX_DEPTH = 12
 
 _INVISIBLE = {
     0x200B,
@@ -54,13 +54,13 @@ h3 { font-size: 15px; margin: 18px 0 6px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { border: 1px solid #bbb; padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; }
-td, dd, .pre { overflow-wrap: anywhere; }
+td, dt, dd, .pre { overflow-wrap: anywhere; }
 code, .hash, .pre, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
   font-size: 12px; }
 .hash { word-break: break-all; }
 .pre { white-space: pre-wrap; margin: 0; }
-dl.kv { display: grid; grid-template-columns: minmax(120px, max-content) 1fr; gap: 2px 12px;
-  margin: 4px 0; }
+dl.kv { display: grid; grid-template-columns: minmax(120px, max-content) minmax(55%, 1fr);
+  gap: 2px 12px; margin: 4px 0; }
 dl.kv > dt { font-weight: 600; color: #333; }
 dl.kv > dd { margin: 0; }
 dl.kv dl.kv { border-left: 2px solid #ddd; padding-left: 8px; }
@@ -81,6 +81,17 @@ ol.list { margin: 0; padding-left: 22px; }
 .custody td { font-size: 12px; }
 td.id { white-space: nowrap; font-weight: 600; }
 footer { margin-top: 32px; font-size: 12px; color: #444; }
+table.plain td.id { width: 4em; }
+table.fp td:nth-child(4) { width: 40%; }
+table.fp td:nth-child(3), .nw { white-space: nowrap; }
+table.evidence td:nth-child(2) { width: 26%; }
+ul.findings { margin: 4px 0 0; padding-left: 18px; }
+ul.findings li.warning { color: #7a2900; }
+img.mini { max-width: 120px; max-height: 90px; margin-top: 4px; border: 1px solid #999; }
+p.total { font-size: 16px; }
+details#appendix { margin-top: 32px; border-top: 2px solid #333; }
+details#appendix > summary { font-weight: 600; font-size: 16px; padding: 8px 0; }
+dl.kv dl.kv dl.kv { display: block; }
 @page { size: A4; margin: 14mm; }
 @media print {
   body { font-size: 9.5pt; max-width: none; padding: 0; }
@@ -88,6 +99,8 @@ footer { margin-top: 32px; font-size: 12px; color: #444; }
   tr, .item, .box { break-inside: avoid; page-break-inside: avoid; }
   .custody td, code, .hash, .pre { font-size: 7.5pt; }
   .thumb { max-width: 45mm; max-height: 45mm; }
+  img.mini { max-width: 28mm; max-height: 22mm; }
+  details#appendix:not([open]) { display: none; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -202,6 +215,19 @@ def _size(n: Any) -> str:
     return esc(value)
 
 
+def _size_short(n: Any) -> str:
+    try:
+        value = int(n)
+    except (TypeError, ValueError):
+        return esc(n)
+    size = float(value)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000:
+            return esc(f"{value:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}")
+        size /= 1000
+    return esc(f"{size:.1f} TB")
+
+
 def _hash(h: Any) -> str:
     return f'<code class="hash">{esc(h)}</code>' if h else '<span class="muted">-</span>'
 
@@ -217,6 +243,60 @@ def _trust(entry: Mapping[str, Any]) -> str:
         f'<span class="tag {cls}">{esc(entry.get("trust"))}</span> '
         f'<span class="muted">{esc(entry.get("trust_text"))}</span>'
     )
+
+
+_DETAIL_LABELS = {
+    "name": "Name",
+    "username": "Username",
+    "email": "E-mail",
+    "phone": "Phone",
+    "url": "Website",
+    "ip": "Internet address (IP)",
+    "wallet": "Crypto wallet",
+    "account": "Bank account",
+}
+_CONTACT_LABELS = {
+    "first_contact": "How the victim first met or was contacted by them",
+    "previous_contact": "Earlier contact",
+    "realised": "What made the victim realise it was a crime",
+}
+_SEVERITY_WORDS = {"warning": "<strong>Warning:</strong> ", "notable": "Worth a look: "}
+
+
+def story_period(s: Mapping[str, Any]) -> str:
+    """First and last day of the story: of the collector's own statements (notes, losses)
+    when there are any, else of every key event."""
+    events = [e for e in s.get("key_events") or [] if isinstance(e, Mapping) and e.get("at")]
+    own = [e for e in events if e.get("source") == "collector statement"]
+    days = sorted(str(e.get("local") or "")[:10] for e in own or events)
+    if not days:
+        return ""
+    return f"{days[0]} to {days[-1]}" if days[0] != days[-1] else days[0]
+
+
+def _where(where: Any) -> str:
+    """Where a message is in its file: lines, bytes or the JSON path."""
+    if not isinstance(where, Mapping):
+        return ""
+    if isinstance(where.get("lines"), list) and len(where["lines"]) == 2:
+        return f"lines {where['lines'][0]}-{where['lines'][1]}"
+    if isinstance(where.get("bytes"), list) and len(where["bytes"]) == 2:
+        return f"bytes {where['bytes'][0]}-{where['bytes'][1]}"
+    if where.get("row") is not None:
+        return f"row {where['row']}"
+    return str(where.get("json") or "")
+
+
+def _when(value: Any, s: Mapping[str, Any]) -> str:
+    """A recorded time in the case's zone with UTC beside (a date stays a date), escaped; a
+    narrow column may break it between the two, never inside either."""
+    from evidence_kit.timeutil import time_text
+
+    text = time_text(value, str((s.get("case") or {}).get("timezone") or "UTC"))
+    local, sep, utc = text.partition(" (")
+    if not sep:
+        return esc(text)
+    return f'<span class="nw">{esc(local)}</span> <span class="nw">({esc(utc)}</span>'
 
 
 def _items_ref(ids: Any) -> str:
@@ -236,6 +316,7 @@ class HtmlRenderer:
         s = report.snapshot
         case = s.get("case") or {}
         title = str(case.get("title") or "Untitled case")
+        opened = " open" if report.full else ""
         parts = [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
@@ -244,11 +325,24 @@ class HtmlRenderer:
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>Chain of custody: {esc(title)}</title>",
             f"<style>{STYLE}</style></head><body>",
-            "<header><h1>Chain of custody record</h1>",
-            f'<p class="sub">{esc(title)} &middot; case {esc(case.get("case_id"))}</p></header>',
-            self._summary(s),
+            "<header><h1>Evidence report and chain of custody record</h1>",
+            f'<p class="sub">{esc(title)}</p></header>',
+            '<main id="story">',
+            self._story(s),
+            self._money(s),
+            self._people(s),
+            self._key_events(s),
+            self._evidence(s, report.thumbnails),
+            self._conversations(s),
+            self._preservation(s),
             self._limits(s),
+            self._summary(s),
             self._items(s),
+            self._timestamps(s),
+            "</main>",
+            f'<details id="appendix"{opened}><summary>Appendix: every detail recorded '
+            "(read from the files, the full timeline, the identifiers, notes and the "
+            "signed case history). Not printed unless opened.</summary>",
             self._details(s, report.thumbnails),
             self._web_pages(s),
             self._timeline(s),
@@ -256,66 +350,281 @@ class HtmlRenderer:
             self._identifiers(s),
             self._losses(s),
             self._notes(s),
-            self._timestamps(s),
             self._custody(s),
+            "</details>",
             self._footer(s),
             "</body></html>",
         ]
         return ("\n".join(parts) + "\n").encode("utf-8")
 
+    # ---- the story: what a reader needs first --------------------------------------------------
+    def _story(self, s: Mapping[str, Any]) -> str:
+        case = s.get("case") or {}
+        collector = case.get("collector") or {}
+        period = story_period(s)
+        refs = [r for r in s.get("references") or [] if isinstance(r, Mapping)]
+        ref_rows = [[esc(r.get("agency")), esc(r.get("number"))] for r in refs]
+        refs_html = (
+            _table(["Agency", "Reference number"], ref_rows, "plain")
+            if ref_rows
+            else '<p class="muted">No reference number yet. When you report, add it with: '
+            '<code>evkit ref add --agency "Action Fraud" --number NFRC...</code></p>'
+        )
+        incident = case.get("incident")
+        return "".join(
+            [
+                '<section id="what-happened"><h2>What happened</h2>',
+                _dl(
+                    [
+                        (
+                            "In the victim's words",
+                            render_value(incident)
+                            if incident
+                            else '<span class="muted">not written yet</span>',
+                        ),
+                        ("When", esc(period)),
+                        ("Where (jurisdiction)", esc(case.get("jurisdiction"))),
+                        ("Case", esc(case.get("title"))),
+                    ]
+                ),
+                "<h3>Who collected this evidence, and how to reach them</h3>",
+                _dl(
+                    [
+                        ("Name", esc(collector.get("name"))),
+                        ("Organisation", esc(collector.get("organization"))),
+                        ("E-mail", esc(collector.get("email"))),
+                        ("Phone", esc(collector.get("phone"))),
+                        ("Time zone", esc(case.get("timezone"))),
+                    ]
+                ),
+                self._victim(case),
+                "<h3>Reference numbers</h3>",
+                refs_html,
+                "</section>",
+            ]
+        )
+
+    def _victim(self, case: Mapping[str, Any]) -> str:
+        victim = case.get("victim") or {}
+        if not isinstance(victim, Mapping) or not victim:
+            return ""
+        contact = {"yes": "yes", "no": "no: contact the collector instead"}
+        return "<h3>The victim (the collector is reporting for them)</h3>" + _dl(
+            [
+                ("Name", esc(victim.get("name"))),
+                ("E-mail", esc(victim.get("email"))),
+                ("Phone", esc(victim.get("phone"))),
+                ("Address", esc(victim.get("address"))),
+                ("Organisation", esc(victim.get("organization"))),
+                ("Age band", esc(victim.get("age_band"))),
+                (
+                    "Police may contact them directly",
+                    esc(contact.get(str(victim.get("may_contact")), "")),
+                ),
+            ]
+        )
+
+    def _preservation(self, s: Mapping[str, Any]) -> str:
+        pres = s.get("preservation") or {}
+        targets = [t for t in pres.get("targets") or [] if isinstance(t, Mapping)]
+        if not targets:
+            return ""
+        rows = []
+        for t in targets:
+            idents = [i for i in t.get("identifiers") or [] if isinstance(i, Mapping)]
+            shown = "<br>".join(
+                f'<span class="mono">{esc(i.get("value"))}</span>' for i in idents[:8]
+            )
+            if len(idents) > 8:
+                shown += f'<br><span class="muted">and {len(idents) - 8} more</span>'
+            items = sorted({str(x) for i in idents for x in i.get("items") or []})
+            dates = (
+                f"{esc(t.get('first'))} to {esc(t.get('last'))}"
+                if t.get("first") and t.get("first") != t.get("last")
+                else esc(t.get("first") or "not known")
+            )
+            rows.append(
+                [
+                    f"<strong>{esc(t.get('service'))}</strong><br>"
+                    f'<span class="muted">{esc(t.get("kind"))}</span>',
+                    shown,
+                    dates,
+                    esc(", ".join(items)),
+                ]
+            )
+        return (
+            '<section id="preservation"><h2>Data to ask services to keep</h2>'
+            f'<p class="muted">{esc(pres.get("note"))}</p>'
+            + _table(["Service", "What to name in the request", "Dates", "Evidence"], rows, "plain")
+            + "</section>"
+        )
+
+    def _money(self, s: Mapping[str, Any]) -> str:
+        losses = s.get("losses") or {}
+        entries = [
+            e for e in losses.get("entries") or [] if isinstance(e, Mapping) and e.get("current")
+        ]
+        if not entries:
+            return (
+                '<section id="money"><h2>Money lost</h2><p class="muted">No payments '
+                "recorded.</p></section>"
+            )
+        totals = losses.get("totals") or {}
+        total = ", ".join(f"{v} {k}" for k, v in totals.items())
+        rows = [
+            [
+                _when(e.get("at") or e.get("date"), s),
+                f"<strong>{esc(e.get('amount'))} {esc(e.get('currency'))}</strong>",
+                esc(e.get("method")),
+                f'<span class="mono">{esc(e.get("to_account"))}</span>',
+                esc(e.get("reference")),
+                _items_ref(e.get("item_ids")) or '<span class="muted">none yet</span>',
+            ]
+            for e in entries
+        ]
+        return (
+            '<section id="money"><h2>Money lost</h2>'
+            f'<p class="total">Total: <strong>{esc(total)}</strong> in '
+            f"{esc(len(entries))} payment(s), as stated by the collector.</p>"
+            + _table(
+                [
+                    f"When ({(s.get('case') or {}).get('timezone') or 'UTC'}; UTC)",
+                    "Amount",
+                    "How",
+                    "To (account or wallet)",
+                    "Reference",
+                    "Evidence",
+                ],
+                rows,
+                "plain",
+            )
+            + "</section>"
+        )
+
+    def _people(self, s: Mapping[str, Any]) -> str:
+        rows = []
+        for e in s.get("suspects") or []:
+            if not isinstance(e, Mapping) or not e.get("current"):
+                continue
+            details = e.get("details") or {}
+            shown = "<br>".join(
+                f'{esc(_DETAIL_LABELS.get(str(k), str(k)))}: <span class="mono">{esc(v)}</span>'
+                for k, v in (details.items() if isinstance(details, Mapping) else [])
+                if v
+            )
+            raw_contact = e.get("contact")
+            contact: Mapping[str, Any] = raw_contact if isinstance(raw_contact, Mapping) else {}
+            for key, label in _CONTACT_LABELS.items():
+                if contact.get(key):
+                    shown += f"<br><em>{esc(label)}:</em> {esc(contact[key])}"
+            linked = [str(i) for i in e.get("item_ids") or []]
+            found = [str(i) for i in e.get("mentioned_in") or [] if str(i) not in linked]
+            evidence = esc(", ".join(linked))
+            if found:
+                evidence += (", " if linked else "") + esc("mentioned in " + ", ".join(found))
+            rows.append([shown, evidence or '<span class="muted">none linked</span>'])
+        body = (
+            _table(["Who (as recorded by the collector)", "Evidence"], rows, "plain")
+            if rows
+            else '<p class="muted">No suspects recorded.</p>'
+        )
+        return f'<section id="people"><h2>Suspects</h2>{body}</section>'
+
+    def _key_events(self, s: Mapping[str, Any]) -> str:
+        rows = []
+        for e in s.get("key_events") or []:
+            if not isinstance(e, Mapping):
+                continue
+            instant = e.get("precision") == "instant" and e.get("at")
+            when = _when(e.get("at"), s) if instant else esc(e.get("local"))
+            said = "the collector" if e.get("source") == "collector statement" else "the file"
+            rows.append([when, esc(e.get("what")), esc(said)])
+        tz = esc((s.get("case") or {}).get("timezone"))
+        body = (
+            _table([f"When ({tz}; UTC)", "What", "Said by"], rows, "plain")
+            if rows
+            else '<p class="muted">No dated events yet.</p>'
+        )
+        return (
+            '<section id="key-events"><h2>Key events</h2><p class="muted">What the collector '
+            "wrote down and the moments the files record of themselves, in order. The full "
+            "timeline is in the appendix.</p>" + body + "</section>"
+        )
+
+    def _evidence(self, s: Mapping[str, Any], thumbs: Mapping[str, bytes]) -> str:
+        rows = []
+        for it in s.get("items") or []:
+            if not isinstance(it, Mapping):
+                continue
+            iid = str(it.get("id"))
+            what = f"<strong>{esc(it.get('kind'))}</strong><br>"
+            what += _withheld() if it.get("withheld") else esc(it.get("name"))
+            if it.get("parent"):
+                what += f'<br><span class="muted">inside {esc(it["parent"].get("id"))}</span>'
+            thumb = thumbs.get(iid)
+            if thumb and not it.get("sensitive"):
+                data = base64.b64encode(thumb).decode("ascii")
+                what += (
+                    f'<br><img class="mini" alt="preview of {esc(iid)}" '
+                    f'src="data:image/jpeg;base64,{data}">'
+                )
+            if it.get("withheld"):
+                shows = _withheld("marked sensitive: what it shows is not in this report")
+            else:
+                shows = esc(it.get("summary") or "")
+                if it.get("description"):
+                    shows += f"<br>Collector's note: {esc(it.get('description'))}"
+                found = [f for f in it.get("findings") or [] if isinstance(f, Mapping)]
+                if found:
+                    shows += (
+                        '<ul class="findings">'
+                        + "".join(
+                            f'<li class="{esc(f.get("severity"))}">'
+                            f"{_SEVERITY_WORDS.get(str(f.get('severity')), '')}"
+                            f"{esc(f.get('text'))}</li>"
+                            for f in found
+                        )
+                        + "</ul>"
+                    )
+            rows.append([esc(iid), what, shows])
+        body = (
+            _table(["ID", "Item", "What it shows"], rows, "plain evidence")
+            if rows
+            else '<p class="muted">No items yet.</p>'
+        )
+        return (
+            '<section id="evidence"><h2>The evidence</h2><p class="muted">What each item '
+            "shows, read from the file by evkit. A warning is a common sign of deception, not "
+            "proof; times inside files were written by whoever made them.</p>" + body + "</section>"
+        )
+
     # ---- sections --------------------------------------------------------------------------
     def _summary(self, s: Mapping[str, Any]) -> str:
         case = s.get("case") or {}
-        collector = case.get("collector") or {}
         seal = s.get("seal") or {}
         counts = s.get("counts") or {}
-        refs = s.get("references") or []
-        ref_rows = [
-            (
-                esc(r.get("agency")),
-                esc(r.get("number")),
-                esc(f"event {r['seq']}" if r.get("seq") else r.get("source")),
-            )
-            for r in refs
-            if isinstance(r, Mapping)
-        ]
-        refs_html = (
-            _table(["Agency", "Reference number", "Recorded"], ref_rows)
-            if ref_rows
-            else '<p class="muted">No reference numbers recorded yet.</p>'
-        )
         valid = seal.get("signature_valid")
         seal_html = (
-            f'{_hash(seal.get("sha256"))}<br><span class="muted">SHA-256 of '
-            f"{esc(seal.get('path'))} as it was before this report was written; sealed "
-            f"{esc(seal.get('sealed_at'))}, covering custody events 1&ndash;"
-            f"{esc(seal.get('custody_events'))}; seal signature "
+            f'{_hash(seal.get("sha256"))}<br><span class="muted">The case is locked against '
+            "changes and signed after every step: this is the fingerprint (SHA-256) of that "
+            f"signed lock file ({esc(seal.get('path'))}) as it was before this report was "
+            f"written; signed {_when(seal.get('sealed_at'), s)}, covering steps 1&ndash;"
+            f"{esc(seal.get('custody_events'))} of the case history; signature "
             f"{'valid' if valid else 'NOT valid'} when this report was made.</span>"
         )
         return "".join(
             [
-                '<section id="summary"><h2>Case summary</h2>',
+                '<section id="summary"><h2>Integrity: proof the files did not change</h2>',
                 _dl(
                     [
-                        ("Title", esc(case.get("title"))),
                         ("Case ID", f"<code>{esc(case.get('case_id'))}</code>"),
-                        ("Created", esc(case.get("created_at"))),
+                        ("Case started", _when(case.get("created_at"), s)),
                         (
-                            "What happened",
-                            render_value(case.get("incident")) if case.get("incident") else "",
-                        ),
-                        ("Jurisdiction", esc(case.get("jurisdiction"))),
-                        ("Collector", esc(collector.get("name"))),
-                        ("Organisation", esc(collector.get("organization"))),
-                        ("E-mail", esc(collector.get("email"))),
-                        ("Phone", esc(collector.get("phone"))),
-                        ("Collector's time zone", esc(case.get("timezone"))),
-                        (
-                            "Signing key fingerprint",
+                            "Collector's signature code (key fingerprint)",
                             f'<code class="hash">{esc(case.get("key_fingerprint"))}</code>',
                         ),
-                        ("Signing key ID", _hash(case.get("key_id"))),
-                        ("Seal", seal_html),
+                        ("Full key ID", _hash(case.get("key_id"))),
+                        ("Signed lock (seal)", seal_html),
                         (
                             "Evidence",
                             esc(
@@ -324,11 +633,9 @@ class HtmlRenderer:
                                 f"{counts.get('sensitive_items', 0)} marked sensitive"
                             ),
                         ),
-                        ("Custody events", esc(counts.get("events"))),
+                        ("Steps in the case history", esc(counts.get("events"))),
                     ]
                 ),
-                "<h3>Reference numbers</h3>",
-                refs_html,
                 "</section>",
             ]
         )
@@ -348,7 +655,8 @@ class HtmlRenderer:
                 '<p>To check the case: <code>evkit verify --key "'
                 + esc((s.get("case") or {}).get("key_fingerprint"))
                 + '"</code> in the case folder '
-                "(or any BagIt validator for the manifests).</p></section>",
+                "(or any BagIt validator, which checks the list of files and their fingerprints)."
+                "</p></section>",
             ]
         )
 
@@ -360,34 +668,35 @@ class HtmlRenderer:
             acq = it.get("acquired") or {}
             name = _withheld() if it.get("withheld") else esc(it.get("name"))
             if it.get("parent"):
-                name += (
-                    f'<br><span class="muted">inside {esc(it["parent"].get("id"))} '
-                    f"({esc(it['parent'].get('role'))})</span>"
-                )
+                name += f'<br><span class="muted">inside {esc(it["parent"].get("id"))}</span>'
             if it.get("sensitive"):
                 name += ' <span class="tag">sensitive</span>'
-            source = " &middot; ".join(esc(v) for v in (acq.get("source"), acq.get("method")) if v)
-            acquired = (
-                f'{esc(acq.get("local"))}<br><span class="muted">'
-                f"{esc(acq.get('at'))} UTC</span><br>by {esc(acq.get('by'))} on "
-                f"{esc(acq.get('host'))}" + (f"<br>{source}" if source else "")
-            )
+            acquired = f"{_when(acq.get('at') or acq.get('local'), s)}<br>{esc(acq.get('by'))}"
+            if acq.get("source"):
+                acquired += f'<br><span class="muted">{esc(acq.get("source"))}</span>'
             rows.append(
                 [
                     esc(it.get("id")),
                     name,
-                    esc(it.get("mime")),
-                    _size(it.get("size")),
+                    _size_short(it.get("size")),
                     _hash(it.get("sha256")),
                     acquired,
                 ]
             )
         body = (
-            _table(["ID", "Name", "Type", "Size", "SHA-256", "Acquired (when, by, from)"], rows)
+            _table(["ID", "Name", "Size", "Fingerprint (SHA-256)", "Added to the case"], rows, "fp")
             if rows
             else '<p class="muted">No items yet.</p>'
         )
-        return f'<section id="items"><h2>Evidence items</h2>{body}</section>'
+        return (
+            '<section id="items"><h3>The files and their fingerprints</h3><p class="muted">A '
+            "fingerprint (SHA-256) is a code computed from every byte of a file: if one byte "
+            "changes, the code changes. Anyone can recompute it with "
+            "<code>sha256sum</code>. Times are in the collector's time zone ("
+            f"{esc((s.get('case') or {}).get('timezone'))}) with UTC beside; the full record "
+            "of each item "
+            "is in the appendix.</p>" + body + "</section>"
+        )
 
     def _details(self, s: Mapping[str, Any], thumbs: Mapping[str, bytes]) -> str:
         parts = ['<section id="details"><h2>Item details</h2>']
@@ -534,6 +843,80 @@ class HtmlRenderer:
             "from sensitive items are left out.</p>" + body + "</section>"
         )
 
+    def _conversations(self, s: Mapping[str, Any]) -> str:
+        found = s.get("conversations") or {}
+        convs = [c for c in found.get("conversations") or [] if isinstance(c, Mapping)]
+        withheld = found.get("withheld") or 0
+        if not convs and not withheld:
+            return ""
+        parts = ['<section id="conversations"><h2>Conversations</h2>']
+        for c in convs:
+            first = c.get("first") or c.get("first_local")
+            last = c.get("last") or c.get("last_local")
+            zone = "UTC" if c.get("first") else "as written in the export, which has no time zone"
+            order = c.get("date_order") if isinstance(c.get("date_order"), Mapping) else {}
+            parts.append(
+                f"<h3>{esc(c.get('item'))}: {esc(c.get('platform'))} "
+                f"{esc(c.get('title') or '')}</h3>"
+            )
+            parts.append(
+                _dl(
+                    [
+                        (
+                            "Participants (as written)",
+                            esc(", ".join(map(str, c.get("participants") or []))),
+                        ),
+                        ("Messages", esc(c.get("count"))),
+                        ("Period", esc(f"{first} to {last} ({zone})")),
+                        (
+                            "Day/month order",
+                            esc(f"{order.get('order')}: {order.get('basis')}") if order else "",
+                        ),
+                    ]
+                )
+            )
+            warnings = [w for w in c.get("warnings") or [] if isinstance(w, Mapping)]
+            if warnings:
+                parts.append(
+                    '<ul class="warn">'
+                    + "".join(f"<li>{esc(w.get('text'))}</li>" for w in warnings)
+                    + "</ul>"
+                )
+            rows = [
+                [
+                    esc(m.get("n")),
+                    esc(m.get("at") or m.get("local") or m.get("written")),
+                    esc(m.get("sender") if m.get("sender") is not None else "(notice)"),
+                    _short(str(m.get("text") or "")),
+                    esc("; ".join(m.get("identifiers") or [])),
+                    esc(_where(m.get("where"))),
+                ]
+                for m in c.get("messages") or []
+                if isinstance(m, Mapping)
+            ]
+            if rows:
+                parts.append("<p>Messages in which an identifier was found:</p>")
+                parts.append(
+                    _table(
+                        [
+                            "#",
+                            "Time (UTC)",
+                            "Sender (as written)",
+                            "Text",
+                            "Identifiers",
+                            "Where in the file",
+                        ],
+                        rows,
+                    )
+                )
+        if withheld:
+            parts.append(
+                f'<p class="muted">{esc(withheld)} conversation(s) in sensitive items are '
+                "withheld.</p>"
+            )
+        parts.append("</section>")
+        return "".join(parts)
+
     def _suspects(self, s: Mapping[str, Any]) -> str:
         rows = []
         for e in s.get("suspects") or []:
@@ -594,11 +977,10 @@ class HtmlRenderer:
         for e in losses.get("entries") or []:
             if not isinstance(e, Mapping) or not e.get("current"):
                 continue
-            when = e.get("at_local") or e.get("at") or e.get("date")
             rows.append(
                 [
                     esc(e.get("seq")),
-                    esc(when),
+                    _when(e.get("at") or e.get("date"), s),
                     esc(f"{e.get('amount')} {e.get('currency')}"),
                     esc(e.get("method")),
                     esc(e.get("to_account")),

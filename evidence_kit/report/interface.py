@@ -19,10 +19,13 @@ class ReportInput:
     ``snapshot`` is the JSON-able description of the case built by
     :func:`evidence_kit.report.model.build_snapshot` (the same for every format).
     ``thumbnails`` maps item IDs to small JPEG previews; only non-sensitive images have one.
+    ``full``: print the appendix (every recorded detail) too; by default the HTML keeps it
+    collapsed, so that it is not printed.
     """
 
     snapshot: Mapping[str, Any]
     thumbnails: Mapping[str, bytes] = field(default_factory=dict)
+    full: bool = False
 
 
 class Renderer(Protocol):

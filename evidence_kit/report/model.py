@@ -10,19 +10,36 @@ Top-level keys (``type`` is ``evkit/report-snapshot/v1``):
 
 ``generated``      {at, by, tool, host} - when and by whom this report was made
 ``case``           {case_id, title, created_at, timezone, incident, jurisdiction, collector,
-                    key_id, key_fingerprint, evkit_version}
+                    victim, key_id, key_fingerprint, evkit_version} - ``incident`` is the
+                    latest ``evkit incident`` text (else case.json's), ``collector`` case.json's
+                    merged with ``evkit collector`` updates, ``victim`` from ``evkit victim``
 ``seal``           {path, sha256, sealed_at, custody_events, custody_head, signature_valid,
                     statement} - the seal in force *before* this report was written
 ``statements``     {integrity, times, sensitive, scope, redaction} - plain-language limits
 ``counts``         {items, bytes, events, sensitive_items, withheld_identifiers}
 ``references``     [{agency, number, seq, source}]
-``items``          [{id, rev, name, mime, size, sha256, stored, sensitive, withheld, parent,
-                     children, original, acquired, description, extraction}]
+``items``          [{id, rev, name, mime, kind, size, sha256, stored, sensitive, withheld,
+                     parent, children, original, acquired, description, summary, findings,
+                     extraction}] - ``kind``, ``summary`` and ``findings`` ([{code, severity,
+                     text, items}]) are what the item shows in plain words, computed from its
+                     record (none for a sensitive item)
 ``timeline``       [see :func:`evidence_kit.story.timeline.build_timeline`]
+``key_events``     [timeline entries that tell the story: notes, losses, e-mails sent, photos
+                    and screenshots taken; each with ``what`` in plain words]
+``conversations``  {conversations: [{item, platform, title, participants, count, first, last,
+                    first_local, last_local, date_order, warnings, messages}], withheld}
+                   - chats and mailboxes; ``messages`` are those an identifier was found in
 ``notes``, ``suspects``, ``refs``
-                   [{seq, action, recorded_at, ...event data, superseded_by, current}]
+                   [{seq, action, recorded_at, ...event data, superseded_by, current}];
+                   a suspect also has ``mentioned_in``: the items whose identifiers match it,
+                   and ``mentioned_by_detail`` {detail: [item IDs]}
 ``losses``         {entries: [...as above], totals: {currency: "decimal"}}
 ``identifiers``    [{kind, value, item_ids, fields, occurrences, sensitive_only}]
+``preservation``   {note, targets: [{kind, service, identifiers: [{value, items}], first,
+                    last}]} - what to ask each online service to keep
+                    (:mod:`evidence_kit.story.preservation`)
+``missing``        [{code, text, fix, items}] - what police will ask for that is still missing
+                   (:mod:`evidence_kit.story.checklist`, as ``evkit status`` shows it)
 ``timestamps``     {events: [{seq, recorded_at, authority, time, token, covers, verified}],
                     files: [{path, sha256, size}]}
 ``custody``        [every custody event, in order; ``redacted`` where names were withheld]
@@ -34,17 +51,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from evidence_kit import __version__
+from evidence_kit.extractors.findings.base import describe_item, losses_of, type_label
 from evidence_kit.ingest.hashing import sha256_bytes
 from evidence_kit.models import Item
+from evidence_kit.report.conversations import conversation_views
 from evidence_kit.store.case import Case
 from evidence_kit.store.custody import utc_now
 from evidence_kit.store.signing import fingerprint
+from evidence_kit.story.checklist import still_missing
 from evidence_kit.story.narrative import (
     collect_identifiers,
+    incident_text,
     loss_totals,
+    person,
     read_narrative,
     references,
 )
+from evidence_kit.story.preservation import PRESERVATION_NOTE, preservation_targets
 from evidence_kit.story.timeline import build_timeline, trusted_timestamps
 from evidence_kit.util import hostname
 
@@ -53,8 +76,10 @@ SEAL_PATH = "evkit/seal.json"
 WITHHELD = "[withheld: sensitive item]"
 
 INTEGRITY_STATEMENT = (
-    "The SHA-256 hashes, the signed custody log and the seal prove that the files in this case "
-    "have not changed since this collector acquired them and signed with the key shown here. "
+    "The fingerprints of the files (SHA-256 codes that change if one byte changes), the signed "
+    "case history (the custody log) and the signed lock over all of them (the seal) prove that "
+    "the files in this case have not changed since this collector acquired them and signed "
+    "with the key shown here. "
     "They do not prove that the content of the files is authentic or true: a forged e-mail or "
     "an edited screenshot that was preserved verifies just as well as a genuine one."
 )
@@ -62,13 +87,14 @@ TIMES_STATEMENT = (
     "Times are self-asserted unless marked trusted. Notes and losses are the collector's own "
     "statements; acquisition times come from the collector's computer clock; times inside the "
     "files (e-mail dates, photo EXIF data, statement dates) were written by whoever made the "
-    "file and can be forged. Only RFC 3161 timestamps from an independent timestamp authority, "
-    "if any are listed, are trusted times."
+    "file and can be forged. Only trusted timestamps (RFC 3161: a time signed by an independent "
+    "timestamp authority), if any are listed, are trusted times."
 )
 SENSITIVE_STATEMENT = (
-    "Items marked sensitive are listed by ID, SHA-256, size, type and the collector's own "
-    "description only. Their names, previews, contents, identifiers and internal times are "
-    "withheld from this report; the files themselves are preserved unchanged in the case."
+    "Items marked sensitive are listed by ID, fingerprint (SHA-256), size, type and the "
+    "collector's own description only. Their names, previews, contents, identifiers and "
+    "internal times are withheld from this report; the files themselves are preserved "
+    "unchanged in the case."
 )
 REDACTION_STATEMENT = (
     "Custody events marked 'redacted' had the names of sensitive items replaced in this "
@@ -81,10 +107,10 @@ def _scope(seal: Mapping[str, Any]) -> str:
     n = seal.get("custody_events")
     sha = seal.get("sha256") or "(none)"
     return (
-        f"This report describes the case as sealed by the seal with SHA-256 {sha} "
-        f"(evkit/seal.json before this report was written), covering custody events 1 to "
-        f"{n}. The event that records this report, and the new seal that covers the report "
-        "files, come after it."
+        f"This report describes the case as it was locked and signed before this report was "
+        f"written (the seal, evkit/seal.json, whose SHA-256 fingerprint is {sha}), covering "
+        f"steps 1 to {n} of the case history (custody events). The step that records this "
+        "report, and the new seal that covers the report files, come after it."
     )
 
 
@@ -116,6 +142,67 @@ def seal_summary(case: Case, seal_raw: bytes | None) -> dict[str, Any]:
     }
 
 
+#: Times in files that tell the story (the rest stay in the full timeline): field -> words.
+KEY_FILE_TIMES = {
+    "headers.date": "E-mail sent (the date written in the e-mail)",
+    "exif.DateTimeOriginal": "Photo taken (the time written by the camera)",
+    "png.text.Creation Time": "Screenshot made (the time written in the file)",
+}
+MAX_KEY_EVENTS = 30
+
+
+def key_events(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries of the timeline that tell the story, in order, with plain ``what``.
+
+    The collector's own statements (notes, losses) always; the moments files record of
+    themselves (e-mail sent, photo taken, screenshot made) while there is room.
+    """
+    out: list[dict[str, Any]] = []
+    for e in timeline:
+        if e.get("source") == "collector statement":
+            out.append(dict(e))
+        elif e.get("source") == "file metadata" and e.get("field") in KEY_FILE_TIMES:
+            out.append({**e, "what": f"{KEY_FILE_TIMES[str(e['field'])]} ({e.get('item')})"})
+    if len(out) > MAX_KEY_EVENTS:
+        own = [e for e in out if e.get("source") == "collector statement"]
+        rest = [e for e in out if e.get("source") != "collector statement"]
+        keep = {id(e) for e in own[:MAX_KEY_EVENTS]}
+        keep |= {id(e) for e in rest[: max(0, MAX_KEY_EVENTS - len(own))]}
+        out = [e for e in out if id(e) in keep]
+    return out
+
+
+def _mentions(suspects: list[dict[str, Any]], items: Mapping[str, Item]) -> list[dict[str, Any]]:
+    """Each suspect entry with ``mentioned_in``: the non-sensitive items whose identifiers
+    (e-mail, phone, account, wallet, ...) equal one of the suspect's details, case-insensitive
+    (white space and punctuation ignored for phone numbers and accounts)."""
+
+    def norm(value: str) -> str:
+        text = value.strip().lower()
+        compact = "".join(ch for ch in text if ch.isalnum())
+        return compact if compact.isdigit() or len(compact) >= 14 else text
+
+    found: dict[str, set[str]] = {}
+    for item in items.values():
+        if item.sensitive:
+            continue
+        ex = item.extraction or {}
+        for ident in ex.get("identifiers") or [] if isinstance(ex, dict) else []:
+            if isinstance(ident, dict) and isinstance(ident.get("value"), str):
+                found.setdefault(norm(ident["value"]), set()).add(item.id)
+    out = []
+    for entry in suspects:
+        details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+        by_field = {
+            str(k): sorted(found.get(norm(v), set()))
+            for k, v in (details or {}).items()
+            if isinstance(v, str) and v.strip() and found.get(norm(v))
+        }
+        ids = sorted({i for v in by_field.values() for i in v})
+        out.append({**entry, "mentioned_in": ids, "mentioned_by_detail": by_field})
+    return out
+
+
 def _item_view(item: Item, children: list[str]) -> dict[str, Any]:
     acq = item.acquired or {}
     acquired = {
@@ -134,6 +221,9 @@ def _item_view(item: Item, children: list[str]) -> dict[str, Any]:
         "children": children,
         "acquired": acquired,
         "description": acq.get("note"),
+        "kind": type_label(item.mime),
+        "summary": None,
+        "findings": [],
     }
     if item.sensitive:  # the collector's source and note may say what it shows
         base.update(
@@ -250,7 +340,20 @@ def build_snapshot(
     for it in items.values():
         if it.parent and it.parent.get("id"):
             children.setdefault(str(it.parent["id"]), []).append(it.id)
-    item_views = [_item_view(it, children.get(it.id, [])) for it in items.values()]
+    tz_name = str(info.get("timezone") or "UTC")
+    losses = losses_of(e.to_dict() for e in narrative.current("loss"))
+    item_views = []
+    for it in items.values():
+        view = _item_view(it, children.get(it.id, []))
+        if not it.sensitive:
+            desc = describe_item(it, items, tz_name, losses)
+            view.update(
+                kind=desc.kind,
+                summary=desc.summary,
+                findings=[f.to_dict() for f in desc.findings],
+            )
+        item_views.append(view)
+    timeline = build_timeline(info, items.values(), narrative, events, include_sensitive=False)
 
     custody: list[dict[str, Any]] = []
     for ev in events:
@@ -293,9 +396,10 @@ def build_snapshot(
             "title": info.get("title"),
             "created_at": info.get("created_at"),
             "timezone": info.get("timezone") or "UTC",
-            "incident": info.get("incident"),
+            "incident": incident_text(info, narrative),
             "jurisdiction": info.get("jurisdiction"),
-            "collector": dict(collector or {}),
+            "collector": person(info, narrative, "collector"),
+            "victim": person(info, narrative, "victim"),
             "key_id": key_id,
             "key_fingerprint": fingerprint(key_id) if key_id else None,
             "evkit_version": info.get("evkit_version"),
@@ -317,17 +421,28 @@ def build_snapshot(
         },
         "references": references(info, narrative),
         "items": item_views,
-        "timeline": build_timeline(
-            info, items.values(), narrative, events, include_sensitive=False
+        "timeline": timeline,
+        "key_events": key_events(timeline),
+        "conversations": conversation_views(
+            case.root, items.values(), str(info.get("timezone") or "UTC")
         ),
         "notes": [e.to_dict() for e in narrative.all("note")],
-        "suspects": [e.to_dict() for e in narrative.all("suspect")],
+        "suspects": _mentions([e.to_dict() for e in narrative.all("suspect")], items),
         "refs": [e.to_dict() for e in narrative.all("ref")],
         "losses": {
             "entries": [e.to_dict() for e in narrative.all("loss")],
             "totals": loss_totals(narrative.all("loss")),
         },
         "identifiers": shown_idents,
+        "missing": [m.to_dict() for m in still_missing(info, items, narrative)],
+        "preservation": {
+            "note": PRESERVATION_NOTE,
+            "targets": preservation_targets(
+                item_views,
+                [e.to_dict() for e in narrative.current("loss")],
+                [e.to_dict() for e in narrative.current("suspect")],
+            ),
+        },
         "timestamps": {"events": trusted_timestamps(events), "files": ts_files},
         "custody": custody,
     }

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evidence_kit.report.html import story_period
 from evidence_kit.report.interface import ReportInput
 
 _INVISIBLE = {
@@ -211,6 +212,12 @@ class _Form:
             align="L",
         )
 
+    def when(self, value: Any) -> str:
+        """A recorded time in the case's zone with UTC beside (a date stays a date)."""
+        from evidence_kit.timeutil import time_text
+
+        return time_text(value, str((self.s.get("case") or {}).get("timezone") or "UTC"))
+
     def heading(self, text: str) -> None:
         pdf = self.pdf
         if pdf.get_y() > pdf.h - 40:
@@ -263,9 +270,11 @@ class _Form:
                 8,
             )
         self.summary()
-        self.integrity()
-        self.items()
         self.losses()
+        self.people()
+        self.events()
+        self.items()
+        self.integrity()
         self.transfer()
         out = pdf.output()
         return bytes(out)
@@ -279,18 +288,14 @@ class _Form:
             for r in s.get("references") or []
             if isinstance(r, Mapping)
         )
-        counts = s.get("counts") or {}
-        suspects = sum(
-            1 for e in s.get("suspects") or [] if isinstance(e, Mapping) and e.get("current")
-        )
-        self.heading("Case summary")
+        period = story_period(s)
+        self.heading("What happened")
         self.pairs(
             [
-                ("Case ID", case.get("case_id"), True),
-                ("Created (UTC)", case.get("created_at"), False),
-                ("What happened", case.get("incident"), False),
+                ("In the victim's words", case.get("incident") or "not written yet", False),
+                ("When", period, False),
                 ("Jurisdiction", case.get("jurisdiction"), False),
-                ("Collector", col.get("name"), False),
+                ("Collected by", col.get("name"), False),
                 ("Organisation", col.get("organization"), False),
                 (
                     "Contact",
@@ -298,17 +303,95 @@ class _Form:
                     False,
                 ),
                 ("Collector's time zone", case.get("timezone"), False),
-                ("Reference numbers", refs or "none recorded", False),
                 (
-                    "Evidence",
-                    f"{counts.get('items', 0)} item(s), {counts.get('bytes', 0):,} bytes "
-                    f"({counts.get('sensitive_items', 0)} marked sensitive); "
-                    f"{counts.get('events', 0)} custody events; {suspects} suspect(s) "
-                    "recorded",
+                    "Victim (collected for them)",
+                    ", ".join(
+                        str(v)
+                        for k, v in (case.get("victim") or {}).items()
+                        if v and k in ("name", "email", "phone", "address", "age_band")
+                    )
+                    + (
+                        "; police may contact them directly: "
+                        + str((case.get("victim") or {}).get("may_contact"))
+                        if (case.get("victim") or {}).get("may_contact")
+                        else ""
+                    ),
                     False,
                 ),
+                ("Reference numbers", refs or "none recorded yet", False),
             ]
         )
+
+    def _grid(self, widths: tuple[int, ...], head: Sequence[str], rows: list[list[str]]) -> None:
+        """A small table with a header row; cells are plain text (cleaned here)."""
+        from fpdf.enums import WrapMode
+        from fpdf.fonts import FontFace
+
+        pdf = self.pdf
+        pdf.set_font(self.sans, "", 7.5)
+        with pdf.table(
+            col_widths=widths,
+            text_align="LEFT",
+            line_height=3.5,
+            wrapmode=WrapMode.WORD,
+            align="LEFT",
+            padding=1,
+            headings_style=FontFace(emphasis="BOLD", fill_color=225),
+        ) as table:
+            row = table.row()
+            for h in head:
+                row.cell(h)
+            for cells in rows:
+                row = table.row()
+                for c in cells:
+                    row.cell(clean(c, self.covered, 600))
+
+    def people(self) -> None:
+        labels = {
+            "name": "Name",
+            "username": "Username",
+            "email": "E-mail",
+            "phone": "Phone",
+            "url": "Website",
+            "ip": "Internet address (IP)",
+            "wallet": "Crypto wallet",
+            "account": "Bank account",
+        }
+        rows = []
+        for e in self.s.get("suspects") or []:
+            if not isinstance(e, Mapping) or not e.get("current"):
+                continue
+            details = e.get("details") if isinstance(e.get("details"), Mapping) else {}
+            who = "\n".join(
+                f"{labels.get(str(k), str(k))}: {v}" for k, v in (details or {}).items() if v
+            )
+            linked = [str(i) for i in e.get("item_ids") or []]
+            found = [str(i) for i in e.get("mentioned_in") or [] if str(i) not in linked]
+            ev = ", ".join(linked) + (
+                (", " if linked else "") + "mentioned in " + ", ".join(found) if found else ""
+            )
+            rows.append([who, ev or "none linked"])
+        self.heading("Suspects")
+        if not rows:
+            self.text("No suspects recorded.", 9)
+            return
+        self._grid((120, 66), ("Who (as recorded by the collector)", "Evidence"), rows)
+
+    def events(self) -> None:
+        rows = []
+        for e in self.s.get("key_events") or []:
+            if not isinstance(e, Mapping):
+                continue
+            said = "the collector" if e.get("source") == "collector statement" else "the file"
+            when = self.when(e.get("at")) if e.get("precision") == "instant" else e.get("local")
+            rows.append([str(when or ""), str(e.get("what") or ""), said])
+        if not rows:
+            return
+        tz = (self.s.get("case") or {}).get("timezone") or "UTC"
+        self.heading("Key events")
+        self._grid((40, 120, 26), (f"When ({tz}; UTC)", "What", "Said by"), rows[:20])
+        if len(rows) > 20:
+            self.text(f"... and {len(rows) - 20} more in the HTML report.", 8)
 
     def integrity(self) -> None:
         s = self.s
@@ -316,16 +399,26 @@ class _Form:
         seal = s.get("seal") or {}
         st = s.get("statements") or {}
         ts = (s.get("timestamps") or {}).get("events") or []
+        counts = s.get("counts") or {}
         self.heading("Integrity")
         self.pairs(
             [
+                ("Case ID", case.get("case_id"), True),
+                ("Created", self.when(case.get("created_at")), False),
+                (
+                    "Evidence",
+                    f"{counts.get('items', 0)} item(s), {counts.get('bytes', 0):,} bytes "
+                    f"({counts.get('sensitive_items', 0)} marked sensitive); "
+                    f"{counts.get('events', 0)} custody events",
+                    False,
+                ),
                 ("Signing key fingerprint", case.get("key_fingerprint"), True),
                 ("Signing key ID", case.get("key_id"), True),
                 ("Seal SHA-256", seal.get("sha256"), True),
                 (
                     "Which seal",
                     f"evkit/seal.json as it was before this form was made; sealed "
-                    f"{seal.get('sealed_at')} (UTC), covering custody events 1-"
+                    f"{self.when(seal.get('sealed_at'))}, covering custody events 1-"
                     f"{seal.get('custody_events')}; seal signature "
                     f"{'valid' if seal.get('signature_valid') else 'NOT valid'}.",
                     False,
@@ -359,7 +452,7 @@ class _Form:
         pdf.set_font(self.sans, "", 7.5)
         mono = FontFace(family=self.mono, size_pt=7.5)
         with pdf.table(
-            col_widths=(13, 62, 47, 64),
+            col_widths=(13, 85, 34, 54),
             text_align="LEFT",
             line_height=3.5,
             wrapmode=WrapMode.WORD,
@@ -368,7 +461,7 @@ class _Form:
             headings_style=FontFace(emphasis="BOLD", fill_color=225),
         ) as table:
             head = table.row()
-            for h in ("ID", "Name, type, size", "Acquired (collector's time) by", "SHA-256"):
+            for h in ("ID", "What it is and shows", "Acquired (collector's time) by", "SHA-256"):
                 head.cell(h)
             for it in items:
                 acq = it.get("acquired") or {}
@@ -381,8 +474,15 @@ class _Form:
                 size = it.get("size")
                 size_text = f"{size:,} bytes" if isinstance(size, int) else "size unknown"
                 desc = f"{clean(name, self.covered, 300, multiline=False)}\n" + clean(
-                    f"{it.get('mime')}, {size_text}", self.covered
+                    f"{it.get('kind') or it.get('mime')}, {size_text}", self.covered
                 )
+                if it.get("summary") and not it.get("withheld"):
+                    desc += "\n" + clean(it.get("summary"), self.covered, 400, multiline=False)
+                for f in it.get("findings") or []:
+                    if isinstance(f, Mapping) and f.get("severity") == "warning":
+                        desc += "\nWarning: " + clean(
+                            f.get("text"), self.covered, 300, multiline=False
+                        )
                 if parent:
                     desc += f"\ninside {parent.get('id')} ({parent.get('role')})"
                 if it.get("sensitive"):
@@ -394,7 +494,8 @@ class _Form:
                 by, host = (
                     clean(acq.get(k), self.covered, multiline=False) for k in ("by", "host")
                 )
-                acquired = clean(f"{acq.get('local')}\nby {by}\non {host}", self.covered, 300)
+                when = self.when(acq.get("at") or acq.get("local"))
+                acquired = clean(f"{when}\nby {by}\non {host}", self.covered, 300)
                 row = table.row()
                 row.cell(clean(it.get("id"), self.covered))
                 row.cell(desc)
@@ -404,17 +505,42 @@ class _Form:
     def losses(self) -> None:
         losses = self.s.get("losses") or {}
         totals = losses.get("totals") or {}
-        if not totals:
-            return
+        entries = [
+            e for e in losses.get("entries") or [] if isinstance(e, Mapping) and e.get("current")
+        ]
         self.heading("Money lost (as stated by the collector)")
-        n = sum(
-            1 for e in losses.get("entries") or [] if isinstance(e, Mapping) and e.get("current")
-        )
+        if not entries:
+            self.text("No payments recorded.", 9)
+            return
         self.text(
-            f"{n} payment(s); total "
+            "Total: "
             + ", ".join(f"{v} {k}" for k, v in totals.items())
-            + ". Details are in the HTML report.",
-            9,
+            + f" in {len(entries)} payment(s).",
+            10,
+            bold=True,
+        )
+        rows = [
+            [
+                self.when(e.get("at") or e.get("date")),
+                f"{e.get('amount')} {e.get('currency')}",
+                str(e.get("method") or ""),
+                str(e.get("to_account") or ""),
+                str(e.get("reference") or ""),
+                ", ".join(str(i) for i in e.get("item_ids") or []) or "none yet",
+            ]
+            for e in entries
+        ]
+        self._grid(
+            (30, 24, 28, 48, 30, 26),
+            (
+                "When (your zone; UTC)",
+                "Amount",
+                "How",
+                "To (account or wallet)",
+                "Reference",
+                "Evidence",
+            ),
+            rows,
         )
 
     def transfer(self) -> None:

@@ -11,11 +11,19 @@ Event ``data`` by action (every key optional unless said; ``supersedes`` is an e
 * ``note``: ``text`` (required), ``at`` (UTC ISO, or ``YYYY-MM-DD`` with ``precision: day``),
   ``at_local``, ``at_given`` (as typed), ``timezone``, ``item_ids``.
 * ``suspect``: ``details`` {name, username, email, phone, url, ip, wallet, account} (one or
-  more), ``item_ids``, ``from_identifier`` {kind, value, item_ids}.
+  more), ``item_ids``, ``from_identifier`` {kind, value, item_ids}, ``contact``
+  {first_contact (how the victim first met or was contacted by them), previous_contact,
+  realised (what made the victim realise it was a crime)}: the questions intake forms ask.
 * ``loss``: ``amount`` (positive decimal string), ``currency`` (3 letters), ``date``/``at``
   (as for notes), ``method``, ``to_account``, ``reference``, ``item_ids``.
 * ``ref``: ``agency``, ``number`` (both required).
 * ``mark``: ``item``, ``sensitive``, ``reason``; bound to a new item record revision.
+* ``incident``: ``text`` (required): what happened, in the victim's words; the latest one
+  replaces the ``incident`` written in case.json at ``init`` (which is never rewritten).
+* ``person``: ``role`` (``victim`` or ``collector``), ``details`` {name, email, phone,
+  address, organization, age_band, may_contact ("yes"/"no")}: who the victim is (when
+  someone else collects for them) and updated contact details of either; later entries
+  add to and override earlier ones (and, for the collector, case.json's ``collector``).
 
 ``item_ids`` (not ``items``) because ``items`` in event data is reserved for record bindings.
 """
@@ -37,10 +45,17 @@ from evidence_kit.store.case import Case, normalize_item_id
 from evidence_kit.store.signing import Signer
 
 #: Narrative event actions, in the order reports show them.
-NARRATIVE_ACTIONS = ("note", "suspect", "loss", "ref")
+NARRATIVE_ACTIONS = ("note", "suspect", "loss", "ref", "incident", "person")
+
+#: Roles and details of ``person`` events (``evkit victim``, ``evkit collector``).
+PERSON_ROLES = ("victim", "collector")
+PERSON_FIELDS = ("name", "email", "phone", "address", "organization", "age_band", "may_contact")
 
 #: Suspect detail fields (CLI options of ``evkit suspect add``).
 SUSPECT_FIELDS = ("name", "username", "email", "phone", "url", "ip", "wallet", "account")
+
+#: What the victim says about their contact with a suspect (``evkit suspect add`` options).
+SUSPECT_CONTACT_FIELDS = ("first_contact", "previous_contact", "realised")
 
 #: Which suspect field an extracted identifier of each kind fills (``--from-identifier``).
 IDENTIFIER_TO_FIELD = {
@@ -184,6 +199,28 @@ def references(info: Mapping[str, Any], narrative: Narrative) -> list[dict[str, 
         }
         for e in narrative.current("ref")
     )
+    return out
+
+
+def incident_text(info: Mapping[str, Any], narrative: Narrative) -> str | None:
+    """What happened: the latest ``incident`` statement, else case.json's ``incident``."""
+    current = narrative.current("incident")
+    if current:
+        return str(current[-1].data.get("text") or "") or None
+    text = info.get("incident")
+    return str(text) if text else None
+
+
+def person(info: Mapping[str, Any], narrative: Narrative, role: str) -> dict[str, str]:
+    """The victim's or the collector's details: case.json's collector (for the collector),
+    then every ``person`` event of that role in order, later values overriding."""
+    out: dict[str, str] = {}
+    if role == "collector" and isinstance(info.get("collector"), dict):
+        out.update({k: str(v) for k, v in info["collector"].items() if v})
+    for e in narrative.current("person"):
+        details = e.data.get("details")
+        if e.data.get("role") == role and isinstance(details, dict):
+            out.update({k: str(v) for k, v in details.items() if v})
     return out
 
 
@@ -432,13 +469,20 @@ def add_suspect(
     item_ids: Sequence[str] = (),
     from_identifier: str | None = None,
     supersedes: int | None = None,
+    contact: Mapping[str, str | None] | None = None,
 ) -> int:
-    """Record a suspect (any of :data:`SUSPECT_FIELDS`); returns the event seq."""
+    """Record a suspect (any of :data:`SUSPECT_FIELDS`, and what the victim says about their
+    contact with them, :data:`SUSPECT_CONTACT_FIELDS`); returns the event seq."""
     clean: dict[str, str] = {}
     for key in SUSPECT_FIELDS:
         value = _text(details.get(key), f"--{key}")
         if value is not None:
             clean[key] = value
+    story: dict[str, str] = {}
+    for key in SUSPECT_CONTACT_FIELDS:
+        value = _text((contact or {}).get(key), f"--{key.replace('_', '-')}", MAX_TEXT)
+        if value is not None:
+            story[key] = value
     ids = check_items(case, item_ids)
     data: dict[str, Any] = {}
     if from_identifier is not None:
@@ -475,7 +519,14 @@ def add_suspect(
     if not clean:
         raise UsageError("Give at least one detail, e.g. --name, --email or --phone.")
     _check_suspect(clean)
-    data.update({"details": clean, "item_ids": ids or None, "supersedes": supersedes})
+    data.update(
+        {
+            "details": clean,
+            "item_ids": ids or None,
+            "supersedes": supersedes,
+            "contact": story or None,
+        }
+    )
     return _append(case, signer, "suspect", data)
 
 
@@ -520,6 +571,27 @@ def add_reference(
         "supersedes": supersedes,
     }
     return _append(case, signer, "ref", data)
+
+
+def set_incident(case: Case, signer: Signer, text: str) -> int:
+    """Record what happened, in the victim's words; returns the event seq."""
+    return _append(case, signer, "incident", {"text": _text(text, "The summary", MAX_TEXT)})
+
+
+def add_person(case: Case, signer: Signer, role: str, details: Mapping[str, str | None]) -> int:
+    """Record the victim's or the collector's details; returns the event seq."""
+    if role not in PERSON_ROLES:
+        raise UsageError(f"Unknown role {role!r}.")
+    clean: dict[str, str] = {}
+    for key in PERSON_FIELDS:
+        value = _text(details.get(key), f"--{key.replace('_', '-')}", 500)
+        if value is not None:
+            clean[key] = value
+    if clean.get("may_contact") not in (None, "yes", "no"):
+        raise UsageError("--may-contact should be yes or no.")
+    if not clean:
+        raise UsageError("Give at least one detail, e.g. --email or --phone.")
+    return _append(case, signer, "person", {"role": role, "details": clean})
 
 
 def withdraw(case: Case, signer: Signer, action: str, seq: int, reason: str | None) -> int:

@@ -18,7 +18,7 @@ is placed as if in the collector's zone and flagged. Times that cannot be read g
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
@@ -162,8 +162,13 @@ def build_timeline(
     events: Sequence[Mapping[str, Any]],
     *,
     include_sensitive: bool = True,
+    message_rows: Callable[[Item], Iterable[Mapping[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
     """Every dated fact in the case, in order. See the module docstring for the sources.
+
+    A conversation (a chat export, a mailbox) gives one entry per conversation and day, from
+    its record; with ``message_rows`` (the messages of an item, as ``evkit messages --json``
+    writes them) one entry per message instead.
 
     With ``include_sensitive=False`` (reports), times read from inside sensitive items are left
     out; their acquisition time is kept (it says nothing about their content).
@@ -269,6 +274,10 @@ def build_timeline(
                     field=str(t.get("field") or ""),
                 )
             )
+        if message_rows is not None and _conversations(ex):
+            out.extend(_message_entry(item.id, row, tz, tz_name) for row in message_rows(item))
+        else:
+            out.extend(_day_entries(item.id, _conversations(ex), tz, tz_name))
         modified = (item.original or {}).get("modified")
         if modified and not item.parent:
             out.append(
@@ -314,6 +323,83 @@ def build_timeline(
     for row in out:
         del row["_key"]
     return out
+
+
+_PLATFORM_WORDS = {
+    "whatsapp": "WhatsApp chat",
+    "signal": "Signal chat",
+    "telegram": "Telegram chat",
+    "messenger/instagram": "Messenger/Instagram chat",
+    "discord": "Discord channel",
+    "mbox": "mailbox",
+}
+
+
+def _conversations(extraction: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    if extraction.get("extractor") != "chat":
+        return []
+    convs = (extraction.get("metadata") or {}).get("conversations")
+    return [c for c in convs if isinstance(c, Mapping)] if isinstance(convs, list) else []
+
+
+def _day_entries(
+    item_id: str, convs: Sequence[Mapping[str, Any]], tz: tzinfo, tz_name: str
+) -> Iterable[dict[str, Any]]:
+    """One entry per conversation and day: how many messages, the first and last time."""
+    for i, conv in enumerate(convs):
+        days = conv.get("days")
+        if not isinstance(days, Mapping):
+            continue
+        kind = _PLATFORM_WORDS.get(str(conv.get("platform")), "conversation")
+        title = f" {conv['title']!r}" if conv.get("title") else ""
+        which = f" #{i + 1}" if len(convs) > 1 else ""
+        for day, value in days.items():
+            if not (isinstance(value, list) and len(value) == 3):
+                continue
+            count, first, last = value
+            yield _entry(
+                parse_time(str(first), tz),
+                tz,
+                tz_name,
+                source=FILE_METADATA,
+                what=f"{item_id}: {kind}{which}{title}: {count} message(s) on {day}, "
+                f"the last at {str(last)[11:19]} (evkit messages {item_id} --since {day})",
+                item=item_id,
+                raw=str(first),
+                field=f"conversations[{i}].days.{day}",
+            )
+
+
+def _message_entry(
+    item_id: str, row: Mapping[str, Any], tz: tzinfo, tz_name: str
+) -> dict[str, Any]:
+    """One message in the timeline (``evkit timeline --all``)."""
+    when = str(row.get("at") or row.get("local") or "")
+    from evidence_kit.extractors.chat.model import where_text
+
+    spot = where_text(row.get("where"))
+    who = row.get("sender") if row.get("sender") is not None else "(notice from the app)"
+    text = str(row.get("text") or "").replace("\n", " / ")
+    zone = str(row.get("zone") or "")
+    flags = (
+        [f"time zone not in the file: read as {zone[10:]} time"]
+        if zone.startswith("collector:")
+        else []
+    )
+    entry = _entry(
+        parse_time(when, tz),
+        tz,
+        tz_name,
+        source=FILE_METADATA,
+        what=f"{item_id} message {row.get('n')}: {who}: {text[:300]}",
+        item=item_id,
+        raw=str(row.get("written") or ""),
+        field=spot,
+        flags=flags,
+    )
+    if row.get("at"):
+        entry["zone_known"] = not flags
+    return entry
 
 
 def trusted_timestamps(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

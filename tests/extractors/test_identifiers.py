@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -204,3 +206,17 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     out = find_identifiers(text, "body.text")
     assert len(out) < MAX_IDENTIFIERS + 1
     assert len({(i.kind, i.value) for i in out}) == len(out)
+
+
+def test_a_plain_text_note_gives_its_identifiers_with_their_lines(tmp_path: Path) -> None:
+    """Issue 14: any plain-text evidence (a note, a pasted chat) is searched, line by line."""
+    from evidence_kit.extractors import ExtractContext, extract
+
+    note = tmp_path / "note.txt"
+    note.write_text(
+        "He called me.\n\nHis number: +44 7700 900123\nPay to GB33BUKB20201555555555 today\n"
+    )
+    ex = extract(note, "text/plain", ExtractContext(tmp_path / "s", "note.txt"))
+    found = {(i.kind, i.value, i.field) for i in ex.identifiers}
+    assert ("phone", "+447700900123", "text line 3") in found
+    assert ("iban", "GB33BUKB20201555555555", "text line 4") in found

@@ -514,6 +514,12 @@ def test_registry_chooses_web_by_content_but_leaves_html_looking_email_alone() -
     assert name("application/gzip", ".gz", gzip.compress(b"WARC/1.0\r\n")) == "web"
     assert name("application/gzip", ".gz", gzip.compress(b"hello")) is None
     assert name("application/zip", ".wacz", b"PK\x03\x04") == "web"
+    telegram = (
+        b"<!DOCTYPE html>\n<html>\n<head>\n<title>Exported Data</title>\n</head>"
+        b'<div class="page_wrap">'
+    )
+    assert name("text/html", ".html", telegram) == "chat"  # a conversation, not a web page
+    assert name("text/html", ".html", b"<!DOCTYPE html><html><title>Shop</title>") == "web"
 
 
 def test_every_corpus_web_file_is_chosen_as_web() -> None:

@@ -77,6 +77,8 @@ _IDENT_KEYS = (
 def _clean(obj: Any) -> Any:
     """Replace lone surrogates (undecodable bytes that slipped through) in any nested string."""
     if isinstance(obj, str):
+        if obj.isascii():  # no surrogate (most strings)
+            return obj
         try:
             obj.encode("utf-8")
         except UnicodeEncodeError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import mmap
 import re
 import secrets
+from collections.abc import Iterator
 from datetime import datetime
 from email import policy as email_policy
 from email.message import Message
@@ -49,6 +50,22 @@ from evidence_kit.extractors.interface import ExtractContext, Extraction, Identi
 # Possessive "++": the plain "+" makes the regex engine keep a backtracking record per line,
 # which for a 50 MB attachment costs about three times the file size in memory.
 _B64_RUN_RE = re.compile(rb"(?m)(?:^[A-Za-z0-9+/=]{40,}\r?\n)++")
+# The same runs after the first byte, found from the newline before them: a pattern that starts
+# with a literal is searched for in C, one that starts with "^" is tried at every byte (~1 ms
+# for a 20 kB message). A run never starts where the previous one ended (it would have taken
+# that line), so the two find the same runs.
+_B64_RUN_AFTER_NL_RE = re.compile(rb"(?m)\n((?:^[A-Za-z0-9+/=]{40,}\r?\n)++)")
+
+
+def _b64_runs(buf: mmap.mmap) -> Iterator[tuple[int, int]]:
+    """The spans _B64_RUN_RE.finditer(buf) would give."""
+    pos = 0
+    first = _B64_RUN_RE.match(buf)
+    if first is not None:
+        yield first.span()
+        pos = first.end()
+    for m in _B64_RUN_AFTER_NL_RE.finditer(buf, pos):
+        yield m.span(1)
 
 
 def _extract_eml(path: Path, ctx: ExtractContext, result: Extraction) -> None:
@@ -69,8 +86,7 @@ def _extract_eml(path: Path, ctx: ExtractContext, result: Extraction) -> None:
 
 def _build_source(buf: mmap.mmap) -> _Source:
     ranges: list[tuple[int, int]] = []
-    for m in _B64_RUN_RE.finditer(buf):
-        a, b = m.span()
+    for a, b in _b64_runs(buf):
         # Leave the run's final line ending in the skeleton, so the placeholder sits on its own
         # line and the parser's boundary handling sees exactly what it would have seen.
         end = b - (2 if buf[b - 2 : b] == b"\r\n" else 1)

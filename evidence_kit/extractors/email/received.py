@@ -17,6 +17,8 @@ from evidence_kit.extractors.identifiers import normalize_ip
 _KEYWORDS = frozenset({"from", "by", "via", "with", "id", "for"})
 _BRACKET_IP_RE = re.compile(r"\[(?:IPv6:)?([0-9A-Fa-f:.%a-zA-Z]{2,64})\]", re.I)
 _IPV4_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w]|\.\d)")
+_COMMENT_MARK_RE = re.compile(r"[\\()]")
+_WORD_RE = re.compile(r"[^\s(]+")
 _IPV6ISH_RE = re.compile(r"(?<![\w:])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w:])")
 
 
@@ -29,14 +31,20 @@ def _tokens(s: str) -> list[tuple[str, bool]]:
         if c.isspace():
             i += 1
         elif c == "(":
+            # Jump from one backslash or bracket to the next (a comment is mostly plain text).
             depth, j = 0, i
-            while j < n:
-                if s[j] == "\\":
+            while True:
+                m = _COMMENT_MARK_RE.search(s, j)
+                if m is None:
+                    j = n
+                    break
+                j = m.start()
+                if m.group() == "\\":
                     j += 2
                     continue
-                if s[j] == "(":
+                if m.group() == "(":
                     depth += 1
-                elif s[j] == ")":
+                else:
                     depth -= 1
                     if depth == 0:
                         break
@@ -44,9 +52,8 @@ def _tokens(s: str) -> list[tuple[str, bool]]:
             out.append((s[i + 1 : j], True))
             i = j + 1
         else:
-            j = i
-            while j < n and not s[j].isspace() and s[j] != "(":
-                j += 1
+            m = _WORD_RE.match(s, i)  # \s is str.isspace(); c is neither space nor "("
+            j = m.end() if m is not None else i
             out.append((s[i:j], False))
             i = j
     return out

@@ -123,11 +123,15 @@ _CREDIT_MARKS: Final = frozenset({"cr", "credit", "c", "h", "haben"})
 
 def clean_text(text: str) -> str:
     """Drop bidi marks and normalise every kind of space to one ASCII space."""
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text.strip()  # no bidi mark, no space but single ASCII ones (most cells)
     return _WS_RE.sub(" ", text.translate(_BIDI)).strip()
 
 
 def _read_affix(affix: str, *, suffix: bool) -> tuple[int, str | None, str | None] | None:
     """Sign (+1/-1/0), currency and symbol written around a number; None if it is not money."""
+    if not affix:
+        return 0, None, None  # most amounts are written bare
     minus_count = sum(1 for c in affix if c in _MINUS)
     minus = minus_count > 0
     plus = "+" in affix

@@ -347,6 +347,10 @@ _SINGLE_ROLES: Final = (
     "type",
 )
 _PAREN_RE: Final = re.compile(r"[(\[](.*?)[)\]]")
+_UPPER_CODE_RE: Final = re.compile(r"[A-Z]{3}")
+_HINT_RE: Final = re.compile(r"[A-Za-z]{3}|[€£]")
+_SLASH_RE: Final = re.compile(r"\s*/\s*")
+_NON_WORD_RE: Final = re.compile(r"[^\w/]+")
 _ISO_CODES_HINT: Final = frozenset(
     {
         "EUR",
@@ -391,19 +395,18 @@ _ISO_CODES_HINT: Final = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=4096)
 def _norm_header(cell: str) -> tuple[str, str | None]:
     """Normalise a header cell; also return a currency it names, e.g. "Betrag (EUR)" -> EUR."""
     raw = clean_text(cell)
     hint: str | None = None
-    for token in re.findall(r"[A-Za-z]{3}|[€£]", raw):
+    for token in _HINT_RE.findall(raw):
         if token.upper() in _ISO_CODES_HINT:
             hint = token.upper()
         elif token in ("€", "£"):
             hint = SYMBOLS[token]
     text = _fold(_PAREN_RE.sub(" ", raw))
-    text = re.sub(r"\s*/\s*", " / ", text)
-    text = re.sub(r"[^\w/]+", " ", text).replace("_", " ")
+    text = _SLASH_RE.sub(" / ", text)
+    text = _NON_WORD_RE.sub(" ", text).replace("_", " ")
     text = " ".join(text.split())
     if hint is not None:
         text = " ".join(w for w in text.split() if w.upper() != hint) or text
@@ -446,22 +449,38 @@ class _Layout:
         return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _header_cell(cell: str) -> tuple[str, str | None, str | None, bool]:
+    """(normalised text, currency hint, role, exact) of one header cell (cached: the same rows
+    are tried under every candidate delimiter, and exports of one bank repeat one header)."""
+    norm, hint = _norm_header(cell)
+    role, exact = _role_of(norm) if norm else (None, False)
+    return norm, hint, role, exact
+
+
 def _layout_from_header(cells: Sequence[str], index: int) -> _Layout | None:
     """Assign roles to a header row; None unless it has a date and an amount."""
     found: dict[str, list[tuple[int, bool]]] = {}
     hints: dict[int, str] = {}
+    named: list[str] = []
     for i, cell in enumerate(cells):
-        norm, hint = _norm_header(cell)
+        norm, hint, role, exact = _header_cell(cell)
         if not norm:
             continue
-        if parse_date(cell) is not None or parse_amount(cell) is not None:
-            return None  # a data row, not a header
-        role, exact = _role_of(norm)
+        named.append(cell)
         if role is None:
             continue
         found.setdefault(role, []).append((i, exact))
         if hint is not None:
             hints[i] = hint
+    if not (
+        ("date" in found or "value_date" in found)
+        and ({"amount", "debit", "credit"} & found.keys())
+    ):
+        return None  # (checked first: most rows name no roles, and values cost more to test)
+    for cell in named:
+        if parse_date(cell) is not None or parse_amount(cell) is not None:
+            return None  # a data row, not a header
     if "date" not in found and "value_date" in found:
         found["date"] = found.pop("value_date")
     if "date" not in found or not ({"amount", "debit", "credit"} & found.keys()):
@@ -521,7 +540,7 @@ def _layout_without_header(rows: Sequence[Sequence[str]]) -> _Layout | None:
         c
         for c in range(width)
         if c not in cols.values()
-        and share(c, lambda v: bool(re.fullmatch(r"[A-Z]{3}", v.strip()))) >= 0.9
+        and share(c, lambda v: bool(_UPPER_CODE_RE.fullmatch(v.strip()))) >= 0.9
     ]
     if currency_cols:
         cols["currency"] = currency_cols[0]
@@ -550,16 +569,22 @@ class _LineFeed:
             yield line
 
 
+def _sniff_head(sample: str) -> str:
+    """What csv.Sniffer is shown: 4 KiB of whole lines. It counts every ASCII character on
+    every line (~5 ms for 16 KiB), and its guess only orders the candidates, which are all
+    tried."""
+    head = sample[:4096]
+    if len(sample) > 4096 and "\n" in head:
+        head = head[: head.rfind("\n") + 1]
+    return head
+
+
 def _dialect_candidates(sample: str, suffix: str) -> list[tuple[str, str]]:
     """(delimiter, quotechar) pairs to try: csv.Sniffer's guess first, then the usual ones."""
     order = ["\t", ",", ";", "|"] if suffix in (".tsv", ".tab") else [",", ";", "\t", "|"]
     found: list[tuple[str, str]] = []
     try:
-        # 4 KiB, whole lines: csv.Sniffer counts every ASCII character on every line, ~5 ms
-        # for 16 KiB; its guess only orders the candidates, which are all tried.
-        head = sample[:4096]
-        if len(sample) > 4096 and "\n" in head:
-            head = head[: head.rfind("\n") + 1]
+        head = _sniff_head(sample)
         if any(d in head for d in ",;\t|"):  # else it can only fail (slowly)
             sniffed = csv.Sniffer().sniff(head, delimiters=",;\t|")
             found.append((sniffed.delimiter, sniffed.quotechar or '"'))
@@ -582,11 +607,33 @@ def _read_rows(text: str, delimiter: str, quotechar: str, limit: int) -> list[li
 
 
 def _find_layout(sample: str, suffix: str) -> tuple[str, str, _Layout] | None:
-    """Choose delimiter and columns: a header naming a date and an amount wins, else guess."""
-    best: tuple[tuple[int, float, int], str, str, _Layout] | None = None
-    candidates = _dialect_candidates(sample, suffix)
-    for delim, quote in candidates:
-        rows = _read_rows(sample, delim, quote, 200)
+    """Choose delimiter and columns: a header naming a date and an amount wins, else guess.
+
+    The candidates are tried in :func:`_dialect_candidates` order (csv.Sniffer's guess first):
+    the best header wins, the earlier candidate on a tie; without a header, the first candidate
+    whose values show a date and an amount column. The sniffer's guess is only asked for when
+    that order decides: when the sample has no ``'`` its guess can only be one of the usual
+    four pairs (its quotechar is ``'`` or ``"``), so the usual four are tried first and the
+    order matters only if two of them do equally well.
+    """
+    usual = [(d, '"') for d in ("\t", ",", ";", "|")]
+    ordered: list[tuple[str, str]] | None = None
+    if "'" in _sniff_head(sample):
+        ordered = _dialect_candidates(sample, suffix)
+    tried = ordered if ordered is not None else usual
+    rows_of = {c: _read_rows(sample, c[0], c[1], 200) for c in tried}
+
+    def first(winners: list[tuple[str, str]]) -> tuple[str, str]:
+        nonlocal ordered
+        if len(winners) == 1:
+            return winners[0]
+        if ordered is None:
+            ordered = _dialect_candidates(sample, suffix)
+        return next(c for c in ordered if c in winners)
+
+    headers: dict[tuple[str, str], tuple[tuple[int, float, int], _Layout]] = {}
+    for cand in tried:
+        rows = rows_of[cand]
         for idx, row in enumerate(rows[:60]):
             layout = _layout_from_header(row, idx)
             if layout is None:
@@ -594,17 +641,34 @@ def _find_layout(sample: str, suffix: str) -> tuple[str, str, _Layout] | None:
             after = [r for r in rows[idx + 1 : idx + 21] if any(c.strip() for c in r)]
             fits = sum(1 for r in after if len(r) >= layout.needed) / len(after) if after else 1
             score = (1 if fits >= 0.5 else 0, fits, len(layout.cols) + len(layout.description))
-            if best is None or score > best[0]:  # ties: the earlier (sniffed) dialect stays
-                best = (score, delim, quote, layout)
+            headers[cand] = (score, layout)
             break
-    if best is not None:
-        return best[1], best[2], best[3]
-    for delim, quote in candidates:
-        rows = [r for r in _read_rows(sample, delim, quote, 200) if any(c.strip() for c in r)]
-        layout = _layout_without_header(rows)
+    if headers:
+        top = max(score for score, _ in headers.values())
+        cand = first([c for c, (score, _) in headers.items() if score == top])
+        return cand[0], cand[1], headers[cand][1]
+    guessed: dict[tuple[str, str], _Layout] = {}
+    for cand in tried:
+        layout = _layout_without_header([r for r in rows_of[cand] if any(c.strip() for c in r)])
         if layout is not None:
-            return delim, quote, layout
+            guessed[cand] = layout
+            if ordered is not None:
+                break  # the order is known: the first one wins
+    if guessed:
+        cand = first(list(guessed))
+        return cand[0], cand[1], guessed[cand]
     return None
+
+
+def _filled(row: Sequence[str]) -> int:
+    """How many cells of ``row`` are not blank, counted up to 2 (all the callers ask)."""
+    n = 0
+    for c in row:
+        if c.strip():
+            n += 1
+            if n == 2:
+                break
+    return n
 
 
 def _cell(row: Sequence[str], idx: int | None) -> str:
@@ -669,7 +733,7 @@ class _CsvReader:
         dollar = False
         seen = 0
         for _, row in self._records():
-            if sum(1 for c in row if c.strip()) < 2:
+            if _filled(row) < 2:
                 continue
             seen += 1
             if seen > common.MAX_TRANSACTIONS:  # the same rows pass 2 will read
@@ -703,26 +767,20 @@ class _CsvReader:
         raw values and what could not be read (see :meth:`Ledger.keep_partial`)."""
         lay = self.layout
         cols = lay.cols
+        raw_cols = [
+            (role, cols[role])
+            for role in ("date", "value_date", "amount", "debit", "credit", "direction", "balance")
+            if role in cols
+        ]
+        debit_credit = bool({"debit", "credit"} & cols.keys())
         for line, row in self._records():
-            if sum(1 for c in row if c.strip()) < 2:
+            if _filled(row) < 2:
                 if any(c.strip() for c in row):
                     self.ignored += 1
                 continue
             problems: list[str] = []
             unreadable: list[str] = []
-            raw: dict[str, str] = {
-                role: _cell(row, cols[role])
-                for role in (
-                    "date",
-                    "value_date",
-                    "amount",
-                    "debit",
-                    "credit",
-                    "direction",
-                    "balance",
-                )
-                if role in cols
-            }
+            raw: dict[str, str] = {role: _cell(row, i) for role, i in raw_cols}
             raw_date = raw["date"]
             when = parse_date(raw_date, self.order)
             if when is None and "value_date" in cols:
@@ -741,7 +799,7 @@ class _CsvReader:
                     sign = _direction(_cell(row, cols.get("direction")))
                     if sign == -1 and amount > 0:
                         amount = -amount
-            if amount is None and not bad_amount and ({"debit", "credit"} & cols.keys()):
+            if amount is None and not bad_amount and debit_credit:
                 out = self._money(raw.get("debit", ""), "debit", problems)
                 inc = self._money(raw.get("credit", ""), "credit", problems)
                 bad_amount = out is False or inc is False
@@ -758,7 +816,7 @@ class _CsvReader:
                     problems.append("there is no amount")
                 unreadable.append("amount")
             col_currency = _cell(row, cols.get("currency")).upper()
-            if re.fullmatch(r"[A-Z]{3}", col_currency):
+            if _UPPER_CODE_RE.fullmatch(col_currency):
                 currency = col_currency
             currency = currency or lay.currency_hint
             balance: Decimal | None = None
