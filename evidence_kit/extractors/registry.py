@@ -275,6 +275,12 @@ def _web() -> Extractor:
     return EXTRACTOR
 
 
+def _web_findings(view: RecordView) -> Description:
+    from evidence_kit.extractors.findings.web import describe
+
+    return describe(view)
+
+
 def _web_sniff(head: bytes) -> bool:
     """A WARC (plain or gzip), an MHTML that names its snapshot, or an HTML page, from its
     first bytes (an ``.eml`` that libmagic calls HTML starts with headers, not markup)."""
@@ -322,6 +328,7 @@ WEB = Registered(
         sniff=_web_sniff,
     ),
     _web,
+    describe=_web_findings,
 )
 
 #: Order matters: the first entry that accepts a file reads it.

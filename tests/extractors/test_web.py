@@ -579,3 +579,35 @@ def test_pathological_markup_is_read_in_bounded_time(markup: str) -> None:
     # html.parser rescans from every unfinished construct: quadratic, minutes for these
     # without the defusing pass; linear (well under a second here) with it.
     assert time.monotonic() - start < 5
+
+
+def _describe(result: Extraction) -> Any:
+    from evidence_kit.extractors.interface import RecordView
+    from evidence_kit.extractors.registry import by_name
+
+    entry = by_name("web")
+    assert entry is not None and entry.describe is not None
+    view = RecordView("E0001", "x", "text/html", result.to_dict(), timezone="Europe/London")
+    return entry.describe(view)
+
+
+def test_show_summary_and_findings_in_plain_words(tmp_path: Path) -> None:
+    path = tmp_path / "bank.mhtml"
+    path.write_bytes(_mhtml(HOSTILE))
+    d = _describe(_run(path))
+    assert d.kind == "Saved web page (MHTML)"
+    assert "address 'https://bank.example/login'" in d.summary
+    assert "captured 20 Nov 2026 09:14 GMT (09:14 UTC) (as the file states)" in d.summary
+    codes = {f.code: f for f in d.findings}
+    assert codes["web.form"].severity == "warning"
+    assert codes["web.form"].text.startswith("The page has a form asking for a password")
+
+
+def test_show_names_an_altered_archive(tmp_path: Path) -> None:
+    data = bytearray(_web("warcio__example.warc").read_bytes())
+    body = data.index(b"\r\n\r\n", data.index(b"HTTP/1.1 200 OK")) + 4
+    data[body + 100] ^= 0x01
+    path = tmp_path / "altered.warc"
+    path.write_bytes(bytes(data))
+    codes = {f.code: f.severity for f in _describe(_run(path)).findings}
+    assert codes["web.digest-mismatch"] == "warning"
