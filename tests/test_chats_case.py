@@ -293,3 +293,32 @@ def test_a_chat_is_summed_up_in_plain_words(
         "2020-09-12"
     )
     assert "Participants   5: Alice, Bob, Eve, Mallory, Trent" in out
+
+
+def test_the_cases_jurisdiction_reaches_the_chat_reader_in_add_and_extract(
+    make_case: CaseFactory, signer: Signer, evk: Runner, tmp_path: Path
+) -> None:
+    """Deliverable 3: national numbers are read in the case's jurisdiction's plan, by the
+    forked copy workers of ``evkit add`` and by ``evkit extract``."""
+    from evidence_kit.ingest.add import reextract
+
+    chat = tmp_path / "WhatsApp Chat with Mark.txt"
+    chat.write_text("20/11/2026, 09:15 - Mark: call me on 07400 123456\n")
+    for extract in (True, False):
+        case = make_case(jurisdiction="England and Wales")
+        add_files(case, signer, [str(chat)], extract=extract)
+        if not extract:
+            reextract(case, signer, ["E0001"])
+        ex = case.item("E0001").extraction or {}
+        assert {
+            "kind": "phone",
+            "value": "+447400123456",
+            "field": "message 1 (lines 1-1)",
+            "country": "GB",
+        } in ex["identifiers"], extract
+    code, out = evk("-C", case.root, "identifiers", "--kind", "phone")
+    assert code == 0 and "+447400123456 (GB)  in E0001" in out, out
+    case = make_case()  # no jurisdiction: a national number cannot be read
+    add_files(case, signer, [str(chat)])
+    ex = case.item("E0001").extraction or {}
+    assert not [i for i in ex["identifiers"] if i["kind"] == "phone"]

@@ -459,6 +459,17 @@ def _work(task: _Task) -> _Done:
 #: True in a forked copy worker.
 _IN_WORKER = False
 
+#: The case's jurisdiction as written, for the extractors (phone numbers without a country
+#: code are read in its numbering plan). Set by add_files and reextract before any file is read
+#: (and before the copy workers fork, so they inherit it).
+_JURISDICTION: str | None = None
+
+
+def _use_jurisdiction(case: Case) -> None:
+    global _JURISDICTION
+    where = case.info.get("jurisdiction")
+    _JURISDICTION = where if isinstance(where, str) and where.strip() else None
+
 
 @dataclass(frozen=True, slots=True)
 class _PreChild:
@@ -638,6 +649,7 @@ def add_files(
         ]
         del originals
         _CANCEL.clear()  # before forking: workers inherit it
+        _use_jurisdiction(case)  # the workers inherit this too
         workers = _CopyWorkers(tasks, os.cpu_count() or 2) if _can_fork_workers() else None
         threads = None
         if (
@@ -803,7 +815,8 @@ def _analyse_known(
 
     # One folder per file, so nested children never collide; created only by an extractor
     # that writes children (creating and removing thousands of empty folders is costly).
-    ex = run(part, mime, ExtractContext(scratch_dir=scratch, original_name=name))
+    ctx = ExtractContext(scratch_dir=scratch, original_name=name, jurisdiction=_JURISDICTION)
+    ex = run(part, mime, ctx)
     return mime, ex.to_dict(), list(ex.children)
 
 
@@ -896,6 +909,7 @@ def reextract(
     items = case.items()
     wanted = list(items) if item_ids is None else [case.item(i).id for i in item_ids]
     with case.session(signer, "extract", on_recover=on_recover) as sess:
+        _use_jurisdiction(case)
         batch = _Batch()
         revisions: list[dict[str, Any]] = []
         for item_id in wanted:

@@ -652,3 +652,30 @@ def test_zip_entry_names_never_become_paths(tmp_path: Path) -> None:
         [path.name, *(c.path.name for c in ex.children)]
     )
     assert {c.filename for c in ex.children} == {"evil.jpg", "passwd", "\x1b[31mred.jpg"}
+
+
+def test_a_uk_national_number_in_a_whatsapp_message_is_read_in_the_cases_plan(
+    tmp_path: Path,
+) -> None:
+    """Deliverable 3: "07400 123456" is +44 7400 123456 in a case in England and Wales, and
+    not a phone number at all when the case says nothing about where it is."""
+    chat = tmp_path / "WhatsApp Chat with Mark.txt"
+    chat.write_text(
+        "20/11/2026, 09:14 - Mark: hello\n"
+        "20/11/2026, 09:15 - Mark: my new number is 07400 123456\n"
+        "pay to DE89 3704 0044 0532 0130 00 or DE89 3704 0044 0532 0130 01\n"
+    )
+    ctx = ExtractContext(tmp_path / "s", chat.name, jurisdiction="England and Wales")
+    ex = EXTRACTOR.extract(chat, ctx)
+    phones = [i for i in ex.identifiers if i.kind == "phone"]
+    assert [(i.value, i.country, i.field) for i in phones] == [
+        ("+447400123456", "GB", "message 2 (lines 2-3)")
+    ]
+    ibans = [i for i in ex.identifiers if i.kind == "iban"]
+    assert [(i.value, i.country, i.bank) for i in ibans] == [
+        ("DE89370400440532013000", "DE", "Commerzbank")
+    ]
+    assert ex.metadata["phone_region"]["region"] == "GB"
+    ex = EXTRACTOR.extract(chat, ExtractContext(tmp_path / "s", chat.name))
+    assert not [i for i in ex.identifiers if i.kind == "phone"]
+    assert ex.metadata["phone_region"] == {"region": None, "jurisdiction": None}

@@ -263,7 +263,9 @@ class ChatExtractor:
                 out.errors.append(f"not read as a chat export: {exc}")
                 return out
             found: dict[tuple[str, str], Identifier] = {}
-            from evidence_kit.extractors.identifiers import find_identifiers
+            from evidence_kit.extractors.textids import TextFinder
+
+            finder = TextFinder(ctx.jurisdiction)
 
             spans: list[mbox.Span] = []
             if reading.format == "mbox":
@@ -283,7 +285,7 @@ class ChatExtractor:
                     and _MAY_POINT.search(msg.text) is not None
                 ):
                     where = _where_text(msg)
-                    for ident in find_identifiers(msg.text, where):
+                    for ident in finder.find(msg.text, where):
                         found.setdefault((ident.kind, ident.value), ident)
             out.identifiers = list(found.values())[:MAX_IDENTIFIERS]
             for s in reading.summaries:
@@ -291,6 +293,12 @@ class ChatExtractor:
                     whatsapp.cap_warnings(s, with_media=bool(reading.media))
                 _platform_warnings(s)
             out.metadata["chat_format"] = reading.format
+            out.metadata["phone_region"] = finder.describe()
+            if finder.cut_short:
+                out.errors.append(
+                    "phone numbers were looked for only in the first part of very long "
+                    "messages or very large chats; the messages themselves are kept whole"
+                )
             out.metadata["conversations"] = [s.to_dict() for s in reading.summaries]
             if not any(s.count for s in reading.summaries):
                 out.errors.append("no messages could be read from this chat export")
