@@ -322,3 +322,72 @@ def test_the_cases_jurisdiction_reaches_the_chat_reader_in_add_and_extract(
     add_files(case, signer, [str(chat)])
     ex = case.item("E0001").extraction or {}
     assert not [i for i in ex["identifiers"] if i["kind"] == "phone"]
+
+
+def test_a_zipped_telegram_export_in_a_case_links_its_photo_to_the_message(
+    make_case: CaseFactory, signer: Signer, evk: Runner, tmp_path: Path
+) -> None:
+    from extractors.test_chat import _telegram_zip
+
+    z = tmp_path / "Telegram Desktop.zip"
+    _telegram_zip(z)
+    case = make_case()
+    report = add_files(case, signer, [str(z)])
+    assert not report.failures
+    items = {it.name: it for it in case.items().values()}
+    chat, photo = items["Telegram Desktop.zip"], items["p1.jpg"]
+    assert photo.parent == {"id": chat.id, "role": "chat media"}
+    assert "unreferenced.jpg" not in items and "outside.txt" not in items
+    found = list_messages(
+        case.root, chat.id, MessageFilter(), get_signer=lambda: signer, on_recover=_quiet
+    )
+    assert not found.reading_differs
+    first = found.messages[0].attachments[0]
+    assert (first.name, first.present, first.item) == ("photos/p1.jpg", True, photo.id)
+    assert all(not m.attachments[0].present for m in found.messages[1:])
+    assert (chat.extraction or {})["metadata"]["referenced_absent"]["count"] == 5
+    code, out = evk("-C", case.root, "show", chat.id)
+    assert code == 0 and "5 files the messages point at are not in this export" in out, out
+    assert verify_source(FolderSource(case.root)).intact
+
+
+def test_a_messenger_folder_lists_the_files_its_messages_point_at_that_are_not_there(
+    make_case: CaseFactory, signer: Signer, tmp_path: Path
+) -> None:
+    top = tmp_path / "facebook-jane"
+    folder = top / "your_activity_across_facebook" / "messages" / "inbox" / "mark_123"
+    (folder / "photos").mkdir(parents=True)
+    rel = "your_activity_across_facebook/messages/inbox/mark_123"
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(b"outside the export")
+    (folder / "photos" / "link.jpg").symlink_to(secret)
+    (folder / "photos" / "1.jpg").write_bytes(b"\xff\xd8\xffphoto")
+    uris = ["photos/1.jpg", "photos/gone.jpg", "photos/link.jpg", "../../../../../secret.jpg"]
+    doc = {
+        "participants": [{"name": "Mark"}, {"name": "Jane"}],
+        "title": "Mark",
+        "messages": [
+            {"sender_name": "Mark", "timestamp_ms": 1795165440000 + n, "photos": [{"uri": u}]}
+            for n, u in enumerate(f"{rel}/{u}" if u[0] != "." else u for u in uris)
+        ],
+    }
+    (folder / "message_1.json").write_text(json.dumps(doc))
+    case = make_case()
+    add_files(case, signer, [str(folder)])
+    items = {it.name: it for it in case.items().values()}
+    absent = (items["message_1.json"].extraction or {})["metadata"]["referenced_absent"]
+    assert absent["count"] == 3
+    assert [(f["name"].rsplit("/", 1)[-1], f["why"]) for f in absent["files"]] == [
+        ("gone.jpg", "not in the export's folder"),
+        ("link.jpg", "a link in the export's folder, not a file (not followed)"),
+        ("secret.jpg", "the path is not inside the export"),
+    ]
+    found = list_messages(
+        case.root,
+        items["message_1.json"].id,
+        MessageFilter(),
+        get_signer=lambda: signer,
+        on_recover=_quiet,
+    )
+    first = found.messages[0].attachments[0]
+    assert first.present and first.item == items["1.jpg"].id

@@ -119,6 +119,10 @@ class ExtractContext:
     #: phone numbers written without a country code are read in its numbering plan
     #: (see :mod:`evidence_kit.extractors.textids`). None: only "+44 ..." style numbers.
     jurisdiction: str | None = None
+    #: The folder the collector added the file from (None for an embedded file or a stored
+    #: copy read again): a chat export checks there, read only and never outside it, whether
+    #: the files its messages point at exist. Nothing there is read or copied.
+    source_dir: Path | None = None
 
 
 #: How many leading bytes a :attr:`Accepts.sniff` function is given.

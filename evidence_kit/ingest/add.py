@@ -338,13 +338,14 @@ def _copy_file(fd: int, part: Path, shown: str) -> CopyResult:
 
 
 def _analyse(
-    part: Path, head: bytes, name: str, scratch: Path, extract: bool
+    part: Path, head: bytes, name: str, scratch: Path, extract: bool, source: str | None = None
 ) -> tuple[str, dict[str, Any] | None, list[Any]]:
-    """libmagic's type from the first bytes, then the extractor for that type (if wanted)."""
+    """libmagic's type from the first bytes, then the extractor for that type (if wanted);
+    ``source`` is the path the collector added it from (None for an embedded file)."""
     mime = sniff_mime(head)
     if not extract:
         return mime, None, []
-    return _analyse_known(part, mime, name, scratch)
+    return _analyse_known(part, mime, name, scratch, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +438,9 @@ def _work(task: _Task) -> _Done:
         for key, raw in (("name_hex", raw_name), ("path_hex", shown)):
             if (hexed := fs_hex(raw)) is not None:
                 original[key] = hexed
-        mime, extraction, children = _analyse(part, result.head, name, task.scratch, task.extract)
+        mime, extraction, children = _analyse(
+            part, result.head, name, task.scratch, task.extract, task.path
+        )
         if _IN_WORKER:  # read embedded files here too: a crash costs this file, not the add
             children = _pre_analyse(children, task.extract, 1)
         return _Done(
@@ -808,14 +811,19 @@ def run_extractors(
 
 
 def _analyse_known(
-    part: Path, mime: str, name: str, scratch: Path
+    part: Path, mime: str, name: str, scratch: Path, source: str | None = None
 ) -> tuple[str, dict[str, Any], list[Any]]:
     from evidence_kit.extractors import ExtractContext
     from evidence_kit.extractors import extract as run
 
     # One folder per file, so nested children never collide; created only by an extractor
     # that writes children (creating and removing thousands of empty folders is costly).
-    ctx = ExtractContext(scratch_dir=scratch, original_name=name, jurisdiction=_JURISDICTION)
+    ctx = ExtractContext(
+        scratch_dir=scratch,
+        original_name=name,
+        jurisdiction=_JURISDICTION,
+        source_dir=Path(os.path.dirname(os.path.abspath(source))) if source else None,
+    )
     ex = run(part, mime, ctx)
     return mime, ex.to_dict(), list(ex.children)
 
