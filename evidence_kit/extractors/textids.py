@@ -219,6 +219,8 @@ class TextFinder:
         from phonenumbers import Leniency
 
         masked = _mask(text)
+        if _MAY_BE_PHONE.search(masked) is None:
+            return []  # the digits were an IBAN's, a link's...
         found: list[tuple[int, int, Any]] = []
         if self.region is not None:
             # A national number must be a valid one in the region's plan, written with its
@@ -228,9 +230,10 @@ class TextFinder:
         # A number written with "+" and a country code is reported when it is possible in that
         # country's plan (right length), even if not allocated yet: the sender chose to write
         # it as a phone number.
-        for m in phonenumbers.PhoneNumberMatcher(masked, "ZZ", Leniency.POSSIBLE):
-            if not any(a < m.end and m.start < b for a, b, _ in found):
-                found.append((m.start, m.end, m.number))
+        if "+" in masked or "\uff0b" in masked:  # only "+" numbers have a country without one
+            for m in phonenumbers.PhoneNumberMatcher(masked, "ZZ", Leniency.POSSIBLE):
+                if not any(a < m.end and m.start < b for a, b, _ in found):
+                    found.append((m.start, m.end, m.number))
         found.sort(key=lambda f: f[0])
         out: list[Identifier] = []
         for _a, _b, number in found:
