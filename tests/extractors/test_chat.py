@@ -801,3 +801,16 @@ def test_a_zipped_telegram_html_export_links_its_photo(tmp_path: Path) -> None:
     assert child.filename == "photo_1@20-11-2026_09-15-00.jpg"
     assert "(message 3, lines " in child.field
     assert ex.metadata["referenced_absent"] == {"count": 0, "files": []}
+
+
+def test_a_sender_written_as_a_phone_number_is_an_identifier(tmp_path: Path) -> None:
+    """An unsaved contact appears under its number: that number points at the sender."""
+    chat = tmp_path / "WhatsApp Chat with Mark.txt"
+    chat.write_text(
+        "20/11/2026, 09:14 - \u202a+44\u00a07400\u00a0123456\u202c: hello\n"
+        "20/11/2026, 09:15 - \u202a+44\u00a07400\u00a0123456\u202c: it's me\n"
+        "20/11/2026, 09:16 - Mum 2: ok\n"
+    )
+    ex = EXTRACTOR.extract(chat, ExtractContext(tmp_path / "s", chat.name))
+    phones = [(i.value, i.field, i.country) for i in ex.identifiers if i.kind == "phone"]
+    assert phones == [("+447400123456", "sender of message 1 (lines 1-1)", "GB")]

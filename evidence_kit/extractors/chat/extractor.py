@@ -37,6 +37,8 @@ from evidence_kit.extractors.interface import Child, ExtractContext, Extraction,
 
 #: Most identifiers kept per item (each points at the first message it was seen in).
 MAX_IDENTIFIERS = 500
+#: Most distinct sender names searched for a phone number (a huge public group has more).
+MAX_SENDERS_CHECKED = 2_000
 #: A zip entry bigger than this, or compressed more than this ratio, is not unpacked.
 MAX_RATIO = 200
 #: The largest chat text read from inside a zip (a real 40,000-message chat is a few MB).
@@ -475,6 +477,7 @@ class ChatExtractor:
             )
             absent: list[dict[str, Any]] = []
             absent_count = checked = 0
+            named: set[str] = set()  # senders already searched for a phone number
             for msg in messages:
                 if beside is not None:
                     for a in msg.attachments:
@@ -497,6 +500,19 @@ class ChatExtractor:
                         sent_in[a.name] = f"message {msg.n}, {where_text(msg.where)}"
                 if reading.format != "mbox":
                     reading.summaries[msg.conversation].add(msg)
+                if (
+                    msg.sender
+                    and msg.sender not in named
+                    and len(named) < MAX_SENDERS_CHECKED
+                    and len(found) < MAX_IDENTIFIERS
+                ):
+                    # An unsaved contact is written as its number ("+44 7400 123456"): the
+                    # one sign of who wrote a message that is not an address-book name.
+                    named.add(msg.sender)
+                    if any(c.isdigit() for c in msg.sender):
+                        at = f"sender of {_where_text(msg)}"
+                        for ident in finder.find(msg.sender, at):
+                            found.setdefault((ident.kind, ident.value), ident)
                 if (
                     len(found) < MAX_IDENTIFIERS
                     and "system" not in msg.flags
