@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,34 @@ def test_a_messenger_folder_lists_the_files_its_messages_point_at_that_are_not_t
     )
     first = found.messages[0].attachments[0]
     assert first.present and first.item == items["1.jpg"].id
+
+
+def test_two_files_of_one_name_in_a_zipped_export_stay_apart(
+    make_case: CaseFactory, signer: Signer, tmp_path: Path
+) -> None:
+    doc = {
+        "name": "Mark",
+        "type": "personal_chat",
+        "messages": [
+            {"id": 1, "type": "message", "date_unixtime": "1795165440", "from": "Mark"}
+            | {"photo": "photos/1.jpg", "text": ""},
+            {"id": 2, "type": "message", "date_unixtime": "1795165441", "from": "Mark"}
+            | {"file": "files/1.jpg", "text": ""},
+        ],
+    }
+    z = tmp_path / "ChatExport.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("result.json", json.dumps(doc))
+        zf.writestr("photos/1.jpg", b"\xff\xd8\xffphoto")
+        zf.writestr("files/1.jpg", b"\xff\xd8\xfffile")
+    case = make_case()
+    add_files(case, signer, [str(z)])
+    items = case.items().values()
+    by_field = {str(it.original.get("field")).split(" (")[0]: it.id for it in items if it.parent}
+    found = list_messages(
+        case.root, "E0001", MessageFilter(), get_signer=lambda: signer, on_recover=_quiet
+    )
+    assert [m.attachments[0].item for m in found.messages] == [
+        by_field["zip:photos/1.jpg"],
+        by_field["zip:files/1.jpg"],
+    ]
