@@ -814,3 +814,33 @@ def test_a_sender_written_as_a_phone_number_is_an_identifier(tmp_path: Path) -> 
     ex = EXTRACTOR.extract(chat, ExtractContext(tmp_path / "s", chat.name))
     phones = [(i.value, i.field, i.country) for i in ex.identifiers if i.kind == "phone"]
     assert phones == [("+447400123456", "sender of message 1 (lines 1-1)", "GB")]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.sampled_from(["..", ".", "", "secret", "link", "export", "a", "inside", "C:"]),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(["/", "\\"]),
+)
+def test_a_referenced_path_never_leaves_the_exports_folder(
+    tmp_path: Path, parts: list[str], sep: str
+) -> None:
+    from evidence_kit.extractors.chat.extractor import _beside
+
+    folder = tmp_path / "export"
+    if not folder.exists():
+        (folder / "a").mkdir(parents=True)
+        (folder / "a" / "inside").write_bytes(b"in")
+        (tmp_path / "secret").write_bytes(b"out")
+        (folder / "link").symlink_to(tmp_path / "secret")
+    ref = sep.join(parts)
+    why = _beside(folder, ref)
+    if "secret" in parts or "link" in parts:
+        assert why, ref  # only the file outside, or the link to it, is named: never found
+    if why == "":
+        assert [p for p in parts if p not in ("", ".")][-2:] == ["a", "inside"], ref
