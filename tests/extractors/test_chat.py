@@ -781,11 +781,17 @@ def test_a_zipped_messenger_download_finds_photos_from_the_downloads_top_folder(
         zf.writestr(f"{inbox}/message_1.json", json.dumps(doc))
         zf.writestr(f"facebook-jane/{uri}", b"\xff\xd8\xffphoto")
         zf.writestr("facebook-jane/your_activity_across_facebook/other/1.jpg", b"x")
+        zf.writestr(f"{inbox}/message_2.json", json.dumps(doc))  # a later part: not read
     ex = extract(z, "application/zip", ExtractContext(tmp_path / "s", z.name))
     assert ex.metadata["chat_format"] == "messenger/instagram json zip", ex.errors
     assert [c.field.split(" (")[0] for c in ex.children] == [f"zip:facebook-jane/{uri}"]
     absent = ex.metadata["referenced_absent"]
     assert absent["count"] == 1 and absent["files"][0]["message"] == 2
+    # What was not read is said, never silently left out.
+    assert ex.metadata["chat_files_not_read"] == [f"{inbox}/message_2.json"]
+    (conv,) = ex.metadata["conversations"]
+    assert conv["source"] == f"{inbox}/message_1.json"
+    assert any(w["code"] == "zip-more-chats" for w in conv["warnings"])
 
 
 def test_a_zipped_telegram_html_export_links_its_photo(tmp_path: Path) -> None:

@@ -231,6 +231,9 @@ class _ZipRefs:
     media: dict[str, str]
     absent: list[dict[str, Any]] = field(default_factory=list)
     absent_count: int = 0
+    #: The zip's other chat files (more conversations, or later pages), not read.
+    unread: list[str] = field(default_factory=list)
+    source: str | None = None  # the chat file read
 
     def find(self, ref: str) -> tuple[str | None, str]:
         """(zip entry name, "") for a file the export holds, or (None, why not)."""
@@ -334,6 +337,9 @@ def _zip_export(zf: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Reading:
     }
     base = entry.filename.rsplit("/", 1)[0] + "/" if "/" in entry.filename else ""
     refs = _ZipRefs(zf, base, entries, {})
+    refs.unread = sorted(
+        n for n in entries if _EXPORT_NAME.fullmatch(posixpath.basename(n)) is not None
+    )
     if entry.filename.lower().endswith(".html"):
         summaries: list[Summary] = []
         messages = telegram_html.read(lambda: zf.open(entry), summaries)
@@ -350,8 +356,7 @@ def _zip_export(zf: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Reading:
         reading = _json_doc(doc)
         summaries, messages = reading.summaries, reading.messages
         fmt = reading.format + " zip"
-    for s in summaries:
-        s.source = s.source or entry.filename
+    refs.source = entry.filename
     return Reading(fmt, summaries, refs.mark(messages), refs.media, refs)
 
 
@@ -533,6 +538,21 @@ class ChatExtractor:
                     "phone numbers were looked for only in the first part of very long "
                     "messages or very large chats; the messages themselves are kept whole"
                 )
+            if reading.refs is not None:
+                for s in reading.summaries:  # made while the messages were read
+                    s.source = s.source or reading.refs.source
+            if reading.refs is not None and reading.refs.unread:
+                unread = reading.refs.unread
+                read = reading.summaries[0].source if reading.summaries else None
+                out.metadata["chat_files_not_read"] = unread[:MAX_ABSENT_LISTED]
+                for s in reading.summaries:
+                    s.warn(
+                        "zip-more-chats",
+                        f"This zip holds {len(unread) + 1} chat files (more conversations, or "
+                        f"later parts of this one); evkit read only '{read}'. "
+                        "The zip is kept whole. To read the others, unzip it and add the folder "
+                        "of each conversation with evkit add.",
+                    )
             out.metadata["conversations"] = [s.to_dict() for s in reading.summaries]
             if not any(s.count for s in reading.summaries):
                 out.errors.append("no messages could be read from this chat export")
