@@ -124,11 +124,11 @@ def test_a_reader_that_crashes_on_one_file_costs_only_that_file(
         (src / f"shot-{i:02d}.bin").write_bytes(os.urandom(500 + i))
     real = ingest._analyse
 
-    def crashes_on_two(part, head, name, scratch, extract):  # type: ignore[no-untyped-def]
+    def crashes_on_two(part, head, name, scratch, extract, *source):  # type: ignore[no-untyped-def]
         if name in ("shot-17.bin", "shot-18.bin"):  # two in a row: one worker, then its heir
             faulthandler.disable()  # pytest's: no dump from the worker
             os.kill(os.getpid(), signal.SIGSEGV)
-        return real(part, head, name, scratch, extract)
+        return real(part, head, name, scratch, extract, *source)
 
     monkeypatch.setattr(ingest, "_analyse", crashes_on_two)  # inherited by forked workers
     case = make_case()
@@ -159,11 +159,11 @@ def test_a_reader_crashing_on_an_attachment_costs_only_its_message(
 
     real = ingest._analyse
 
-    def crashes_on_the_invoice(part, head, name, scratch, extract):  # type: ignore[no-untyped-def]
+    def crashes_on_the_invoice(part, head, name, scratch, extract, *source):  # type: ignore[no-untyped-def]
         if name == "invoice.pdf":
             faulthandler.disable()
             os.kill(os.getpid(), signal.SIGSEGV)
-        return real(part, head, name, scratch, extract)
+        return real(part, head, name, scratch, extract, *source)
 
     monkeypatch.setattr(ingest, "_analyse", crashes_on_the_invoice)
     case = make_case()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,132 @@ def test_a_chat_is_summed_up_in_plain_words(
         "2020-09-12"
     )
     assert "Participants   5: Alice, Bob, Eve, Mallory, Trent" in out
+
+
+def test_the_cases_jurisdiction_reaches_the_chat_reader_in_add_and_extract(
+    make_case: CaseFactory, signer: Signer, evk: Runner, tmp_path: Path
+) -> None:
+    """Deliverable 3: national numbers are read in the case's jurisdiction's plan, by the
+    forked copy workers of ``evkit add`` and by ``evkit extract``."""
+    from evidence_kit.ingest.add import reextract
+
+    chat = tmp_path / "WhatsApp Chat with Mark.txt"
+    chat.write_text("20/11/2026, 09:15 - Mark: call me on 07400 123456\n")
+    for extract in (True, False):
+        case = make_case(jurisdiction="England and Wales")
+        add_files(case, signer, [str(chat)], extract=extract)
+        if not extract:
+            reextract(case, signer, ["E0001"])
+        ex = case.item("E0001").extraction or {}
+        assert {
+            "kind": "phone",
+            "value": "+447400123456",
+            "field": "message 1 (lines 1-1)",
+            "country": "GB",
+        } in ex["identifiers"], extract
+    code, out = evk("-C", case.root, "identifiers", "--kind", "phone")
+    assert code == 0 and "+447400123456 (GB)  in E0001" in out, out
+    case = make_case()  # no jurisdiction: a national number cannot be read
+    add_files(case, signer, [str(chat)])
+    ex = case.item("E0001").extraction or {}
+    assert not [i for i in ex["identifiers"] if i["kind"] == "phone"]
+
+
+def test_a_zipped_telegram_export_in_a_case_links_its_photo_to_the_message(
+    make_case: CaseFactory, signer: Signer, evk: Runner, tmp_path: Path
+) -> None:
+    from extractors.test_chat import _telegram_zip
+
+    z = tmp_path / "Telegram Desktop.zip"
+    _telegram_zip(z)
+    case = make_case()
+    report = add_files(case, signer, [str(z)])
+    assert not report.failures
+    items = {it.name: it for it in case.items().values()}
+    chat, photo = items["Telegram Desktop.zip"], items["p1.jpg"]
+    assert photo.parent == {"id": chat.id, "role": "chat media"}
+    assert "unreferenced.jpg" not in items and "outside.txt" not in items
+    found = list_messages(
+        case.root, chat.id, MessageFilter(), get_signer=lambda: signer, on_recover=_quiet
+    )
+    assert not found.reading_differs
+    first = found.messages[0].attachments[0]
+    assert (first.name, first.present, first.item) == ("photos/p1.jpg", True, photo.id)
+    assert all(not m.attachments[0].present for m in found.messages[1:])
+    assert (chat.extraction or {})["metadata"]["referenced_absent"]["count"] == 5
+    code, out = evk("-C", case.root, "show", chat.id)
+    assert code == 0 and "5 files the messages point at are not in this export" in out, out
+    assert verify_source(FolderSource(case.root)).intact
+
+
+def test_a_messenger_folder_lists_the_files_its_messages_point_at_that_are_not_there(
+    make_case: CaseFactory, signer: Signer, tmp_path: Path
+) -> None:
+    top = tmp_path / "facebook-jane"
+    folder = top / "your_activity_across_facebook" / "messages" / "inbox" / "mark_123"
+    (folder / "photos").mkdir(parents=True)
+    rel = "your_activity_across_facebook/messages/inbox/mark_123"
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(b"outside the export")
+    (folder / "photos" / "link.jpg").symlink_to(secret)
+    (folder / "photos" / "1.jpg").write_bytes(b"\xff\xd8\xffphoto")
+    uris = ["photos/1.jpg", "photos/gone.jpg", "photos/link.jpg", "../../../../../secret.jpg"]
+    doc = {
+        "participants": [{"name": "Mark"}, {"name": "Jane"}],
+        "title": "Mark",
+        "messages": [
+            {"sender_name": "Mark", "timestamp_ms": 1795165440000 + n, "photos": [{"uri": u}]}
+            for n, u in enumerate(f"{rel}/{u}" if u[0] != "." else u for u in uris)
+        ],
+    }
+    (folder / "message_1.json").write_text(json.dumps(doc))
+    case = make_case()
+    add_files(case, signer, [str(folder)])
+    items = {it.name: it for it in case.items().values()}
+    absent = (items["message_1.json"].extraction or {})["metadata"]["referenced_absent"]
+    assert absent["count"] == 3
+    assert [(f["name"].rsplit("/", 1)[-1], f["why"]) for f in absent["files"]] == [
+        ("gone.jpg", "not in the export's folder"),
+        ("link.jpg", "a link in the export's folder, not a file (not followed)"),
+        ("secret.jpg", "the path is not inside the export"),
+    ]
+    found = list_messages(
+        case.root,
+        items["message_1.json"].id,
+        MessageFilter(),
+        get_signer=lambda: signer,
+        on_recover=_quiet,
+    )
+    first = found.messages[0].attachments[0]
+    assert first.present and first.item == items["1.jpg"].id
+
+
+def test_two_files_of_one_name_in_a_zipped_export_stay_apart(
+    make_case: CaseFactory, signer: Signer, tmp_path: Path
+) -> None:
+    doc = {
+        "name": "Mark",
+        "type": "personal_chat",
+        "messages": [
+            {"id": 1, "type": "message", "date_unixtime": "1795165440", "from": "Mark"}
+            | {"photo": "photos/1.jpg", "text": ""},
+            {"id": 2, "type": "message", "date_unixtime": "1795165441", "from": "Mark"}
+            | {"file": "files/1.jpg", "text": ""},
+        ],
+    }
+    z = tmp_path / "ChatExport.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("result.json", json.dumps(doc))
+        zf.writestr("photos/1.jpg", b"\xff\xd8\xffphoto")
+        zf.writestr("files/1.jpg", b"\xff\xd8\xfffile")
+    case = make_case()
+    add_files(case, signer, [str(z)])
+    items = case.items().values()
+    by_field = {str(it.original.get("field")).split(" (")[0]: it.id for it in items if it.parent}
+    found = list_messages(
+        case.root, "E0001", MessageFilter(), get_signer=lambda: signer, on_recover=_quiet
+    )
+    assert [m.attachments[0].item for m in found.messages] == [
+        by_field["zip:photos/1.jpg"],
+        by_field["zip:files/1.jpg"],
+    ]

@@ -148,6 +148,11 @@ def _child_links(items: Any, chat: Item) -> dict[str, str]:
             if where.startswith("zip:"):
                 entry = _SENT_IN.sub("", where[4:])
                 links["zip:" + entry.rsplit("/", 1)[-1]] = it.id
+                # A zipped export's paths ("photos/1.jpg" beside "files/1.jpg"): by every
+                # ending of the entry's path, so that two files of one name stay apart.
+                parts = entry.split("/")
+                for i in range(len(parts) - 1):
+                    links.setdefault("path:" + "/".join(parts[i:]), it.id)
             elif where:
                 links[where] = it.id
         elif folder is not None and not it.parent and it.id != chat.id:
@@ -164,6 +169,11 @@ _SENT_IN = re.compile(r" \(message \d+, [^()]*\)$")
 def _key(name: str) -> str:
     """A file a message names (``photos/photo_1.jpg``, ``IMG-1.jpg``) by its last part."""
     return "zip:" + name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _path_key(name: str) -> str:
+    """A file a message names by its relative path (``photos/1.jpg``), as written."""
+    return "path:" + "/".join(p for p in name.replace("\\", "/").split("/") if p not in ("", "."))
 
 
 def _folder(item: Item) -> str | None:
@@ -185,7 +195,9 @@ def _linked(msg: Message, links: dict[str, str]) -> Message:
         if item is not None:
             where = {**where, "item": item}
     attachments = tuple(
-        Attachment(a.name, True, links[key]) if (key := _key(a.name)) in links else a
+        Attachment(a.name, True, links[key])
+        if (key := _path_key(a.name)) in links or (key := _key(a.name)) in links
+        else a
         for a in msg.attachments
     )
     return replace(msg, where=where, attachments=attachments)

@@ -382,7 +382,11 @@ def identifiers(ctx: click.Context, as_json: bool, kind: str | None) -> None:
         return
     for i in found:
         flag = "  [sensitive items only]" if i["sensitive_only"] else ""
-        click.echo(f"{p(i['kind']):<8} {p(i['value'])}  in {p(', '.join(i['item_ids']))}{flag}")
+        facts = ", ".join(str(i[k]) for k in ("country", "bank") if i.get(k))
+        about = f" ({p(facts)})" if facts else ""
+        click.echo(
+            f"{p(i['kind']):<8} {p(i['value'])}{about}  in {p(', '.join(i['item_ids']))}{flag}"
+        )
     click.echo(
         f"{len(found)} identifier(s). Promote one with: evkit suspect add "
         "--from-identifier KIND:VALUE"

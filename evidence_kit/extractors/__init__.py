@@ -217,10 +217,13 @@ def extract(path: Path, mime: str, ctx: ExtractContext) -> Extraction:
     ):
         # A note or a pasted conversation that no extractor reads as such: its identifiers
         # (phone numbers, IBANs, wallets, addresses) still point at the line they are on.
-        from evidence_kit.extractors.identifiers import text_file_identifiers
+        from evidence_kit.extractors.textids import text_file_identifiers
 
         try:
-            result.identifiers = text_file_identifiers(_head(path, 2 * 1024 * 1024))
+            found, finder = text_file_identifiers(_head(path, 2 * 1024 * 1024), ctx.jurisdiction)
+            result.identifiers = found
+            if any(i.kind == "phone" for i in found) or finder.region is None:
+                result.metadata["phone_region"] = finder.describe()
         except OSError as exc:
             result.errors.append(f"the text could not be read for identifiers: {exc}"[:500])
     mismatch = type_mismatch(mime, ctx.original_name)

@@ -27,6 +27,7 @@ IDENTIFIER_KINDS = (
     "btc",
     "eth",
     "crypto",
+    "bic",
 )
 
 
@@ -37,9 +38,20 @@ class Identifier:
     kind: str  # one of IDENTIFIER_KINDS
     value: str  # normalised value (e-mail lower-cased, URL as written, IP canonical)
     field: str  # where in the item it was found, e.g. "headers.from", "body.html", "exif.gps"
+    #: The country it belongs to (ISO 3166 alpha-2: a phone's numbering plan, an IBAN's
+    #: country), when known; only written to the record when set.
+    country: str | None = None
+    #: The bank an IBAN or BIC belongs to, from schwifty's bank directory, when known.
+    bank: str | None = None
+    #: The bank's BIC (SWIFT code) for an IBAN, when the directory knows it.
+    bic: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "value": self.value, "field": self.field}
+        out = {"kind": self.kind, "value": self.value, "field": self.field}
+        for key in ("country", "bank", "bic"):
+            if (v := getattr(self, key)) is not None:
+                out[key] = v
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +115,14 @@ class ExtractContext:
     #: Children of a container whose parts are many by nature (a chat's media, a mailbox's
     #: messages): a WhatsApp export with media holds up to about 10,000 files.
     max_parts: int = 50_000
+    #: The case's jurisdiction as the collector wrote it ("England and Wales", "Germany"):
+    #: phone numbers written without a country code are read in its numbering plan
+    #: (see :mod:`evidence_kit.extractors.textids`). None: only "+44 ..." style numbers.
+    jurisdiction: str | None = None
+    #: The folder the collector added the file from (None for an embedded file or a stored
+    #: copy read again): a chat export checks there, read only and never outside it, whether
+    #: the files its messages point at exist. Nothing there is read or copied.
+    source_dir: Path | None = None
 
 
 #: How many leading bytes a :attr:`Accepts.sniff` function is given.

@@ -338,13 +338,14 @@ def _copy_file(fd: int, part: Path, shown: str) -> CopyResult:
 
 
 def _analyse(
-    part: Path, head: bytes, name: str, scratch: Path, extract: bool
+    part: Path, head: bytes, name: str, scratch: Path, extract: bool, source: str | None = None
 ) -> tuple[str, dict[str, Any] | None, list[Any]]:
-    """libmagic's type from the first bytes, then the extractor for that type (if wanted)."""
+    """libmagic's type from the first bytes, then the extractor for that type (if wanted);
+    ``source`` is the path the collector added it from (None for an embedded file)."""
     mime = sniff_mime(head)
     if not extract:
         return mime, None, []
-    return _analyse_known(part, mime, name, scratch)
+    return _analyse_known(part, mime, name, scratch, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +438,9 @@ def _work(task: _Task) -> _Done:
         for key, raw in (("name_hex", raw_name), ("path_hex", shown)):
             if (hexed := fs_hex(raw)) is not None:
                 original[key] = hexed
-        mime, extraction, children = _analyse(part, result.head, name, task.scratch, task.extract)
+        mime, extraction, children = _analyse(
+            part, result.head, name, task.scratch, task.extract, task.path
+        )
         if _IN_WORKER:  # read embedded files here too: a crash costs this file, not the add
             children = _pre_analyse(children, task.extract, 1)
         return _Done(
@@ -458,6 +461,17 @@ def _work(task: _Task) -> _Done:
 
 #: True in a forked copy worker.
 _IN_WORKER = False
+
+#: The case's jurisdiction as written, for the extractors (phone numbers without a country
+#: code are read in its numbering plan). Set by add_files and reextract before any file is read
+#: (and before the copy workers fork, so they inherit it).
+_JURISDICTION: str | None = None
+
+
+def _use_jurisdiction(case: Case) -> None:
+    global _JURISDICTION
+    where = case.info.get("jurisdiction")
+    _JURISDICTION = where if isinstance(where, str) and where.strip() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -638,6 +652,7 @@ def add_files(
         ]
         del originals
         _CANCEL.clear()  # before forking: workers inherit it
+        _use_jurisdiction(case)  # the workers inherit this too
         workers = _CopyWorkers(tasks, os.cpu_count() or 2) if _can_fork_workers() else None
         threads = None
         if (
@@ -796,14 +811,20 @@ def run_extractors(
 
 
 def _analyse_known(
-    part: Path, mime: str, name: str, scratch: Path
+    part: Path, mime: str, name: str, scratch: Path, source: str | None = None
 ) -> tuple[str, dict[str, Any], list[Any]]:
     from evidence_kit.extractors import ExtractContext
     from evidence_kit.extractors import extract as run
 
     # One folder per file, so nested children never collide; created only by an extractor
     # that writes children (creating and removing thousands of empty folders is costly).
-    ex = run(part, mime, ExtractContext(scratch_dir=scratch, original_name=name))
+    ctx = ExtractContext(
+        scratch_dir=scratch,
+        original_name=name,
+        jurisdiction=_JURISDICTION,
+        source_dir=Path(os.path.dirname(os.path.abspath(source))) if source else None,
+    )
+    ex = run(part, mime, ctx)
     return mime, ex.to_dict(), list(ex.children)
 
 
@@ -896,6 +917,7 @@ def reextract(
     items = case.items()
     wanted = list(items) if item_ids is None else [case.item(i).id for i in item_ids]
     with case.session(signer, "extract", on_recover=on_recover) as sess:
+        _use_jurisdiction(case)
         batch = _Batch()
         revisions: list[dict[str, Any]] = []
         for item_id in wanted:

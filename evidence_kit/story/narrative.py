@@ -270,7 +270,8 @@ def collect_identifiers(
     """Every identifier found in the items, deduplicated, with where each was seen.
 
     Returns ``[{kind, value, item_ids, fields, occurrences: [{item, field}], sensitive_only}]``
-    sorted by kind then value.
+    (with ``country``, ``bank`` and ``bic`` when an extractor knew them) sorted by kind then
+    value.
     """
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for item in items:
@@ -296,6 +297,9 @@ def collect_identifiers(
                     "sensitive_only": True,
                 },
             )
+            for fact in ("country", "bank", "bic"):  # a phone's or IBAN's country, its bank
+                if isinstance(ident.get(fact), str) and fact not in slot:
+                    slot[fact] = ident[fact]
             fld = str(ident.get("field") or "")
             if item.id not in slot["item_ids"]:
                 slot["item_ids"].append(item.id)

@@ -9,6 +9,7 @@ with ``grep -c '^From '`` and checked by eye (see the comments).
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import zipfile
 from contextlib import ExitStack
@@ -652,3 +653,200 @@ def test_zip_entry_names_never_become_paths(tmp_path: Path) -> None:
         [path.name, *(c.path.name for c in ex.children)]
     )
     assert {c.filename for c in ex.children} == {"evil.jpg", "passwd", "\x1b[31mred.jpg"}
+
+
+def test_a_uk_national_number_in_a_whatsapp_message_is_read_in_the_cases_plan(
+    tmp_path: Path,
+) -> None:
+    """Deliverable 3: "07400 123456" is +44 7400 123456 in a case in England and Wales, and
+    not a phone number at all when the case says nothing about where it is."""
+    chat = tmp_path / "WhatsApp Chat with Mark.txt"
+    chat.write_text(
+        "20/11/2026, 09:14 - Mark: hello\n"
+        "20/11/2026, 09:15 - Mark: my new number is 07400 123456\n"
+        "pay to DE89 3704 0044 0532 0130 00 or DE89 3704 0044 0532 0130 01\n"
+    )
+    ctx = ExtractContext(tmp_path / "s", chat.name, jurisdiction="England and Wales")
+    ex = EXTRACTOR.extract(chat, ctx)
+    phones = [i for i in ex.identifiers if i.kind == "phone"]
+    assert [(i.value, i.country, i.field) for i in phones] == [
+        ("+447400123456", "GB", "message 2 (lines 2-3)")
+    ]
+    ibans = [i for i in ex.identifiers if i.kind == "iban"]
+    assert [(i.value, i.country, i.bank) for i in ibans] == [
+        ("DE89370400440532013000", "DE", "Commerzbank")
+    ]
+    assert ex.metadata["phone_region"]["region"] == "GB"
+    ex = EXTRACTOR.extract(chat, ExtractContext(tmp_path / "s", chat.name))
+    assert not [i for i in ex.identifiers if i.kind == "phone"]
+    assert ex.metadata["phone_region"] == {"region": None, "jurisdiction": None}
+
+
+def _telegram_zip(path: Path) -> None:
+    """A zipped Telegram Desktop export: one photo present, and references that must not
+    become files (missing, ``..``, absolute, not downloaded, a link entry)."""
+    import stat
+
+    refs = [
+        ("photo", "photos/p1.jpg"),
+        ("file", "files/missing.pdf"),
+        ("file", "../../outside.txt"),
+        ("file", "/etc/passwd"),
+        ("photo", "(File not included. Change data exporting settings to download.)"),
+        ("file", "files/link.txt"),
+    ]
+    doc = {
+        "name": "Mark",
+        "type": "personal_chat",
+        "messages": [
+            {
+                "id": n,
+                "type": "message",
+                "date": "2026-11-20T09:14:00",
+                "date_unixtime": str(1795165440 + n),
+                "from": "Mark",
+                key: ref,
+                "text": "",
+            }
+            for n, (key, ref) in enumerate(refs, 1)
+        ],
+    }
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("ChatExport_2026-11-20/result.json", json.dumps(doc))
+        zf.writestr("ChatExport_2026-11-20/photos/p1.jpg", b"\xff\xd8\xffjpeg")
+        zf.writestr("ChatExport_2026-11-20/unreferenced.jpg", b"\xff\xd8\xffother")
+        zf.writestr("outside.txt", b"not the chat's")
+        link = zipfile.ZipInfo("ChatExport_2026-11-20/files/link.txt")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+
+
+def test_a_zipped_telegram_export_links_the_files_it_holds_and_lists_the_others(
+    tmp_path: Path,
+) -> None:
+    z = tmp_path / "Telegram Desktop.zip"
+    _telegram_zip(z)
+    scratch = tmp_path / "scratch"
+    ex = extract(z, "application/zip", ExtractContext(scratch, z.name))
+    assert ex.extractor == "chat" and not ex.errors, ex.errors
+    assert ex.metadata["chat_format"] == "telegram json zip"
+    (child,) = ex.children
+    assert child.filename == "p1.jpg" and child.role == "chat media"
+    assert child.field == "zip:ChatExport_2026-11-20/photos/p1.jpg (message 1, messages[0])"
+    assert child.path.parent == scratch and child.path.read_bytes() == b"\xff\xd8\xffjpeg"
+    absent = ex.metadata["referenced_absent"]
+    assert absent["count"] == 5
+    assert [(f["name"], f["message"], f["why"]) for f in absent["files"]] == [
+        ("files/missing.pdf", 2, "not in the export"),
+        ("../../outside.txt", 3, "the path is not inside the export"),
+        ("/etc/passwd", 4, "the path is not inside the export"),
+        (
+            "(File not included. Change data exporting settings to download.)",
+            5,
+            "not included in the export (the export settings left it out)",
+        ),
+        ("files/link.txt", 6, "a link inside the export, not a file (not followed)"),
+    ]
+    reading, stack = read_messages(z, z.name)
+    with stack:
+        msgs = list(reading.messages)
+    assert [a.present for m in msgs for a in m.attachments] == [True] + [False] * 5
+    # Read again later (evkit messages), the same messages: the recorded reading holds.
+    digest = hashlib.sha256(b"".join(m.line() for m in msgs)).hexdigest()
+    assert ex.metadata["conversations"][0]["messages_sha256"] == "sha256:" + digest
+    # The limit on parts holds: nothing is unpacked beyond it, and the record says so.
+    ex = extract(z, "application/zip", ExtractContext(tmp_path / "s2", z.name, max_parts=0))
+    assert not ex.children and any("only 0 media files" in e for e in ex.errors)
+
+
+def test_a_zipped_messenger_download_finds_photos_from_the_downloads_top_folder(
+    tmp_path: Path,
+) -> None:
+    inbox = "facebook-jane/your_activity_across_facebook/messages/inbox/mark_123"
+    uri = "your_activity_across_facebook/messages/inbox/mark_123/photos/1.jpg"
+    doc = {
+        "participants": [{"name": "Mark"}, {"name": "Jane"}],
+        "messages": [
+            {"sender_name": "Mark", "timestamp_ms": 1795165440000, "photos": [{"uri": uri}]},
+            {
+                "sender_name": "Mark",
+                "timestamp_ms": 1795165450000,
+                "videos": [{"uri": "messages/inbox/mark_123/videos/gone.mp4"}],
+            },
+        ],
+        "title": "Mark",
+    }
+    z = tmp_path / "facebook-jane.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(f"{inbox}/message_1.json", json.dumps(doc))
+        zf.writestr(f"facebook-jane/{uri}", b"\xff\xd8\xffphoto")
+        zf.writestr("facebook-jane/your_activity_across_facebook/other/1.jpg", b"x")
+        zf.writestr(f"{inbox}/message_2.json", json.dumps(doc))  # a later part: not read
+    ex = extract(z, "application/zip", ExtractContext(tmp_path / "s", z.name))
+    assert ex.metadata["chat_format"] == "messenger/instagram json zip", ex.errors
+    assert [c.field.split(" (")[0] for c in ex.children] == [f"zip:facebook-jane/{uri}"]
+    absent = ex.metadata["referenced_absent"]
+    assert absent["count"] == 1 and absent["files"][0]["message"] == 2
+    # What was not read is said, never silently left out.
+    assert ex.metadata["chat_files_not_read"] == [f"{inbox}/message_2.json"]
+    (conv,) = ex.metadata["conversations"]
+    assert conv["source"] == f"{inbox}/message_1.json"
+    assert any(w["code"] == "zip-more-chats" for w in conv["warnings"])
+
+
+def test_a_zipped_telegram_html_export_links_its_photo(tmp_path: Path) -> None:
+    page = (ROOT / "tests" / "assets" / "chats" / "telegram_messages.html").read_bytes()
+    z = tmp_path / "ChatExport.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("ChatExport_2026-11-20/messages.html", page)
+        zf.writestr("ChatExport_2026-11-20/photos/photo_1@20-11-2026_09-15-00.jpg", b"\xff\xd8")
+    ex = extract(z, "application/zip", ExtractContext(tmp_path / "s", z.name))
+    assert ex.metadata["chat_format"] == "telegram html zip", ex.errors
+    assert ex.metadata["conversations"][0]["count"] == 4
+    (child,) = ex.children
+    assert child.filename == "photo_1@20-11-2026_09-15-00.jpg"
+    assert "(message 3, lines " in child.field
+    assert ex.metadata["referenced_absent"] == {"count": 0, "files": []}
+
+
+def test_a_sender_written_as_a_phone_number_is_an_identifier(tmp_path: Path) -> None:
+    """An unsaved contact appears under its number: that number points at the sender."""
+    chat = tmp_path / "WhatsApp Chat with Mark.txt"
+    chat.write_text(
+        "20/11/2026, 09:14 - \u202a+44\u00a07400\u00a0123456\u202c: hello\n"
+        "20/11/2026, 09:15 - \u202a+44\u00a07400\u00a0123456\u202c: it's me\n"
+        "20/11/2026, 09:16 - Mum 2: ok\n"
+    )
+    ex = EXTRACTOR.extract(chat, ExtractContext(tmp_path / "s", chat.name))
+    phones = [(i.value, i.field, i.country) for i in ex.identifiers if i.kind == "phone"]
+    assert phones == [("+447400123456", "sender of message 1 (lines 1-1)", "GB")]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.sampled_from(["..", ".", "", "secret", "link", "export", "a", "inside", "C:"]),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(["/", "\\"]),
+)
+def test_a_referenced_path_never_leaves_the_exports_folder(
+    tmp_path: Path, parts: list[str], sep: str
+) -> None:
+    from evidence_kit.extractors.chat.extractor import _beside
+
+    folder = tmp_path / "export"
+    if not folder.exists():
+        (folder / "a").mkdir(parents=True)
+        (folder / "a" / "inside").write_bytes(b"in")
+        (tmp_path / "secret").write_bytes(b"out")
+        (folder / "link").symlink_to(tmp_path / "secret")
+    ref = sep.join(parts)
+    why = _beside(folder, ref)
+    if "secret" in parts or "link" in parts:
+        assert why, ref  # only the file outside, or the link to it, is named: never found
+    if why == "":
+        assert [p for p in parts if p not in ("", ".")][-2:] == ["a", "inside"], ref

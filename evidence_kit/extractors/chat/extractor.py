@@ -8,8 +8,10 @@ them from the preserved copy.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
+import stat
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -35,6 +37,8 @@ from evidence_kit.extractors.interface import Child, ExtractContext, Extraction,
 
 #: Most identifiers kept per item (each points at the first message it was seen in).
 MAX_IDENTIFIERS = 500
+#: Most distinct sender names searched for a phone number (a huge public group has more).
+MAX_SENDERS_CHECKED = 2_000
 #: A zip entry bigger than this, or compressed more than this ratio, is not unpacked.
 MAX_RATIO = 200
 #: The largest chat text read from inside a zip (a real 40,000-message chat is a few MB).
@@ -71,6 +75,8 @@ class Reading:
     summaries: list[Summary]
     messages: Iterator[Message]
     media: dict[str, str] = field(default_factory=dict)  # zip entry basename -> entry name
+    #: A zipped Telegram/Meta export: the files its messages point at, found or not.
+    refs: _ZipRefs | None = None
 
 
 def _whatsapp_entry(zf: zipfile.ZipFile) -> zipfile.ZipInfo | None:
@@ -140,6 +146,11 @@ def _zip(path: Path, stack: ExitStack, path_name: str) -> Reading:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise NotAChatError(f"the zip file could not be opened ({exc})") from exc
     entry = _whatsapp_entry(zf)
+    whatsapp_named = entry is not None and (
+        posixpath.basename(entry.filename) == "_chat.txt" or "whatsapp" in entry.filename.lower()
+    )
+    if not whatsapp_named and (export := _export_entry(zf)) is not None:
+        return _zip_export(zf, export)  # a Telegram or Messenger/Instagram export
     if entry is None:
         raise NotAChatError("the zip holds no chat text (no _chat.txt or WhatsApp .txt file)")
     if entry.flag_bits & 0x1:
@@ -165,6 +176,194 @@ def _zip(path: Path, stack: ExitStack, path_name: str) -> Reading:
     }
     messages = whatsapp.read(source, summary, entry=entry.filename)
     return Reading("whatsapp zip", [summary], _mark_present(messages, media), media)
+
+
+#: Exports whose messages point at files beside them when added as a folder.
+_FOLDERED = ("telegram json", "telegram html", "messenger/instagram json", "whatsapp", "signal")
+#: A Telegram export names a file it did not download like this instead of its path.
+_NOT_INCLUDED = "(File not included"
+#: How many referenced-but-absent files the record lists by name (all are counted).
+MAX_ABSENT_LISTED = 500
+_EXPORT_NAME = re.compile(r"(?:result\.json|message_\d+\.json|messages\d*\.html)")
+
+
+def _unsafe_entry(name: str) -> bool:
+    """A zip entry name that could point outside the export: absolute, a drive, ``..``."""
+    n = name.replace("\\", "/")
+    return n.startswith("/") or (len(n) > 1 and n[1] == ":") or ".." in n.split("/")
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    return (info.external_attr >> 16) & 0o170000 == 0o120000
+
+
+def _export_entry(zf: zipfile.ZipFile) -> zipfile.ZipInfo | None:
+    """The chat file of a zipped Telegram Desktop or Messenger/Instagram export: the
+    shallowest ``result.json``, ``message_1.json`` or ``messages.html`` (first page)."""
+    found = [
+        i
+        for i in zf.infolist()
+        if not i.is_dir()
+        and not i.filename.startswith("__MACOSX/")
+        and not _unsafe_entry(i.filename)
+        and not _is_link(i)
+        and _EXPORT_NAME.fullmatch(posixpath.basename(i.filename))
+    ]
+    rank = {"result.json": 0, "message_1.json": 1, "messages.html": 2}
+    found.sort(
+        key=lambda i: (
+            i.filename.count("/"),
+            rank.get(posixpath.basename(i.filename), 3),
+            i.filename,
+        )
+    )
+    return found[0] if found else None
+
+
+@dataclass(slots=True)
+class _ZipRefs:
+    """Files a zipped export's messages point at (``photos/photo_1.jpg``), found inside the zip
+    by their relative path only: never outside it, never through a link entry."""
+
+    zf: zipfile.ZipFile
+    base: str  # the folder of the chat file inside the zip ("ChatExport_2026-11-20/")
+    entries: dict[str, zipfile.ZipInfo]
+    media: dict[str, str]
+    absent: list[dict[str, Any]] = field(default_factory=list)
+    absent_count: int = 0
+    #: The zip's other chat files (more conversations, or later pages), not read.
+    unread: list[str] = field(default_factory=list)
+    source: str | None = None  # the chat file read
+
+    def find(self, ref: str) -> tuple[str | None, str]:
+        """(zip entry name, "") for a file the export holds, or (None, why not)."""
+        parts, why = _relative(ref)
+        if parts is None:
+            return None, why
+        rel = "/".join(parts)
+        # Telegram paths are relative to result.json's folder; Meta's to the download's top
+        # folder, an ancestor of the chat file's: only those folders are tried, so a path
+        # never reaches into another part of the zip.
+        folder = self.base.rstrip("/")
+        while True:
+            info = self.entries.get(f"{folder}/{rel}" if folder else rel)
+            if info is not None:
+                return self._usable(info)
+            if not folder:
+                return None, "not in the export"
+            folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
+
+    @staticmethod
+    def _usable(info: zipfile.ZipInfo) -> tuple[str | None, str]:
+        if _is_link(info):
+            return None, "a link inside the export, not a file (not followed)"
+        return info.filename, ""
+
+    def mark(self, messages: Iterator[Message]) -> Iterator[Message]:
+        for m in messages:
+            if not m.attachments:
+                yield m
+                continue
+            marked = []
+            for a in m.attachments:
+                entry, why = self.find(a.name)
+                if entry is not None:
+                    self.media.setdefault(a.name, entry)
+                else:
+                    self.absent_count += 1
+                    if len(self.absent) < MAX_ABSENT_LISTED:
+                        self.absent.append(
+                            {"name": a.name, "message": m.n, "where": m.where, "why": why}
+                        )
+                marked.append(Attachment(a.name, entry is not None))
+            yield _with_attachments(m, tuple(marked))
+
+
+def _relative(ref: str) -> tuple[list[str] | None, str]:
+    """The parts of a relative path a message points at, or (None, why it is not one)."""
+    if ref.startswith(_NOT_INCLUDED):
+        return None, "not included in the export (the export settings left it out)"
+    r = ref.replace("\\", "/")
+    if r.startswith("/") or (len(r) > 1 and r[1] == ":") or "://" in r or "\0" in r:
+        return None, "the path is not inside the export"
+    parts = [p for p in r.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None, "the path is not inside the export"
+    return parts, ""
+
+
+def _beside(folder: Path, ref: str) -> str:
+    """Whether the file ``ref`` (relative, as the export writes it) exists in the export's
+    folder on disk: "" if it does, else why not. Only looked at (lstat), never read; never
+    outside the folder, never through a link. Meta's paths start at the download's top folder,
+    so the folder's own trailing names may be the path's first ones."""
+    parts, why = _relative(ref)
+    if parts is None:
+        return why
+    tail = folder.parts
+    roots = [folder] + [
+        Path(*tail[:-k])
+        for k in range(1, min(len(parts), len(tail)))
+        if list(tail[-k:]) == parts[:k]
+    ]
+    for root in roots:
+        cur = root
+        try:
+            for part in parts:
+                cur = cur / part
+                st = os.lstat(cur)
+                if stat.S_ISLNK(st.st_mode):
+                    return "a link in the export's folder, not a file (not followed)"
+        except (OSError, ValueError):
+            continue
+        return "" if stat.S_ISREG(st.st_mode) else "not a file"
+    return "not in the export's folder"
+
+
+def _zip_export(zf: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Reading:
+    """A zipped Telegram Desktop (JSON or HTML) or Messenger/Instagram export."""
+    if entry.flag_bits & 0x1:
+        raise NotAChatError("the chat file inside the zip is encrypted")
+    if entry.file_size > jsonchats.MAX_JSON_BYTES or (
+        entry.compress_size and entry.file_size / entry.compress_size > MAX_RATIO
+    ):
+        raise NotAChatError(
+            "the chat file inside the zip is too large or compressed too much to unpack safely"
+        )
+    entries = {
+        i.filename: i
+        for i in zf.infolist()
+        if not i.is_dir() and i is not entry and not _unsafe_entry(i.filename)
+    }
+    base = entry.filename.rsplit("/", 1)[0] + "/" if "/" in entry.filename else ""
+    refs = _ZipRefs(zf, base, entries, {})
+    refs.unread = sorted(
+        n for n in entries if _EXPORT_NAME.fullmatch(posixpath.basename(n)) is not None
+    )
+    if entry.filename.lower().endswith(".html"):
+        summaries: list[Summary] = []
+        messages = telegram_html.read(lambda: zf.open(entry), summaries)
+        fmt = "telegram html zip"
+    else:
+        try:
+            with zf.open(entry) as fh:
+                raw = fh.read(jsonchats.MAX_JSON_BYTES + 1)
+            doc = json.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+        except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise NotAChatError(
+                f"the chat file inside the zip is not valid JSON ({type(exc).__name__})"
+            ) from exc
+        reading = _json_doc(doc)
+        summaries, messages = reading.summaries, reading.messages
+        fmt = reading.format + " zip"
+    refs.source = entry.filename
+    return Reading(fmt, summaries, refs.mark(messages), refs.media, refs)
+
+
+def _with_attachments(m: Message, attachments: tuple[Attachment, ...]) -> Message:
+    from dataclasses import replace
+
+    return replace(m, attachments=attachments)
 
 
 def _mark_present(messages: Iterator[Message], media: dict[str, str]) -> Iterator[Message]:
@@ -213,6 +412,10 @@ def _json(path: Path) -> Reading:
         doc = json.loads(raw.removeprefix(b"\xef\xbb\xbf"))
     except (ValueError, RecursionError) as exc:
         raise NotAChatError(f"it is not valid JSON ({type(exc).__name__})") from exc
+    return _json_doc(doc)
+
+
+def _json_doc(doc: Any) -> Reading:
     kind = jsonchats.kind(doc)
     summaries: list[Summary] = []
     if kind == "telegram":
@@ -263,7 +466,9 @@ class ChatExtractor:
                 out.errors.append(f"not read as a chat export: {exc}")
                 return out
             found: dict[tuple[str, str], Identifier] = {}
-            from evidence_kit.extractors.identifiers import find_identifiers
+            from evidence_kit.extractors.textids import TextFinder
+
+            finder = TextFinder(ctx.jurisdiction)
 
             spans: list[mbox.Span] = []
             if reading.format == "mbox":
@@ -271,19 +476,55 @@ class ChatExtractor:
             else:
                 messages = reading.messages
             sent_in: dict[str, str] = {}  # media file name -> the message that attached it
+            # An export added from a folder: which files its messages point at are not there.
+            beside = (
+                ctx.source_dir if reading.refs is None and reading.format in _FOLDERED else None
+            )
+            absent: list[dict[str, Any]] = []
+            absent_count = checked = 0
+            named: set[str] = set()  # senders already searched for a phone number
             for msg in messages:
+                if beside is not None:
+                    for a in msg.attachments:
+                        if "<" in a.name or checked >= ctx.max_parts:
+                            continue  # "<Media omitted>" names no file
+                        checked += 1
+                        if why := _beside(beside, a.name):
+                            absent_count += 1
+                            if len(absent) < MAX_ABSENT_LISTED:
+                                absent.append(
+                                    {
+                                        "name": a.name,
+                                        "message": msg.n,
+                                        "where": msg.where,
+                                        "why": why,
+                                    }
+                                )
                 for a in msg.attachments:
                     if a.present and a.name not in sent_in:
                         sent_in[a.name] = f"message {msg.n}, {where_text(msg.where)}"
                 if reading.format != "mbox":
                     reading.summaries[msg.conversation].add(msg)
                 if (
+                    msg.sender
+                    and msg.sender not in named
+                    and len(named) < MAX_SENDERS_CHECKED
+                    and len(found) < MAX_IDENTIFIERS
+                ):
+                    # An unsaved contact is written as its number ("+44 7400 123456"): the
+                    # one sign of who wrote a message that is not an address-book name.
+                    named.add(msg.sender)
+                    if any(c.isdigit() for c in msg.sender):
+                        at = f"sender of {_where_text(msg)}"
+                        for ident in finder.find(msg.sender, at):
+                            found.setdefault((ident.kind, ident.value), ident)
+                if (
                     len(found) < MAX_IDENTIFIERS
                     and "system" not in msg.flags
                     and _MAY_POINT.search(msg.text) is not None
                 ):
                     where = _where_text(msg)
-                    for ident in find_identifiers(msg.text, where):
+                    for ident in finder.find(msg.text, where):
                         found.setdefault((ident.kind, ident.value), ident)
             out.identifiers = list(found.values())[:MAX_IDENTIFIERS]
             for s in reading.summaries:
@@ -291,9 +532,37 @@ class ChatExtractor:
                     whatsapp.cap_warnings(s, with_media=bool(reading.media))
                 _platform_warnings(s)
             out.metadata["chat_format"] = reading.format
+            out.metadata["phone_region"] = finder.describe()
+            if finder.cut_short:
+                out.errors.append(
+                    "phone numbers were looked for only in the first part of very long "
+                    "messages or very large chats; the messages themselves are kept whole"
+                )
+            if reading.refs is not None:
+                for s in reading.summaries:  # made while the messages were read
+                    s.source = s.source or reading.refs.source
+            if reading.refs is not None and reading.refs.unread:
+                unread = reading.refs.unread
+                read = reading.summaries[0].source if reading.summaries else None
+                out.metadata["chat_files_not_read"] = unread[:MAX_ABSENT_LISTED]
+                for s in reading.summaries:
+                    s.warn(
+                        "zip-more-chats",
+                        f"This zip holds {len(unread) + 1} chat files (more conversations, or "
+                        f"later parts of this one); evkit read only '{read}'. "
+                        "The zip is kept whole. To read the others, unzip it and add the folder "
+                        "of each conversation with evkit add.",
+                    )
             out.metadata["conversations"] = [s.to_dict() for s in reading.summaries]
             if not any(s.count for s in reading.summaries):
                 out.errors.append("no messages could be read from this chat export")
+            if reading.refs is not None:
+                out.metadata["referenced_absent"] = {
+                    "count": reading.refs.absent_count,
+                    "files": reading.refs.absent,
+                }
+            elif beside is not None:
+                out.metadata["referenced_absent"] = {"count": absent_count, "files": absent}
             if reading.media:
                 self._media(path, reading, ctx, out, sent_in)
             if spans:
@@ -387,7 +656,7 @@ class ChatExtractor:
                 out.children.append(
                     Child(
                         path=target,
-                        filename=base,
+                        filename=posixpath.basename(entry),
                         mime=None,
                         role=_MEDIA_ROLE,
                         field=f"zip:{entry}" + (f" ({sent_in[base]})" if base in sent_in else ""),

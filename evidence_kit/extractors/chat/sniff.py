@@ -102,6 +102,9 @@ def looks_like_chat_zip(head: bytes) -> bool:
         or b"WhatsApp" in head
         or re.search(rb"-WA\d{4}\.", head) is not None
         or re.search(rb"\d{8}-(?:PHOTO|VIDEO|AUDIO|STICKER)-", head) is not None
+        # Telegram Desktop (result.json, messages.html) and Messenger/Instagram (message_1.json)
+        or re.search(rb"(?:^|/|\x00|[^\w])(?:result\.json|messages\d*\.html)", head) is not None
+        or re.search(rb"message_\d+\.json", head) is not None
     )
 
 

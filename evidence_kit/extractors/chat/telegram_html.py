@@ -11,11 +11,11 @@ divs are notices from the app. The chat's name is the ``page_header``'s text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from evidence_kit.extractors.chat.model import (
     ZONE_IN_FILE,
@@ -160,14 +160,15 @@ def _time(title: str | None) -> tuple[str | None, str | None, str]:
     return at, local.isoformat(timespec="seconds"), ZONE_IN_FILE
 
 
-def read(path: Path, summaries: list[Summary]) -> Iterator[Message]:
-    """The messages of one export page, in file order, streaming (64 KiB at a time)."""
+def read(path: Path | Callable[[], IO[bytes]], summaries: list[Summary]) -> Iterator[Message]:
+    """The messages of one export page, in file order, streaming (64 KiB at a time); ``path``
+    may also be a function opening it (a page inside a zip)."""
     summary = Summary("telegram")
     summaries.append(summary)
     reader = _Reader()
     n = 0
     last_sender: str | None = None
-    with path.open("rb") as fh:
+    with path.open("rb") if isinstance(path, Path) else path() as fh:
         import codecs
 
         decode = codecs.getincrementaldecoder("utf-8")("replace")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from evidence_kit.extractors.findings.base import plural, quoted, type_label
-from evidence_kit.extractors.interface import Description, RecordView
+from evidence_kit.extractors.interface import Description, Finding, RecordView
 
 _KINDS = {
     "whatsapp": "WhatsApp chat",
@@ -46,4 +46,25 @@ def describe(view: RecordView) -> Description:
         parts.append(f"{plural(len(people), 'person', 'people')} ({shown})")
     if days:
         parts.append(days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}")
-    return Description(kind, "; ".join(parts))
+    return Description(kind, "; ".join(parts), _absent(view))
+
+
+def _absent(view: RecordView) -> tuple[Finding, ...]:
+    """Files the messages point at (photos, videos, documents) that the export does not hold."""
+    absent = view.metadata.get("referenced_absent")
+    count = absent.get("count") if isinstance(absent, Mapping) else None
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        return ()
+    files = absent.get("files") if isinstance(absent, Mapping) else None
+    first = files[0] if isinstance(files, list) and files else None
+    name = first.get("name") if isinstance(first, Mapping) else None
+    example = f" (for example {quoted(str(name), 60)})" if name else ""
+    return (
+        Finding(
+            "chat.files-absent",
+            "notable",
+            f"{plural(count, 'file')} the messages point at {'is' if count == 1 else 'are'} "
+            f"not in this export{example}. If you still have them, add the whole export "
+            "folder (or zip) with evkit add, or download the export again with media included.",
+        ),
+    )
