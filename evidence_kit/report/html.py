@@ -28,7 +28,9 @@ MAX_STRING = 4000
 MAX_ENTRIES = 300
 MAX_DEPTH = 12
 
-_INVISIBLE = {
+#: Code points that change how text reads without being seen (zero-width, direction marks):
+#: shown as escapes in reports (HTML and PDF).
+INVISIBLE = {
     0x200B,
     0x200C,
     0x200D,
@@ -112,7 +114,7 @@ def visible(text: str) -> str:
     for ch in text:
         cp = ord(ch)
         if (
-            cp in _INVISIBLE
+            cp in INVISIBLE
             or (cp < 32 and ch not in "\n\t")
             or 0x7F <= cp < 0xA0
             or 0xD800 <= cp < 0xE000

@@ -20,22 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evidence_kit.report.html import story_period
+from evidence_kit.report.html import INVISIBLE, story_period
 from evidence_kit.report.interface import ReportInput
-
-_INVISIBLE = {
-    0x200B,
-    0x200C,
-    0x200D,
-    0x200E,
-    0x200F,
-    0x2028,
-    0x2029,
-    0x2060,
-    0xFEFF,
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-}
 
 #: (regular, bold, monospace) candidates, first complete-enough set wins.
 FONT_CANDIDATES: tuple[tuple[str, str, str], ...] = (
@@ -125,7 +111,7 @@ def clean(text: Any, covered: Any = None, limit: int = 2000, *, multiline: bool 
         cp = ord(ch)
         if ch == "\n" and multiline:
             out.append(ch)
-        elif cp in _INVISIBLE or cp < 32 or 0x7F <= cp < 0xA0 or 0xD800 <= cp < 0xE000:
+        elif cp in INVISIBLE or cp < 32 or 0x7F <= cp < 0xA0 or 0xD800 <= cp < 0xE000:
             out.append(f"<U+{cp:04X}>")
         elif covered is None:
             out.append(ch if cp <= 0xFF else f"<U+{cp:04X}>")
