@@ -84,6 +84,8 @@ def when_text(moment: datetime, tz_name: str) -> str:
         local = utc.astimezone(zone(tz_name))
     except ValueError:
         return f"{utc:%d %b %Y %H:%M} UTC"
+    if (local.tzname() or "").upper() in ("UTC", "UCT", "Z") and not local.utcoffset():
+        return f"{utc:%d %b %Y %H:%M} UTC"  # Etc/UTC and the like: once is enough
     same_day = local.date() == utc.date()
     utc_part = f"{utc:%H:%M}" if same_day else f"{utc:%d %b %H:%M}"
     return f"{local:%d %b %Y %H:%M} {local.tzname() or tz_name} ({utc_part} UTC)"

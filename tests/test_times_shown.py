@@ -177,3 +177,16 @@ def test_status_show_and_lists_in_the_collectors_zone(
     assert PAID_SHOWN in losses and PAID_ON_SHOWN in losses
     timeline = evkit("timeline", cwd=ny_case).stdout
     assert "with UTC beside" in timeline and NOTE_SHOWN in timeline
+
+
+def test_a_case_kept_in_utc_shows_the_time_once() -> None:
+    """A computer set to Etc/UTC (common on servers and some laptops) gets '04:02 UTC', not
+    '04:02 UTC (04:02 UTC)'; London in winter still says GMT with UTC beside."""
+    from datetime import UTC, datetime
+
+    from evidence_kit.timeutil import when_text
+
+    moment = datetime(2017, 3, 6, 4, 2, tzinfo=UTC)
+    assert when_text(moment, "Etc/UTC") == "06 Mar 2017 04:02 UTC"
+    assert when_text(moment, "UTC") == "06 Mar 2017 04:02 UTC"
+    assert when_text(moment, "Europe/London") == "06 Mar 2017 04:02 GMT (04:02 UTC)"

@@ -611,3 +611,15 @@ def test_show_names_an_altered_archive(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     codes = {f.code: f.severity for f in _describe(_run(path)).findings}
     assert codes["web.digest-mismatch"] == "warning"
+
+
+def test_a_cut_short_record_is_told_in_plain_words() -> None:
+    """The damaged record's message says the fingerprints could not be checked, without the
+    digest jargon; the digests themselves stay in the record for the officer."""
+    result = _run(_web("warcio__example-trunc.warc"))
+    cut = [e for e in result.errors if "does not end where its stated length says" in e]
+    assert cut and "fingerprints recorded when it was saved cannot be checked" in cut[0]
+    assert "digest" not in cut[0]
+    records = result.metadata["warc"]["records"]
+    damaged = [r for r in records if r.get("damaged")]
+    assert damaged and damaged[0]["unchecked_digests"]

@@ -288,9 +288,11 @@ def _judge(pending: tuple[dict[str, Any], list[str], int], now: int, state: Warc
     what = entry.get("target_uri") or entry["type"]
     if now > before:
         entry["damaged"] = "the record does not end where its stated length says"
+        entry["unchecked_digests"] = messages  # the recorded digests, for the officer
         state.result.errors.append(
             f"the record of {what} does not end where its stated length says (the file is "
-            f"damaged or cut short there), so its digests cannot match ({'; '.join(messages)})"
+            "damaged or cut short there), so the fingerprints recorded when it was saved "
+            "cannot be checked"
         )
         return
     state.mismatches += 1
